@@ -1,0 +1,1 @@
+"""CRDT documents: loading, persisting and mapping records to pycrdt."""

@@ -1,0 +1,243 @@
+"""Mapping between registry records and the ``registry`` pycrdt document.
+
+Layout (ARCHITECTURE §2): top-level maps hold records keyed by ULID, each
+record a nested map of fields so that concurrent edits of different fields
+(or different records) merge instead of overwriting each other.
+
+    meta          {"schema": 1}
+    association   {name, quota_total, bce_number, street, postal_code, city,
+                   country, provisional_acceptance, fiscal_year_start}
+    lots          {id: {number, type, quota, floor}}
+    persons       {id: {name, email, phone, street, postal_code, city, country,
+                        language, email_consent}}
+    ownerships    {id: {lot_id, person_id, share, right, voting}}
+    occupants     {id: {lot_id, person_id, since}}
+    keys          {id: {name, weights: {lot_id: weight}}}
+
+Numbers come back from Yjs as floats; they are turned back into ints here.
+A record that cannot be read back is reported, never dropped silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import pycrdt
+from pycrdt import Map
+
+from ..domain.registry import (
+    Address,
+    Association,
+    DistributionKey,
+    Lot,
+    LotType,
+    Occupant,
+    Ownership,
+    Person,
+    Registry,
+    Right,
+)
+from ..errors import InputError
+
+SCHEMA = (1, 0)
+COLLECTIONS = ("lots", "persons", "ownerships", "occupants", "keys")
+ROOTS = ("meta", "association", *COLLECTIONS)
+
+
+def root(doc: pycrdt.Doc, name: str) -> Map:
+    return doc.get(name, type=Map)
+
+
+def init_document(doc: pycrdt.Doc) -> None:
+    """Stamp the schema version (idempotent: two devices doing it converge)."""
+    meta = root(doc, "meta")
+    if meta.get("schema") != SCHEMA[0]:
+        meta["schema"] = SCHEMA[0]
+
+
+# -- reading ------------------------------------------------------------------
+
+
+def _int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+        raise ValueError(f"not a whole number: {value!r}")
+    return int(value)
+
+
+def _opt_int(value: Any) -> int | None:
+    return None if value in (None, "") else _int(value)
+
+
+def _opt_date(value: Any) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _address(fields: dict[str, Any]) -> Address:
+    return Address(
+        street=fields.get("street", ""),
+        postal_code=fields.get("postal_code", ""),
+        city=fields.get("city", ""),
+        country=fields.get("country", "BE"),
+    )
+
+
+def _association(fields: dict[str, Any]) -> Association | None:
+    if "name" not in fields:
+        return None
+    return Association(
+        name=fields["name"],
+        quota_total=_int(fields["quota_total"]),
+        bce_number=fields.get("bce_number", ""),
+        address=_address(fields),
+        provisional_acceptance=_opt_date(fields.get("provisional_acceptance")),
+        fiscal_year_start=fields.get("fiscal_year_start", "01-01"),
+    )
+
+
+_READERS: dict[str, Callable[[str, dict[str, Any]], Any]] = {
+    "lots": lambda id_, f: Lot(
+        id_, f["number"], LotType(f["type"]), _int(f["quota"]), _opt_int(f.get("floor"))
+    ),
+    "persons": lambda id_, f: Person(
+        id_,
+        f["name"],
+        email=f.get("email", ""),
+        phone=f.get("phone", ""),
+        address=_address(f),
+        language=f.get("language", "fr"),
+        email_consent=bool(f.get("email_consent", False)),
+    ),
+    "ownerships": lambda id_, f: Ownership(
+        id_, f["lot_id"], f["person_id"], _int(f["share"]), Right(f["right"]), bool(f["voting"])
+    ),
+    "occupants": lambda id_, f: Occupant(
+        id_, f["lot_id"], f["person_id"], _opt_date(f.get("since"))
+    ),
+    "keys": lambda id_, f: DistributionKey(
+        id_, f["name"], {lot: _int(w) for lot, w in (f.get("weights") or {}).items()}
+    ),
+}
+
+
+def read_registry(doc: pycrdt.Doc) -> Registry:
+    """The registry as frozen domain values, records sorted by id."""
+    unreadable: list[tuple[str, str]] = []
+    collections: dict[str, tuple] = {}
+    for name in COLLECTIONS:
+        records = []
+        for record_id, fields in sorted(root(doc, name).to_py().items()):
+            try:
+                records.append(_READERS[name](record_id, fields))
+            except (KeyError, ValueError, TypeError, InputError):
+                unreadable.append((name, record_id))
+        collections[name] = tuple(records)
+    try:
+        association = _association(root(doc, "association").to_py())
+    except (KeyError, ValueError, TypeError, InputError):
+        association = None
+        unreadable.append(("association", "association"))
+    return Registry(association=association, unreadable=tuple(unreadable), **collections)
+
+
+# -- writing (call inside LiveDocument.edit()) ----------------------------------
+
+
+def _address_fields(address: Address) -> dict[str, Any]:
+    return {
+        "street": address.street,
+        "postal_code": address.postal_code,
+        "city": address.city,
+        "country": address.country,
+    }
+
+
+def association_fields(a: Association) -> dict[str, Any]:
+    return {
+        "name": a.name,
+        "quota_total": a.quota_total,
+        "bce_number": a.bce_number,
+        **_address_fields(a.address),
+        "provisional_acceptance": a.provisional_acceptance.isoformat()
+        if a.provisional_acceptance
+        else "",
+        "fiscal_year_start": a.fiscal_year_start,
+    }
+
+
+def lot_fields(lot: Lot) -> dict[str, Any]:
+    return {"number": lot.number, "type": lot.type.value, "quota": lot.quota, "floor": lot.floor}
+
+
+def person_fields(p: Person) -> dict[str, Any]:
+    return {
+        "name": p.name,
+        "email": p.email,
+        "phone": p.phone,
+        **_address_fields(p.address),
+        "language": p.language,
+        "email_consent": p.email_consent,
+    }
+
+
+def ownership_fields(o: Ownership) -> dict[str, Any]:
+    return {
+        "lot_id": o.lot_id,
+        "person_id": o.person_id,
+        "share": o.share,
+        "right": o.right.value,
+        "voting": o.voting,
+    }
+
+
+def occupant_fields(o: Occupant) -> dict[str, Any]:
+    return {
+        "lot_id": o.lot_id,
+        "person_id": o.person_id,
+        "since": o.since.isoformat() if o.since else "",
+    }
+
+
+def _set_fields(target: Map, fields: dict[str, Any]) -> None:
+    """Write only the fields that changed, so a concurrent edit of another
+    field of the same record is kept."""
+    for name, value in fields.items():
+        if value is None:
+            if name in target:
+                del target[name]
+        elif target.get(name) != value:
+            target[name] = value
+
+
+def put_association(doc: pycrdt.Doc, association: Association) -> None:
+    _set_fields(root(doc, "association"), association_fields(association))
+
+
+def put_record(doc: pycrdt.Doc, collection: str, record_id: str, fields: dict[str, Any]) -> None:
+    records = root(doc, collection)
+    if record_id in records:
+        _set_fields(records[record_id], fields)
+    else:
+        records[record_id] = Map({k: v for k, v in fields.items() if v is not None})
+
+
+def delete_record(doc: pycrdt.Doc, collection: str, record_id: str) -> None:
+    records = root(doc, collection)
+    if record_id in records:
+        del records[record_id]
+
+
+def put_key(doc: pycrdt.Doc, key: DistributionKey) -> None:
+    keys = root(doc, "keys")
+    if key.id not in keys:
+        keys[key.id] = Map({"name": key.name, "weights": Map(dict(key.weights))})
+        return
+    record = keys[key.id]
+    _set_fields(record, {"name": key.name})
+    if "weights" not in record:
+        record["weights"] = Map()
+    weights = record["weights"]
+    for lot_id in [lot_id for lot_id in weights if lot_id not in key.weights]:
+        del weights[lot_id]
+    _set_fields(weights, dict(key.weights))

@@ -1,0 +1,145 @@
+"""Data sovereignty: the current state as a plain SQLite database and CSV files.
+
+ARCHITECTURE §3. ``koprogo-node export --to DIR`` writes ``registry.sqlite``
+(one table per record type, made with sqlite-utils) and one CSV file per
+table. Unlike the profile, these files are in clear: they are for the user
+to keep, open in any SQLite tool or spreadsheet, or take elsewhere.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from .domain.registry import Registry, format_share
+from .errors import InputError
+from .i18n import _
+
+
+def registry_tables(registry: Registry) -> dict[str, tuple[list[dict[str, Any]], str]]:
+    """table name -> (rows, primary key); readable columns, ids kept for joins."""
+    lots = {lot.id: lot for lot in registry.lots}
+    persons = {p.id: p for p in registry.persons}
+    a = registry.association
+    association = (
+        [
+            {
+                "name": a.name,
+                "bce_number": a.bce_number,
+                "street": a.address.street,
+                "postal_code": a.address.postal_code,
+                "city": a.address.city,
+                "provisional_acceptance": a.provisional_acceptance.isoformat()
+                if a.provisional_acceptance
+                else None,
+                "fiscal_year_start": a.fiscal_year_start,
+                "quota_total": a.quota_total,
+            }
+        ]
+        if a
+        else []
+    )
+    return {
+        "association": (association, "name"),
+        "lots": (
+            [
+                {
+                    "id": x.id,
+                    "number": x.number,
+                    "type": x.type.value,
+                    "floor": x.floor,
+                    "quota": x.quota,
+                }
+                for x in registry.lots
+            ],
+            "id",
+        ),
+        "persons": (
+            [
+                {
+                    "id": p.id,
+                    "name": p.name,
+                    "email": p.email,
+                    "phone": p.phone,
+                    "street": p.address.street,
+                    "postal_code": p.address.postal_code,
+                    "city": p.address.city,
+                    "language": p.language,
+                    "email_consent": p.email_consent,
+                }
+                for p in registry.persons
+            ],
+            "id",
+        ),
+        "ownerships": (
+            [
+                {
+                    "id": o.id,
+                    "lot_id": o.lot_id,
+                    "lot_number": lots[o.lot_id].number if o.lot_id in lots else None,
+                    "person_id": o.person_id,
+                    "person_name": persons[o.person_id].name if o.person_id in persons else None,
+                    "share_percent": format_share(o.share),
+                    "right": o.right.value,
+                    "voting": o.voting,
+                }
+                for o in registry.ownerships
+            ],
+            "id",
+        ),
+        "occupants": (
+            [
+                {
+                    "id": o.id,
+                    "lot_id": o.lot_id,
+                    "person_id": o.person_id,
+                    "since": o.since.isoformat() if o.since else None,
+                }
+                for o in registry.occupants
+            ],
+            "id",
+        ),
+        "distribution_keys": (
+            [{"id": k.id, "name": k.name, "total_weight": k.total} for k in registry.keys],
+            "id",
+        ),
+        "key_weights": (
+            [
+                {
+                    "key_id": k.id,
+                    "lot_id": lot_id,
+                    "lot_number": lots[lot_id].number if lot_id in lots else None,
+                    "weight": w,
+                }
+                for k in registry.keys
+                for lot_id, w in sorted(k.weights.items())
+            ],
+            ("key_id", "lot_id"),
+        ),
+    }
+
+
+def export_registry(registry: Registry, target: Path) -> list[Path]:
+    """Write the export into ``target`` (created if needed); returns the files."""
+    target = Path(target)
+    database = target / "registry.sqlite"
+    if database.exists():
+        raise InputError(_("{path} already exists; choose an empty folder.").format(path=database))
+    target.mkdir(parents=True, exist_ok=True)
+    db = sqlite_utils.Database(database)
+    written = [database]
+    for table, (rows, pk) in registry_tables(registry).items():
+        if rows:
+            db[table].insert_all(rows, pk=pk)
+        csv_path = target / f"{table}.csv"
+        with csv_path.open("w", newline="", encoding="utf-8") as handle:
+            if rows:
+                writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+                writer.writeheader()
+                writer.writerows(rows)
+        written.append(csv_path)
+    db.close()
+    return written

@@ -1,0 +1,72 @@
+"""Translations shared by the node and the desktop (gettext catalogs).
+
+Every screen and document exists in French, Dutch, German and English. The
+catalogs live in ``node/locale/<lang>/LC_MESSAGES/koprogo.po`` (sources) and
+``.mo`` (compiled with ``make i18n``). Message ids are English.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gettext
+import locale
+import os
+from pathlib import Path
+
+DOMAIN = "koprogo"
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+LANGUAGES: tuple[str, ...] = ("fr", "nl", "de", "en")
+LANGUAGE_NAMES = {"fr": "Français", "nl": "Nederlands", "de": "Deutsch", "en": "English"}
+
+_language = "en"
+_translations: gettext.NullTranslations = gettext.NullTranslations()
+
+
+def system_language() -> str:
+    """The language of the system locale if we have it, else English."""
+    candidates = [os.environ.get(var, "") for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")]
+    with contextlib.suppress(ValueError):
+        candidates.append(locale.getlocale()[0] or "")
+    for value in candidates:
+        for part in value.split(":"):
+            code = part[:2].lower()
+            if code in LANGUAGES:
+                return code
+    return "en"
+
+
+def set_language(language: str) -> None:
+    """Switch every later message to ``language`` (one of :data:`LANGUAGES`)."""
+    global _language, _translations
+    if language not in LANGUAGES:
+        raise ValueError(f"unsupported language {language!r}; choose one of {LANGUAGES}")
+    _language = language
+    _translations = gettext.translation(
+        DOMAIN, localedir=LOCALE_DIR, languages=[language], fallback=True
+    )
+
+
+def current_language() -> str:
+    return _language
+
+
+def translator(language: str) -> gettext.NullTranslations:
+    """A translation object for one language, e.g. for a document in the
+    recipient's language while the screens stay in the user's."""
+    return gettext.translation(DOMAIN, localedir=LOCALE_DIR, languages=[language], fallback=True)
+
+
+def _(message: str) -> str:
+    return _translations.gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return _translations.ngettext(singular, plural, n)
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction without translating it now."""
+    return message
+
+
+set_language(system_language())

@@ -1,0 +1,201 @@
+"""The profile storage key: in the OS keyring, or in a passphrase-encrypted file.
+
+ARCHITECTURE §3–§4. Every blob a profile writes is sealed with one random
+32-byte storage key. That key is never written in clear:
+
+* where a keyring backend exists (Windows Credential Manager, macOS Keychain,
+  Secret Service), it is kept there under ``koprogo`` / ``storage-key:<profile>``;
+* otherwise (headless Linux, CI, the shared building PC) it is sealed in
+  ``storage-key.json`` in the profile folder under a key derived from a
+  passphrase with Argon2id. ``KOPROGO_PASSPHRASE`` supplies the passphrase
+  headless; the desktop asks for it.
+
+Which of the two a profile uses is recorded in the profile and shown to the
+user; there is no silent plaintext fallback.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+
+import keyring
+import keyring.backends.fail
+import keyring.errors
+import nacl.pwhash.argon2id as argon2id
+import nacl.utils
+
+from shared.crypto import DecryptionError, new_key, open_sealed, seal
+
+from .errors import KeyAccessError, ProfileError, WrongPassphrase
+from .files import atomic_write_bytes
+from .i18n import _
+
+KEYRING_SERVICE = "koprogo"
+KEY_FILE = "storage-key.json"
+PASSPHRASE_ENV = "KOPROGO_PASSPHRASE"
+_KEYFILE_AAD = b"koprogo-keyfile-v1"
+MIN_PASSPHRASE_LENGTH = 8
+
+# Argon2id cost. "moderate" is libsodium's recommendation for keys that
+# protect data at rest (~256 MiB, under a second here). Tests lower it with
+# KOPROGO_ARGON2=interactive; the chosen cost is stored in the file, so any
+# file opens whatever the environment says.
+_COSTS = {
+    "moderate": (argon2id.OPSLIMIT_MODERATE, argon2id.MEMLIMIT_MODERATE),
+    "interactive": (argon2id.OPSLIMIT_INTERACTIVE, argon2id.MEMLIMIT_INTERACTIVE),
+}
+
+
+class KeyStorage(StrEnum):
+    KEYRING = "keyring"
+    PASSPHRASE_FILE = "passphrase-file"
+
+
+# Asked for a passphrase; the argument is True when a new one is being set.
+PassphraseProvider = Callable[[bool], str | None]
+
+
+def keyring_available() -> bool:
+    """True when a real keyring backend can hold secrets on this machine."""
+    if os.environ.get("KOPROGO_KEY_STORAGE") == KeyStorage.PASSPHRASE_FILE:
+        return False
+    try:
+        backend = keyring.get_keyring()
+    except Exception:
+        return False
+    if isinstance(backend, keyring.backends.fail.Keyring):
+        return False
+    return getattr(backend, "priority", 0) > 0
+
+
+def _keyring_user(profile_id: str) -> str:
+    return f"storage-key:{profile_id}"
+
+
+def _passphrase(provider: PassphraseProvider | None, creating: bool) -> str:
+    value = os.environ.get(PASSPHRASE_ENV)
+    if value is None and provider is not None:
+        value = provider(creating)
+    if value is None:
+        raise KeyAccessError(
+            _(
+                "This computer has no system keyring, so the profile is protected by a "
+                "passphrase. Set KOPROGO_PASSPHRASE or start the desktop app to enter it."
+            )
+        )
+    if creating and len(value) < MIN_PASSPHRASE_LENGTH:
+        raise KeyAccessError(
+            _("The passphrase must have at least {n} characters.").format(n=MIN_PASSPHRASE_LENGTH)
+        )
+    return value
+
+
+def create_storage_key(
+    profile_dir: Path,
+    profile_id: str,
+    provider: PassphraseProvider | None = None,
+    storage: KeyStorage | None = None,
+) -> tuple[bytes, KeyStorage]:
+    """Make a new storage key and keep it safely; returns it with where it went."""
+    key = new_key()
+    if storage is None:
+        storage = KeyStorage.KEYRING if keyring_available() else KeyStorage.PASSPHRASE_FILE
+    if storage is KeyStorage.KEYRING:
+        try:
+            keyring.set_password(
+                KEYRING_SERVICE, _keyring_user(profile_id), base64.b64encode(key).decode()
+            )
+        except keyring.errors.KeyringError as exc:
+            raise KeyAccessError(
+                _("The system keyring refused to store the key: {error}").format(error=exc)
+            ) from exc
+    else:
+        write_key_file(profile_dir / KEY_FILE, key, _passphrase(provider, creating=True))
+    return key, storage
+
+
+def load_storage_key(
+    profile_dir: Path,
+    profile_id: str,
+    storage: KeyStorage,
+    provider: PassphraseProvider | None = None,
+) -> bytes:
+    """Fetch the profile's storage key from where the profile says it is."""
+    if storage is KeyStorage.KEYRING:
+        try:
+            encoded = keyring.get_password(KEYRING_SERVICE, _keyring_user(profile_id))
+        except keyring.errors.KeyringError as exc:
+            raise KeyAccessError(
+                _("The system keyring could not be read: {error}").format(error=exc)
+            ) from exc
+        if encoded is None:
+            raise KeyAccessError(
+                _(
+                    "The key of this profile is not in this computer's keyring. "
+                    "Open the profile on the computer that created it, or restore a backup."
+                )
+            )
+        return base64.b64decode(encoded)
+    path = profile_dir / KEY_FILE
+    if not path.exists():
+        raise KeyAccessError(_("The key file of this profile is missing: {path}").format(path=path))
+    return read_key_file(path, _passphrase(provider, creating=False))
+
+
+def write_key_file(path: Path, key: bytes, passphrase: str, cost: str | None = None) -> None:
+    cost = cost or os.environ.get("KOPROGO_ARGON2", "moderate")
+    opslimit, memlimit = _COSTS[cost]
+    salt = nacl.utils.random(argon2id.SALTBYTES)
+    wrapping = argon2id.kdf(32, passphrase.encode(), salt, opslimit=opslimit, memlimit=memlimit)
+    record = {
+        "format": "koprogo-key-file",
+        "version": 1,
+        "kdf": "argon2id",
+        "opslimit": opslimit,
+        "memlimit": memlimit,
+        "salt": base64.b64encode(salt).decode(),
+        "sealed_key": base64.b64encode(seal(wrapping, key, _KEYFILE_AAD)).decode(),
+    }
+    atomic_write_bytes(path, json.dumps(record, indent=2).encode())
+
+
+def read_key_file(path: Path, passphrase: str) -> bytes:
+    try:
+        record = json.loads(path.read_bytes())
+        if record.get("format") != "koprogo-key-file" or record.get("kdf") != "argon2id":
+            raise ValueError("not a KoproGo key file")
+        salt = base64.b64decode(record["salt"])
+        sealed = base64.b64decode(record["sealed_key"])
+        opslimit, memlimit = int(record["opslimit"]), int(record["memlimit"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ProfileError(
+            _("The key file {path} is damaged or not a KoproGo key file.").format(path=path)
+        ) from exc
+    wrapping = argon2id.kdf(32, passphrase.encode(), salt, opslimit=opslimit, memlimit=memlimit)
+    try:
+        return open_sealed(wrapping, sealed, _KEYFILE_AAD)
+    except DecryptionError as exc:
+        raise WrongPassphrase(_("The passphrase is not correct.")) from exc
+
+
+def change_passphrase(profile_dir: Path, old: str, new: str) -> None:
+    """Re-seal the key file under a new passphrase (the storage key is unchanged)."""
+    if len(new) < MIN_PASSPHRASE_LENGTH:
+        raise KeyAccessError(
+            _("The passphrase must have at least {n} characters.").format(n=MIN_PASSPHRASE_LENGTH)
+        )
+    path = profile_dir / KEY_FILE
+    key = read_key_file(path, old)
+    write_key_file(path, key, new)
+
+
+def forget_keyring_key(profile_id: str) -> None:
+    """Remove a profile's key from the keyring (when the profile is deleted)."""
+    with contextlib.suppress(keyring.errors.PasswordDeleteError):
+        keyring.delete_password(KEYRING_SERVICE, _keyring_user(profile_id))

@@ -1,0 +1,101 @@
+"""A profile: one folder holding one building as seen from this device.
+
+The folder holds ``koprogo.sqlite`` (the encrypted store) and, where no
+keyring exists, ``storage-key.json`` (the storage key sealed under a
+passphrase). Only opaque ids and the choice of key storage are in clear.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from shared.ids import new_ulid
+
+from .errors import ProfileError
+from .i18n import _
+from .keys import KeyStorage, PassphraseProvider, create_storage_key, load_storage_key
+from .store import Store
+
+
+def default_profiles_dir() -> Path:
+    """Where the desktop keeps its profiles unless told otherwise."""
+    if env := os.environ.get("KOPROGO_HOME"):
+        return Path(env) / "profiles"
+    if os.name == "nt":
+        base = Path(os.environ.get("APPDATA", Path.home() / "AppData" / "Roaming"))
+    elif os.uname().sysname == "Darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share"))
+    return base / "KoproGo" / "profiles"
+
+
+class Profile:
+    """An unlocked profile: its folder, its store, its identity."""
+
+    def __init__(self, path: Path, store: Store) -> None:
+        self.path = path
+        self.store = store
+        self.profile_id = store.get_meta("profile_id") or ""
+        self.key_storage = KeyStorage(store.get_meta("key_storage") or KeyStorage.KEYRING)
+
+    @property
+    def building_id(self) -> str | None:
+        return self.store.get_meta("building_id")
+
+    @staticmethod
+    def exists(path: Path) -> bool:
+        return (path / Store.FILE_NAME).exists()
+
+    @classmethod
+    def create(
+        cls,
+        path: Path,
+        provider: PassphraseProvider | None = None,
+        key_storage: KeyStorage | None = None,
+    ) -> Profile:
+        """Make a new, empty profile in ``path`` (which must not hold one)."""
+        path = Path(path)
+        if cls.exists(path):
+            raise ProfileError(_("{path} already holds a KoproGo profile.").format(path=path))
+        path.mkdir(parents=True, exist_ok=True)
+        if os.name == "posix":
+            path.chmod(0o700)
+        profile_id = new_ulid()
+        key, storage = create_storage_key(path, profile_id, provider, key_storage)
+        store = Store(path / Store.FILE_NAME, key)
+        store.set_meta({"profile_id": profile_id, "key_storage": storage.value})
+        return cls(path, store)
+
+    @classmethod
+    def open(cls, path: Path, provider: PassphraseProvider | None = None) -> Profile:
+        path = Path(path)
+        if not cls.exists(path):
+            raise ProfileError(
+                _("No KoproGo profile in {path}. Create one with 'init' or 'demo'.").format(
+                    path=path
+                )
+            )
+        store = Store(path / Store.FILE_NAME)
+        try:
+            profile_id = store.get_meta("profile_id")
+            storage = store.get_meta("key_storage")
+            if not profile_id or storage not in {s.value for s in KeyStorage}:
+                raise ProfileError(
+                    _("The profile in {path} is incomplete or damaged.").format(path=path)
+                )
+            store.set_key(load_storage_key(path, profile_id, KeyStorage(storage), provider))
+        except BaseException:
+            store.close()
+            raise
+        return cls(path, store)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Profile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,320 @@
+"""Registry operations: what the CLI and the desktop call.
+
+Each operation checks its input (raising :class:`InputError` with a readable
+message before touching the document), makes one durable, undoable edit, and
+returns a :class:`Change` saying what changed so screens refresh themselves
+(STYLE §3, Anki's operations).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from shared.ids import new_ulid
+
+from ..documents import registry_doc as rdoc
+from ..documents.live import LiveDocument
+from ..domain.registry import (
+    Address,
+    Association,
+    DistributionKey,
+    Facts,
+    Lot,
+    LotType,
+    Occupant,
+    Ownership,
+    Person,
+    Registry,
+    Right,
+    check_bce,
+    facts,
+    parse_date,
+)
+from ..domain.validation import Problem, validate
+from ..errors import InputError, NotFoundError, ProfileError
+from ..i18n import _
+
+if TYPE_CHECKING:
+    from ..session import Session
+
+
+@dataclass(frozen=True)
+class Change:
+    """What an operation changed: the collections touched and the record made."""
+
+    collections: frozenset[str]
+    record_id: str | None = None
+
+    @classmethod
+    def of(cls, *collections: str, record_id: str | None = None) -> Change:
+        return cls(frozenset(collections), record_id)
+
+
+ALL = ("association", "lots", "persons", "ownerships", "occupants", "keys")
+
+
+class RegistryService:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._cache: tuple[int, Registry] | None = None
+
+    # -- reading ----------------------------------------------------------------
+
+    @property
+    def _live(self) -> LiveDocument:
+        return self._session.document("registry")
+
+    def read(self) -> Registry:
+        """The current registry (cached until the document changes)."""
+        live = self._live
+        if self._cache is None or self._cache[0] != live.version:
+            self._cache = (live.version, rdoc.read_registry(live.doc))
+        return self._cache[1]
+
+    def problems(self) -> list[Problem]:
+        return validate(self.read())
+
+    def facts(self) -> Facts:
+        return facts(self.read())
+
+    @property
+    def read_only_reason(self) -> str | None:
+        return self._live.read_only_reason
+
+    # -- the building -------------------------------------------------------------
+
+    def create_building(self, association: Association) -> Change:
+        """Start the profile's building with its association details."""
+        store = self._session.profile.store
+        if store.get_meta("building_id"):
+            raise ProfileError(_("This profile already holds a building."))
+        store.set_meta({"building_id": new_ulid()})
+        with self._live.edit() as doc:
+            rdoc.init_document(doc)
+            rdoc.put_association(doc, association)
+        return Change.of("association")
+
+    def set_association(self, **fields: Any) -> Change:
+        """Change some association fields (name, quota_total, bce_number,
+        street, postal_code, city, provisional_acceptance, fiscal_year_start)."""
+        current = self.read().association
+        if current is None:
+            raise ProfileError(_("This profile holds no building yet."))
+        address_fields = {
+            k: fields.pop(k) for k in ("street", "postal_code", "city") if k in fields
+        }
+        if fields.get("bce_number"):
+            fields["bce_number"] = check_bce(fields["bce_number"])
+        if isinstance(fields.get("provisional_acceptance"), str):
+            fields["provisional_acceptance"] = parse_date(fields["provisional_acceptance"])
+        updated = dataclasses.replace(
+            current, address=dataclasses.replace(current.address, **address_fields), **fields
+        )
+        with self._live.edit() as doc:
+            rdoc.put_association(doc, updated)
+        return Change.of("association")
+
+    # -- lots ------------------------------------------------------------------------
+
+    def add_lot(self, number: str, type: LotType, quota: int, floor: int | None = None) -> Change:
+        number = number.strip()
+        if self.read().lot_by_number(number):
+            raise InputError(_("Lot number {number} already exists.").format(number=number))
+        lot = Lot(new_ulid(), number, type, quota, floor)
+        with self._live.edit() as doc:
+            rdoc.put_record(doc, "lots", lot.id, rdoc.lot_fields(lot))
+        return Change.of("lots", record_id=lot.id)
+
+    def update_lot(self, lot_ref: str, **fields: Any) -> Change:
+        """Change a lot (by id or number): number, type, quota, floor."""
+        lot = self.find_lot(lot_ref)
+        if "number" in fields:
+            fields["number"] = fields["number"].strip()
+            other = self.read().lot_by_number(fields["number"])
+            if other is not None and other.id != lot.id:
+                raise InputError(
+                    _("Lot number {number} already exists.").format(number=fields["number"])
+                )
+        updated = dataclasses.replace(lot, **fields)
+        with self._live.edit() as doc:
+            rdoc.put_record(doc, "lots", lot.id, rdoc.lot_fields(updated))
+        return Change.of("lots", record_id=lot.id)
+
+    def delete_lot(self, lot_ref: str) -> Change:
+        """Delete a lot with its holders, occupants and key weights."""
+        lot = self.find_lot(lot_ref)
+        registry = self.read()
+        with self._live.edit() as doc:
+            for ownership in registry.holders(lot.id):
+                rdoc.delete_record(doc, "ownerships", ownership.id)
+            for occupant in registry.occupants:
+                if occupant.lot_id == lot.id:
+                    rdoc.delete_record(doc, "occupants", occupant.id)
+            for key in registry.keys:
+                if lot.id in key.weights:
+                    weights = {k: w for k, w in key.weights.items() if k != lot.id}
+                    rdoc.put_key(doc, dataclasses.replace(key, weights=weights))
+            rdoc.delete_record(doc, "lots", lot.id)
+        return Change.of("lots", "ownerships", "occupants", "keys")
+
+    def find_lot(self, lot_ref: str) -> Lot:
+        registry = self.read()
+        lot = registry.lot(lot_ref) or registry.lot_by_number(lot_ref.strip())
+        if lot is None:
+            raise NotFoundError(_("There is no lot {lot}.").format(lot=lot_ref))
+        return lot
+
+    # -- persons ---------------------------------------------------------------------
+
+    def add_person(self, name: str, **fields: Any) -> Change:
+        """Add a person (email, phone, language, email_consent, street,
+        postal_code, city); returns the change with the new person's id."""
+        person = _build_person(new_ulid(), name, fields)
+        with self._live.edit() as doc:
+            rdoc.put_record(doc, "persons", person.id, rdoc.person_fields(person))
+        return Change.of("persons", record_id=person.id)
+
+    def update_person(self, person_id: str, **fields: Any) -> Change:
+        person = self.find_person(person_id)
+        merged = {**rdoc.person_fields(person), **fields}
+        updated = _build_person(person.id, merged.pop("name"), merged)
+        with self._live.edit() as doc:
+            rdoc.put_record(doc, "persons", person.id, rdoc.person_fields(updated))
+        return Change.of("persons", record_id=person.id)
+
+    def delete_person(self, person_id: str) -> Change:
+        person = self.find_person(person_id)
+        registry = self.read()
+        held = [registry.lot(o.lot_id) for o in registry.ownerships if o.person_id == person.id]
+        if held:
+            numbers = ", ".join(sorted(lot.number for lot in held if lot))
+            raise InputError(
+                _("{name} still holds lot(s) {lots}; remove them from those lots first.").format(
+                    name=person.name, lots=numbers
+                )
+            )
+        with self._live.edit() as doc:
+            for occupant in registry.occupants:
+                if occupant.person_id == person.id:
+                    rdoc.delete_record(doc, "occupants", occupant.id)
+            rdoc.delete_record(doc, "persons", person.id)
+        return Change.of("persons", "occupants")
+
+    def find_person(self, person_id: str) -> Person:
+        person = self.read().person(person_id)
+        if person is None:
+            raise NotFoundError(_("There is no person with id {id}.").format(id=person_id))
+        return person
+
+    # -- ownership -------------------------------------------------------------------
+
+    def set_owner(
+        self,
+        lot_ref: str,
+        person_id: str,
+        share: int,
+        right: Right = Right.FULL,
+        voting: bool = False,
+    ) -> Change:
+        """Make ``person_id`` a holder of the lot with ``share`` (hundredths of a
+        percent) of ``right``, or change that holding. ``voting=True`` makes them
+        the lot's voting holder and removes the flag from the others."""
+        lot = self.find_lot(lot_ref)
+        self.find_person(person_id)
+        holders = self.read().holders(lot.id)
+        existing = next((o for o in holders if o.person_id == person_id and o.right == right), None)
+        ownership = Ownership(
+            existing.id if existing else new_ulid(), lot.id, person_id, share, right, voting
+        )
+        with self._live.edit() as doc:
+            rdoc.put_record(doc, "ownerships", ownership.id, rdoc.ownership_fields(ownership))
+            if voting:
+                for other in holders:
+                    if other.id != ownership.id and other.voting:
+                        rdoc.put_record(doc, "ownerships", other.id, {"voting": False})
+        return Change.of("ownerships", record_id=ownership.id)
+
+    def remove_owner(self, ownership_id: str) -> Change:
+        if not any(o.id == ownership_id for o in self.read().ownerships):
+            raise NotFoundError(_("There is no such holding."))
+        with self._live.edit() as doc:
+            rdoc.delete_record(doc, "ownerships", ownership_id)
+        return Change.of("ownerships")
+
+    # -- occupants -------------------------------------------------------------------
+
+    def add_occupant(self, lot_ref: str, person_id: str, since: date | None = None) -> Change:
+        lot = self.find_lot(lot_ref)
+        self.find_person(person_id)
+        occupant = Occupant(new_ulid(), lot.id, person_id, since)
+        with self._live.edit() as doc:
+            rdoc.put_record(doc, "occupants", occupant.id, rdoc.occupant_fields(occupant))
+        return Change.of("occupants", record_id=occupant.id)
+
+    def remove_occupant(self, occupant_id: str) -> Change:
+        if not any(o.id == occupant_id for o in self.read().occupants):
+            raise NotFoundError(_("There is no such occupant."))
+        with self._live.edit() as doc:
+            rdoc.delete_record(doc, "occupants", occupant_id)
+        return Change.of("occupants")
+
+    # -- distribution keys --------------------------------------------------------------
+
+    def add_key(self, name: str, weights: dict[str, int]) -> Change:
+        key = DistributionKey(new_ulid(), name.strip(), self._lot_weights(weights))
+        with self._live.edit() as doc:
+            rdoc.put_key(doc, key)
+        return Change.of("keys", record_id=key.id)
+
+    def update_key(
+        self, key_id: str, name: str | None = None, weights: dict[str, int] | None = None
+    ) -> Change:
+        key = next((k for k in self.read().keys if k.id == key_id), None)
+        if key is None:
+            raise NotFoundError(_("There is no such distribution key."))
+        updated = DistributionKey(
+            key.id,
+            name.strip() if name is not None else key.name,
+            self._lot_weights(weights) if weights is not None else key.weights,
+        )
+        with self._live.edit() as doc:
+            rdoc.put_key(doc, updated)
+        return Change.of("keys", record_id=key.id)
+
+    def delete_key(self, key_id: str) -> Change:
+        if not any(k.id == key_id for k in self.read().keys):
+            raise NotFoundError(_("There is no such distribution key."))
+        with self._live.edit() as doc:
+            rdoc.delete_record(doc, "keys", key_id)
+        return Change.of("keys")
+
+    def _lot_weights(self, weights: dict[str, int]) -> dict[str, int]:
+        """Accept lots by id or number; store them by id."""
+        return {self.find_lot(ref).id: weight for ref, weight in weights.items()}
+
+    # -- undo and bulk -------------------------------------------------------------------
+
+    def undo(self) -> Change:
+        return Change.of(*ALL) if self._live.undo() else Change.of()
+
+    def redo(self) -> Change:
+        return Change.of(*ALL) if self._live.redo() else Change.of()
+
+    def can_undo(self) -> bool:
+        return self._live.can_undo()
+
+    def can_redo(self) -> bool:
+        return self._live.can_redo()
+
+
+def _build_person(person_id: str, name: str, fields: dict[str, Any]) -> Person:
+    address = Address(
+        street=fields.pop("street", "") or "",
+        postal_code=fields.pop("postal_code", "") or "",
+        city=fields.pop("city", "") or "",
+        country=fields.pop("country", "BE") or "BE",
+    )
+    return Person(person_id, name.strip(), address=address, **fields)

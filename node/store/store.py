@@ -1,0 +1,350 @@
+"""Our own small store of pycrdt updates and checkpoints on SQLite (WAL).
+
+Why our own: pycrdt-store lost data when squashing and could not reload
+compressed updates (ARCHITECTURE §12). This store is deliberately plain:
+
+* one SQLite file per profile, WAL journal, ``synchronous=FULL`` so that a
+  committed edit survives a killed process and a power cut;
+* every update and checkpoint is sealed with the profile storage key
+  (XChaCha20-Poly1305); the associated data names the building, document and
+  row kind, so a blob copied elsewhere does not open;
+* inside the ciphertext, a 3-byte frame (format, schema major, schema minor)
+  precedes the pycrdt bytes, so a newer document is recognised before it is
+  interpreted (ARCHITECTURE §12, "invalid-schema");
+* checkpointing is computed from what is *on disk* inside one write
+  transaction, never from a document in memory, so updates written by another
+  process holding the same profile are folded in, not lost.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import pycrdt
+from sqlalchemy import Connection, create_engine, event, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import StaticPool
+
+from shared.crypto import DecryptionError, open_sealed, seal
+
+from ..errors import ProfileError, StorageError
+from ..i18n import _
+
+SCHEMA_VERSION = 1
+FRAME_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class DocumentRef:
+    """A document held by this profile: its row id and its identity."""
+
+    pk: int
+    building_id: str
+    doc_id: str
+
+
+@dataclass(frozen=True)
+class StoredUpdate:
+    """One decrypted update or checkpoint as read back from disk."""
+
+    row_id: int
+    schema: tuple[int, int]
+    update: bytes
+    is_checkpoint: bool
+
+
+def _frame(schema: tuple[int, int], update: bytes) -> bytes:
+    return bytes((FRAME_FORMAT, schema[0], schema[1])) + update
+
+
+def _unframe(plain: bytes) -> tuple[tuple[int, int], bytes]:
+    if len(plain) < 3 or plain[0] != FRAME_FORMAT:
+        raise StorageError(_("A stored change has an unknown format; this KoproGo is too old."))
+    return (plain[1], plain[2]), plain[3:]
+
+
+def _aad(ref: DocumentRef, kind: bytes) -> bytes:
+    return b"\x00".join((b"koprogo-store-v1", ref.building_id.encode(), ref.doc_id.encode(), kind))
+
+
+def _is_disk_full(exc: BaseException) -> bool:
+    orig = getattr(exc, "orig", exc)
+    return isinstance(orig, sqlite3.OperationalError) and "full" in str(orig).lower()
+
+
+class Store:
+    """The encrypted update log of one profile. Used from one thread."""
+
+    FILE_NAME = "koprogo.sqlite"
+
+    def __init__(self, path: Path, key: bytes | None = None) -> None:
+        self.path = path
+        self._key = key
+        self._engine = create_engine(
+            f"sqlite:///{path}",
+            poolclass=StaticPool,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            # We issue BEGIN ourselves: BEGIN IMMEDIATE for writes, so that two
+            # processes on one profile serialise instead of failing, and a
+            # deferred BEGIN for multi-statement reads (a consistent snapshot).
+            isolation_level="AUTOCOMMIT",
+        )
+        event.listen(self._engine, "connect", self._on_connect)
+        self._depth = 0
+        try:
+            self._conn: Connection = self._engine.connect()
+            self._migrate()
+        except DBAPIError as exc:
+            self._engine.dispose()
+            raise ProfileError(
+                _("The profile database {path} cannot be opened: {error}").format(
+                    path=path, error=exc.orig
+                )
+            ) from exc
+
+    @staticmethod
+    def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    # -- schema -------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        version = self._conn.exec_driver_sql("PRAGMA user_version").scalar_one()
+        if version > SCHEMA_VERSION:
+            raise ProfileError(
+                _(
+                    "This profile was written by a newer version of KoproGo "
+                    "(storage format {found}, this version knows {known}). Update KoproGo."
+                ).format(found=version, known=SCHEMA_VERSION)
+            )
+        if version == 0:
+            # A brand-new file (or a file that is not ours: refuse it).
+            tables = self._conn.exec_driver_sql(
+                "SELECT count(*) FROM sqlite_master WHERE type='table'"
+            ).scalar_one()
+            if tables:
+                raise ProfileError(
+                    _("{path} is not a KoproGo profile database.").format(path=self.path)
+                )
+            sql = resources.files("node.store").joinpath("schema/v1.sql").read_text()
+            raw = self._conn.connection.dbapi_connection
+            assert raw is not None
+            raw.executescript(f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = 1;\nCOMMIT;")
+
+    # -- key and meta ---------------------------------------------------------
+
+    def set_key(self, key: bytes) -> None:
+        self._key = key
+
+    @property
+    def key(self) -> bytes:
+        if self._key is None:
+            raise RuntimeError("the store is not unlocked")
+        return self._key
+
+    def get_meta(self, name: str) -> str | None:
+        return self._conn.execute(
+            text("SELECT value FROM meta WHERE key = :k"), {"k": name}
+        ).scalar_one_or_none()
+
+    def set_meta(self, values: dict[str, str]) -> None:
+        with self._write():
+            for name, value in values.items():
+                self._conn.execute(
+                    text(
+                        "INSERT INTO meta (key, value) VALUES (:k, :v) "
+                        "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+                    ),
+                    {"k": name, "v": value},
+                )
+
+    # -- documents ------------------------------------------------------------
+
+    def document(self, building_id: str, doc_id: str, create: bool = True) -> DocumentRef | None:
+        params = {"b": building_id, "d": doc_id}
+        select = text("SELECT id FROM documents WHERE building_id = :b AND doc_id = :d")
+        row = self._conn.execute(select, params).scalar_one_or_none()
+        if row is None and create:
+            with self._write():
+                self._conn.execute(
+                    text(
+                        "INSERT INTO documents (building_id, doc_id) VALUES (:b, :d) "
+                        "ON CONFLICT DO NOTHING"
+                    ),
+                    params,
+                )
+                row = self._conn.execute(select, params).scalar_one()
+        return None if row is None else DocumentRef(row, building_id, doc_id)
+
+    def documents(self) -> list[DocumentRef]:
+        rows = self._conn.execute(text("SELECT id, building_id, doc_id FROM documents ORDER BY id"))
+        return [DocumentRef(*row) for row in rows]
+
+    # -- updates --------------------------------------------------------------
+
+    def append(self, ref: DocumentRef, schema: tuple[int, int], updates: list[bytes]) -> int:
+        """Seal and commit ``updates`` in one transaction; returns the last row id.
+
+        When this returns, the updates are on disk (WAL, fsync). On failure
+        nothing is written and :class:`StorageError` says why.
+        """
+        aad = _aad(ref, b"update")
+        blobs = [{"d": ref.pk, "b": seal(self.key, _frame(schema, u), aad)} for u in updates]
+        with self._write():
+            last = 0
+            for blob in blobs:
+                last = self._conn.execute(
+                    text("INSERT INTO updates (document, blob) VALUES (:d, :b) RETURNING id"), blob
+                ).scalar_one()
+        return last
+
+    def read(self, ref: DocumentRef) -> Iterator[StoredUpdate]:
+        """The document's checkpoint (if any) then its later updates, decrypted."""
+        with self._transaction("BEGIN"):
+            checkpoint, rows = self._read_rows(ref)
+        if checkpoint is not None:
+            schema, update = _unframe(self._open(checkpoint.blob, _aad(ref, b"checkpoint")))
+            yield StoredUpdate(checkpoint.through_update, schema, update, True)
+        aad = _aad(ref, b"update")
+        for row in rows:
+            schema, update = _unframe(self._open(row.blob, aad))
+            yield StoredUpdate(row.id, schema, update, False)
+
+    def _read_rows(self, ref: DocumentRef) -> tuple:
+        checkpoint = self._conn.execute(
+            text("SELECT through_update, blob FROM checkpoints WHERE document = :d"),
+            {"d": ref.pk},
+        ).one_or_none()
+        rows = self._conn.execute(
+            text("SELECT id, blob FROM updates WHERE document = :d ORDER BY id"), {"d": ref.pk}
+        ).all()
+        return checkpoint, rows
+
+    def update_count(self, ref: DocumentRef) -> int:
+        return self._conn.execute(
+            text("SELECT count(*) FROM updates WHERE document = :d"), {"d": ref.pk}
+        ).scalar_one()
+
+    def checkpoint(self, ref: DocumentRef) -> int:
+        """Replace the document's checkpoint and updates by one compacted state.
+
+        Reads what is on disk inside a write transaction, merges it into a
+        fresh document, and writes ``doc.get_update()`` (ARCHITECTURE §12:
+        ``merge_updates`` does not squash across clients). Returns the number
+        of updates folded in.
+        """
+        with self._write():
+            stored = list(self.read(ref))
+            updates = [s for s in stored if not s.is_checkpoint]
+            if not updates:
+                return 0
+            merged = pycrdt.Doc()
+            schema = max(s.schema for s in stored)
+            for item in stored:
+                merged.apply_update(item.update)
+            state = merged.get_update()
+            through = updates[-1].row_id
+            blob = seal(self.key, _frame(schema, state), _aad(ref, b"checkpoint"))
+            self._conn.execute(
+                text(
+                    "INSERT INTO checkpoints (document, blob, through_update) VALUES (:d, :b, :t) "
+                    "ON CONFLICT (document) DO UPDATE SET blob = excluded.blob, "
+                    "through_update = excluded.through_update"
+                ),
+                {"d": ref.pk, "b": blob, "t": through},
+            )
+            self._conn.execute(
+                text("DELETE FROM updates WHERE document = :d AND id <= :t"),
+                {"d": ref.pk, "t": through},
+            )
+        return len(updates)
+
+    def vacuum(self) -> None:
+        """Give freed pages back and truncate the WAL, so that deleted blobs are
+        no longer in any file of the profile (used after erasure)."""
+        raw = self._conn.connection.dbapi_connection
+        assert raw is not None
+        raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        raw.execute("VACUUM")
+        raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def close(self) -> None:
+        try:
+            raw = self._conn.connection.dbapi_connection
+            if raw is not None:
+                raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error:
+            pass
+        self._conn.close()
+        self._engine.dispose()
+
+    # -- internals ------------------------------------------------------------
+
+    def _open(self, blob: bytes, aad: bytes) -> bytes:
+        try:
+            return open_sealed(self.key, blob, aad)
+        except DecryptionError as exc:
+            raise StorageError(
+                _(
+                    "Stored data cannot be decrypted: the key does not match this profile "
+                    "or the file was altered."
+                )
+            ) from exc
+
+    def _write(self) -> _Transaction:
+        return self._transaction("BEGIN IMMEDIATE")
+
+    def _transaction(self, begin: str) -> _Transaction:
+        return _Transaction(self, begin)
+
+
+class _Transaction:
+    """``with store._write():`` — one SQLite transaction, committed on exit and
+    rolled back on error; nested uses join the outer one. SQLite failures
+    become :class:`StorageError` with a message a user can act on."""
+
+    def __init__(self, store: Store, begin: str) -> None:
+        self._store = store
+        self._begin = begin
+
+    def __enter__(self) -> None:
+        store = self._store
+        if store._depth == 0:
+            try:
+                store._conn.exec_driver_sql(self._begin)
+            except DBAPIError as exc:
+                raise _storage_error(exc) from exc
+        store._depth += 1
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        store = self._store
+        store._depth -= 1
+        if store._depth > 0:
+            return False
+        if exc_type is None:
+            try:
+                store._conn.exec_driver_sql("COMMIT")
+                return False
+            except DBAPIError as commit_exc:
+                store._conn.exec_driver_sql("ROLLBACK")
+                raise _storage_error(commit_exc) from commit_exc
+        with contextlib.suppress(DBAPIError):
+            store._conn.exec_driver_sql("ROLLBACK")
+        if isinstance(exc, DBAPIError):
+            raise _storage_error(exc) from exc
+        return False
+
+
+def _storage_error(exc: DBAPIError) -> StorageError:
+    if _is_disk_full(exc):
+        return StorageError(_("The disk is full: the change was not saved. Free some space."))
+    return StorageError(_("The change could not be saved: {error}").format(error=exc.orig))

@@ -1,0 +1,7 @@
+"""What the node and the relay must agree on: wire formats, envelope crypto, ids.
+
+This package imports neither ``node`` nor ``sync_server`` (checked by
+``tests/test_layers.py``).
+"""
+
+PROTOCOL_VERSION = (1, 0)

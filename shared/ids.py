@@ -1,0 +1,30 @@
+"""Sortable unique identifiers (ULID, https://github.com/ulid/spec).
+
+Records inside documents are keyed by ULIDs (ARCHITECTURE §2): 48 bits of
+milliseconds then 80 random bits, written in Crockford base32, so ids sort by
+creation time and two devices never pick the same one.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_ULID_RE = re.compile(r"^[0-7][0-9A-HJKMNP-TV-Z]{25}$")
+
+
+def new_ulid(now_ms: int | None = None) -> str:
+    """A new 26-character ULID; ``now_ms`` fixes the time part (tests)."""
+    ms = int(time.time() * 1000) if now_ms is None else now_ms
+    value = (ms << 80) | int.from_bytes(os.urandom(10), "big")
+    chars = []
+    for _ in range(26):
+        chars.append(_CROCKFORD[value & 31])
+        value >>= 5
+    return "".join(reversed(chars))
+
+
+def is_ulid(text: str) -> bool:
+    return bool(_ULID_RE.match(text))

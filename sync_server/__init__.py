@@ -1,0 +1,1 @@
+"""The KoproGo relay (aiohttp). Imports ``shared`` only, never ``node``."""
