@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from . import i18n
-from .demo import build_demo
 from .domain.registry import (
     Association,
     Registry,
@@ -34,6 +33,7 @@ from .domain.registry import (
 )
 from .errors import InputError, KoprogoError
 from .export import export_registry
+from .first_run import create_building, create_demo
 from .i18n import _
 from .keys import PASSPHRASE_ENV, KeyStorage, change_passphrase
 from .profile import Profile, default_profiles_dir
@@ -89,16 +89,14 @@ def cmd_init(args: argparse.Namespace) -> int:
         bce_number=check_bce(args.bce) if args.bce else "",
     )
     storage = KeyStorage(args.key_storage) if args.key_storage else None
-    with Session.create(_profile_dir(args), _passphrase_prompt, storage) as session:
-        session.registry.create_building(association)
+    with create_building(_profile_dir(args), association, _passphrase_prompt, storage) as session:
         _say_created(session)
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     storage = KeyStorage(args.key_storage) if args.key_storage else None
-    with Session.create(_profile_dir(args), _passphrase_prompt, storage) as session:
-        build_demo(session)
+    with create_demo(_profile_dir(args), _passphrase_prompt, storage) as session:
         _say_created(session)
     return 0
 

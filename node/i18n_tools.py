@@ -33,8 +33,10 @@ def extract() -> Catalog:
             ROOT / source, method_map=[("**.py", "python")], keywords=KEYWORDS
         ):
             template.add(
-                message, locations=[(f"{source}/{filename}", lineno)],
-                auto_comments=comments, context=context,
+                message,
+                locations=[(f"{source}/{filename}", lineno)],
+                auto_comments=comments,
+                context=context,
             )
     return template
 
@@ -80,10 +82,7 @@ def problems() -> list[str]:
         missing = sorted(str(i) for i in wanted - have.keys())
         if missing:
             found.append(f"{language}: {len(missing)} messages missing, e.g. {missing[:3]}")
-        empty = sorted(
-            str(m.id) for m in have.values()
-            if m.id in wanted and (not m.string or (isinstance(m.string, tuple) and not all(m.string)))
-        )
+        empty = sorted(str(m.id) for m in have.values() if m.id in wanted and _untranslated(m))
         if empty:
             found.append(f"{language}: {len(empty)} messages untranslated, e.g. {empty[:3]}")
         fuzzy = sorted(str(m.id) for m in have.values() if m.fuzzy and m.id in wanted)
@@ -97,6 +96,11 @@ def problems() -> list[str]:
     return found
 
 
+def _untranslated(message) -> bool:
+    strings = message.string if isinstance(message.string, tuple) else (message.string,)
+    return not all(strings)
+
+
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else "check"
     if command == "update":
@@ -105,8 +109,11 @@ def main(argv: list[str]) -> int:
     for line in found:
         print(line, file=sys.stderr)
     if found:
-        print("Translate the entries above in node/locale/*/LC_MESSAGES/koprogo.po, "
-              "then run 'make i18n'.", file=sys.stderr)
+        print(
+            "Translate the entries above in node/locale/*/LC_MESSAGES/koprogo.po, "
+            "then run 'make i18n'.",
+            file=sys.stderr,
+        )
     return 1 if (found and command == "check") else 0
 
 

@@ -99,3 +99,32 @@ class Profile:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def profile_key_storage(path: Path) -> KeyStorage:
+    """Where a profile's key is kept, read without unlocking it (the desktop
+    asks for a passphrase only when the answer is the key file)."""
+    if not Profile.exists(Path(path)):
+        raise ProfileError(_("No KoproGo profile in {path}.").format(path=path))
+    store = Store(Path(path) / Store.FILE_NAME)
+    try:
+        value = store.get_meta("key_storage")
+    finally:
+        store.close()
+    if value not in {s.value for s in KeyStorage}:
+        raise ProfileError(_("The profile in {path} is incomplete or damaged.").format(path=path))
+    return KeyStorage(value)
+
+
+def list_profiles(root: Path) -> list[Path]:
+    """Profile folders directly under ``root``, newest first."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    found = [p for p in root.iterdir() if p.is_dir() and Profile.exists(p)]
+    return sorted(found, key=lambda p: (p / Store.FILE_NAME).stat().st_mtime, reverse=True)
+
+
+def new_profile_dir(root: Path) -> Path:
+    """A fresh, unused folder name under ``root`` for a new profile."""
+    return Path(root) / new_ulid().lower()
