@@ -8,8 +8,9 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="koprogo", description="KoproGo desktop app")
-    parser.add_argument("--self-check", action="store_true",
-                        help="check the installation headless and exit")
+    parser.add_argument(
+        "--self-check", action="store_true", help="check the installation headless and exit"
+    )
     parser.add_argument("--profiles", help="folder holding the profiles (for tests and demos)")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     if args.self_check:

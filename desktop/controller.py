@@ -1,0 +1,280 @@
+"""Which window is up, and which building is open.
+
+The controller starts the app (first-run screen, or the last building),
+unlocks profiles, creates buildings through :mod:`node.first_run`, swaps the
+main window when the building or the language changes, and closes the
+session on the worker before the last window goes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from node import first_run
+from node.domain.registry import Association
+from node.errors import KoprogoError, WrongPassphrase
+from node.i18n import _, set_language
+from node.keys import KeyStorage, PassphraseProvider
+from node.profile import new_profile_dir
+from node.services.registry import ALL, Change
+from node.session import Session
+
+from .main_window import MainWindow
+from .open_dialog import OpenBuildingDialog
+from .ops import Ops
+from .qt import QObject, QWidget
+from .settings import (
+    SettingsDialog,
+    chosen_language,
+    effective_language,
+    last_profile,
+    save_language,
+    save_last_profile,
+)
+from .start_window import StartWindow
+from .state import (
+    Opened,
+    ProfileEntry,
+    SessionInfo,
+    StartupFacts,
+    Update,
+    passphrase_from_environment,
+    read_profiles,
+    read_startup,
+)
+from .widgets import show_error
+
+
+def _provider(passphrase: str | None) -> PassphraseProvider | None:
+    return None if passphrase is None else (lambda _creating: passphrase)
+
+
+class AppController(QObject):
+    def __init__(self, profiles_root: Path, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.root = Path(profiles_root)
+        self.ops = Ops(self)
+        self.ops.error.connect(self._show_error)
+        self.keyring = False
+        self.info: SessionInfo | None = None
+        self.main: MainWindow | None = None
+        self.start_window: StartWindow | None = None
+        self.dialog: QWidget | None = None  # settings or open dialog, for tests
+        self._entries: dict[Path, ProfileEntry] = {}  # what was listed, by folder
+
+    # -- starting --------------------------------------------------------------
+
+    def start(self) -> None:
+        self.ops.call(lambda: read_startup(self.root), on_done=self._on_startup)
+
+    def _on_startup(self, facts: StartupFacts) -> None:
+        self.keyring = facts.keyring
+        if not facts.profiles:
+            self.show_start()
+            return
+        last = last_profile()
+        entry = next((e for e in facts.profiles if e.path == last), facts.profiles[0])
+        self.open_profile(entry)
+
+    def show_start(self, cancellable: bool = False) -> StartWindow:
+        """The first-run screen (also File → New building, then cancellable)."""
+        if self.start_window is not None:
+            self.start_window.close()
+        if self.keyring:
+            note = _("The building's key will be kept in this computer's system keyring.")
+        elif passphrase_from_environment():
+            note = _(
+                "The building's key will be kept in a key file protected by the "
+                "passphrase given in KOPROGO_PASSPHRASE."
+            )
+        else:
+            note = _(
+                "This computer has no system keyring: the building's key will be kept "
+                "in a key file protected by a passphrase you choose next."
+            )
+        window = StartWindow(
+            needs_new_passphrase=not self.keyring and not passphrase_from_environment(),
+            storage_note=note,
+            cancellable=cancellable,
+        )
+        window.create_requested.connect(self.create_building)
+        window.demo_requested.connect(self.create_demo)
+        window.unlock_requested.connect(lambda path, passphrase: self._open(path, passphrase))
+        window.language_chosen.connect(self.change_language)
+        window.cancelled.connect(window.close)
+        window.destroyed.connect(lambda: self._forget_start(window))
+        self.start_window = window
+        window.show()
+        return window
+
+    def _forget_start(self, window: StartWindow) -> None:
+        if self.start_window is window:
+            self.start_window = None
+
+    # -- opening and creating -------------------------------------------------------
+
+    def open_profile(self, entry: ProfileEntry) -> None:
+        self._entries[entry.path] = entry
+        if self.info is not None and entry.path == self.info.path:
+            return  # already open
+        asks = entry.key_storage is KeyStorage.PASSPHRASE_FILE
+        if asks and not passphrase_from_environment():
+            window = self.start_window or self.show_start(cancellable=self.main is not None)
+            window.ask_unlock(entry.path, self._unlock_detail(entry))
+        else:
+            self._open(entry.path, None)
+
+    def open_folder(self, path: Path) -> None:
+        """A folder picked by hand: find out where its key is, then open it."""
+
+        def found(entries: tuple[ProfileEntry, ...]) -> None:
+            entry = next((e for e in entries if e.path == path), None)
+            if entry is None:
+                self._show_error(_("No KoproGo profile in {path}.").format(path=path))
+            else:
+                self.open_profile(entry)
+
+        self.ops.call(lambda: read_profiles(path.parent), on_done=found)
+
+    def _unlock_detail(self, entry: ProfileEntry) -> str:
+        return _(
+            "The building kept in {folder} (last used {when}) is protected by a passphrase."
+        ).format(folder=entry.path.name, when=entry.last_used.strftime("%Y-%m-%d %H:%M"))
+
+    def _open(self, path: Path, passphrase: str | None) -> None:
+        provider = _provider(passphrase)
+        self.ops.open(
+            lambda: Session.open(path, provider),
+            on_done=self._opened,
+            on_error=lambda exc: self._open_failed(path, exc),
+        )
+
+    def _open_failed(self, path: Path, exc: KoprogoError) -> None:
+        if isinstance(exc, WrongPassphrase) and not passphrase_from_environment():
+            window = self.start_window or self.show_start(cancellable=self.main is not None)
+            entry = self._entries.get(path)
+            detail = self._unlock_detail(entry) if entry else str(path)
+            window.ask_unlock(path, detail, error=str(exc))
+            return
+        if self.main is None and self.start_window is None:
+            self.show_start()
+        if self.start_window is not None:
+            self.start_window.show_page(self.start_window.welcome)
+        self._show_error(str(exc))
+
+    def create_building(self, association: Association, passphrase: str | None) -> None:
+        path, provider, storage = new_profile_dir(self.root), _provider(passphrase), self._storage()
+        self.ops.open(
+            lambda: first_run.create_building(path, association, provider, storage),
+            on_done=self._opened,
+            on_error=self._create_failed,
+        )
+
+    def create_demo(self, passphrase: str | None) -> None:
+        path, provider, storage = new_profile_dir(self.root), _provider(passphrase), self._storage()
+        self.ops.open(
+            lambda: first_run.create_demo(path, provider, storage),
+            on_done=self._opened,
+            on_error=self._create_failed,
+        )
+
+    def _storage(self) -> KeyStorage:
+        return KeyStorage.KEYRING if self.keyring else KeyStorage.PASSPHRASE_FILE
+
+    def _create_failed(self, exc: KoprogoError) -> None:
+        if self.start_window is not None:
+            self.start_window.show_error(str(exc))
+        else:
+            self._show_error(str(exc))
+
+    def _opened(self, opened: Opened) -> None:
+        self.info = opened.info
+        save_last_profile(opened.info.path)
+        self._show_main(opened.update)
+        if self.start_window is not None:
+            self.start_window.close()
+
+    # -- the main window -------------------------------------------------------------
+
+    def _show_main(self, update: Update | None, page: str = "lots") -> None:
+        assert self.info is not None
+        old, self.main = self.main, MainWindow(self.ops, self.info, page)
+        self.main.new_building_requested.connect(lambda: self.show_start(cancellable=True))
+        self.main.open_requested.connect(self.choose_building)
+        self.main.settings_requested.connect(self.show_settings)
+        self.main.close_requested.connect(self._close_main)
+        if update is not None:
+            self.main.apply_update(update)
+        else:
+            self.main.load()
+        self.main.show()
+        if old is not None:
+            self._discard(old)
+
+    def _discard(self, window: MainWindow) -> None:
+        self.ops.changed.disconnect(window.apply_update)
+        window.allow_close = True
+        window.close()
+
+    def _close_main(self) -> None:
+        window = self.main
+
+        def closed(_result: object) -> None:
+            self.info = None
+            if window is not None:
+                self._discard(window)
+            if self.main is window:
+                self.main = None
+
+        self.ops.close(on_done=closed)
+
+    def choose_building(self) -> None:
+        self.ops.call(lambda: read_profiles(self.root), on_done=self._show_open_dialog)
+
+    def _show_open_dialog(self, entries: tuple[ProfileEntry, ...]) -> None:
+        dialog = OpenBuildingDialog(entries, self.info.path if self.info else None, self.main)
+        dialog.chosen.connect(
+            lambda choice: (
+                self.open_profile(choice)
+                if isinstance(choice, ProfileEntry)
+                else self.open_folder(choice)
+            )
+        )
+        self.dialog = dialog
+        dialog.open()
+
+    # -- settings and language ----------------------------------------------------------
+
+    def show_settings(self) -> None:
+        info = self.info
+        dialog = SettingsDialog(
+            info.key_storage if info else None, info.path if info else None, self.main
+        )
+        dialog.accepted.connect(lambda: self.change_language(dialog.choice()))
+        self.dialog = dialog
+        dialog.open()
+
+    def change_language(self, choice: str) -> None:
+        """Store the choice and rebuild the windows in the new language."""
+        if choice != chosen_language():
+            save_language(choice)
+        set_language(effective_language())
+        if self.main is not None:
+            state = self.main.state
+            page = self.main.current_page()
+            update = Update(Change.of(*ALL), state) if state is not None else None
+            self._show_main(update, page)
+        if self.start_window is not None:
+            cancellable = self.start_window.cancellable
+            self.start_window.close()
+            self.show_start(cancellable)
+
+    # -- errors and exit ----------------------------------------------------------------
+
+    def _show_error(self, message: str) -> None:
+        parent = self.start_window or self.main
+        show_error(parent, message)
+
+    def shutdown(self) -> None:
+        """Close the session (checkpointing) and stop the worker."""
+        self.ops.shutdown()

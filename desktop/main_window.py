@@ -1,0 +1,330 @@
+"""The main window: navigation, the building's pages, problems, undo/redo.
+
+It holds no data of its own beyond the last :class:`~desktop.state.RegistryState`
+the worker sent; after each change it hands the new state to the pages whose
+collections the change touched (STYLE §3).
+"""
+
+from __future__ import annotations
+
+from node.domain.identifiers import format_bce
+from node.domain.registry import quota_sum
+from node.domain.validation import Problem
+from node.i18n import _
+from node.services.registry import ALL, Change
+
+from .labels import fmt_int, key_storage_label
+from .ops import Ops
+from .pages.association import AssociationPage
+from .pages.base import Page
+from .pages.keys import KeysPage
+from .pages.lots import LotsPage
+from .pages.ownership import OwnershipPage
+from .pages.persons import PersonsPage
+from .problems import PAGE_OF_CODE, ProblemsPanel
+from .qt import (
+    QAction,
+    QCloseEvent,
+    QHBoxLayout,
+    QKeySequence,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QSize,
+    QSplitter,
+    QStackedWidget,
+    QStyle,
+    Qt,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+)
+from .settings import app_settings
+from .state import RegistryState, SessionInfo, Update, read_state
+
+PAGES: tuple[tuple[str, type[Page]], ...] = (
+    ("association", AssociationPage),
+    ("lots", LotsPage),
+    ("persons", PersonsPage),
+    ("ownership", OwnershipPage),
+    ("keys", KeysPage),
+)
+
+PAGE_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+class MainWindow(QMainWindow):
+    new_building_requested = Signal()
+    open_requested = Signal()
+    settings_requested = Signal()
+    close_requested = Signal()
+
+    def __init__(self, ops: Ops, info: SessionInfo, page: str = "lots") -> None:
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.ops = ops
+        self.info = info
+        self.state: RegistryState | None = None
+        self.allow_close = False
+        self._close_asked = False
+        self.setWindowTitle(_("KoproGo"))
+        self.setMinimumSize(QSize(960, 600))
+
+        self.pages: dict[str, Page] = {}
+        self.stack = QStackedWidget()
+        for name, page_class in PAGES:
+            page_widget = page_class(ops)
+            page_widget.setObjectName(f"page_{name}")
+            page_widget.message.connect(self.notify)
+            page_widget.navigate.connect(self.go_to)
+            self.pages[name] = page_widget
+            self.stack.addWidget(page_widget)
+
+        self.nav = self._make_navigation()
+        self.problems = ProblemsPanel()
+        self.problems.activated.connect(self.show_problem)
+
+        self.building_name = QLabel()
+        self.building_name.setObjectName("buildingName")
+        self.building_address = QLabel()
+        self.building_address.setObjectName("buildingAddress")
+        self.quota_indicator = QLabel()
+        self.quota_indicator.setObjectName("quotaIndicator")
+        self.quota_indicator.setToolTip(_("Sum of the lots' quotas / quota total of the deed"))
+
+        header = QWidget()
+        header.setObjectName("header")
+        header_layout = QHBoxLayout(header)
+        header_layout.setContentsMargins(20, 12, 20, 12)
+        titles = QVBoxLayout()
+        titles.setSpacing(2)
+        titles.addWidget(self.building_name)
+        titles.addWidget(self.building_address)
+        header_layout.addLayout(titles, 1)
+        header_layout.addWidget(self.quota_indicator, 0, Qt.AlignmentFlag.AlignVCenter)
+
+        content = QSplitter(Qt.Orientation.Vertical)
+        content.addWidget(self.stack)
+        content.addWidget(self.problems)
+        content.setStretchFactor(0, 4)
+        content.setStretchFactor(1, 1)
+        content.setChildrenCollapsible(False)
+        content.setSizes([600, 150])
+
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.setSpacing(0)
+        right_layout.addWidget(header)
+        right_layout.addWidget(content, 1)
+
+        body = QSplitter(Qt.Orientation.Horizontal)
+        body.addWidget(self.nav)
+        body.addWidget(right)
+        body.setStretchFactor(1, 1)
+        body.setChildrenCollapsible(False)
+        body.setSizes([200, 1080])
+        self.setCentralWidget(body)
+
+        self._make_actions()
+        self._make_status_bar()
+        geometry = app_settings().value("main/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 800)
+        self.go_to(page)
+        ops.changed.connect(self.apply_update)
+
+    # -- building the window ------------------------------------------------------
+
+    def _make_navigation(self) -> QListWidget:
+        nav = QListWidget()
+        nav.setObjectName("navigation")
+        nav.setMinimumWidth(180)
+        nav.setMaximumWidth(260)
+        # Explicit heights: stylesheet padding does not reach item size hints.
+        section = QListWidgetItem(_("Building").upper())
+        section.setFlags(Qt.ItemFlag.NoItemFlags)
+        section.setSizeHint(QSize(0, 34))
+        nav.addItem(section)
+        for name, page in self.pages.items():
+            item = QListWidgetItem(page.title())
+            item.setData(PAGE_ROLE, name)
+            item.setSizeHint(QSize(0, 36))
+            nav.addItem(item)
+        nav.currentItemChanged.connect(self._on_nav)
+        return nav
+
+    def _make_actions(self) -> None:
+        style = self.style()
+        self.undo_action = QAction(
+            style.standardIcon(QStyle.StandardPixmap.SP_ArrowBack), _("&Undo"), self
+        )
+        self.undo_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Undo))
+        self.undo_action.triggered.connect(self.undo)
+        self.redo_action = QAction(
+            style.standardIcon(QStyle.StandardPixmap.SP_ArrowForward), _("&Redo"), self
+        )
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self.redo_action.triggered.connect(self.redo)
+        for action in (self.undo_action, self.redo_action):
+            action.setEnabled(False)
+
+        menu = self.menuBar().addMenu(_("&File"))
+        new = menu.addAction(_("&New building…"))
+        new.setShortcut(QKeySequence(QKeySequence.StandardKey.New))
+        new.triggered.connect(self.new_building_requested)
+        open_ = menu.addAction(_("&Open another building…"))
+        open_.setShortcut(QKeySequence(QKeySequence.StandardKey.Open))
+        open_.triggered.connect(self.open_requested)
+        menu.addSeparator()
+        settings = menu.addAction(_("&Settings…"))
+        settings.setShortcut(QKeySequence("Ctrl+,"))
+        settings.triggered.connect(self.settings_requested)
+        menu.addSeparator()
+        quit_ = menu.addAction(_("&Quit"))
+        quit_.setShortcut(QKeySequence(QKeySequence.StandardKey.Quit))
+        quit_.triggered.connect(self.close)
+
+        edit = self.menuBar().addMenu(_("&Edit"))
+        edit.addAction(self.undo_action)
+        edit.addAction(self.redo_action)
+
+        help_ = self.menuBar().addMenu(_("&Help"))
+        help_.addAction(_("&About KoproGo"), self.show_about)
+
+        toolbar = QToolBar(_("Edit"))
+        toolbar.setObjectName("mainToolbar")
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        toolbar.addAction(self.undo_action)
+        toolbar.addAction(self.redo_action)
+        self.addToolBar(toolbar)
+
+    def _make_status_bar(self) -> None:
+        self.key_storage = QLabel(
+            _("Key: {where}").format(where=key_storage_label(self.info.key_storage))
+        )
+        self.key_storage.setObjectName("keyStorage")
+        self.key_storage.setToolTip(
+            _("Where this building's storage key is kept. Profile folder: {path}").format(
+                path=self.info.path
+            )
+        )
+        self.read_only = QLabel()
+        self.read_only.setObjectName("readOnly")
+        self.read_only.hide()
+        self.statusBar().addPermanentWidget(self.read_only)
+        self.statusBar().addPermanentWidget(self.key_storage)
+
+    # -- showing the state ----------------------------------------------------------
+
+    def load(self) -> None:
+        """Ask the worker for the whole state (a new window, or after a rebuild)."""
+        self.ops.run(read_state, on_done=lambda s: self.apply_update(Update(Change.of(*ALL), s)))
+
+    def apply_update(self, update: Update) -> None:
+        self.state = state = update.state
+        touched = update.change.collections
+        for page in self.pages.values():
+            if page.state is None or not page.collections.isdisjoint(touched):
+                page.show_state(state)
+        self.problems.show_problems(state.problems)
+        self._show_header(state)
+        self.undo_action.setEnabled(state.can_undo)
+        self.redo_action.setEnabled(state.can_redo)
+        self.read_only.setText(state.read_only_reason or "")
+        self.read_only.setVisible(bool(state.read_only_reason))
+
+    def _show_header(self, state: RegistryState) -> None:
+        association = state.registry.association
+        if association is None:
+            self.building_name.setText(_("No building"))
+            self.building_address.clear()
+            self.quota_indicator.hide()
+            return
+        self.setWindowTitle(_("{name} — KoproGo").format(name=association.name))
+        self.building_name.setText(association.name)
+        details = [association.address.one_line()]
+        if association.bce_number:
+            details.append(_("BCE/KBO {number}").format(number=format_bce(association.bce_number)))
+        self.building_address.setText(" · ".join(d for d in details if d))
+        total = quota_sum(state.registry.lots)
+        mismatch = total != association.quota_total
+        self.quota_indicator.setText(
+            _("Quotas {sum} / {total}").format(
+                sum=fmt_int(total), total=fmt_int(association.quota_total)
+            )
+        )
+        self.quota_indicator.setProperty("mismatch", mismatch)
+        self.quota_indicator.style().unpolish(self.quota_indicator)
+        self.quota_indicator.style().polish(self.quota_indicator)
+        self.quota_indicator.show()
+
+    # -- navigation --------------------------------------------------------------------
+
+    def _on_nav(self, item: QListWidgetItem | None, _previous: QListWidgetItem | None) -> None:
+        name = item.data(PAGE_ROLE) if item else None
+        if name in self.pages:
+            self.stack.setCurrentWidget(self.pages[name])
+
+    def current_page(self) -> str:
+        widget = self.stack.currentWidget()
+        return next(name for name, page in self.pages.items() if page is widget)
+
+    def go_to(self, page: str, record_id: str = "") -> None:
+        for row in range(self.nav.count()):
+            if self.nav.item(row).data(PAGE_ROLE) == page:
+                self.nav.setCurrentRow(row)
+        if record_id:
+            self.pages[page].select_record(record_id)
+
+    def show_problem(self, problem: Problem) -> None:
+        page = PAGE_OF_CODE.get(problem.code, "lots")
+        self.go_to(page, problem.subjects[0] if problem.subjects else "")
+
+    def notify(self, message: str) -> None:
+        self.statusBar().showMessage(message, 8000)
+
+    # -- undo ----------------------------------------------------------------------------
+
+    def undo(self) -> None:
+        self.ops.change(lambda s: s.registry.undo(), on_done=lambda u: self._after_undo(u, True))
+
+    def redo(self) -> None:
+        self.ops.change(lambda s: s.registry.redo(), on_done=lambda u: self._after_undo(u, False))
+
+    def _after_undo(self, update: Update, undo: bool) -> None:
+        if not update.change.collections:
+            self.notify(_("Nothing to undo.") if undo else _("Nothing to redo."))
+
+    # -- about and closing -------------------------------------------------------------------
+
+    def show_about(self) -> None:
+        box = QMessageBox(self)
+        box.setWindowTitle(_("About KoproGo"))
+        box.setText(
+            _(
+                "KoproGo — free software (AGPL-3.0) for Belgian co-ownership associations "
+                "(ACP/VME). Your data stays on your computer, encrypted."
+            )
+        )
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Closing first closes the session on the worker (it checkpoints);
+        the controller then lets the window go."""
+        if self.allow_close:
+            app_settings().setValue("main/geometry", self.saveGeometry())
+            event.accept()
+            return
+        event.ignore()
+        if not self._close_asked:
+            self._close_asked = True
+            self.close_requested.emit()

@@ -1,0 +1,215 @@
+"""Run node calls on the one thread that owns the session (ARCHITECTURE §12).
+
+pycrdt documents must stay on the thread that made them, and a slow call
+(Argon2 when unlocking, a write to SQLite) must not freeze the window. So a
+single worker thread opens the :class:`~node.session.Session` and runs every
+node call; the GUI submits callables and gets plain values back through a
+Qt signal, on the GUI thread. Screens make their edits in one line, like
+Anki's operations (STYLE §3)::
+
+    self.ops.change(lambda s: s.registry.add_lot("A1", LotType.APARTMENT, 500))
+
+and every screen refreshes from the :class:`~desktop.state.Update` that the
+:attr:`Ops.changed` signal carries.
+
+Errors: a :class:`~node.errors.KoprogoError` carries a translated message
+for the user; it goes to the call's ``on_error`` or, by default, to the
+:attr:`Ops.error` signal (shown in a dialog). Anything else is a bug: it is
+logged with its traceback and reported with a generic message; the app goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from node.errors import KoprogoError, ProfileError
+from node.i18n import _
+from node.services.registry import Change
+from node.session import Session
+
+from .qt import QObject, Signal
+from .state import Opened, Update, read_opened, read_state
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+OnError = Callable[[KoprogoError], None]
+
+
+@dataclass
+class _Job:
+    work: Callable[[], Any]
+    on_done: Callable[[Any], None] | None
+    on_error: OnError | None
+    result: Any = None
+    error: BaseException | None = field(default=None)
+
+
+class Ops(QObject):
+    """The GUI's only way to the node."""
+
+    changed = Signal(object)  # Update, after every successful change
+    error = Signal(str)  # a message for the user, when no on_error was given
+    busy_changed = Signal(bool)
+
+    _finished = Signal(object)  # emitted on the worker, delivered on the GUI thread
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        # One thread, kept for the whole run: it owns the session's documents.
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="koprogo-node")
+        self._session: Session | None = None  # touched only on the worker thread
+        self._pending = 0
+        self._stopped = False
+        self._finished.connect(self._deliver)
+
+    # -- what screens call ----------------------------------------------------
+
+    def run(
+        self,
+        fn: Callable[[Session], T],
+        on_done: Callable[[T], None] | None = None,
+        on_error: OnError | None = None,
+    ) -> None:
+        """Run ``fn(session)`` on the worker; ``on_done(result)`` on the GUI thread."""
+        self._submit(lambda: fn(self._require_session()), on_done, on_error)
+
+    def change(
+        self,
+        fn: Callable[[Session], Change],
+        on_done: Callable[[Update], None] | None = None,
+        on_error: OnError | None = None,
+    ) -> None:
+        """Make one edit and read the state right after it, in one worker job,
+        so the screens never see a state between the two."""
+
+        def work() -> Update:
+            session = self._require_session()
+            change = fn(session)
+            return Update(change, read_state(session))
+
+        def done(update: Update) -> None:
+            self.changed.emit(update)
+            if on_done is not None:
+                on_done(update)
+
+        self._submit(work, done, on_error)
+
+    def call(
+        self,
+        fn: Callable[[], T],
+        on_done: Callable[[T], None] | None = None,
+        on_error: OnError | None = None,
+    ) -> None:
+        """Run a node call that needs no open session (listing profiles...)."""
+        self._submit(fn, on_done, on_error)
+
+    def open(
+        self,
+        factory: Callable[[], Session],
+        on_done: Callable[[Opened], None] | None = None,
+        on_error: OnError | None = None,
+    ) -> None:
+        """Make the worker's new session with ``factory`` (open, create or demo),
+        then close the one it replaces; ``on_done`` gets what was opened. If the
+        factory fails (wrong passphrase), the open session stays open."""
+
+        def work() -> Opened:
+            new = factory()
+            self._close_session()
+            self._session = new
+            return read_opened(new)
+
+        self._submit(work, on_done, on_error)
+
+    def close(self, on_done: Callable[[None], None] | None = None) -> None:
+        """Close the session (checkpointing its documents) on the worker."""
+        self._submit(self._close_session, on_done, None)
+
+    def shutdown(self) -> None:
+        """Close the session and stop the worker; blocks until both are done."""
+        if self._stopped:
+            return
+        self._stopped = True
+        future = self._executor.submit(self._close_session)
+        try:
+            future.result()
+        except Exception:
+            log.exception("closing the session at exit failed")
+        self._executor.shutdown(wait=True)
+
+    @property
+    def busy(self) -> bool:
+        return self._pending > 0
+
+    # -- the worker side --------------------------------------------------------
+
+    def _require_session(self) -> Session:
+        if self._session is None:
+            raise ProfileError(_("No building is open."))
+        return self._session
+
+    def _close_session(self) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            session.close()
+
+    def _execute(self, job: _Job) -> None:
+        try:
+            job.result = job.work()
+        except BaseException as exc:  # reported on the GUI thread, never lost
+            job.error = exc
+        if not self._stopped:
+            self._finished.emit(job)
+
+    # -- the GUI side -------------------------------------------------------------
+
+    def _submit(
+        self,
+        work: Callable[[], Any],
+        on_done: Callable[[Any], None] | None,
+        on_error: OnError | None,
+    ) -> None:
+        if self._stopped:
+            log.warning("a node call was submitted after shutdown; ignored")
+            return
+        self._pending += 1
+        if self._pending == 1:
+            self.busy_changed.emit(True)
+        self._executor.submit(self._execute, _Job(work, on_done, on_error))
+
+    def _deliver(self, job: _Job) -> None:
+        self._pending -= 1
+        try:
+            if job.error is None:
+                if job.on_done is not None:
+                    job.on_done(job.result)
+            elif isinstance(job.error, KoprogoError):
+                if job.on_error is not None:
+                    job.on_error(job.error)
+                else:
+                    self.error.emit(str(job.error))
+            else:
+                report_unexpected(job.error)
+                self.error.emit(generic_error_message())
+        except Exception as exc:  # a bug in a screen's callback: keep running
+            report_unexpected(exc)
+            self.error.emit(generic_error_message())
+        finally:
+            if self._pending == 0:
+                self.busy_changed.emit(False)
+
+
+def generic_error_message() -> str:
+    return _(
+        "Something went wrong and the action was not completed. Your saved data is safe. "
+        "The details were written to the log."
+    )
+
+
+def report_unexpected(exc: BaseException) -> None:
+    log.error("unexpected error", exc_info=(type(exc), exc, exc.__traceback__))

@@ -1,0 +1,110 @@
+"""Plain values that cross from the node worker thread to the GUI.
+
+The worker owns the :class:`~node.session.Session` and its pycrdt documents
+(ARCHITECTURE §12). What it hands to the GUI is only frozen domain values and
+small records like these, so no widget can touch a document by accident.
+The ``read_*`` functions run on the worker.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from node.domain.registry import Registry
+from node.domain.validation import Problem
+from node.keys import PASSPHRASE_ENV, KeyStorage, keyring_available
+from node.profile import list_profiles, profile_key_storage
+from node.services.registry import ALL, Change
+from node.session import Session
+
+
+@dataclass(frozen=True)
+class RegistryState:
+    """The registry as the screens show it, read at one moment."""
+
+    registry: Registry
+    problems: tuple[Problem, ...]
+    can_undo: bool
+    can_redo: bool
+    read_only_reason: str | None
+
+
+@dataclass(frozen=True)
+class Update:
+    """What one operation changed, and the state right after it."""
+
+    change: Change
+    state: RegistryState
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """Which profile is open and where its key is kept (shown to the user)."""
+
+    path: Path
+    key_storage: KeyStorage
+    building_id: str | None
+
+
+@dataclass(frozen=True)
+class Opened:
+    info: SessionInfo
+    update: Update
+
+
+@dataclass(frozen=True)
+class ProfileEntry:
+    """One profile folder as listed before unlocking: nothing personal."""
+
+    path: Path
+    key_storage: KeyStorage | None
+    last_used: datetime
+
+
+@dataclass(frozen=True)
+class StartupFacts:
+    keyring: bool
+    profiles: tuple[ProfileEntry, ...]
+
+
+def read_state(session: Session) -> RegistryState:
+    registry = session.registry
+    return RegistryState(
+        registry=registry.read(),
+        problems=tuple(registry.problems()),
+        can_undo=registry.can_undo(),
+        can_redo=registry.can_redo(),
+        read_only_reason=registry.read_only_reason,
+    )
+
+
+def read_opened(session: Session) -> Opened:
+    profile = session.profile
+    info = SessionInfo(profile.path, profile.key_storage, profile.building_id)
+    return Opened(info, Update(Change.of(*ALL), read_state(session)))
+
+
+def read_profiles(root: Path) -> tuple[ProfileEntry, ...]:
+    """The profiles under ``root``, newest first, without unlocking any."""
+    entries = []
+    for path in list_profiles(root):
+        try:
+            storage: KeyStorage | None = profile_key_storage(path)
+        except Exception:  # a damaged profile is still listed; opening it explains
+            storage = None
+        mtime = max(f.stat().st_mtime for f in path.iterdir() if f.is_file())
+        entries.append(ProfileEntry(path, storage, datetime.fromtimestamp(mtime)))
+    return tuple(entries)
+
+
+def read_startup(root: Path) -> StartupFacts:
+    return StartupFacts(keyring_available(), read_profiles(root))
+
+
+def passphrase_from_environment() -> bool:
+    """True when node takes the passphrase from ``KOPROGO_PASSPHRASE``, so
+    asking for one would be pointless (node prefers the variable)."""
+    return os.environ.get(PASSPHRASE_ENV) is not None

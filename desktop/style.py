@@ -1,0 +1,93 @@
+"""The app's look: Fusion with a light palette and a restrained stylesheet.
+
+One look on every OS keeps screenshots and the user guide true everywhere;
+the palette is set explicitly because the stylesheet assumes light colours.
+"""
+
+from __future__ import annotations
+
+from .qt import QApplication, QColor, QPalette
+
+INK = "#1f2d3d"
+MUTED = "#5b6775"
+LINE = "#dde1e6"
+ACCENT = "#2b6cb0"
+DANGER = "#b3261e"
+
+STYLESHEET = f"""
+QMainWindow#mainWindow, QMainWindow#startWindow {{ background: #f4f6f8; }}
+QToolBar#mainToolbar {{ background: #ffffff; border: none; border-bottom: 1px solid {LINE};
+    spacing: 4px; padding: 2px 8px; }}
+QListWidget#navigation {{ background: #1f2d3d; color: #d5dce4; border: none;
+    padding-top: 6px; outline: 0; }}
+QListWidget#navigation::item {{ padding-left: 16px; border-left: 3px solid transparent; }}
+QListWidget#navigation::item:selected {{ background: #2d4054; color: #ffffff;
+    border-left: 3px solid #5aa0e6; }}
+QListWidget#navigation::item:hover:!selected {{ background: #27394b; }}
+QListWidget#navigation::item:disabled {{ color: #8796a6; font-size: 8pt; font-weight: 600; }}
+QWidget#header {{ background: #ffffff; border-bottom: 1px solid {LINE}; }}
+QLabel#buildingName {{ font-size: 15pt; font-weight: 600; color: {INK}; }}
+QLabel#buildingAddress {{ color: {MUTED}; }}
+QLabel#quotaIndicator {{ padding: 6px 14px; border-radius: 13px; font-weight: 600;
+    background: #e3f4e8; color: #1e6b34; }}
+QLabel#quotaIndicator[mismatch="true"] {{ background: #fde7e6; color: {DANGER}; }}
+QLabel#pageTitle {{ font-size: 13pt; font-weight: 600; color: {INK}; }}
+QLabel#sectionTitle {{ font-weight: 600; color: {INK}; padding: 4px 0; }}
+QLabel#hint {{ color: {MUTED}; }}
+QLabel#inlineError, QLabel#lotProblems {{ color: {DANGER}; }}
+QLabel#shareSummary {{ color: {INK}; }}
+QWidget#problemsPanel {{ background: #ffffff; border-top: 1px solid {LINE}; }}
+QLabel#problemsTitle {{ font-weight: 600; color: {INK}; }}
+QListWidget#problemsList {{ border: none; background: #ffffff; }}
+QListWidget#problemsList::item {{ padding: 3px 2px; }}
+QTableView {{ background: #ffffff; alternate-background-color: #f7f9fb; border: 1px solid {LINE};
+    selection-background-color: #d3e4f6; selection-color: {INK}; gridline-color: {LINE}; }}
+QHeaderView::section {{ background: #eef1f4; border: none; border-bottom: 1px solid {LINE};
+    border-right: 1px solid {LINE}; padding: 5px 8px; font-weight: 600; color: #3a4654; }}
+QGroupBox {{ background: #ffffff; border: 1px solid {LINE}; border-radius: 6px;
+    margin-top: 14px; padding: 14px 12px 10px 12px; font-weight: 600; color: {INK}; }}
+QGroupBox::title {{ subcontrol-origin: margin; left: 10px; padding: 0 4px; }}
+QGroupBox QLabel, QGroupBox QLineEdit, QGroupBox QSpinBox, QGroupBox QDateEdit {{
+    font-weight: normal; }}
+QFrame#card {{ background: #ffffff; border: 1px solid {LINE}; border-radius: 8px; }}
+QLabel#cardTitle {{ font-size: 17pt; font-weight: 600; color: {INK}; }}
+QLabel#cardText {{ color: {MUTED}; }}
+QPushButton {{ padding: 5px 14px; }}
+QPushButton#primary {{ background: {ACCENT}; color: #ffffff; border: 1px solid #245a93;
+    border-radius: 4px; padding: 6px 18px; }}
+QPushButton#primary:hover {{ background: #2f77c2; }}
+QPushButton#primary:disabled {{ background: #9db8d6; border-color: #9db8d6; }}
+QStatusBar QLabel {{ color: {MUTED}; padding: 0 8px; }}
+QLabel#readOnly {{ color: {DANGER}; font-weight: 600; }}
+"""
+
+
+def light_palette() -> QPalette:
+    palette = QPalette()
+    colours = {
+        QPalette.ColorRole.Window: "#f4f6f8",
+        QPalette.ColorRole.WindowText: INK,
+        QPalette.ColorRole.Base: "#ffffff",
+        QPalette.ColorRole.AlternateBase: "#f7f9fb",
+        QPalette.ColorRole.Text: INK,
+        QPalette.ColorRole.Button: "#f3f5f7",
+        QPalette.ColorRole.ButtonText: INK,
+        QPalette.ColorRole.Highlight: ACCENT,
+        QPalette.ColorRole.HighlightedText: "#ffffff",
+        QPalette.ColorRole.ToolTipBase: "#ffffff",
+        QPalette.ColorRole.ToolTipText: INK,
+        QPalette.ColorRole.PlaceholderText: "#8a96a3",
+        QPalette.ColorRole.Link: ACCENT,
+    }
+    for role, colour in colours.items():
+        palette.setColor(role, QColor(colour))
+    palette.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.ButtonText, QColor("#9aa5b1"))
+    palette.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text, QColor("#9aa5b1"))
+    palette.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.WindowText, QColor("#9aa5b1"))
+    return palette
+
+
+def apply_style(app: QApplication) -> None:
+    app.setStyle("Fusion")
+    app.setPalette(light_palette())
+    app.setStyleSheet(STYLESHEET)
