@@ -203,6 +203,8 @@ class AppController(QObject):
         self.main.open_requested.connect(self.choose_building)
         self.main.settings_requested.connect(self.show_settings)
         self.main.close_requested.connect(self._close_main)
+        if old is not None:
+            self.main.restoreGeometry(old.saveGeometry())
         if update is not None:
             self.main.apply_update(update)
         else:

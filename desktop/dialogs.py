@@ -146,6 +146,7 @@ class HolderDialog(RecordDialog):
         self.person = QComboBox()
         self.person.setEditable(True)
         self.person.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.person.setMinimumWidth(280)
         for person in sorted(persons, key=lambda p: p.name.casefold()):
             self.person.addItem(person.name, person.id)
         completer = self.person.completer()

@@ -74,10 +74,13 @@ def fmt_percent(share: int) -> str:
 
 
 def fmt_ratio(part: int, whole: int) -> str:
-    """``part`` of ``whole`` as a percentage with two decimals."""
+    """``part`` of ``whole`` as a percentage, always with two decimals so a
+    column of them lines up."""
     if whole <= 0:
         return ""
-    return fmt_percent(round(part * FULL_SHARE / whole))
+    whole_part, cents = divmod(round(part * FULL_SHARE / whole), 100)
+    separator = "." if current_language() == "en" else ","
+    return f"{whole_part}{separator}{cents:02d} %"
 
 
 def yes_no(value: bool) -> str:

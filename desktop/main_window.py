@@ -32,12 +32,12 @@ from .qt import (
     QListWidgetItem,
     QMainWindow,
     QMessageBox,
+    QShortcut,
     QSize,
     QSplitter,
     QStackedWidget,
-    QStyle,
     Qt,
-    QToolBar,
+    QToolButton,
     QVBoxLayout,
     QWidget,
     Signal,
@@ -105,7 +105,10 @@ class MainWindow(QMainWindow):
         titles.addWidget(self.building_name)
         titles.addWidget(self.building_address)
         header_layout.addLayout(titles, 1)
-        header_layout.addWidget(self.quota_indicator, 0, Qt.AlignmentFlag.AlignVCenter)
+        self._make_actions()
+        for widget in (self.undo_button, self.redo_button, self.quota_indicator):
+            header_layout.addWidget(widget, 0, Qt.AlignmentFlag.AlignVCenter)
+        header_layout.insertSpacing(header_layout.count() - 1, 12)
 
         content = QSplitter(Qt.Orientation.Vertical)
         content.addWidget(self.stack)
@@ -113,7 +116,7 @@ class MainWindow(QMainWindow):
         content.setStretchFactor(0, 4)
         content.setStretchFactor(1, 1)
         content.setChildrenCollapsible(False)
-        content.setSizes([600, 150])
+        content.setSizes([620, 120])
 
         right = QWidget()
         right_layout = QVBoxLayout(right)
@@ -130,7 +133,6 @@ class MainWindow(QMainWindow):
         body.setSizes([200, 1080])
         self.setCentralWidget(body)
 
-        self._make_actions()
         self._make_status_bar()
         geometry = app_settings().value("main/geometry")
         if geometry is not None:
@@ -158,18 +160,16 @@ class MainWindow(QMainWindow):
             item.setSizeHint(QSize(0, 36))
             nav.addItem(item)
         nav.currentItemChanged.connect(self._on_nav)
+        for number, name in enumerate(self.pages, start=1):  # Ctrl+1 … Ctrl+5
+            shortcut = QShortcut(QKeySequence(f"Ctrl+{number}"), self)
+            shortcut.activated.connect(lambda name=name: self.go_to(name))
         return nav
 
     def _make_actions(self) -> None:
-        style = self.style()
-        self.undo_action = QAction(
-            style.standardIcon(QStyle.StandardPixmap.SP_ArrowBack), _("&Undo"), self
-        )
+        self.undo_action = QAction(_("&Undo"), self)
         self.undo_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Undo))
         self.undo_action.triggered.connect(self.undo)
-        self.redo_action = QAction(
-            style.standardIcon(QStyle.StandardPixmap.SP_ArrowForward), _("&Redo"), self
-        )
+        self.redo_action = QAction(_("&Redo"), self)
         self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         self.redo_action.triggered.connect(self.redo)
         for action in (self.undo_action, self.redo_action):
@@ -198,13 +198,18 @@ class MainWindow(QMainWindow):
         help_ = self.menuBar().addMenu(_("&Help"))
         help_.addAction(_("&About KoproGo"), self.show_about)
 
-        toolbar = QToolBar(_("Edit"))
-        toolbar.setObjectName("mainToolbar")
-        toolbar.setMovable(False)
-        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        toolbar.addAction(self.undo_action)
-        toolbar.addAction(self.redo_action)
-        self.addToolBar(toolbar)
+        self.undo_button = self._header_button(self.undo_action, "↶")
+        self.redo_button = self._header_button(self.redo_action, "↷")
+
+    def _header_button(self, action: QAction, glyph: str) -> QToolButton:
+        """Undo and redo sit in the header, always in view, as text buttons."""
+        button = QToolButton()
+        button.setObjectName("headerButton")
+        button.setDefaultAction(action)
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        button.setText(f"{glyph} {action.text().replace('&', '')}")
+        action.changed.connect(lambda: button.setText(f"{glyph} {action.text().replace('&', '')}"))
+        return button
 
     def _make_status_bar(self) -> None:
         self.key_storage = QLabel(

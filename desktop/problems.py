@@ -11,6 +11,7 @@ from node.domain.validation import Problem
 from node.i18n import _
 
 from .qt import (
+    QColor,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -51,7 +52,7 @@ class ProblemsPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("problemsPanel")
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(12, 8, 12, 8)
+        layout.setContentsMargins(20, 8, 20, 8)
         layout.setSpacing(4)
         header = QHBoxLayout()
         self.title = QLabel()
@@ -69,7 +70,6 @@ class ProblemsPanel(QWidget):
         self.list.itemActivated.connect(self._on_activated)  # Enter, for the keyboard
         layout.addWidget(self.list, 1)
         self._warning = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
-        self._ok = self.style().standardIcon(QStyle.StandardPixmap.SP_DialogApplyButton)
         self.show_problems(())
 
     def show_problems(self, problems: tuple[Problem, ...]) -> None:
@@ -85,8 +85,9 @@ class ProblemsPanel(QWidget):
             item.setToolTip(problem.code)
             self.list.addItem(item)
         if not problems:
-            item = QListWidgetItem(self._ok, _("No problems found."))
+            item = QListWidgetItem("✓ " + _("No problems found."))
             item.setFlags(Qt.ItemFlag.NoItemFlags)
+            item.setForeground(QColor("#1e6b34"))
             self.list.addItem(item)
         self.setProperty("clean", not problems)
 

@@ -16,8 +16,10 @@ DANGER = "#b3261e"
 
 STYLESHEET = f"""
 QMainWindow#mainWindow, QMainWindow#startWindow {{ background: #f4f6f8; }}
-QToolBar#mainToolbar {{ background: #ffffff; border: none; border-bottom: 1px solid {LINE};
-    spacing: 4px; padding: 2px 8px; }}
+QToolButton#headerButton {{ border: 1px solid transparent; border-radius: 4px; padding: 4px 10px;
+    color: {INK}; }}
+QToolButton#headerButton:hover {{ border-color: {LINE}; background: #f4f6f8; }}
+QToolButton#headerButton:disabled {{ color: #a7b1bc; }}
 QListWidget#navigation {{ background: #1f2d3d; color: #d5dce4; border: none;
     padding-top: 6px; outline: 0; }}
 QListWidget#navigation::item {{ padding-left: 16px; border-left: 3px solid transparent; }}

@@ -139,6 +139,7 @@ class RecordTable(QTableView):
         row_id: Callable[[Any], str] = lambda r: r.id,
         parent: QWidget | None = None,
         stretch: int | None = None,
+        fit: bool = False,
     ) -> None:
         super().__init__(parent)
         self.source = RecordModel(columns, row_id, self)
@@ -156,7 +157,11 @@ class RecordTable(QTableView):
         self.verticalHeader().setDefaultSectionSize(28)
         header = self.horizontalHeader()
         header.setHighlightSections(False)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        # Small tables fit their columns to the contents on every refresh;
+        # long ones are sized once (fitting thousands of rows each time is slow).
+        header.setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents if fit else QHeaderView.ResizeMode.Interactive
+        )
         header.setStretchLastSection(stretch is None)
         if stretch is not None:
             header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)

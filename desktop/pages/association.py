@@ -113,7 +113,7 @@ class AssociationPage(Page):
         place = QHBoxLayout()
         place.addWidget(self.postal_code)
         place.addWidget(self.city, 1)
-        form.addRow(_("&Postal code, city"), place)
+        form.addRow(_buddy(_("&Postal code, city"), self.postal_code), place)
         acceptance_row = QHBoxLayout()
         acceptance_row.addWidget(self.acceptance)
         clear = QToolButton()
@@ -122,7 +122,9 @@ class AssociationPage(Page):
         clear.clicked.connect(self._clear_acceptance)
         acceptance_row.addWidget(clear)
         acceptance_row.addStretch(1)
-        form.addRow(_("Provisional &acceptance of common parts"), acceptance_row)
+        form.addRow(
+            _buddy(_("Provisional &acceptance of common parts"), self.acceptance), acceptance_row
+        )
         form.addRow(_("&Fiscal year starts on"), self.fiscal_start)
         form.addRow(_("&Quota total of the deed"), self.quota_total)
 
@@ -226,6 +228,14 @@ class AssociationPage(Page):
             self.error.show_message(str(exc))
 
         self.ops.change(lambda s: s.registry.set_association(**changes), done, refused)
+
+
+def _buddy(text: str, widget: QWidget) -> QLabel:
+    """A form label whose Alt shortcut reaches ``widget`` (rows holding a
+    layout get no buddy from QFormLayout)."""
+    label = QLabel(text)
+    label.setBuddy(widget)
+    return label
 
 
 def _add_years(day: date, years: int) -> date:

@@ -71,11 +71,11 @@ class KeysPage(Page):
 
     def __init__(self, ops: Ops, parent: QWidget | None = None) -> None:
         super().__init__(ops, parent)
-        self.keys = RecordTable(KEY_COLUMNS, stretch=0)
+        self.keys = RecordTable(KEY_COLUMNS, stretch=0, fit=True)
         self.keys.setObjectName("keysTable")
         self.keys.activated.connect(lambda _index: self.edit_key())
         self.keys.delete_shortcut.activated.connect(self.delete_key)
-        self.weights = RecordTable(WEIGHT_COLUMNS)
+        self.weights = RecordTable(WEIGHT_COLUMNS, fit=True)
         self.weights.setObjectName("weightsTable")
         self.add_button = self.button(_("&Add key…"), self.add_key)
         self.edit_button = self.button(_("&Edit…"), self.edit_key)
@@ -98,6 +98,7 @@ class KeysPage(Page):
         splitter.addWidget(left)
         splitter.addWidget(right)
         splitter.setChildrenCollapsible(False)
+        splitter.setSizes([480, 560])
         self.layout_.addWidget(splitter, 1)
         self.keys.selectionModel().selectionChanged.connect(lambda *_: self._show_key())
         self._show_key()

@@ -96,9 +96,9 @@ class OwnershipPage(Page):
 
     def __init__(self, ops: Ops, parent: QWidget | None = None) -> None:
         super().__init__(ops, parent)
-        self.lots = RecordTable(LOT_COLUMNS)
+        self.lots = RecordTable(LOT_COLUMNS, fit=True)
         self.lots.setObjectName("ownershipLots")
-        self.holders = RecordTable(HOLDER_COLUMNS, stretch=0)
+        self.holders = RecordTable(HOLDER_COLUMNS, stretch=0, fit=True)
         self.holders.setObjectName("holdersTable")
         self.holders.activated.connect(lambda _index: self.change_holder())
         self.holders.delete_shortcut.activated.connect(self.remove_holder)
@@ -134,6 +134,7 @@ class OwnershipPage(Page):
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
         splitter.setChildrenCollapsible(False)
+        splitter.setSizes([460, 600])
         self.layout_.addWidget(splitter, 1)
         self.lots.selectionModel().selectionChanged.connect(lambda *_: self._show_lot())
         self.holders.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())

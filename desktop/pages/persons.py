@@ -44,6 +44,7 @@ def person_rows(registry: Registry) -> list[PersonRow]:
 
 COLUMNS = (
     Column(N_("Name"), lambda r: r.person.name),
+    Column(N_("Lots"), lambda r: ", ".join(r.lots), sort=lambda r: tuple(map(natural_key, r.lots))),
     Column(N_("E-mail"), lambda r: r.person.email),
     Column(N_("Phone"), lambda r: r.person.phone),
     Column(N_("Language"), lambda r: language_label(r.person.language)),
@@ -53,7 +54,6 @@ COLUMNS = (
         tooltip=lambda r: _("Agreed in writing to receive convocations by e-mail (art. 3.87 §3)"),
     ),
     Column(N_("Address"), lambda r: r.person.address.one_line()),
-    Column(N_("Lots"), lambda r: ", ".join(r.lots), sort=lambda r: tuple(map(natural_key, r.lots))),
 )
 
 
