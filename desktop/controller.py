@@ -101,6 +101,7 @@ class AppController(QObject):
         window.demo_requested.connect(self.create_demo)
         window.unlock_requested.connect(lambda path, passphrase: self._open(path, passphrase))
         window.language_chosen.connect(self.change_language)
+        window.choose_requested.connect(self.choose_building)
         window.cancelled.connect(window.close)
         window.destroyed.connect(lambda: self._forget_start(window))
         self.start_window = window
@@ -234,7 +235,8 @@ class AppController(QObject):
         self.ops.call(lambda: read_profiles(self.root), on_done=self._show_open_dialog)
 
     def _show_open_dialog(self, entries: tuple[ProfileEntry, ...]) -> None:
-        dialog = OpenBuildingDialog(entries, self.info.path if self.info else None, self.main)
+        parent = self.start_window or self.main
+        dialog = OpenBuildingDialog(entries, self.info.path if self.info else None, parent)
         dialog.chosen.connect(
             lambda choice: (
                 self.open_profile(choice)

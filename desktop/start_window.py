@@ -92,6 +92,7 @@ class StartWindow(QMainWindow):
     demo_requested = Signal(object)  # passphrase or None
     unlock_requested = Signal(object, str)  # profile path, passphrase
     language_chosen = Signal(str)
+    choose_requested = Signal()  # pick another existing building
     cancelled = Signal()
 
     def __init__(self, needs_new_passphrase: bool, storage_note: str, cancellable: bool) -> None:
@@ -226,11 +227,13 @@ class StartWindow(QMainWindow):
         card.layout_.addLayout(form)
         other = QPushButton(_("Other choices…"))
         other.clicked.connect(lambda: self.show_page(self.welcome))
+        another = QPushButton(_("Another building…"))
+        another.clicked.connect(self.choose_requested)
         self.unlock_submit = QPushButton(_("Unlock"))
         self.unlock_submit.setObjectName("primary")
         self.unlock_submit.setDefault(True)
         self.unlock_submit.clicked.connect(self._submit_unlock)
-        card.finish(other, self.unlock_submit)
+        card.finish(other, another, self.unlock_submit)
         return card
 
     # -- moving between pages ------------------------------------------------------------

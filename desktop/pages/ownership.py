@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from node.domain.registry import FULL_SHARE, Lot, Ownership, Registry, Right
 from node.domain.validation import Problem
-from node.i18n import N_, _
+from node.i18n import N_, _, ngettext
 
 from ..dialogs import HolderDialog
 from ..labels import fmt_int, fmt_percent, lot_type_label, natural_key, right_label
@@ -54,7 +54,11 @@ LOT_COLUMNS = (
     ),
     Column(
         N_("Status"),
-        lambda r: _("{n} problem(s)").format(n=r.problem_count) if r.problem_count else _("OK"),
+        lambda r: (
+            ngettext("{n} problem", "{n} problems", r.problem_count).format(n=r.problem_count)
+            if r.problem_count
+            else _("OK")
+        ),
         sort=lambda r: r.problem_count,
         warn=lambda r: r.problem_count > 0,
     ),

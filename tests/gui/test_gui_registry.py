@@ -234,3 +234,30 @@ def test_special_distribution_key(qtbot, start_app) -> None:  # type: ignore[no-
     assert (key.name, dict(key.weights)) == ("Lift", {a1.id: 3})
     assert page.selected_key().key.id == key.id
     assert page.weights.source.rowCount() == 1
+
+
+def test_new_building_then_open_the_first_again(qtbot, start_app) -> None:  # type: ignore[no-untyped-def]
+    controller = start_app()
+    first = create_building(qtbot, controller, "ACP Un", 1000)
+    first_path = controller.info.path
+    # File → New building: the first-run screen again, this time cancellable.
+    first.new_building_requested.emit()
+    create_building(qtbot, controller, "ACP Deux", 500)
+    qtbot.waitUntil(lambda: controller.main is not first)
+    second = wait_main(qtbot, controller)
+    assert second.building_name.text() == "ACP Deux"
+    assert controller.start_window is None or not controller.start_window.isVisible()
+    # File → Open another building lists both; open the first one again.
+    second.open_requested.emit()
+    qtbot.waitUntil(lambda: controller.dialog is not None and controller.dialog.isVisible())
+    dialog = controller.dialog
+    assert dialog.list.count() == 2
+    row = next(
+        i for i in range(dialog.list.count()) if str(first_path) in dialog.list.item(i).text()
+    )
+    dialog.list.setCurrentRow(row)
+    dialog.list.itemActivated.emit(dialog.list.item(row))
+    qtbot.waitUntil(lambda: controller.main is not second)
+    main = wait_main(qtbot, controller)
+    assert main.building_name.text() == "ACP Un"
+    assert controller.info.path == first_path
