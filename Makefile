@@ -47,10 +47,15 @@ screenshots: $(STAMP)
 	xvfb-run -a -s "-screen 0 1400x900x24" $(PY) -m desktop.screenshots docs/screenshots
 
 ## installer: PyInstaller one-folder build in dist/koprogo, then its self-check
+# Pinned versions (installers/constraints.txt); PYTHONHASHSEED fixed so two
+# builds of one commit give the same bytes (installers/README.md).
 installer: $(STAMP) system-deps
-	$(PY) -m pip install -q -e '.[installer]'
-	$(VENV)/bin/pyinstaller --noconfirm --clean --distpath dist --workpath build/pyinstaller installers/koprogo.spec
+	@scripts/system-deps.sh binutils  # PyInstaller runs objdump and strip on Linux
+	$(PY) -m pip install -q -e '.[installer]' -c installers/constraints.txt
+	PYTHONHASHSEED=1 $(VENV)/bin/pyinstaller --noconfirm --clean --log-level WARN \
+		--distpath dist --workpath build/pyinstaller installers/koprogo.spec
 	QT_QPA_PLATFORM=offscreen dist/koprogo/koprogo --self-check
+	@du -sh dist/koprogo
 
 clean:
 	rm -rf build dist .pytest_cache .ruff_cache
