@@ -10,6 +10,10 @@ Rules from ARCHITECTURE §3 and §12 that live here:
   memory never shows a change the disk does not hold;
 * remote updates are applied under their own origin and are not undoable;
   undo/redo only ever revert this user's own edits;
+* remote updates are applied only once the updates they depend on are
+  here (causal delivery); until then they wait, encrypted, in the store's
+  pending table. yrs loses data when several updates wait inside it at once
+  (docs/decisions/0001-causal-delivery.md), so it is never given one early;
 * one thread owns the document; only bytes cross threads.
 """
 
@@ -18,6 +22,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import pycrdt
 
@@ -34,6 +39,28 @@ def fresh_client_id() -> int:
     return secrets.randbits(32)
 
 
+def decode_state_vector(state: bytes) -> dict[int, int]:
+    """A Yjs state vector: how many items of each client a replica holds."""
+    decoder = pycrdt.Decoder(state)
+    count = decoder.read_var_uint()
+    pairs = (decoder.read_var_uint() for _ in range(2 * count))
+    return dict(zip(pairs, pairs, strict=True))
+
+
+def covers(state: bytes, deps: bytes) -> bool:
+    """Whether a replica at ``state`` holds everything ``deps`` names."""
+    have = decode_state_vector(state)
+    return all(have.get(client, 0) >= clock for client, clock in decode_state_vector(deps).items())
+
+
+@dataclass(frozen=True)
+class Change:
+    """One committed update with the state it was made on (its dependencies)."""
+
+    deps: bytes
+    update: bytes
+
+
 class LiveDocument:
     """One document in memory, kept equal to what its store holds."""
 
@@ -46,7 +73,9 @@ class LiveDocument:
         self.roots = roots  # the top-level maps; undo covers them all
         self.version = 0  # bumps on every change; projections cache on it
         self.read_only_reason: str | None = None
-        self._pending: list[bytes] = []
+        self._pending: list[Change] = []
+        self._waiting: list[tuple[int, bytes, bytes]] = []  # (row, deps, update)
+        self.committed: list[Change] = []  # the last flush's changes, for sync
         self._listeners: list[Callable[[], None]] = []
         self._load()
 
@@ -69,6 +98,11 @@ class LiveDocument:
         self._undo = pycrdt.UndoManager(scopes=scopes, capture_timeout_millis=0)
         self._undo.include_origin(LOCAL)
         self.version += 1
+        self._waiting = [
+            (row, deps, update) for row, _schema, deps, update in self.store.read_pending(self.ref)
+        ]
+        if self._waiting:
+            self._drain()
 
     def reload(self) -> None:
         """Drop the in-memory state and load again from disk (new client id)."""
@@ -81,7 +115,7 @@ class LiveDocument:
         update = event.update
         # An empty update (no inserts, no deletes) is 2 bytes: nothing to keep.
         if len(update) > 2:
-            self._pending.append(update)
+            self._pending.append(Change(event.before_state, update))
 
     # -- changing -------------------------------------------------------------
 
@@ -99,11 +133,42 @@ class LiveDocument:
             raise
         self._flush()
 
-    def apply_remote(self, update: bytes) -> None:
-        """Merge another replica's update and keep it on disk."""
+    def apply_remote(self, update: bytes, deps: bytes | None = None) -> bool:
+        """Merge another replica's update and keep it on disk.
+
+        ``deps`` is the state vector the update was made on (see
+        :class:`Change`); ``None`` means the update was computed against this
+        replica's own state (a state-vector diff), so it applies now. Returns
+        False when the update must wait for its dependencies (it is stored
+        and applied as soon as they arrive).
+        """
+        if deps is not None and not covers(self.doc.get_state(), deps):
+            row = self.store.add_pending(self.ref, self.schema, deps, update)
+            self._waiting.append((row, deps, update))
+            return False
         with self.doc.transaction(origin=REMOTE):
             self.doc.apply_update(update)
         self._flush()
+        self._drain()
+        return True
+
+    def _drain(self) -> None:
+        """Apply every waiting update whose dependencies are now here."""
+        progress = True
+        while progress and self._waiting:
+            progress = False
+            for item in list(self._waiting):
+                row, deps, update = item
+                if covers(self.doc.get_state(), deps):
+                    with self.doc.transaction(origin=REMOTE):
+                        self.doc.apply_update(update)
+                    self._flush(resolved_pending=[row])
+                    self._waiting.remove(item)
+                    progress = True
+
+    @property
+    def waiting_count(self) -> int:
+        return len(self._waiting)
 
     def undo(self) -> bool:
         self._check_writable()
@@ -127,16 +192,19 @@ class LiveDocument:
     def can_redo(self) -> bool:
         return self._undo.can_redo()
 
-    def _flush(self) -> None:
+    def _flush(self, resolved_pending: list[int] = ()) -> None:  # type: ignore[assignment]
         pending, self._pending = self._pending, []
-        if not pending:
+        if not pending and not resolved_pending:
             return
         try:
-            self.store.append(self.ref, self.schema, pending)
+            self.store.append(
+                self.ref, self.schema, [c.update for c in pending], list(resolved_pending)
+            )
         except StorageError:
             # Memory must not claim what the disk does not hold.
             self.reload()
             raise
+        self.committed = pending
         self.version += 1
         self._notify()
 

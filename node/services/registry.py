@@ -59,7 +59,7 @@ ALL = ("association", "lots", "persons", "ownerships", "occupants", "keys")
 class RegistryService:
     def __init__(self, session: Session) -> None:
         self._session = session
-        self._cache: tuple[int, Registry] | None = None
+        self._projection: rdoc.RegistryProjection | None = None
 
     # -- reading ----------------------------------------------------------------
 
@@ -69,10 +69,10 @@ class RegistryService:
 
     def read(self) -> Registry:
         """The current registry (cached until the document changes)."""
-        live = self._live
-        if self._cache is None or self._cache[0] != live.version:
-            self._cache = (live.version, rdoc.read_registry(live.doc))
-        return self._cache[1]
+        doc = self._live.doc
+        if self._projection is None or self._projection.doc is not doc:  # first read or reload
+            self._projection = rdoc.RegistryProjection(doc)
+        return self._projection.registry()
 
     def problems(self) -> list[Problem]:
         return validate(self.read())

@@ -191,11 +191,19 @@ class Store:
 
     # -- updates --------------------------------------------------------------
 
-    def append(self, ref: DocumentRef, schema: tuple[int, int], updates: list[bytes]) -> int:
+    def append(
+        self,
+        ref: DocumentRef,
+        schema: tuple[int, int],
+        updates: list[bytes],
+        resolved_pending: list[int] = (),  # type: ignore[assignment]
+    ) -> int:
         """Seal and commit ``updates`` in one transaction; returns the last row id.
 
-        When this returns, the updates are on disk (WAL, fsync). On failure
-        nothing is written and :class:`StorageError` says why.
+        ``resolved_pending`` rows of the pending table are deleted in the same
+        transaction (their update is now applied and logged). When this
+        returns, the updates are on disk (WAL, fsync). On failure nothing is
+        written and :class:`StorageError` says why.
         """
         aad = _aad(ref, b"update")
         blobs = [{"d": ref.pk, "b": seal(self.key, _frame(schema, u), aad)} for u in updates]
@@ -205,7 +213,36 @@ class Store:
                 last = self._conn.execute(
                     text("INSERT INTO updates (document, blob) VALUES (:d, :b) RETURNING id"), blob
                 ).scalar_one()
+            for row_id in resolved_pending:
+                self._conn.execute(
+                    text("DELETE FROM pending WHERE id = :i AND document = :d"),
+                    {"i": row_id, "d": ref.pk},
+                )
         return last
+
+    def add_pending(
+        self, ref: DocumentRef, schema: tuple[int, int], deps: bytes, update: bytes
+    ) -> int:
+        """Keep a remote update whose dependencies are not here yet."""
+        payload = len(deps).to_bytes(4, "big") + deps + update
+        blob = seal(self.key, _frame(schema, payload), _aad(ref, b"pending"))
+        with self._write():
+            return self._conn.execute(
+                text("INSERT INTO pending (document, blob) VALUES (:d, :b) RETURNING id"),
+                {"d": ref.pk, "b": blob},
+            ).scalar_one()
+
+    def read_pending(self, ref: DocumentRef) -> list[tuple[int, tuple[int, int], bytes, bytes]]:
+        """(row id, schema, deps, update) of the document's waiting updates."""
+        rows = self._conn.execute(
+            text("SELECT id, blob FROM pending WHERE document = :d ORDER BY id"), {"d": ref.pk}
+        ).all()
+        waiting = []
+        for row in rows:
+            schema, payload = _unframe(self._open(row.blob, _aad(ref, b"pending")))
+            size = int.from_bytes(payload[:4], "big")
+            waiting.append((row.id, schema, payload[4 : 4 + size], payload[4 + size :]))
+        return waiting
 
     def read(self, ref: DocumentRef) -> Iterator[StoredUpdate]:
         """The document's checkpoint (if any) then its later updates, decrypted."""

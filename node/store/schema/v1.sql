@@ -23,6 +23,16 @@ CREATE TABLE updates (
 );
 CREATE INDEX updates_by_document ON updates (document, id);
 
+-- Remote updates received before the updates they depend on: kept (encrypted)
+-- until their dependencies arrive, then moved into ``updates`` (see
+-- docs/decisions/0001-causal-delivery.md).
+CREATE TABLE pending (
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    document INTEGER NOT NULL REFERENCES documents (id),
+    blob     BLOB NOT NULL
+);
+CREATE INDEX pending_by_document ON pending (document, id);
+
 -- One encrypted compacted state per document; it replaces every update of
 -- that document with id <= through_update.
 CREATE TABLE checkpoints (

@@ -1,0 +1,48 @@
+"""Helpers for tests: real profiles in temporary folders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from node.domain.registry import Association
+from node.keys import KeyStorage
+from node.session import Session
+
+PASSPHRASE = "correct horse battery"
+
+
+def make_session(path: Path, name: str = "ACP Test", quota_total: int = 1000) -> Session:
+    """A new profile holding a new building; key file under PASSPHRASE."""
+    session = Session.create(path, lambda _creating: PASSPHRASE, KeyStorage.PASSPHRASE_FILE)
+    session.registry.create_building(Association(name, quota_total))
+    return session
+
+
+def reopen(path: Path) -> Session:
+    return Session.open(path, lambda _creating: PASSPHRASE)
+
+
+def profile_bytes(path: Path) -> bytes:
+    """Every byte of every file in a profile folder."""
+    return b"".join(p.read_bytes() for p in sorted(Path(path).rglob("*")) if p.is_file())
+
+
+def replica_of(
+    source: Session, path: Path, key_storage: KeyStorage = KeyStorage.PASSPHRASE_FILE
+) -> Session:
+    """A second profile holding the same building document (what joining
+    through the relay will do in the sync issue), starting from ``source``'s
+    current state."""
+    replica = Session.create(path, lambda _creating: PASSPHRASE, key_storage)
+    replica.profile.store.set_meta({"building_id": source.building_id})
+    replica.document("registry").apply_remote(source.document("registry").get_update())
+    return replica
+
+
+def exchange(a: Session, b: Session) -> None:
+    """Send each side the updates it lacks (state-vector diff, as y-sync does)."""
+    live_a, live_b = a.document("registry"), b.document("registry")
+    to_b = live_a.get_update(live_b.get_state())
+    to_a = live_b.get_update(live_a.get_state())
+    live_b.apply_remote(to_b)
+    live_a.apply_remote(to_a)
