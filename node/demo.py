@@ -183,6 +183,7 @@ def build_demo(session: Session) -> None:
             rdoc.put_record(doc, "occupants", occupant.id, rdoc.occupant_fields(occupant))
         rdoc.put_key(doc, lift)
         rdoc.put_key(doc, heating)
+    session.document("registry").clear_undo()
 
 
 def demo_personal_strings() -> list[str]:

@@ -56,6 +56,20 @@ def translator(language: str) -> gettext.NullTranslations:
     return gettext.translation(DOMAIN, localedir=LOCALE_DIR, languages=[language], fallback=True)
 
 
+# The Belgian variant of each language for numbers and dates.
+BABEL_LOCALES = {"fr": "fr_BE", "nl": "nl_BE", "de": "de_BE", "en": "en_GB"}
+
+
+def format_number(value: int, signed: bool = False) -> str:
+    """``10000`` → ``10.000`` (nl), ``10 000`` (fr), ``10,000`` (en)."""
+    from babel.numbers import format_decimal
+
+    text = format_decimal(abs(value) if signed else value, locale=BABEL_LOCALES[_language])
+    if signed:
+        return ("+" if value >= 0 else "−") + text
+    return text
+
+
 def _(message: str) -> str:
     return _translations.gettext(message)
 

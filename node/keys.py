@@ -145,6 +145,16 @@ def load_storage_key(
     path = profile_dir / KEY_FILE
     if not path.exists():
         raise KeyAccessError(_("The key file of this profile is missing: {path}").format(path=path))
+    from_env = os.environ.get(PASSPHRASE_ENV)
+    if from_env is not None and provider is not None:
+        # A stale KOPROGO_PASSPHRASE must not lock a person out: ask them.
+        try:
+            return read_key_file(path, from_env)
+        except WrongPassphrase:
+            answer = provider(False)
+            if answer is None:
+                raise
+            return read_key_file(path, answer)
     return read_key_file(path, _passphrase(provider, creating=False))
 
 

@@ -81,7 +81,7 @@ def test_merge_that_puts_quotas_over_the_total_is_listed(tmp_path: Path):
     assert {"quota_total_mismatch", "duplicate_lot_number"} <= codes(a)
     assert codes(a) == codes(b)
     (quota,) = [p for p in a.registry.problems() if p.code == "quota_total_mismatch"]
-    assert "1400" in quota.message and "1000" in quota.message
+    assert "1,400" in quota.message and "1,000" in quota.message
 
 
 def test_undo_reverts_only_my_edits_not_merged_ones(tmp_path: Path):
@@ -222,3 +222,22 @@ def test_update_arriving_before_its_cause_waits_safely_across_restart(tmp_path: 
     b.close()
     b = reopen(tmp_path / "b")
     assert b.registry.read() == a.registry.read()
+
+
+def test_update_holding_changes_right_and_moves_the_vote_in_one_step(tmp_path: Path):
+    a = make_session(tmp_path / "a")
+    a.registry.add_lot("A1", LotType.APARTMENT, 1000)
+    ann = a.registry.add_person("Ann").record_id
+    bob = a.registry.add_person("Bob").record_id
+    a.registry.set_owner("A1", ann, 10_000, voting=True)
+    holding = a.registry.set_owner("A1", bob, 10_000).record_id
+    from node.domain.registry import Right
+
+    a.registry.update_holding(holding, right=Right.BARE, voting=True)
+    by_person = {o.person_id: o for o in a.registry.read().ownerships}
+    assert (by_person[bob].right, by_person[bob].voting) == (Right.BARE, True)
+    assert by_person[ann].voting is False
+    a.registry.undo()  # one step back restores both
+    by_person = {o.person_id: o for o in a.registry.read().ownerships}
+    assert (by_person[bob].right, by_person[bob].voting) == (Right.FULL, False)
+    assert by_person[ann].voting is True

@@ -103,3 +103,14 @@ def test_key_storage_can_be_forced_to_the_key_file(tmp_path, memory_keyring, mon
     assert profile.key_storage is KeyStorage.PASSPHRASE_FILE
     assert memory_keyring.secrets == {}
     profile.close()
+
+
+def test_a_stale_environment_passphrase_falls_back_to_asking(tmp_path: Path, monkeypatch):
+    Profile.create(tmp_path / "p", lambda _c: PASSPHRASE, KeyStorage.PASSPHRASE_FILE).close()
+    monkeypatch.setenv("KOPROGO_PASSPHRASE", "an old passphrase")
+    asked = []
+    profile = Profile.open(tmp_path / "p", lambda creating: asked.append(creating) or PASSPHRASE)
+    assert asked == [False]
+    profile.close()
+    with pytest.raises(WrongPassphrase):
+        Profile.open(tmp_path / "p")  # headless: no one to ask, a clear refusal

@@ -262,7 +262,7 @@ def test_problem_messages_are_readable_and_name_the_lot() -> None:
 def test_quota_message_gives_both_totals() -> None:
     reg = registry([L1, Lot("l2", "2", LotType.APARTMENT, 450)], VALID)
     assert validate(reg)[0].message == (
-        "The lots' quotas add up to 1050, but the deed's total is 1000 (+50)."
+        "The lots' quotas add up to 1,050, but the deed's total is 1,000 (+50)."
     )
 
 
@@ -271,3 +271,15 @@ def test_facts_report_counts_and_thresholds() -> None:
     assert (f.lot_count, f.legal_lot_count, f.quota_sum, f.quota_total) == (3, 2, 1000, 1000)
     assert (f.council_mandatory, f.full_accounting_mandatory) == (False, False)
     assert (f.council_threshold, f.full_accounting_threshold) == (20, 20)
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("en", "1,050"), ("fr", "1\u202f050"), ("nl", "1.050"), ("de", "1.050")],
+)
+def test_numbers_in_messages_follow_the_language(language: str, expected: str) -> None:
+    from node import i18n
+
+    i18n.set_language(language)
+    reg = registry([L1, Lot("l2", "2", LotType.APARTMENT, 450)], VALID)
+    assert expected in validate(reg)[0].message

@@ -266,3 +266,10 @@ def test_confirmed_edits_survive_sigkill(tmp_path: Path):
     numbers = {lot.number for lot in session.registry.read().lots}
     assert {f"K{i}" for i in range(confirmed + 1)} <= numbers
     session.close()
+
+
+def test_creating_the_building_is_not_undoable(tmp_path: Path):
+    session = make_session(tmp_path / "p")
+    assert session.registry.can_undo() is False
+    session.registry.add_lot("A1", LotType.APARTMENT, 1)
+    assert session.registry.can_undo() is True

@@ -186,6 +186,11 @@ class LiveDocument:
         self._flush()
         return True
 
+    def clear_undo(self) -> None:
+        """Forget the undo history (e.g. after creating a building: undoing
+        the creation itself would leave an empty, broken registry)."""
+        self._undo.clear()
+
     def can_undo(self) -> bool:
         return self._undo.can_undo()
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from ..i18n import N_, _
+from ..i18n import N_, _, format_number
 from .identifiers import is_valid_bce
 from .registry import FULL_SHARE, Registry, Right, format_share
 
@@ -22,7 +22,7 @@ MESSAGES: dict[str, str] = {
     "association_missing": N_("The association's details have not been entered."),
     "bce_invalid": N_("The enterprise number {bce} has wrong check digits."),
     "quota_total_mismatch": N_(
-        "The lots' quotas add up to {sum}, but the deed's total is {total} ({difference:+d})."
+        "The lots' quotas add up to {sum}, but the deed's total is {total} ({difference})."
     ),
     "duplicate_lot_number": N_("Lot number {number} is used by {count} lots."),
     "lot_without_holders": N_("Lot {lot} has no owner."),
@@ -59,11 +59,20 @@ class Problem:
 
     @property
     def message(self) -> str:
-        params = {k: _(v) if k in _TRANSLATED_PARAMS else v for k, v in self.params.items()}
-        return _(MESSAGES[self.code]).format(**params)
+        return _(MESSAGES[self.code]).format(**{k: _render(k, v) for k, v in self.params.items()})
 
     def to_json(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message, "subjects": list(self.subjects)}
+
+
+def _render(name: str, value: Any) -> Any:
+    """Parameters as shown to a person: labels translated, numbers written
+    the way the reader's language writes them."""
+    if name in _TRANSLATED_PARAMS:
+        return _(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return format_number(value, signed=name == "difference")
+    return value
 
 
 def _problem(code: str, subjects: tuple[str, ...] = (), **params: Any) -> Problem:

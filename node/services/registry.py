@@ -95,6 +95,7 @@ class RegistryService:
         with self._live.edit() as doc:
             rdoc.init_document(doc)
             rdoc.put_association(doc, association)
+        self._live.clear_undo()
         return Change.of("association")
 
     def set_association(self, **fields: Any) -> Change:
@@ -236,6 +237,36 @@ class RegistryService:
                     if other.id != ownership.id and other.voting:
                         rdoc.put_record(doc, "ownerships", other.id, {"voting": False})
         return Change.of("ownerships", record_id=ownership.id)
+
+    def update_holding(
+        self,
+        ownership_id: str,
+        *,
+        share: int | None = None,
+        right: Right | None = None,
+        voting: bool | None = None,
+    ) -> Change:
+        """Change one holding's share, right or voting flag in one undoable
+        edit. Making it the voting holding removes the flag from the others."""
+        current = next((o for o in self.read().ownerships if o.id == ownership_id), None)
+        if current is None:
+            raise NotFoundError(_("There is no such holding."))
+        updated = dataclasses.replace(
+            current,
+            share=current.share if share is None else share,
+            right=current.right if right is None else right,
+            voting=current.voting if voting is None else voting,
+        )
+        others = [o for o in self.read().holders(current.lot_id) if o.id != current.id]
+        if any(o.person_id == updated.person_id and o.right == updated.right for o in others):
+            raise InputError(_("This person already holds that right on this lot."))
+        with self._live.edit() as doc:
+            rdoc.put_record(doc, "ownerships", updated.id, rdoc.ownership_fields(updated))
+            if updated.voting:
+                for other in others:
+                    if other.voting:
+                        rdoc.put_record(doc, "ownerships", other.id, {"voting": False})
+        return Change.of("ownerships", record_id=updated.id)
 
     def remove_owner(self, ownership_id: str) -> Change:
         if not any(o.id == ownership_id for o in self.read().ownerships):
