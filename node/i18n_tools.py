@@ -61,7 +61,7 @@ def update() -> None:
         catalog.obsolete.clear()
         if language == "en":
             for message in catalog:
-                if message.id and not message.string:
+                if message.id and _untranslated(message):
                     message.string = message.id
         path = po_path(language)
         path.parent.mkdir(parents=True, exist_ok=True)
