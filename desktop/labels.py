@@ -7,9 +7,10 @@ a language switch takes effect on the next rebuild of a window.
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from node.domain.registry import FULL_SHARE, LotType, Right, format_share
-from node.i18n import LANGUAGE_NAMES, N_, _, current_language
+from node.i18n import LANGUAGE_NAMES, N_, _, current_language, format_number
 from node.keys import KeyStorage
 
 from .qt import QLocale
@@ -60,9 +61,22 @@ def locale() -> QLocale:
     return QLocale(_QT_LOCALES.get(current_language(), "en_GB"))
 
 
+def apply_locale() -> None:
+    """Make Qt's own number widgets (spin boxes) follow the app's language;
+    widgets made afterwards use it."""
+    QLocale.setDefault(locale())
+
+
 def fmt_int(value: int | None) -> str:
-    """A whole number with the language's digit grouping (10 000, 10.000, 10,000)."""
-    return "" if value is None else locale().toString(value)
+    """A whole number with the language's digit grouping (10 000, 10.000,
+    10,000), written by the node's formatter so the screens and the problem
+    messages agree."""
+    return "" if value is None else format_number(value)
+
+
+def fmt_date(day: date | None) -> str:
+    """A date as the app shows dates everywhere (ISO, as in the forms)."""
+    return day.isoformat() if day else ""
 
 
 def fmt_percent(share: int) -> str:

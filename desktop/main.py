@@ -16,6 +16,7 @@ from node.i18n import set_language
 from node.profile import default_profiles_dir
 
 from .controller import AppController
+from .labels import apply_locale
 from .ops import generic_error_message
 from .qt import QApplication
 from .settings import APPLICATION, ORGANIZATION, effective_language
@@ -38,6 +39,7 @@ def build(args: argparse.Namespace) -> AppController:
     app.setApplicationDisplayName("KoproGo")
     apply_style(app)
     set_language(effective_language())
+    apply_locale()
     controller = AppController(profiles_root(args))
     controller.start()
     return controller

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from gui_helpers import create_building, message_boxes, wait_idle, wait_main
 
-from desktop.qt import Qt
+from desktop.qt import QApplication, Qt
 
 pytestmark = pytest.mark.gui
 
@@ -261,3 +261,42 @@ def test_new_building_then_open_the_first_again(qtbot, start_app) -> None:  # ty
     main = wait_main(qtbot, controller)
     assert main.building_name.text() == "ACP Un"
     assert controller.info.path == first_path
+
+
+def test_creating_a_building_cannot_be_undone(qtbot, start_app) -> None:  # type: ignore[no-untyped-def]
+    controller = start_app()
+    main = create_building(qtbot, controller)
+    assert not main.undo_action.isEnabled()
+    assert not main.undo_button.isEnabled()
+    main.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is main)
+    qtbot.keyClick(main, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    wait_idle(qtbot, controller)
+    assert main.state.registry.association.name == "ACP Les Érables"
+    add_lot(qtbot, main, "A1", 1000)  # the first edit is the first thing to undo
+    qtbot.waitUntil(lambda: main.undo_action.isEnabled())
+
+
+def test_the_demo_cannot_be_undone_either(qtbot, start_app) -> None:  # type: ignore[no-untyped-def]
+    controller = start_app()
+    qtbot.waitUntil(lambda: controller.start_window is not None)
+    qtbot.mouseClick(controller.start_window.demo_button, Qt.MouseButton.LeftButton)
+    main = wait_main(qtbot, controller)
+    assert len(main.state.registry.lots) == 24
+    assert not main.undo_action.isEnabled()
+    assert not main.state.can_undo
+
+
+def test_numbers_in_messages_follow_the_language(qtbot, start_app) -> None:  # type: ignore[no-untyped-def]
+    controller = start_app()
+    main = create_building(qtbot, controller, total=10_000)
+    add_lot(qtbot, main, "A1", 9_000)
+    qtbot.waitUntil(lambda: "quota_total_mismatch" in main.problems.codes())
+    assert "10,000" in main.quota_indicator.text()
+    controller.change_language("nl")
+    qtbot.waitUntil(lambda: controller.main is not main)
+    dutch = wait_main(qtbot, controller)
+    (message,) = [p.message for p in dutch.problems.problems if p.code == "quota_total_mismatch"]
+    assert "9.000" in message and "10.000" in message and "−1.000" in message
+    assert "9.000" in dutch.quota_indicator.text() and "10.000" in dutch.quota_indicator.text()
+    assert dutch.pages["lots"].table.cell_text(0, 3) == "9.000"
