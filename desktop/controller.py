@@ -4,6 +4,14 @@ The controller starts the app (first-run screen, or the last building),
 unlocks profiles, creates buildings through :mod:`node.first_run`, swaps the
 main window when the building or the language changes, and closes the
 session on the worker before the last window goes.
+
+A passphrase in ``KOPROGO_PASSPHRASE`` is tried first (node does that);
+when it does not open the building (a stale variable), the user is asked
+for the passphrase as if the variable were not set, and may retry.
+
+While a node call is slow the whole app shows a busy cursor; opening a
+building also shows what is going on (on the first-run screen, or in a
+small wait box when no such screen is up).
 """
 
 from __future__ import annotations
@@ -19,10 +27,11 @@ from node.profile import new_profile_dir
 from node.services.registry import ALL, Change
 from node.session import Session
 
+from .labels import apply_locale
 from .main_window import MainWindow
 from .open_dialog import OpenBuildingDialog
 from .ops import Ops
-from .qt import QObject, QWidget
+from .qt import QApplication, QCursor, QObject, Qt, QWidget
 from .settings import (
     SettingsDialog,
     chosen_language,
@@ -42,7 +51,7 @@ from .state import (
     read_profiles,
     read_startup,
 )
-from .widgets import show_error
+from .widgets import WaitDialog, show_error
 
 
 def _provider(passphrase: str | None) -> PassphraseProvider | None:
@@ -55,11 +64,14 @@ class AppController(QObject):
         self.root = Path(profiles_root)
         self.ops = Ops(self)
         self.ops.error.connect(self._show_error)
+        self.ops.slow.connect(self._show_slow)
         self.keyring = False
         self.info: SessionInfo | None = None
         self.main: MainWindow | None = None
         self.start_window: StartWindow | None = None
         self.dialog: QWidget | None = None  # settings or open dialog, for tests
+        self.wait: WaitDialog | None = None  # "Opening the building…" while no screen says it
+        self._busy_cursor = False
         self._entries: dict[Path, ProfileEntry] = {}  # what was listed, by folder
 
     # -- starting --------------------------------------------------------------
@@ -143,19 +155,30 @@ class AppController(QObject):
         ).format(folder=entry.path.name, when=entry.last_used.strftime("%Y-%m-%d %H:%M"))
 
     def _open(self, path: Path, passphrase: str | None) -> None:
+        """Open the profile at ``path``; ``passphrase`` is the one the user
+        typed (None: the keyring, or ``KOPROGO_PASSPHRASE``)."""
         provider = _provider(passphrase)
+        self._begin_wait(_("Opening the building…"))
         self.ops.open(
             lambda: Session.open(path, provider),
             on_done=self._opened,
-            on_error=lambda exc: self._open_failed(path, exc),
+            on_error=lambda exc: self._open_failed(path, exc, typed=passphrase is not None),
         )
 
-    def _open_failed(self, path: Path, exc: KoprogoError) -> None:
-        if isinstance(exc, WrongPassphrase) and not passphrase_from_environment():
+    def _open_failed(self, path: Path, exc: KoprogoError, typed: bool) -> None:
+        self._end_wait()
+        if isinstance(exc, WrongPassphrase):
+            # A typo, or a stale KOPROGO_PASSPHRASE: ask (again) for the passphrase.
             window = self.start_window or self.show_start(cancellable=self.main is not None)
             entry = self._entries.get(path)
             detail = self._unlock_detail(entry) if entry else str(path)
-            window.ask_unlock(path, detail, error=str(exc))
+            error = str(exc)
+            if not typed and passphrase_from_environment():
+                error = _(
+                    "The passphrase given in KOPROGO_PASSPHRASE does not unlock this "
+                    "building. Type the building's passphrase."
+                )
+            window.ask_unlock(path, detail, error=error)
             return
         if self.main is None and self.start_window is None:
             self.show_start()
@@ -183,17 +206,46 @@ class AppController(QObject):
         return KeyStorage.KEYRING if self.keyring else KeyStorage.PASSPHRASE_FILE
 
     def _create_failed(self, exc: KoprogoError) -> None:
+        self._end_wait()
         if self.start_window is not None:
             self.start_window.show_error(str(exc))
         else:
             self._show_error(str(exc))
 
     def _opened(self, opened: Opened) -> None:
+        self._end_wait()
         self.info = opened.info
         save_last_profile(opened.info.path)
         self._show_main(opened.update)
         if self.start_window is not None:
             self.start_window.close()
+
+    # -- showing that something slow is going on ----------------------------------------
+
+    def _begin_wait(self, message: str) -> None:
+        """Say what is being done while a building opens: on the first-run
+        screen if it is up, else in a small box (over the main window, or on
+        its own at start-up) that appears only if opening is slow."""
+        self._end_wait()
+        start = self.start_window
+        if start is not None and start.isVisible():
+            if not start.is_busy():
+                start.set_busy(message)
+            return
+        self.wait = WaitDialog(message, self.main)
+
+    def _end_wait(self) -> None:
+        if self.wait is not None:
+            self.wait.finish()
+            self.wait = None
+
+    def _show_slow(self, slow: bool) -> None:
+        """A busy cursor over the whole app while the worker is slow to answer."""
+        if slow and not self._busy_cursor:
+            QApplication.setOverrideCursor(QCursor(Qt.CursorShape.BusyCursor))
+        elif not slow and self._busy_cursor:
+            QApplication.restoreOverrideCursor()
+        self._busy_cursor = slow
 
     # -- the main window -------------------------------------------------------------
 
@@ -216,6 +268,7 @@ class AppController(QObject):
 
     def _discard(self, window: MainWindow) -> None:
         self.ops.changed.disconnect(window.apply_update)
+        self.ops.slow.disconnect(window.show_working)
         window.allow_close = True
         window.close()
 
@@ -263,6 +316,7 @@ class AppController(QObject):
         if choice != chosen_language():
             save_language(choice)
         set_language(effective_language())
+        apply_locale()
         if self.main is not None:
             state = self.main.state
             page = self.main.current_page()
@@ -281,4 +335,5 @@ class AppController(QObject):
 
     def shutdown(self) -> None:
         """Close the session (checkpointing) and stop the worker."""
+        self._end_wait()
         self.ops.shutdown()

@@ -141,6 +141,7 @@ class MainWindow(QMainWindow):
             self.resize(1280, 800)
         self.go_to(page)
         ops.changed.connect(self.apply_update)
+        ops.slow.connect(self.show_working)
 
     # -- building the window ------------------------------------------------------
 
@@ -224,6 +225,13 @@ class MainWindow(QMainWindow):
         self.read_only = QLabel()
         self.read_only.setObjectName("readOnly")
         self.read_only.hide()
+        self.working = QLabel(_("Working…"))
+        self.working.setObjectName("working")
+        self.working.setToolTip(
+            _("KoproGo is busy with your last action; the window stays usable.")
+        )
+        self.working.setVisible(self.ops.is_slow)
+        self.statusBar().addPermanentWidget(self.working)
         self.statusBar().addPermanentWidget(self.read_only)
         self.statusBar().addPermanentWidget(self.key_storage)
 
@@ -292,6 +300,10 @@ class MainWindow(QMainWindow):
     def show_problem(self, problem: Problem) -> None:
         page = PAGE_OF_CODE.get(problem.code, "lots")
         self.go_to(page, problem.subjects[0] if problem.subjects else "")
+
+    def show_working(self, slow: bool) -> None:
+        """ "Working…" in the status bar while the worker is slow to answer."""
+        self.working.setVisible(slow)
 
     def notify(self, message: str) -> None:
         self.statusBar().showMessage(message, 8000)

@@ -16,6 +16,11 @@ Errors: a :class:`~node.errors.KoprogoError` carries a translated message
 for the user; it goes to the call's ``on_error`` or, by default, to the
 :attr:`Ops.error` signal (shown in a dialog). Anything else is a bug: it is
 logged with its traceback and reported with a generic message; the app goes on.
+
+Slow calls: when the worker has been busy for :data:`SLOW_MS` without an
+answer (Argon2 when unlocking, loading a big profile), :attr:`Ops.slow`
+turns on so the windows can show a busy cursor and "Working…"; it turns
+off when the worker is idle again. The GUI thread never waits.
 """
 
 from __future__ import annotations
@@ -31,10 +36,12 @@ from node.i18n import _
 from node.services.registry import Change
 from node.session import Session
 
-from .qt import QObject, Signal
+from .qt import QObject, QTimer, Signal
 from .state import Opened, Update, read_opened, read_state
 
 log = logging.getLogger(__name__)
+
+SLOW_MS = 300  # a call running longer than this gets a busy indicator
 
 T = TypeVar("T")
 OnError = Callable[[KoprogoError], None]
@@ -54,7 +61,8 @@ class Ops(QObject):
 
     changed = Signal(object)  # Update, after every successful change
     error = Signal(str)  # a message for the user, when no on_error was given
-    busy_changed = Signal(bool)
+    busy_changed = Signal(bool)  # whether any call is pending
+    slow = Signal(bool)  # busy for longer than SLOW_MS without an answer; off when idle
 
     _finished = Signal(object)  # emitted on the worker, delivered on the GUI thread
 
@@ -65,6 +73,11 @@ class Ops(QObject):
         self._session: Session | None = None  # touched only on the worker thread
         self._pending = 0
         self._stopped = False
+        self._slow = False
+        self._slow_timer = QTimer(self)
+        self._slow_timer.setSingleShot(True)
+        self._slow_timer.setInterval(SLOW_MS)
+        self._slow_timer.timeout.connect(self._on_slow)
         self._finished.connect(self._deliver)
 
     # -- what screens call ----------------------------------------------------
@@ -135,6 +148,8 @@ class Ops(QObject):
         if self._stopped:
             return
         self._stopped = True
+        self._slow_timer.stop()
+        self._set_slow(False)
         future = self._executor.submit(self._close_session)
         try:
             future.result()
@@ -145,6 +160,10 @@ class Ops(QObject):
     @property
     def busy(self) -> bool:
         return self._pending > 0
+
+    @property
+    def is_slow(self) -> bool:
+        return self._slow
 
     # -- the worker side --------------------------------------------------------
 
@@ -179,6 +198,7 @@ class Ops(QObject):
             return
         self._pending += 1
         if self._pending == 1:
+            self._slow_timer.start()
             self.busy_changed.emit(True)
         self._executor.submit(self._execute, _Job(work, on_done, on_error))
 
@@ -201,7 +221,20 @@ class Ops(QObject):
             self.error.emit(generic_error_message())
         finally:
             if self._pending == 0:
+                self._slow_timer.stop()
+                self._set_slow(False)
                 self.busy_changed.emit(False)
+            elif not self._slow:
+                self._slow_timer.start()  # the next call gets its own SLOW_MS
+
+    def _on_slow(self) -> None:
+        if self._pending > 0:
+            self._set_slow(True)
+
+    def _set_slow(self, slow: bool) -> None:
+        if slow != self._slow:
+            self._slow = slow
+            self.slow.emit(slow)
 
 
 def generic_error_message() -> str:

@@ -26,6 +26,7 @@ from PySide6.QtGui import (  # noqa: F401
     QBrush,
     QCloseEvent,
     QColor,
+    QCursor,
     QFont,
     QGuiApplication,
     QIcon,

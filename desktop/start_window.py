@@ -264,6 +264,9 @@ class StartWindow(QMainWindow):
         self.set_busy("")
         self.current_card().error.show_message(message)
 
+    def is_busy(self) -> bool:
+        return self.current_card().busy.isVisibleTo(self)
+
     def set_busy(self, message: str) -> None:
         """Show what is being done (Argon2 takes a moment) and block double clicks."""
         card = self.current_card()

@@ -105,6 +105,8 @@ def read_startup(root: Path) -> StartupFacts:
 
 
 def passphrase_from_environment() -> bool:
-    """True when node takes the passphrase from ``KOPROGO_PASSPHRASE``, so
-    asking for one would be pointless (node prefers the variable)."""
+    """True when ``KOPROGO_PASSPHRASE`` is set. Node then uses it for a new
+    building and tries it first when opening one, so the app does not ask
+    up front; if it turns out wrong (a stale variable), node raises
+    :class:`~node.errors.WrongPassphrase` and the app asks as usual."""
     return os.environ.get(PASSPHRASE_ENV) is not None

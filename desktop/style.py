@@ -61,6 +61,7 @@ QPushButton#primary:hover {{ background: #2f77c2; }}
 QPushButton#primary:disabled {{ background: #9db8d6; border-color: #9db8d6; }}
 QStatusBar QLabel {{ color: {MUTED}; padding: 0 8px; }}
 QLabel#readOnly {{ color: {DANGER}; font-weight: 600; }}
+QLabel#working {{ color: {ACCENT}; font-weight: 600; }}
 """
 
 

@@ -1,5 +1,5 @@
 """Small widgets every screen uses: the error dialog, an inline error line,
-and the base of the record dialogs.
+the "please wait" box, and the base of the record dialogs.
 
 Dialogs are opened with ``open()`` (window-modal, not blocking), never
 ``exec()``: the worker's answers keep arriving while a dialog is up, and
@@ -16,9 +16,11 @@ from .qt import (
     QFormLayout,
     QLabel,
     QMessageBox,
+    QProgressDialog,
     QPushButton,
     QSizePolicy,
     Qt,
+    QTimer,
     QVBoxLayout,
     QWidget,
     Signal,
@@ -55,6 +57,37 @@ class ErrorLabel(QLabel):
 
     def clear_message(self) -> None:
         self.show_message("")
+
+
+class WaitDialog(QProgressDialog):
+    """A small "please wait" box with a busy bar and no buttons, for a step
+    that has no window of its own to show it (opening a building). It
+    appears only if the step lasts longer than ``delay_ms``, so a quick
+    step shows nothing; :meth:`finish` closes it, shown or not."""
+
+    def __init__(self, message: str, parent: QWidget | None = None, delay_ms: int = 300) -> None:
+        super().__init__(message, "", 0, 0, parent)
+        self.setObjectName("waitDialog")
+        self.setWindowTitle(_("KoproGo"))
+        self.setCancelButton(None)
+        self.setMinimumWidth(320)
+        self.setAutoClose(False)
+        self.setAutoReset(False)
+        if parent is not None:
+            self.setWindowModality(Qt.WindowModality.WindowModal)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self.show)
+        self._timer.start(delay_ms)
+
+    def finish(self) -> None:
+        self._timer.stop()
+        self.close()
+        self.deleteLater()
+
+    def keyPressEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        if event.key() != Qt.Key.Key_Escape:  # nothing to cancel: Esc does nothing
+            super().keyPressEvent(event)
 
 
 class RecordDialog(QDialog):

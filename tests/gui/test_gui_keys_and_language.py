@@ -47,6 +47,34 @@ def test_wrong_passphrase_shows_an_error_and_lets_the_user_retry(  # type: ignor
     assert main.building_name.text() == "ACP Rivage"
 
 
+def test_a_stale_environment_passphrase_leads_to_the_prompt(  # type: ignore[no-untyped-def]
+    qtbot, start_app, profiles, monkeypatch
+) -> None:
+    make_profile(profiles)
+    monkeypatch.setenv("KOPROGO_PASSPHRASE", "an old passphrase")
+    controller = start_app()
+    qtbot.waitUntil(
+        lambda: (
+            controller.start_window is not None
+            and controller.start_window.current_card() is controller.start_window.unlock
+        ),
+        timeout=WAIT_MS,
+    )
+    start = controller.start_window
+    assert "KOPROGO_PASSPHRASE does not unlock this building" in start.unlock.error.text()
+    assert controller.main is None
+    # A typo is answered as usual, and the user may try again.
+    start.unlock_passphrase.setText("still not it")
+    qtbot.mouseClick(start.unlock_submit, Qt.MouseButton.LeftButton)
+    assert start.is_busy() and not start.unlock_submit.isEnabled()
+    qtbot.waitUntil(lambda: start.unlock_submit.isEnabled(), timeout=WAIT_MS)
+    assert start.unlock.error.text() == "The passphrase is not correct."
+    start.unlock_passphrase.setText(PASSPHRASE)
+    qtbot.mouseClick(start.unlock_submit, Qt.MouseButton.LeftButton)
+    main = wait_main(qtbot, controller)
+    assert main.building_name.text() == "ACP Rivage"
+
+
 def test_new_passphrase_is_asked_twice(qtbot, start_app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.delenv("KOPROGO_PASSPHRASE")
     controller = start_app()
