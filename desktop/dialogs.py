@@ -1,4 +1,4 @@
-"""The forms for one lot, one person and one holding.
+"""The forms for one lot, one person, one holding and one occupant.
 
 They only collect input and turn it into the arguments of a
 :class:`~node.services.registry.RegistryService` call; the node checks it
@@ -8,6 +8,7 @@ They only collect input and turn it into the arguments of a
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from node.domain.registry import (
@@ -24,7 +25,17 @@ from node.errors import InputError
 from node.i18n import LANGUAGES, _, current_language
 
 from .labels import language_label, lot_type_label, right_label
-from .qt import QCheckBox, QComboBox, QCompleter, QLineEdit, QSpinBox, Qt, QWidget
+from .qt import (
+    QCheckBox,
+    QComboBox,
+    QCompleter,
+    QDate,
+    QDateEdit,
+    QLineEdit,
+    QSpinBox,
+    Qt,
+    QWidget,
+)
 from .widgets import RecordDialog
 
 NO_FLOOR = -11  # the spin box's "—": the lot has no floor
@@ -120,11 +131,40 @@ class PersonDialog(RecordDialog):
         }
 
 
-class HolderDialog(RecordDialog):
-    """Add a holder to a lot, or change one holder's share and vote.
+def person_choice(persons: Sequence[Person]) -> QComboBox:
+    """A list of the persons, sorted by name, where typing part of a name
+    narrows it down (buildings have hundreds of persons)."""
+    combo = QComboBox()
+    combo.setEditable(True)
+    combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+    combo.setMinimumWidth(280)
+    for person in sorted(persons, key=lambda p: p.name.casefold()):
+        combo.addItem(person.name, person.id)
+    completer = combo.completer()
+    if isinstance(completer, QCompleter):
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+    combo.setCurrentIndex(-1)
+    combo.lineEdit().setPlaceholderText(_("Type a name…"))
+    return combo
 
-    A holding is identified by (person, right) in the node, so when editing,
-    the person and the right are fixed; only the share and the vote change.
+
+def chosen_person(combo: QComboBox) -> str:
+    """The id of the person named in ``combo``; :class:`InputError` if the
+    text names nobody in the list."""
+    index = combo.findText(combo.currentText().strip())
+    if index < 0:
+        raise InputError(_("Choose a person from the list (add new persons on Persons)."))
+    return combo.itemData(index)
+
+
+class HolderDialog(RecordDialog):
+    """Add a holder to a lot, or change one holding's right, share and vote.
+
+    When editing, the person is fixed (remove the holding and add another
+    to change who holds it); the right, the share and the vote change in
+    one undoable edit.
     """
 
     def __init__(
@@ -143,17 +183,7 @@ class HolderDialog(RecordDialog):
         self.setObjectName("holderDialog")
         self.lot = lot
         self.holding = holding
-        self.person = QComboBox()
-        self.person.setEditable(True)
-        self.person.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.person.setMinimumWidth(280)
-        for person in sorted(persons, key=lambda p: p.name.casefold()):
-            self.person.addItem(person.name, person.id)
-        completer = self.person.completer()
-        if isinstance(completer, QCompleter):
-            completer.setFilterMode(Qt.MatchFlag.MatchContains)
-            completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-            completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        self.person = person_choice(persons)
         self.right = QComboBox()
         for right in Right:
             self.right.addItem(right_label(right), right.value)
@@ -163,13 +193,9 @@ class HolderDialog(RecordDialog):
         self.voting = QCheckBox(_("Votes for this lot at the general assembly"))
         self.voting.setChecked(holding.voting if holding else suggested_voting)
         if holding is not None:
-            self.person.setCurrentIndex(self.person.findData(holding.person_id))
+            self.select_person(holding.person_id)
             self.right.setCurrentIndex(self.right.findData(holding.right.value))
             self.person.setEnabled(False)
-            self.right.setEnabled(False)
-        else:
-            self.person.setCurrentIndex(-1)
-            self.person.lineEdit().setPlaceholderText(_("Type a name…"))
         self.form.addRow(_("&Person"), self.person)
         self.form.addRow(_("&Right"), self.right)
         self.form.addRow(_("&Share (%)"), self.share)
@@ -181,13 +207,41 @@ class HolderDialog(RecordDialog):
     def values(self) -> tuple[str, int, Right, bool]:
         """(person id, share in hundredths of %, right, voting); raises
         :class:`InputError` for a person not in the list or a bad share."""
-        index = self.person.findText(self.person.currentText().strip())
-        if index < 0:
-            raise InputError(_("Choose a person from the list (add new persons on Persons)."))
+        person_id = chosen_person(self.person)
         share = parse_share(self.share.text())
-        return (
-            self.person.itemData(index),
-            share,
-            Right(self.right.currentData()),
-            self.voting.isChecked(),
-        )
+        return person_id, share, Right(self.right.currentData()), self.voting.isChecked()
+
+
+class OccupantDialog(RecordDialog):
+    """Record who lives in or uses a lot (a tenant...), and since when if known."""
+
+    def __init__(self, lot: Lot, persons: Sequence[Person], parent: QWidget | None = None) -> None:
+        super().__init__(_("Add an occupant to lot {number}").format(number=lot.number), parent)
+        self.setObjectName("occupantDialog")
+        self.lot = lot
+        self.person = person_choice(persons)
+        self.has_since = QCheckBox(_("&Since"))
+        self.has_since.setToolTip(_("Tick to give the date the occupant moved in"))
+        self.since = QDateEdit(QDate.currentDate())
+        self.since.setCalendarPopup(True)
+        self.since.setDisplayFormat("yyyy-MM-dd")
+        self.since.setEnabled(False)
+        self.has_since.toggled.connect(self.since.setEnabled)
+        self.form.addRow(_("&Person"), self.person)
+        self.form.addRow(self.has_since, self.since)
+
+    def select_person(self, person_id: str) -> None:
+        self.person.setCurrentIndex(self.person.findData(person_id))
+
+    def set_since(self, day: date | None) -> None:
+        self.has_since.setChecked(day is not None)
+        if day is not None:
+            self.since.setDate(QDate(day.year, day.month, day.day))
+
+    def values(self) -> tuple[str, date | None]:
+        """(person id, since or None); :class:`InputError` for a person not in the list."""
+        person_id = chosen_person(self.person)
+        if not self.has_since.isChecked():
+            return person_id, None
+        day = self.since.date()
+        return person_id, date(day.year(), day.month(), day.day())

@@ -22,6 +22,7 @@ class LotRow:
     lot: Lot
     quota_total: int
     holders: str
+    occupants: str
     has_problem: bool
 
     @property
@@ -32,11 +33,15 @@ class LotRow:
 def lot_rows(registry: Registry, problem_subjects: set[str]) -> list[LotRow]:
     names = {p.id: p.name for p in registry.persons}
     total = registry.association.quota_total if registry.association else 0
+    occupants: dict[str, list[str]] = {}
+    for occupant in registry.occupants:
+        occupants.setdefault(occupant.lot_id, []).append(names.get(occupant.person_id, "?"))
     return [
         LotRow(
             lot,
             total,
             ", ".join(sorted(names.get(o.person_id, "?") for o in registry.holders(lot.id))),
+            ", ".join(sorted(occupants.get(lot.id, ()))),
             lot.id in problem_subjects,
         )
         for lot in registry.lots
@@ -65,11 +70,12 @@ COLUMNS = (
         warn=lambda r: r.has_problem,
         tooltip=lambda r: _("See the problems panel") if r.has_problem else "",
     ),
+    Column(N_("Occupants"), lambda r: r.occupants),
 )
 
 
 class LotsPage(Page):
-    collections = frozenset({"association", "lots", "persons", "ownerships"})
+    collections = frozenset({"association", "lots", "persons", "ownerships", "occupants"})
     title_msgid = N_("Lots")
 
     def __init__(self, ops: Ops, parent: QWidget | None = None) -> None:

@@ -1,21 +1,24 @@
-"""Who holds each lot: holders, their shares and rights, who votes.
+"""Who holds each lot, and who lives in it.
 
 DOMAIN §1: a lot may have several holders (spouses 50/50) or be split
 between usufruct and bare ownership; one holder votes for the lot. The
 shares are checked by the node (``holder_shares_not_100``...), and the
 lot's problems are listed under its holders so the user sees what to fix.
+
+Under the holders, the lot's occupants (tenants and others living in or
+using the lot, who may be no holder at all): who, and since when.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from node.domain.registry import FULL_SHARE, Lot, Ownership, Registry, Right
+from node.domain.registry import FULL_SHARE, Lot, Occupant, Ownership, Registry, Right
 from node.domain.validation import Problem
 from node.i18n import N_, _, ngettext
 
-from ..dialogs import HolderDialog
-from ..labels import fmt_int, fmt_percent, lot_type_label, natural_key, right_label
+from ..dialogs import HolderDialog, OccupantDialog
+from ..labels import fmt_date, fmt_int, fmt_percent, lot_type_label, natural_key, right_label
 from ..ops import Ops
 from ..qt import QLabel, QSplitter, Qt, QVBoxLayout, QWidget
 from ..state import RegistryState
@@ -43,6 +46,16 @@ class HolderRow:
     @property
     def id(self) -> str:
         return self.ownership.id
+
+
+@dataclass(frozen=True)
+class OccupantRow:
+    occupant: Occupant
+    name: str
+
+    @property
+    def id(self) -> str:
+        return self.occupant.id
 
 
 LOT_COLUMNS = (
@@ -79,6 +92,12 @@ HOLDER_COLUMNS = (
 )
 
 
+OCCUPANT_COLUMNS = (
+    Column(N_("Occupant"), lambda r: r.name),
+    Column(N_("Since"), lambda r: fmt_date(r.occupant.since), sort=lambda r: r.occupant.since),
+)
+
+
 def lot_problems(problems: tuple[Problem, ...], lot_id: str) -> list[Problem]:
     return [p for p in problems if lot_id in p.subjects]
 
@@ -95,7 +114,7 @@ def share_summary(holders: list[Ownership]) -> str:
 
 
 class OwnershipPage(Page):
-    collections = frozenset({"lots", "persons", "ownerships"})
+    collections = frozenset({"lots", "persons", "ownerships", "occupants"})
     title_msgid = N_("Ownership")
 
     def __init__(self, ops: Ops, parent: QWidget | None = None) -> None:
@@ -115,22 +134,56 @@ class OwnershipPage(Page):
         self.lot_problems.setObjectName("lotProblems")
         self.lot_problems.setWordWrap(True)
         self.add_button = self.button(_("&Add holder…"), self.add_holder)
-        self.change_button = self.button(_("&Change share…"), self.change_holder)
+        self.change_button = self.button(
+            _("&Change…"), self.change_holder, _("Change the right, share or vote")
+        )
         self.voting_button = self.button(_("Make &voting holder"), self.make_voting)
         self.remove_button = self.button(_("&Remove holder"), self.remove_holder)
 
-        right = QWidget()
-        right_layout = QVBoxLayout(right)
-        right_layout.setContentsMargins(12, 0, 0, 0)
-        right_layout.addWidget(self.lot_title)
-        right_layout.addLayout(
+        holders_box = QWidget()
+        holders_layout = QVBoxLayout(holders_box)
+        holders_layout.setContentsMargins(0, 0, 0, 0)
+        holders_layout.addWidget(self.lot_title)
+        holders_layout.addLayout(
             self.toolbar(
                 self.add_button, self.change_button, self.voting_button, self.remove_button
             )
         )
-        right_layout.addWidget(self.holders, 1)
-        right_layout.addWidget(self.summary)
-        right_layout.addWidget(self.lot_problems)
+        holders_layout.addWidget(self.holders, 1)
+        holders_layout.addWidget(self.summary)
+        holders_layout.addWidget(self.lot_problems)
+
+        self.occupants = RecordTable(OCCUPANT_COLUMNS, stretch=0, fit=True)
+        self.occupants.setObjectName("occupantsTable")
+        self.occupants.delete_shortcut.activated.connect(self.remove_occupant)
+        self.occupants_title = QLabel(_("Occupants"))
+        self.occupants_title.setObjectName("sectionTitle")
+        self.occupants_hint = QLabel(
+            _("Tenants and others who live in or use the lot; they need not be holders.")
+        )
+        self.occupants_hint.setObjectName("hint")
+        self.occupants_hint.setWordWrap(True)
+        self.add_occupant_button = self.button(_("Add occ&upant…"), self.add_occupant)
+        self.remove_occupant_button = self.button(
+            _("Remove occupa&nt"), self.remove_occupant, _("Remove the selected occupant (Del)")
+        )
+        occupants_box = QWidget()
+        occupants_layout = QVBoxLayout(occupants_box)
+        occupants_layout.setContentsMargins(0, 8, 0, 0)
+        occupants_layout.addWidget(self.occupants_title)
+        occupants_layout.addWidget(self.occupants_hint)
+        occupants_layout.addLayout(
+            self.toolbar(self.add_occupant_button, self.remove_occupant_button)
+        )
+        occupants_layout.addWidget(self.occupants, 1)
+
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.setContentsMargins(12, 0, 0, 0)
+        right.addWidget(holders_box)
+        right.addWidget(occupants_box)
+        right.setStretchFactor(0, 3)
+        right.setStretchFactor(1, 2)
+        right.setChildrenCollapsible(False)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.lots)
@@ -142,6 +195,7 @@ class OwnershipPage(Page):
         self.layout_.addWidget(splitter, 1)
         self.lots.selectionModel().selectionChanged.connect(lambda *_: self._show_lot())
         self.holders.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
+        self.occupants.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
         self._show_lot()
 
     # -- showing ---------------------------------------------------------------
@@ -168,11 +222,16 @@ class OwnershipPage(Page):
         row = self.holders.current_row()
         return row.ownership if row else None
 
+    def selected_occupant(self) -> Occupant | None:
+        row = self.occupants.current_row()
+        return row.occupant if row else None
+
     def _show_lot(self) -> None:
         lot = self.selected_lot()
         if lot is None or self.state is None:
             self.lot_title.setText(_("Select a lot to see who holds it."))
             self.holders.set_rows([])
+            self.occupants.set_rows([])
             self.summary.clear()
             self.lot_problems.clear()
             self._update_buttons()
@@ -185,6 +244,13 @@ class OwnershipPage(Page):
         )
         holders = list(registry.holders(lot.id))
         self.holders.set_rows([HolderRow(o, _person_name(registry, o)) for o in holders])
+        self.occupants.set_rows(
+            [
+                OccupantRow(o, _person_name(registry, o))
+                for o in registry.occupants
+                if o.lot_id == lot.id
+            ]
+        )
         self.summary.setText(share_summary(holders) if holders else "")
         problems = lot_problems(self.state.problems, lot.id)
         self.lot_problems.setText("\n".join(f"⚠ {p.message}" for p in problems))
@@ -197,16 +263,22 @@ class OwnershipPage(Page):
         self.change_button.setEnabled(holding is not None)
         self.remove_button.setEnabled(holding is not None)
         self.voting_button.setEnabled(holding is not None and not holding.voting)
+        self.add_occupant_button.setEnabled(lot_selected)
+        self.remove_occupant_button.setEnabled(self.selected_occupant() is not None)
 
     def select_record(self, record_id: str) -> bool:
         if self.lots.select_id(record_id):
             return True
         if self.state is None:
             return False
-        holding = next((o for o in self.state.registry.ownerships if o.id == record_id), None)
-        if holding is None or not self.lots.select_id(holding.lot_id):
-            return False
-        return self.holders.select_id(record_id)
+        registry = self.state.registry
+        holding = next((o for o in registry.ownerships if o.id == record_id), None)
+        if holding is not None:
+            return self.lots.select_id(holding.lot_id) and self.holders.select_id(record_id)
+        occupant = next((o for o in registry.occupants if o.id == record_id), None)
+        if occupant is not None:
+            return self.lots.select_id(occupant.lot_id) and self.occupants.select_id(record_id)
+        return False
 
     # -- actions ---------------------------------------------------------------------
 
@@ -236,16 +308,25 @@ class OwnershipPage(Page):
         assert isinstance(dialog, HolderDialog)
         lot_id = dialog.lot.id
         person_id, share, right, voting = dialog.values()
-        self.submit(dialog, lambda s: s.registry.set_owner(lot_id, person_id, share, right, voting))
+        if dialog.holding is None:
+            self.submit(
+                dialog, lambda s: s.registry.set_owner(lot_id, person_id, share, right, voting)
+            )
+            return
+        holding_id = dialog.holding.id
+        self.submit(
+            dialog,
+            lambda s: s.registry.update_holding(
+                holding_id, share=share, right=right, voting=voting
+            ),
+        )
 
     def make_voting(self) -> None:
         holding = self.selected_holding()
         if holding is None:
             return
-        o = holding
-        self.ops.change(
-            lambda s: s.registry.set_owner(o.lot_id, o.person_id, o.share, o.right, voting=True)
-        )
+        holding_id = holding.id
+        self.ops.change(lambda s: s.registry.update_holding(holding_id, voting=True))
 
     def remove_holder(self) -> None:
         holding = self.selected_holding()
@@ -258,7 +339,33 @@ class OwnershipPage(Page):
             on_done=lambda _u: self.message.emit(message),
         )
 
+    def add_occupant(self) -> None:
+        lot = self.selected_lot()
+        if lot is None or self.state is None:
+            return
+        dialog = OccupantDialog(lot, self.state.registry.persons, parent=self)
+        self.open_dialog(dialog, self._save_occupant)
 
-def _person_name(registry: Registry, ownership: Ownership) -> str:
-    person = registry.person(ownership.person_id)
+    def _save_occupant(self, dialog: RecordDialog) -> None:
+        assert isinstance(dialog, OccupantDialog)
+        lot_id = dialog.lot.id
+        person_id, since = dialog.values()
+        self.submit(dialog, lambda s: s.registry.add_occupant(lot_id, person_id, since))
+
+    def remove_occupant(self) -> None:
+        occupant, lot = self.selected_occupant(), self.selected_lot()
+        if occupant is None or lot is None or self.state is None:
+            return
+        message = _("{name} is no longer an occupant of lot {number}. Undo with Ctrl+Z.").format(
+            name=_person_name(self.state.registry, occupant), number=lot.number
+        )
+        occupant_id = occupant.id
+        self.ops.change(
+            lambda s: s.registry.remove_occupant(occupant_id),
+            on_done=lambda _u: self.message.emit(message),
+        )
+
+
+def _person_name(registry: Registry, record: Ownership | Occupant) -> str:
+    person = registry.person(record.person_id)
     return person.name if person else _("(deleted person)")
