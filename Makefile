@@ -43,7 +43,7 @@ i18n: $(STAMP)
 
 ## screenshots: take screenshots of the app under Xvfb into docs/screenshots/
 screenshots: $(STAMP)
-	@scripts/system-deps.sh $(QT_LIBS) xvfb xauth
+	@scripts/system-deps.sh $(QT_LIBS) xvfb xauth libx11-xcb1 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render0 libxcb-render-util0 libxcb-shape0 libxcb-shm0 libxcb-sync1 libxcb-util1 libxcb-xfixes0 libxcb-xkb1 libxkbcommon-x11-0
 	xvfb-run -a -s "-screen 0 1400x900x24" $(PY) -m desktop.screenshots docs/screenshots
 
 ## installer: PyInstaller one-folder build in dist/koprogo, then its self-check

@@ -3,7 +3,9 @@
 Runs the real app (``make screenshots`` runs it under Xvfb) on the demo
 building in a temporary profile, with temporary settings, so nothing of the
 user's own buildings or preferences is touched or shown. Writes
-``first-run.png``, ``main-window.png`` (the Lots page) and ``ownership.png``.
+``first-run.png``, ``main-window.png`` (the Lots page), ``ownership.png``
+(a lot split between usufruct and bare ownership) and ``occupants.png``
+(a rented flat: its owner and its tenant).
 """
 
 from __future__ import annotations
@@ -71,11 +73,13 @@ def take(outdir: Path, language: str) -> list[Path]:
             main.go_to("ownership")
             ownership = main.pages["ownership"]
             registry = main.state.registry if main.state else None
-            lot = registry.lot_by_number("A2.3") if registry else None
-            if lot is not None:
-                ownership.lots.select_id(lot.id)
-            _settle(app)
-            written.append(_save(main, outdir / "ownership.png"))
+            for number, name in (("A2.3", "ownership.png"), ("A2.1", "occupants.png")):
+                lot = registry.lot_by_number(number) if registry else None
+                if lot is not None:
+                    ownership.lots.select_id(lot.id)
+                    ownership.occupants.selectRow(0)
+                _settle(app)
+                written.append(_save(main, outdir / name))
         finally:
             if controller.main is not None:
                 controller._discard(controller.main)
