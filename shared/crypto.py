@@ -31,10 +31,11 @@ def new_key() -> bytes:
     return nacl.utils.random(KEY_BYTES)
 
 
-def seal(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
+def seal(key: bytes, plaintext: bytes, aad: bytes, nonce: bytes | None = None) -> bytes:
+    """``nonce`` is random unless given (only test vectors give one)."""
     if len(key) != KEY_BYTES:
-        raise ValueError("a storage key is 32 bytes")
-    nonce = nacl.utils.random(NONCE_BYTES)
+        raise ValueError("a key is 32 bytes")
+    nonce = nacl.utils.random(NONCE_BYTES) if nonce is None else nonce
     return nonce + crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, aad, nonce, key)
 
 

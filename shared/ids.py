@@ -28,3 +28,20 @@ def new_ulid(now_ms: int | None = None) -> str:
 
 def is_ulid(text: str) -> bool:
     return bool(_ULID_RE.match(text))
+
+
+def ulid_to_bytes(text: str) -> bytes:
+    """The 16 bytes of a ULID (for binary headers)."""
+    if not is_ulid(text):
+        raise ValueError(f"not a ULID: {text!r}")
+    value = 0
+    for char in text:
+        value = (value << 5) | _CROCKFORD.index(char)
+    return value.to_bytes(16, "big")
+
+
+def ulid_from_bytes(raw: bytes) -> str:
+    if len(raw) != 16:
+        raise ValueError("a ULID is 16 bytes")
+    value = int.from_bytes(raw, "big")
+    return "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))

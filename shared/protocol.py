@@ -1,0 +1,98 @@
+"""Protocol facts both the node and the relay apply (docs/sync-protocol.md).
+
+Roles, audiences, which role reads and writes which document, size limits
+and the protocol version. Changing anything here is a protocol change: bump
+:data:`PROTOCOL_VERSION` (minor for additions old peers can ignore, major
+for anything else) and update the test vectors in ``tests/vectors/``.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import IntEnum, StrEnum
+
+PROTOCOL_VERSION = (1, 0)
+"""(major, minor). A peer that meets a newer *major* version stops writing
+and says so; a newer minor version is read normally."""
+
+
+class Role(StrEnum):
+    SYNDIC = "syndic"  # administers the building, signs the members log
+    COUNCIL = "council"  # oversight: reads management documents
+    OWNER = "owner"  # an owner's own device
+    KIOSK = "kiosk"  # the shared PC in the building
+
+
+class Audience(IntEnum):
+    """Who can read a document: each audience has its own key per epoch."""
+
+    MANAGEMENT = 1  # syndic and council
+    BUILDING = 2  # every enrolled device
+    PERSONAL = 3  # one person (inbox), sealed to that person's key
+
+
+ROLE_AUDIENCES: dict[Role, frozenset[Audience]] = {
+    Role.SYNDIC: frozenset({Audience.MANAGEMENT, Audience.BUILDING}),
+    Role.COUNCIL: frozenset({Audience.MANAGEMENT, Audience.BUILDING}),
+    Role.OWNER: frozenset({Audience.BUILDING}),
+    Role.KIOSK: frozenset({Audience.BUILDING}),
+}
+"""Which audience keys a device of each role receives (ARCHITECTURE §4)."""
+
+ADMIN_ROLES = frozenset({Role.SYNDIC})
+"""Roles whose devices may sign members-log entries (enrol, revoke, epoch)."""
+
+
+# doc kind -> (audience, roles that may write it)
+_DOCUMENTS: dict[str, tuple[Audience, frozenset[Role]]] = {
+    "registry": (Audience.MANAGEMENT, frozenset({Role.SYNDIC})),
+    "ledger": (Audience.MANAGEMENT, frozenset({Role.SYNDIC})),
+    "maintenance": (Audience.MANAGEMENT, frozenset({Role.SYNDIC, Role.COUNCIL})),
+    "directory": (Audience.BUILDING, frozenset({Role.SYNDIC})),
+    # owners add their own signed ballots / opt-ins; the node checks the
+    # signature inside, the relay only checks the role may write at all
+    "assembly": (Audience.BUILDING, frozenset(Role)),
+    "community": (Audience.BUILDING, frozenset(Role)),
+    "energy": (Audience.BUILDING, frozenset(Role)),
+    "inbox": (Audience.PERSONAL, frozenset({Role.SYNDIC})),
+}
+
+_DOC_ID = re.compile(
+    r"^(registry|directory|maintenance|community|ledger/[0-9]{4}|"
+    r"assembly/[0-9A-Z]{26}|energy/[0-9A-Z]{26}|inbox/[0-9A-Z]{26})$"
+)
+
+MAX_DOC_ID_BYTES = 64
+MAX_ENVELOPE_BYTES = 1 << 20  # 1 MiB: one update or one snapshot chunk
+MAX_REQUEST_BYTES = 2 << 20
+PULL_PAGE_ENVELOPES = 500
+PULL_PAGE_BYTES = 4 << 20
+
+
+def doc_kind(doc_id: str) -> str:
+    return doc_id.split("/", 1)[0]
+
+
+def is_valid_doc_id(doc_id: str) -> bool:
+    return bool(_DOC_ID.match(doc_id))
+
+
+def audience_of(doc_id: str) -> Audience:
+    """The audience whose key encrypts ``doc_id``."""
+    return _DOCUMENTS[doc_kind(doc_id)][0]
+
+
+def may_write(role: Role, doc_id: str) -> bool:
+    """Whether a device of ``role`` may append to ``doc_id`` (relay and node
+    both refuse otherwise)."""
+    entry = _DOCUMENTS.get(doc_kind(doc_id))
+    return entry is not None and role in entry[1]
+
+
+def may_read(role: Role, audience: Audience) -> bool:
+    """Whether a device of ``role`` holds the key of ``audience``. Personal
+    documents are readable by management and by their person's devices; the
+    second is decided by the person key, not the role."""
+    if audience is Audience.PERSONAL:
+        return Audience.MANAGEMENT in ROLE_AUDIENCES[role]
+    return audience in ROLE_AUDIENCES[role]
