@@ -366,7 +366,8 @@ def cmd_registry(args: argparse.Namespace) -> int:
         return 0
     a = registry.association
     if a:
-        print(f"{a.name}  ({a.bce_number or _('no enterprise number')})")
+        bce = a.bce_number or _("no enterprise number")
+        print(f"{a.name}  ({bce})")
     print(
         _("{lots} lots ({legal} counted for the law), quotas {sum}/{total}").format(
             lots=facts.lot_count,

@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 import keyring
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -241,3 +242,16 @@ def test_update_holding_changes_right_and_moves_the_vote_in_one_step(tmp_path: P
     by_person = {o.person_id: o for o in a.registry.read().ownerships}
     assert (by_person[bob].right, by_person[bob].voting) == (Right.FULL, False)
     assert by_person[ann].voting is True
+
+
+def test_adding_a_holder_or_occupant_twice_is_refused(tmp_path: Path):
+    a = make_session(tmp_path / "a")
+    a.registry.add_lot("A1", LotType.APARTMENT, 1000)
+    ann = a.registry.add_person("Ann").record_id
+    a.registry.add_owner("A1", ann, 5_000)
+    with pytest.raises(InputError, match="already holds that right"):
+        a.registry.add_owner("A1", ann, 5_000)
+    a.registry.add_occupant("A1", ann)
+    with pytest.raises(InputError, match="already an occupant"):
+        a.registry.add_occupant("A1", ann)
+    assert len(a.registry.read().ownerships) == 1 and len(a.registry.read().occupants) == 1

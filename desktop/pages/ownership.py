@@ -310,7 +310,7 @@ class OwnershipPage(Page):
         person_id, share, right, voting = dialog.values()
         if dialog.holding is None:
             self.submit(
-                dialog, lambda s: s.registry.set_owner(lot_id, person_id, share, right, voting)
+                dialog, lambda s: s.registry.add_owner(lot_id, person_id, share, right, voting)
             )
             return
         holding_id = dialog.holding.id

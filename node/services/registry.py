@@ -238,6 +238,26 @@ class RegistryService:
                         rdoc.put_record(doc, "ownerships", other.id, {"voting": False})
         return Change.of("ownerships", record_id=ownership.id)
 
+    def add_owner(
+        self,
+        lot_ref: str,
+        person_id: str,
+        share: int,
+        right: Right = Right.FULL,
+        voting: bool = False,
+    ) -> Change:
+        """Like :meth:`set_owner`, but refuses when the person already holds
+        that right on the lot (the desktop's "Add holder")."""
+        lot = self.find_lot(lot_ref)
+        person = self.find_person(person_id)
+        if any(o.person_id == person_id and o.right == right for o in self.read().holders(lot.id)):
+            raise InputError(
+                _(
+                    "{name} already holds that right on lot {lot}; change the holding instead."
+                ).format(name=person.name, lot=lot.number)
+            )
+        return self.set_owner(lot.id, person_id, share, right, voting)
+
     def update_holding(
         self,
         ownership_id: str,
@@ -279,7 +299,13 @@ class RegistryService:
 
     def add_occupant(self, lot_ref: str, person_id: str, since: date | None = None) -> Change:
         lot = self.find_lot(lot_ref)
-        self.find_person(person_id)
+        person = self.find_person(person_id)
+        if any(o.lot_id == lot.id and o.person_id == person_id for o in self.read().occupants):
+            raise InputError(
+                _("{name} is already an occupant of lot {lot}.").format(
+                    name=person.name, lot=lot.number
+                )
+            )
         occupant = Occupant(new_ulid(), lot.id, person_id, since)
         with self._live.edit() as doc:
             rdoc.put_record(doc, "occupants", occupant.id, rdoc.occupant_fields(occupant))
