@@ -1,24 +1,194 @@
-"""``koprogo-relay``: the relay's command line.
+"""``koprogo-relay``: serve, migrate and count (docs/relay-operations.md).
 
-The relay itself is built in the sync issue; until then the command says so
-plainly instead of pretending to run.
+* ``serve``: run the relay. SQLite (the default, a file in ``--data-dir``) is
+  migrated automatically on start; a PostgreSQL database must be migrated
+  with ``migrate`` first (several relay processes share it, so none of them
+  upgrades it behind the others' backs), and ``serve`` refuses an
+  un-migrated or older one with a message saying so.
+* ``migrate``: bring the database to the newest schema (a SQLite file is
+  backed up beside itself first).
+* ``stats [--json]``: buildings, devices, envelopes and bytes stored.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import logging
 import sys
+from dataclasses import replace
+
+from . import database
+from .config import DEFAULT_HOST, DEFAULT_PORT, Limits, RelayConfig, resolve_database_url
+
+
+def _database_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--database-url",
+        help="sqlite:///path or postgresql://user@host/db (default: SQLite in --data-dir)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        help="folder of the SQLite database (default: a per-user data folder, "
+        "or $KOPROGO_RELAY_HOME)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="koprogo-relay", description="The KoproGo relay: passes encrypted envelopes."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the relay")
+    serve.add_argument("--host", default=DEFAULT_HOST, help=f"address (default {DEFAULT_HOST})")
+    serve.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})"
+    )
+    _database_options(serve)
+    limits = Limits()
+    serve.add_argument(
+        "--max-building-bytes",
+        type=int,
+        default=limits.max_bytes_per_building,
+        help="storage quota per building in bytes (default 500 MB)",
+    )
+    serve.add_argument(
+        "--max-devices",
+        type=int,
+        default=limits.max_devices_per_building,
+        help="active devices per building (default 50)",
+    )
+    serve.add_argument(
+        "--max-requests-per-month",
+        type=int,
+        default=limits.max_requests_per_month,
+        help="signed requests per building and month (default 100000)",
+    )
+    serve.add_argument(
+        "--device-rate",
+        type=float,
+        default=limits.device_rate,
+        help="requests per second per device (default 20)",
+    )
+    serve.add_argument(
+        "--device-burst",
+        type=int,
+        default=limits.device_burst,
+        help="burst of requests per device (default 100)",
+    )
+    serve.add_argument(
+        "--address-rate",
+        type=float,
+        default=limits.address_rate,
+        help="unsigned requests per second per address (default 2)",
+    )
+    serve.add_argument(
+        "--address-burst",
+        type=int,
+        default=limits.address_burst,
+        help="burst of unsigned requests per address (default 20)",
+    )
+    serve.add_argument(
+        "--trust-forwarded-for",
+        action="store_true",
+        help="behind a reverse proxy: rate-limit by X-Forwarded-For",
+    )
+    serve.add_argument(
+        "--no-auto-migrate",
+        action="store_true",
+        help="SQLite: refuse an un-migrated database instead of migrating it",
+    )
+    serve.add_argument("--log-level", default="INFO", help="INFO (one line per request) or WARNING")
+
+    migrate = commands.add_parser("migrate", help="bring the database to the newest schema")
+    _database_options(migrate)
+
+    stats = commands.add_parser("stats", help="buildings, devices, envelopes and bytes stored")
+    _database_options(stats)
+    stats.add_argument("--json", action="store_true", help="print JSON")
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if args and args[0] in ("-h", "--help"):
-        print("usage: koprogo-relay serve|migrate|stats  (not built yet)")
+    args = build_parser().parse_args(argv)
+    url = resolve_database_url(args.database_url, args.data_dir)
+    if args.command == "migrate":
+        before, after = database.migrate(url)
+        print(
+            f"relay database at schema {after}"
+            + ("" if before == after else f" (was {before or 'empty'})")
+        )
         return 0
-    print(
-        "koprogo-relay: the relay is not built yet; buildings work locally for now.",
-        file=sys.stderr,
+    if args.command == "stats":
+        return _stats(url, args.json)
+    return _serve(args, url)
+
+
+def _stats(url: str, as_json: bool) -> int:
+    engine = database.make_engine(url)
+    try:
+        database.check_schema(engine)
+        figures = database.stats(engine)
+    except database.SchemaError as exc:
+        print(f"koprogo-relay: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    if as_json:
+        print(json.dumps(figures, sort_keys=True))
+    else:
+        for name, value in figures.items():
+            print(f"{name}: {value}")
+    return 0
+
+
+def _serve(args: argparse.Namespace, url: str) -> int:
+    from aiohttp import web
+
+    from .app import create_app
+    from .metrics import setup_logging
+
+    setup_logging(args.log_level.upper())
+    limits = replace(
+        Limits(),
+        max_bytes_per_building=args.max_building_bytes,
+        max_devices_per_building=args.max_devices,
+        max_requests_per_month=args.max_requests_per_month,
+        device_rate=args.device_rate,
+        device_burst=args.device_burst,
+        address_rate=args.address_rate,
+        address_burst=args.address_burst,
     )
-    return 2
+    config = RelayConfig(
+        database_url=url,
+        host=args.host,
+        port=args.port,
+        limits=limits,
+        auto_migrate=not args.no_auto_migrate,
+        trust_forwarded_for=args.trust_forwarded_for,
+    )
+    if not config.auto_migrate or config.is_postgresql:
+        engine = database.make_engine(url)
+        try:
+            database.check_schema(engine)
+        except database.SchemaError as exc:
+            print(f"koprogo-relay: {exc}", file=sys.stderr)
+            return 2
+        finally:
+            engine.dispose()
+    logging.getLogger("koprogo.relay").info(
+        "listening", extra={"fields": {"host": args.host, "port": args.port}}
+    )
+    web.run_app(
+        create_app(config),
+        host=args.host,
+        port=args.port,
+        access_log=None,
+        print=None,
+        handle_signals=True,
+    )
+    return 0
 
 
 if __name__ == "__main__":

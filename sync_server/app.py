@@ -1,0 +1,241 @@
+"""The relay's aiohttp application: ``create_app(config)``.
+
+Thin transport (STYLE §8): a middleware reads the clock once per request,
+checks the protocol version (426 for an unknown major, §1), turns refusals
+into ``{"error", "message"}`` answers, counts metrics and writes one JSON
+log line; every answer, errors included, carries ``KoproGo-Time`` and
+``KoproGo-Protocol`` (§4). Resources (engine, executors, core, writer task,
+PostgreSQL listener, usage flusher) live in one ``cleanup_ctx``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from aiohttp import web
+from sqlalchemy.engine import make_url
+
+from shared import auth
+from shared.ids import new_ulid
+from shared.members import MembersState
+from shared.protocol import MAX_REQUEST_BYTES, PROTOCOL_VERSION
+
+from . import database
+from .config import RelayConfig
+from .core import RelayCore
+from .errors import RelayError
+from .handlers import routes
+from .limits import month_of
+from .metrics import Metrics
+from .notify import PostgresListener
+from .runtime import CONFIG, METRICS, NOW, RUNTIME, Runtime
+from .storage import AppendItem, Storage, Stored
+from .writer import BatchWriter
+
+log = logging.getLogger("koprogo.relay")
+access_log = logging.getLogger("koprogo.relay.access")
+
+PROTOCOL = f"{PROTOCOL_VERSION[0]}.{PROTOCOL_VERSION[1]}"
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def create_app(config: RelayConfig) -> web.Application:
+    app = web.Application(middlewares=[relay_middleware], client_max_size=MAX_REQUEST_BYTES)
+    app[CONFIG] = config
+    app[METRICS] = Metrics()
+    app[RUNTIME] = Runtime(origin=f"{os.getpid()}-{new_ulid()}")
+    app.add_routes(routes())
+    app.cleanup_ctx.append(relay_resources)
+    app.on_response_prepare.append(_stamp)
+    return app
+
+
+async def _stamp(request: web.Request, response: web.StreamResponse) -> None:
+    """Every answer tells the relay's clock and protocol version (§1, §4)."""
+    now = request.get(NOW, time.time())
+    response.headers[auth.TIME_HEADER] = str(int(now))
+    response.headers[auth.PROTOCOL_HEADER] = PROTOCOL
+
+
+def _error(
+    status: int,
+    code: str,
+    message: str,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, object] | None = None,
+) -> web.Response:
+    body = {"error": code, "message": message, **(extra or {})}
+    return web.json_response(body, status=status, headers=headers)
+
+
+_HTTP_CODES = {404: "not-found", 405: "method-not-allowed", 413: "too-large"}
+
+
+@web.middleware
+async def relay_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    now = time.time()
+    request[NOW] = now
+    started = time.perf_counter()
+    status = 500
+    try:
+        _check_protocol(request)
+        response = await handler(request)
+        status = response.status
+        return response
+    except RelayError as refusal:
+        status = refusal.status
+        return _error(status, refusal.code, refusal.message, refusal.headers, refusal.extra)
+    except web.HTTPException as exc:
+        status = exc.status
+        code = _HTTP_CODES.get(status, "http-error")
+        return _error(status, code, exc.reason)
+    except (asyncio.CancelledError, ConnectionResetError):
+        status = 499
+        raise
+    except Exception:
+        log.exception("internal error on %s %s", request.method, _template(request))
+        return _error(500, "internal", "the relay failed; the request may be retried")
+    finally:
+        elapsed = time.perf_counter() - started
+        template = _template(request)
+        request.app[METRICS].observe(request.method, template, status, elapsed)
+        if access_log.isEnabledFor(logging.INFO):
+            access_log.info(
+                "request",
+                extra={
+                    "fields": {
+                        "method": request.method,
+                        "path": template,
+                        "status": status,
+                        "ms": round(elapsed * 1000, 2),
+                        "building": request.match_info.get("b"),
+                    }
+                },
+            )
+
+
+def _template(request: web.Request) -> str:
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else "unmatched"
+
+
+def _check_protocol(request: web.Request) -> None:
+    announced = request.headers.get(auth.PROTOCOL_HEADER)
+    if announced is None:
+        return
+    major, _, _minor = announced.partition(".")
+    if not major.isdigit():
+        raise RelayError(400, "bad-protocol", "KoproGo-Protocol is major.minor")
+    if int(major) != PROTOCOL_VERSION[0]:
+        raise RelayError(
+            426, "upgrade-required", f"this relay speaks protocol {PROTOCOL}, not {announced}"
+        )
+
+
+# -- resources ------------------------------------------------------------------------
+
+
+async def relay_resources(app: web.Application) -> AsyncIterator[None]:
+    """Open the database, load the members logs, start the writer, the usage
+    flusher and (PostgreSQL) the LISTEN task; undo it all on shutdown."""
+    config, rt = app[CONFIG], app[RUNTIME]
+    loop = asyncio.get_running_loop()
+    if config.auto_migrate and not config.is_postgresql:
+        await loop.run_in_executor(None, database.migrate, config.database_url)
+    rt.engine = database.make_engine(config.database_url, pool_size=config.db_threads + 2)
+    rt.write_executor = ThreadPoolExecutor(1, thread_name_prefix="relay-writer")
+    rt.read_executor = ThreadPoolExecutor(config.db_threads, thread_name_prefix="relay-reader")
+    try:
+        await loop.run_in_executor(rt.write_executor, database.check_schema, rt.engine)
+        rt.storage = Storage(rt.engine, rt.origin)
+        rt.core = RelayCore(rt.storage, config.limits)
+        loaded = await rt.write(rt.core.load)
+        await rt.write(_load_usage, rt)
+        rt.writer = BatchWriter(rt.core, rt.write_executor, _announcer(app))
+        rt.tasks.append(asyncio.create_task(rt.writer.run(), name="relay-writer"))
+        rt.tasks.append(asyncio.create_task(_flush_usage_forever(app), name="relay-usage"))
+        if config.is_postgresql:
+            await _start_listener(app)
+        log.info(
+            "relay started",
+            extra={"fields": {"buildings": loaded, "database": rt.engine.dialect.name}},
+        )
+        yield
+    finally:
+        for task in rt.tasks:
+            task.cancel()
+        for task in rt.tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        rt.tasks.clear()
+        await rt.hub.close_all()
+        if rt.core is not None:
+            with contextlib.suppress(Exception):
+                await rt.write(_flush_usage, rt)
+        rt.write_executor.shutdown(wait=True)
+        rt.read_executor.shutdown(wait=True)
+        rt.engine.dispose()
+
+
+def _announcer(
+    app: web.Application,
+) -> Callable[[list[tuple[AppendItem, Stored]]], Awaitable[None]]:
+    rt, metrics = app[RUNTIME], app[METRICS]
+
+    async def announce(stored: list[tuple[AppendItem, Stored]]) -> None:
+        latest: dict[tuple[str, str], int] = {}
+        for item, outcome in stored:
+            metrics.envelopes_stored += 1
+            metrics.envelope_bytes += len(item.data)
+            key = (item.building_id, item.doc_id)
+            latest[key] = max(latest.get(key, 0), outcome.seq)
+        for (building_id, doc_id), seq in latest.items():
+            await rt.hub.publish(building_id, {"doc": doc_id, "seq": seq})
+
+    return announce
+
+
+async def _start_listener(app: web.Application) -> None:
+    rt, config = app[RUNTIME], app[CONFIG]
+
+    async def on_members(building_id: str) -> MembersState | None:
+        building = await rt.read(rt.relay.refresh, building_id)
+        return None if building is None else building.state
+
+    url = make_url(config.database_url).set(drivername="postgresql")
+    conninfo = url.render_as_string(hide_password=False)
+    listener = PostgresListener(conninfo, rt.origin, rt.hub, on_members)
+    rt.tasks.append(asyncio.create_task(listener.run(), name="relay-listen"))
+    await asyncio.wait_for(listener.ready.wait(), timeout=30)
+
+
+def _load_usage(rt: Runtime) -> None:
+    month = month_of(time.time())
+    rt.relay.requests.stored(
+        {(building, month): n for building, n in rt.relay.storage.usage_of(month)}
+    )
+
+
+def _flush_usage(rt: Runtime) -> None:
+    pending = rt.relay.requests.drain()
+    try:
+        rt.relay.requests.stored(rt.relay.storage.add_usage(pending))
+    except Exception:
+        rt.relay.requests.restore(pending)
+        raise
+
+
+async def _flush_usage_forever(app: web.Application) -> None:
+    rt = app[RUNTIME]
+    while True:
+        await asyncio.sleep(app[CONFIG].usage_flush_seconds)
+        try:
+            await rt.write(_flush_usage, rt)
+        except Exception:
+            log.exception("could not write request counts; will retry")

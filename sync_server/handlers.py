@@ -1,0 +1,283 @@
+"""HTTP handlers of docs/sync-protocol.md §7: parse, authorise, call the core.
+
+Each handler reads the request, takes ``now`` from the middleware (read
+once per request), authenticates signed requests (§4), and calls the
+clock-free core, on the writer thread for changes and on a reader thread
+for queries. Nothing here decides a protocol rule.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from shared.ids import is_ulid
+from shared.members import Device
+from shared.protocol import MAX_ENVELOPE_BYTES, PULL_PAGE_BYTES, PULL_PAGE_ENVELOPES
+
+from .errors import RelayError, bad_request
+from .runtime import CONFIG, METRICS, NOW, RUNTIME, Runtime
+from .storage import AppendItem, MembersChanged, Stored
+
+MORE_HEADER = "KoproGo-More"
+
+
+def _rt(request: web.Request) -> Runtime:
+    return request.app[RUNTIME]
+
+
+def _address(request: web.Request) -> str:
+    forwarded = request.headers.get("X-Forwarded-For")
+    if forwarded and request.app[CONFIG].trust_forwarded_for:
+        return forwarded.split(",")[-1].strip()
+    return request.remote or "?"
+
+
+async def _json(request: web.Request) -> Any:
+    raw = await request.read()
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise bad_request("bad-json", "the body is not JSON") from exc
+
+
+async def _signed(request: web.Request, body: bytes) -> tuple[str, Device]:
+    """Authenticate a signed request about building ``{b}`` (§4) and count
+    it against the device's rate and the building's month (§7.4)."""
+    rt = _rt(request)
+    building_id = request.match_info["b"]
+    if building_id not in rt.relay.buildings and is_ulid(building_id):
+        await rt.read(rt.relay.refresh, building_id)
+    args = (building_id, request.headers, request.method, request.raw_path, body, request[NOW])
+    try:
+        device = rt.relay.authenticate(*args)
+    except RelayError as refusal:
+        if refusal.code != "unknown-device":
+            raise
+        # another relay process may have taken the device in a moment ago
+        await rt.read(rt.relay.refresh, building_id)
+        device = rt.relay.authenticate(*args)
+    return building_id, device
+
+
+# -- buildings and members ----------------------------------------------------------
+
+
+async def register_building(request: web.Request) -> web.Response:
+    rt = _rt(request)
+    rt.relay.admit_address(_address(request), request[NOW])
+    body = await _json(request)
+    building_id = await rt.write(rt.relay.register, body, request[NOW])
+    return web.json_response({"building": building_id}, status=201)
+
+
+async def get_members(request: web.Request) -> web.Response:
+    rt = _rt(request)
+    building_id, device = await _signed(request, b"")
+    rt.relay.admit_request(building_id, device.id, request[NOW])
+    after = _int_query(request, "after", -1, minimum=-1)
+    return web.json_response(rt.relay.members_after(building_id, after))
+
+
+async def post_members(request: web.Request) -> web.Response:
+    rt = _rt(request)
+    raw = await request.read()
+    building_id, device = await _signed(request, raw)
+    rt.relay.admit_request(building_id, device.id, request[NOW])
+    body = _parse(raw)
+    seq = await rt.write(rt.relay.append_member, building_id, device, body, request[NOW])
+    await _members_changed(rt, building_id, seq + 1)
+    return web.json_response({"seq": seq}, status=201)
+
+
+async def post_invite(request: web.Request) -> web.Response:
+    rt = _rt(request)
+    raw = await request.read()
+    building_id, device = await _signed(request, raw)
+    rt.relay.admit_request(building_id, device.id, request[NOW])
+    body = _parse(raw)
+    seq = await rt.write(rt.relay.post_invite, building_id, device, body, request[NOW])
+    await _members_changed(rt, building_id, seq + 1)
+    return web.json_response({"seq": seq}, status=201)
+
+
+async def get_invite(request: web.Request) -> web.Response:
+    rt = _rt(request)
+    rt.relay.admit_address(_address(request), request[NOW])
+    found = await rt.read(rt.relay.get_invite, request.match_info["invite"], request[NOW])
+    return web.json_response(found)
+
+
+async def join(request: web.Request) -> web.Response:
+    rt = _rt(request)
+    rt.relay.admit_address(_address(request), request[NOW])
+    body = await _json(request)
+    invite_id = request.match_info["invite"]
+    building_id, seq = await rt.write(rt.relay.join, invite_id, body, request[NOW])
+    await _members_changed(rt, building_id, seq + 1)
+    return web.json_response({"seq": seq}, status=201)
+
+
+async def _members_changed(rt: Runtime, building_id: str, length: int) -> None:
+    await rt.hub.publish(building_id, {"members": length})
+    await rt.hub.drop_revoked(building_id, rt.relay.building(building_id).state)
+
+
+def _parse(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise bad_request("bad-json", "the body is not JSON") from exc
+
+
+# -- envelopes ------------------------------------------------------------------------
+
+
+async def _envelope_body(request: web.Request) -> bytes:
+    """§7.1 step 1: refuse an oversized body before reading it all."""
+    length = request.content_length
+    if length is not None and length > MAX_ENVELOPE_BYTES:
+        raise RelayError(413, "too-large", f"an envelope is at most {MAX_ENVELOPE_BYTES} bytes")
+    raw = await request.read()  # bounded by client_max_size when chunked
+    if len(raw) > MAX_ENVELOPE_BYTES:
+        raise RelayError(413, "too-large", f"an envelope is at most {MAX_ENVELOPE_BYTES} bytes")
+    return raw
+
+
+async def _store(request: web.Request, snapshot: bool, base: str | None) -> Stored:
+    rt = _rt(request)
+    raw = await _envelope_body(request)
+    envelope = rt.relay.decode_envelope(raw)
+    building_id, device = await _signed(request, raw)
+    doc_id = request.match_info["doc"]
+    for _attempt in range(3):
+        item: AppendItem = rt.relay.check_envelope(
+            building_id, doc_id, device, envelope, raw, request[NOW], base, snapshot
+        )
+        assert rt.writer is not None
+        outcome = await rt.writer.submit(item)
+        if isinstance(outcome, RelayError):
+            raise outcome
+        if isinstance(outcome, Stored):
+            if outcome.duplicate:
+                request.app[METRICS].duplicates += 1
+            return outcome
+        assert isinstance(outcome, MembersChanged)
+        await rt.read(rt.relay.refresh, building_id)
+        device = rt.relay.recheck_device(building_id, device.id)
+    raise RelayError(503, "busy", "the members log keeps changing; retry")
+
+
+async def append(request: web.Request) -> web.Response:
+    stored = await _store(request, snapshot=False, base=None)
+    body = {"seq": stored.seq, "duplicate": stored.duplicate}
+    return web.json_response(body, status=200 if stored.duplicate else 201)
+
+
+async def snapshot(request: web.Request) -> web.Response:
+    base = request.query.get("base")
+    if base is None or not (base == "-" or is_ulid(base)):
+        raise bad_request("bad-base", "?base= names the current snapshot's envelope id, or -")
+    stored = await _store(request, snapshot=True, base=None if base == "-" else base)
+    body = {"seq": stored.seq, "deleted": stored.deleted, "duplicate": stored.duplicate}
+    return web.json_response(body, status=200 if stored.duplicate else 201)
+
+
+async def pull(request: web.Request) -> web.Response:
+    rt = _rt(request)
+    building_id, device = await _signed(request, b"")
+    rt.relay.admit_request(building_id, device.id, request[NOW])
+    after = _int_query(request, "after", 0, minimum=0)
+    limit = min(_int_query(request, "limit", PULL_PAGE_ENVELOPES, minimum=1), PULL_PAGE_ENVELOPES)
+    assert rt.storage is not None
+    records, more = await rt.read(
+        rt.storage.pull, building_id, request.match_info["doc"], after, limit, PULL_PAGE_BYTES
+    )
+    body = b"".join(
+        seq.to_bytes(8, "big") + len(data).to_bytes(4, "big") + data for seq, data in records
+    )
+    return web.Response(
+        body=body,
+        content_type="application/octet-stream",
+        headers={MORE_HEADER: "1" if more else "0"},
+    )
+
+
+async def heads(request: web.Request) -> web.Response:
+    rt = _rt(request)
+    building_id, device = await _signed(request, b"")
+    rt.relay.admit_request(building_id, device.id, request[NOW])
+    return web.json_response(await rt.read(rt.relay.heads, building_id))
+
+
+# -- notifications, health, metrics ------------------------------------------------
+
+
+async def websocket(request: web.Request) -> web.WebSocketResponse:
+    rt = _rt(request)
+    building_id, device = await _signed(request, b"")
+    rt.relay.admit_request(building_id, device.id, request[NOW])
+    ws = web.WebSocketResponse(heartbeat=30.0)
+    await ws.prepare(request)
+    rt.hub.add(building_id, ws, device.id)
+    try:
+        async for message in ws:
+            if message.type is WSMsgType.ERROR:
+                break
+    finally:
+        rt.hub.remove(building_id, ws)
+    return ws
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    rt = _rt(request)
+    assert rt.storage is not None
+    buildings, stored = await rt.read(rt.storage.totals)
+    gauges = {
+        "buildings": buildings,
+        "stored_bytes": stored,
+        "websocket_clients": rt.hub.clients,
+        "replay_cache_entries": len(rt.relay.replay),
+    }
+    return web.Response(
+        text=request.app[METRICS].render(gauges), content_type="text/plain", charset="utf-8"
+    )
+
+
+def _int_query(request: web.Request, name: str, default: int, minimum: int) -> int:
+    text = request.query.get(name)
+    if text is None:
+        return default
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise bad_request("bad-query", f"?{name}= is an integer") from exc
+    if value < minimum:
+        raise bad_request("bad-query", f"?{name}= is at least {minimum}")
+    return value
+
+
+def routes() -> list[web.RouteDef]:
+    doc = "{doc:[a-z]+(?:/[0-9A-Z]{4,26})?}"
+    base = "/v1/buildings/{b}"
+    return [
+        web.post("/v1/buildings", register_building),
+        web.get(base + "/members", get_members),
+        web.post(base + "/members", post_members),
+        web.post(base + "/invites", post_invite),
+        web.get("/v1/invites/{invite}", get_invite),
+        web.post("/v1/invites/{invite}/join", join),
+        web.post(f"{base}/docs/{doc}/envelopes", append),
+        web.get(f"{base}/docs/{doc}/envelopes", pull),
+        web.post(f"{base}/docs/{doc}/snapshot", snapshot),
+        web.get(base + "/heads", heads),
+        web.get(base + "/ws", websocket),
+        web.get("/healthz", healthz),
+        web.get("/metrics", metrics),
+    ]

@@ -1,0 +1,1 @@
+"""Alembic migrations of the relay database (run with ``koprogo-relay migrate``)."""

@@ -1,0 +1,126 @@
+"""WebSocket notifications per building (docs/sync-protocol.md §7).
+
+:class:`Hub` holds this process's WebSockets by building and sends them
+``{"doc": d, "seq": n}`` or ``{"members": L}``. With PostgreSQL several relay
+processes share the database: every change is announced with ``pg_notify``
+in the transaction that makes it (``storage.Storage._notify``), and
+:class:`PostgresListener` in each process hears the others' announcements
+and hands them to its own hub, so a device connected to process B hears of
+an append made through process A.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from shared.members import MembersState
+
+from .storage import NOTIFY_CHANNEL
+
+log = logging.getLogger("koprogo.relay")
+
+
+class Hub:
+    def __init__(self) -> None:
+        self._sockets: dict[str, set[web.WebSocketResponse]] = {}
+        self._devices: dict[web.WebSocketResponse, str] = {}
+
+    @property
+    def clients(self) -> int:
+        return sum(len(s) for s in self._sockets.values())
+
+    def add(self, building_id: str, ws: web.WebSocketResponse, device_id: str) -> None:
+        self._sockets.setdefault(building_id, set()).add(ws)
+        self._devices[ws] = device_id
+
+    def remove(self, building_id: str, ws: web.WebSocketResponse) -> None:
+        self._devices.pop(ws, None)
+        sockets = self._sockets.get(building_id)
+        if sockets is not None:
+            sockets.discard(ws)
+            if not sockets:
+                del self._sockets[building_id]
+
+    async def publish(self, building_id: str, event: dict[str, object]) -> None:
+        sockets = self._sockets.get(building_id)
+        if not sockets:
+            return
+        text = json.dumps(event)
+        for ws in list(sockets):
+            if ws.closed:
+                self.remove(building_id, ws)
+                continue
+            try:
+                await ws.send_str(text)
+            except (ConnectionError, RuntimeError):
+                self.remove(building_id, ws)
+
+    async def drop_revoked(self, building_id: str, state: MembersState) -> None:
+        """Close the sockets of devices the members log no longer lets in."""
+        for ws in list(self._sockets.get(building_id, ())):
+            if state.active(self._devices.get(ws, "")) is None:
+                self.remove(building_id, ws)
+                await ws.close(code=4401, message=b"device revoked")
+
+    async def close_all(self) -> None:
+        for sockets in list(self._sockets.values()):
+            for ws in list(sockets):
+                await ws.close(code=1001, message=b"relay shutting down")
+        self._sockets.clear()
+
+
+OnMembers = Callable[[str], Awaitable[MembersState | None]]
+
+
+class PostgresListener:
+    """LISTEN on the relay's channel; forward other processes' events."""
+
+    def __init__(self, conninfo: str, origin: str, hub: Hub, on_members: OnMembers) -> None:
+        self.conninfo = conninfo
+        self.origin = origin
+        self.hub = hub
+        self.on_members = on_members
+        self.ready = asyncio.Event()
+
+    async def run(self) -> None:
+        import psycopg
+
+        delay = 0.5
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(
+                    self.conninfo, autocommit=True
+                ) as conn:
+                    await conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                    self.ready.set()
+                    delay = 0.5
+                    async for notice in conn.notifies():
+                        await self._handle(notice.payload)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                self.ready.clear()
+                log.exception("PostgreSQL LISTEN connection lost; reconnecting")
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+
+    async def _handle(self, payload: str) -> None:
+        try:
+            event = json.loads(payload)
+            origin, building_id = event.pop("o"), event.pop("b")
+        except (ValueError, KeyError, AttributeError):
+            return
+        if origin == self.origin:
+            return  # this process already told its own sockets
+        if "members" in event:
+            state = await self.on_members(building_id)
+            await self.hub.publish(building_id, event)
+            if state is not None:
+                await self.hub.drop_revoked(building_id, state)
+            return
+        await self.hub.publish(building_id, event)
