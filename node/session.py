@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from shared.protocol import Role, may_write
+
 from .documents import registry_doc
-from .documents.live import LiveDocument
+from .documents.live import KIND_UPDATE, LiveDocument
 from .errors import ProfileError
-from .i18n import _
+from .i18n import N_, _
 from .keys import KeyStorage, PassphraseProvider
 from .profile import Profile
 
@@ -23,6 +25,14 @@ CHECKPOINT_EVERY = 200
 
 # doc kind -> (schema version, top-level maps)
 _KINDS = {"registry": (registry_doc.SCHEMA, registry_doc.ROOTS)}
+
+
+_WRITE_DENIED = N_("Only the syndic's device changes this part; this device shows it read-only.")
+
+
+def document_kinds() -> frozenset[str]:
+    """The document kinds this version of KoproGo can hold."""
+    return frozenset(_KINDS)
 
 
 class Session:
@@ -79,6 +89,10 @@ class Session:
             assert ref is not None
             schema, roots = _KINDS[doc_id.split("/")[0]]
             live = LiveDocument(self.profile.store, ref, schema, roots)
+            live.outbox_enabled = self.sync_enabled
+            role = self.profile.store.get_meta("role")
+            if role and not may_write(Role(role), doc_id):
+                live.deny_writes(_WRITE_DENIED)
             live.subscribe(lambda: self._maybe_checkpoint(live))
             self._documents[doc_id] = live
         return live
@@ -86,6 +100,27 @@ class Session:
     def _maybe_checkpoint(self, live: LiveDocument) -> None:
         if self.profile.store.update_count(live.ref) >= CHECKPOINT_EVERY:
             live.checkpoint()
+
+    # -- sync ----------------------------------------------------------------------
+
+    @property
+    def sync_enabled(self) -> bool:
+        return self.profile.store.get_meta("sync") == "on"
+
+    def enable_sync(self, initial_push: bool) -> None:
+        """From now on, local changes also go to the outbox (in the same
+        transaction as the edit). ``initial_push`` queues the whole current
+        state of every document first (a building just registered)."""
+        store = self.profile.store
+        with store.transaction():
+            store.set_meta({"sync": "on"})
+            for ref in store.documents():
+                if ref.building_id != self.building_id:
+                    continue
+                live = self.document(ref.doc_id)
+                live.outbox_enabled = True
+                if initial_push and live.get_state() != b"\x00":
+                    store.enqueue(ref, live.schema, KIND_UPDATE, b"", live.get_update())
 
     def checkpoint(self) -> dict[str, int]:
         """Checkpoint every loaded document now; returns updates folded per document."""

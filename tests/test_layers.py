@@ -10,10 +10,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# package -> top-level modules it must never import
+# package -> modules it must never import (a name forbids it and its submodules)
 FORBIDDEN = {
-    "node": {"PySide6", "desktop", "sync_server", "aiohttp"},
-    "shared": {"node", "desktop", "sync_server", "PySide6"},
+    # the node may use aiohttp's client, never its server (ARCHITECTURE §1)
+    "node": {"PySide6", "desktop", "sync_server", "aiohttp.web"},
+    "shared": {"node", "desktop", "sync_server", "PySide6", "aiohttp"},
     "sync_server": {"node", "desktop", "PySide6"},
 }
 
@@ -26,14 +27,19 @@ def imported_modules(path: Path) -> set[str]:
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
     return names
 
 
-def violations(package: str, forbidden: set[str]) -> list[str]:
+def forbidden(name: str, rules: set[str]) -> bool:
+    return any(name == rule or name.startswith(rule + ".") for rule in rules)
+
+
+def violations(package: str, rules: set[str]) -> list[str]:
     found = []
     for path in sorted((ROOT / package).rglob("*.py")):
-        for name in imported_modules(path):
-            if name.split(".")[0] in forbidden:
+        for name in sorted(imported_modules(path)):
+            if forbidden(name, rules):
                 found.append(f"{path.relative_to(ROOT)} imports {name}")
     return found
 
@@ -45,8 +51,11 @@ def test_package_imports_run_one_way(package: str) -> None:
 
 def test_the_checker_sees_a_forbidden_import(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
-    bad.write_text("import os\nfrom PySide6.QtWidgets import QWidget\n")
-    assert "PySide6.QtWidgets" in imported_modules(bad)
+    bad.write_text("import os\nfrom PySide6.QtWidgets import QWidget\nfrom aiohttp import web\n")
+    names = imported_modules(bad)
+    assert forbidden("PySide6.QtWidgets", FORBIDDEN["node"])
+    assert any(forbidden(n, FORBIDDEN["node"]) for n in names if n.startswith("aiohttp"))
+    assert not forbidden("aiohttp.client", FORBIDDEN["node"])
 
 
 def test_qt_is_imported_only_through_one_door() -> None:

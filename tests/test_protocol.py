@@ -69,7 +69,13 @@ def test_request_signature_vector():
     )
     assert (
         auth.sign_request(
-            INPUTS["device_seed"], signed.device_id, r["method"], r["path"], body, r["timestamp"]
+            INPUTS["device_seed"],
+            signed.device_id,
+            r["method"],
+            r["path"],
+            body,
+            r["timestamp"],
+            signed.nonce,
         )
         == r["headers"]
     )
@@ -148,6 +154,10 @@ def test_request_signature_checks_time_body_and_path():
     seed = bytes(nacl.signing.SigningKey.generate())
     verify_key = bytes(nacl.signing.SigningKey(seed).verify_key)
     headers = auth.sign_request(seed, "D", "POST", "/v1/x", b"body", 1000)
+    again = auth.sign_request(seed, "D", "POST", "/v1/x", b"body", 1000)
+    assert again[auth.SIGNATURE_HEADER] != headers[auth.SIGNATURE_HEADER]  # a fresh nonce
+    again = auth.sign_request(seed, "D", "POST", "/v1/x", b"body", 1000)
+    assert again[auth.SIGNATURE_HEADER] != headers[auth.SIGNATURE_HEADER]  # fresh nonce
     signed = auth.parse_headers(headers)
     auth.verify_request(signed, verify_key, "POST", "/v1/x", b"body", now=1000 + auth.WINDOW)
     for method, path, body, now, reason in [

@@ -27,11 +27,16 @@ from dataclasses import dataclass
 import pycrdt
 
 from ..errors import ReadOnlyError, StorageError
-from ..i18n import _
+from ..i18n import N_, _
 from ..store import DocumentRef, Store
 
+_NEWER = N_(
+    "This document was written by a newer version of KoproGo. It is shown read-only; "
+    "update KoproGo to edit it."
+)
 LOCAL = "local"
 REMOTE = "remote"
+KIND_UPDATE = 1  # shared.envelope.Kind.UPDATE
 
 
 def fresh_client_id() -> int:
@@ -59,6 +64,7 @@ class Change:
 
     deps: bytes
     update: bytes
+    local: bool = True  # made here (edit, undo, redo), not received
 
 
 class LiveDocument:
@@ -72,10 +78,13 @@ class LiveDocument:
         self.schema = schema
         self.roots = roots  # the top-level maps; undo covers them all
         self.version = 0  # bumps on every change; projections cache on it
-        self.read_only_reason: str | None = None
+        self._read_only = False
+        self._write_denied: str | None = None  # msgid: this device's role may not write
         self._pending: list[Change] = []
         self._waiting: list[tuple[int, bytes, bytes]] = []  # (row, deps, update)
         self.committed: list[Change] = []  # the last flush's changes, for sync
+        self.outbox_enabled = False  # set by the session once a relay is configured
+        self._origin = LOCAL
         self._listeners: list[Callable[[], None]] = []
         self._load()
 
@@ -88,11 +97,9 @@ class LiveDocument:
             newest = max(newest, stored.schema)
             doc.apply_update(stored.update)
         self.doc = doc
+        self.newest_schema = newest
         if newest[0] > self.schema[0]:
-            self.read_only_reason = _(
-                "This document was written by a newer version of KoproGo. It is shown "
-                "read-only; update KoproGo to edit it."
-            )
+            self._read_only = True
         self._subscription = doc.observe(self._on_transaction)
         scopes = [doc.get(name, type=pycrdt.Map) for name in self.roots]
         self._undo = pycrdt.UndoManager(scopes=scopes, capture_timeout_millis=0)
@@ -115,7 +122,7 @@ class LiveDocument:
         update = event.update
         # An empty update (no inserts, no deletes) is 2 bytes: nothing to keep.
         if len(update) > 2:
-            self._pending.append(Change(event.before_state, update))
+            self._pending.append(Change(event.before_state, update, self._origin == LOCAL))
 
     # -- changing -------------------------------------------------------------
 
@@ -133,24 +140,38 @@ class LiveDocument:
             raise
         self._flush()
 
-    def apply_remote(self, update: bytes, deps: bytes | None = None) -> bool:
+    def apply_remote(
+        self, update: bytes, deps: bytes | None = None, schema: tuple[int, int] | None = None
+    ) -> bool:
         """Merge another replica's update and keep it on disk.
 
         ``deps`` is the state vector the update was made on (see
         :class:`Change`); ``None`` means the update was computed against this
         replica's own state (a state-vector diff), so it applies now. Returns
         False when the update must wait for its dependencies (it is stored
-        and applied as soon as they arrive).
+        and applied as soon as they arrive). ``schema`` is the sender's
+        document schema; a newer major makes this document read-only here.
         """
+        if schema is not None and schema > self.newest_schema:
+            self.newest_schema = schema
+            if schema[0] > self.schema[0]:
+                self._read_only = True
         if deps is not None and not covers(self.doc.get_state(), deps):
-            row = self.store.add_pending(self.ref, self.schema, deps, update)
+            row = self.store.add_pending(self.ref, schema or self.schema, deps, update)
             self._waiting.append((row, deps, update))
             return False
-        with self.doc.transaction(origin=REMOTE):
-            self.doc.apply_update(update)
+        self._apply_remote_now(update)
         self._flush()
         self._drain()
         return True
+
+    def _apply_remote_now(self, update: bytes) -> None:
+        self._origin = REMOTE
+        try:
+            with self.doc.transaction(origin=REMOTE):
+                self.doc.apply_update(update)
+        finally:
+            self._origin = LOCAL
 
     def _drain(self) -> None:
         """Apply every waiting update whose dependencies are now here."""
@@ -160,8 +181,7 @@ class LiveDocument:
             for item in list(self._waiting):
                 row, deps, update = item
                 if covers(self.doc.get_state(), deps):
-                    with self.doc.transaction(origin=REMOTE):
-                        self.doc.apply_update(update)
+                    self._apply_remote_now(update)
                     self._flush(resolved_pending=[row])
                     self._waiting.remove(item)
                     progress = True
@@ -202,9 +222,19 @@ class LiveDocument:
         if not pending and not resolved_pending:
             return
         try:
-            self.store.append(
-                self.ref, self.schema, [c.update for c in pending], list(resolved_pending)
-            )
+            with self.store.transaction():
+                self.store.append(
+                    self.ref,
+                    self.newest_schema,
+                    [c.update for c in pending],
+                    list(resolved_pending),
+                )
+                if self.outbox_enabled:
+                    for change in pending:
+                        if change.local:
+                            self.store.enqueue(
+                                self.ref, self.schema, KIND_UPDATE, change.deps, change.update
+                            )
         except StorageError:
             # Memory must not claim what the disk does not hold.
             self.reload()
@@ -213,9 +243,22 @@ class LiveDocument:
         self.version += 1
         self._notify()
 
+    def deny_writes(self, reason: str) -> None:
+        """Refuse local edits (``reason`` is a message id, translated when shown):
+        this device's role may read the document but not change it."""
+        self._write_denied = reason
+
+    @property
+    def read_only_reason(self) -> str | None:
+        """Why this document cannot be edited here, in the user's language."""
+        if self._read_only:
+            return _(_NEWER)
+        return _(self._write_denied) if self._write_denied else None
+
     def _check_writable(self) -> None:
-        if self.read_only_reason:
-            raise ReadOnlyError(self.read_only_reason)
+        reason = self.read_only_reason
+        if reason:
+            raise ReadOnlyError(reason)
 
     # -- reading and housekeeping --------------------------------------------
 

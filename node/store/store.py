@@ -19,11 +19,13 @@ compressed updates (ARCHITECTURE §12). This store is deliberately plain:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pycrdt
 from sqlalchemy import Connection, create_engine, event, text
@@ -31,6 +33,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
 
 from shared.crypto import DecryptionError, open_sealed, seal
+from shared.ids import new_ulid
 
 from ..errors import ProfileError, StorageError
 from ..i18n import _
@@ -46,6 +49,30 @@ class DocumentRef:
     pk: int
     building_id: str
     doc_id: str
+
+
+@dataclass(frozen=True)
+class SyncState:
+    """Where a document stands with the relay."""
+
+    cursor: int = 0  # last relay sequence applied
+    counter: int = 0  # this device's last envelope counter
+    snapshot_id: str = ""  # the relay's current snapshot, as last seen
+    snapshot_seq: int = 0
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """A local change waiting to be pushed, with its fixed envelope id and counter."""
+
+    row_id: int
+    ref: DocumentRef
+    envelope_id: str
+    counter: int
+    kind: int
+    schema: tuple[int, int]
+    deps: bytes
+    payload: bytes
 
 
 @dataclass(frozen=True)
@@ -304,6 +331,158 @@ class Store:
                 {"d": ref.pk, "t": through},
             )
         return len(updates)
+
+    # -- transactions shared by several calls -------------------------------------
+
+    def transaction(self) -> _Transaction:
+        """``with store.transaction():`` — the calls inside commit together."""
+        return self._write()
+
+    # -- secrets ----------------------------------------------------------------
+
+    def set_secret(self, name: str, value: bytes) -> None:
+        blob = seal(self.key, value, b"koprogo-secret-v1\x00" + name.encode())
+        with self._write():
+            self._conn.execute(
+                text(
+                    "INSERT INTO secrets (name, blob) VALUES (:n, :b) "
+                    "ON CONFLICT (name) DO UPDATE SET blob = excluded.blob"
+                ),
+                {"n": name, "b": blob},
+            )
+
+    def get_secret(self, name: str) -> bytes | None:
+        blob = self._conn.execute(
+            text("SELECT blob FROM secrets WHERE name = :n"), {"n": name}
+        ).scalar_one_or_none()
+        if blob is None:
+            return None
+        return self._open(blob, b"koprogo-secret-v1\x00" + name.encode())
+
+    def secret_names(self, prefix: str) -> list[str]:
+        rows = self._conn.execute(
+            text("SELECT name FROM secrets WHERE name LIKE :p ORDER BY name"), {"p": prefix + "%"}
+        )
+        return [row[0] for row in rows]
+
+    # -- sync bookkeeping ----------------------------------------------------------
+
+    def sync_state(self, ref: DocumentRef) -> SyncState:
+        row = self._conn.execute(
+            text(
+                "SELECT cursor, counter, snapshot_id, snapshot_seq FROM sync_state "
+                "WHERE document = :d"
+            ),
+            {"d": ref.pk},
+        ).one_or_none()
+        return SyncState(*row) if row else SyncState()
+
+    def set_sync_state(self, ref: DocumentRef, **fields: Any) -> None:
+        state = dataclasses.replace(self.sync_state(ref), **fields)
+        with self._write():
+            self._conn.execute(
+                text(
+                    "INSERT INTO sync_state (document, cursor, counter, snapshot_id, "
+                    "snapshot_seq) VALUES (:d, :c, :n, :s, :q) ON CONFLICT (document) DO "
+                    "UPDATE SET cursor = excluded.cursor, counter = excluded.counter, "
+                    "snapshot_id = excluded.snapshot_id, snapshot_seq = excluded.snapshot_seq"
+                ),
+                {
+                    "d": ref.pk,
+                    "c": state.cursor,
+                    "n": state.counter,
+                    "s": state.snapshot_id,
+                    "q": state.snapshot_seq,
+                },
+            )
+
+    def enqueue(
+        self, ref: DocumentRef, schema: tuple[int, int], kind: int, deps: bytes, payload: bytes
+    ) -> OutboxItem:
+        """Queue a change for the relay with the next counter of this device
+        for this document (joins the caller's transaction)."""
+        with self._write():
+            counter = self.sync_state(ref).counter + 1
+            self.set_sync_state(ref, counter=counter)
+            envelope_id = new_ulid()
+            body = len(deps).to_bytes(4, "big") + deps + payload
+            blob = seal(self.key, _frame(schema, body), _aad(ref, b"outbox"))
+            row = self._conn.execute(
+                text(
+                    "INSERT INTO outbox (document, envelope_id, counter, kind, blob) "
+                    "VALUES (:d, :e, :c, :k, :b) RETURNING id"
+                ),
+                {"d": ref.pk, "e": envelope_id, "c": counter, "k": kind, "b": blob},
+            ).scalar_one()
+        return OutboxItem(row, ref, envelope_id, counter, kind, schema, deps, payload)
+
+    def outbox(self, ref: DocumentRef | None = None, limit: int = 1000) -> list[OutboxItem]:
+        refs = {r.pk: r for r in self.documents()}
+        query = "SELECT id, document, envelope_id, counter, kind, blob FROM outbox"
+        params: dict[str, Any] = {"l": limit}
+        if ref is not None:
+            query += " WHERE document = :d"
+            params["d"] = ref.pk
+        rows = self._conn.execute(text(query + " ORDER BY id LIMIT :l"), params).all()
+        items = []
+        for row in rows:
+            doc = refs[row.document]
+            schema, body = _unframe(self._open(row.blob, _aad(doc, b"outbox")))
+            size = int.from_bytes(body[:4], "big")
+            items.append(
+                OutboxItem(
+                    row.id,
+                    doc,
+                    row.envelope_id,
+                    row.counter,
+                    row.kind,
+                    schema,
+                    body[4 : 4 + size],
+                    body[4 + size :],
+                )
+            )
+        return items
+
+    def outbox_count(self) -> int:
+        return self._conn.execute(text("SELECT count(*) FROM outbox")).scalar_one()
+
+    def remove_from_outbox(self, item_ids: list[int]) -> None:
+        with self._write():
+            for item_id in item_ids:
+                self._conn.execute(text("DELETE FROM outbox WHERE id = :i"), {"i": item_id})
+
+    def peer_counter(self, ref: DocumentRef, device: str) -> int:
+        return (
+            self._conn.execute(
+                text("SELECT counter FROM peer_counters WHERE document = :d AND device = :v"),
+                {"d": ref.pk, "v": device},
+            ).scalar_one_or_none()
+            or 0
+        )
+
+    def set_peer_counter(self, ref: DocumentRef, device: str, counter: int) -> None:
+        with self._write():
+            self._conn.execute(
+                text(
+                    "INSERT INTO peer_counters (document, device, counter) VALUES (:d, :v, :c) "
+                    "ON CONFLICT (document, device) DO UPDATE SET counter = excluded.counter"
+                ),
+                {"d": ref.pk, "v": device, "c": counter},
+            )
+
+    # -- members log ------------------------------------------------------------------
+
+    def members_entries(self) -> list[tuple[bytes, bytes]]:
+        rows = self._conn.execute(text("SELECT body, signature FROM members_log ORDER BY seq"))
+        return [(row.body, row.signature) for row in rows]
+
+    def add_members_entries(self, first_seq: int, entries: list[tuple[bytes, bytes]]) -> None:
+        with self._write():
+            for offset, (body, signature) in enumerate(entries):
+                self._conn.execute(
+                    text("INSERT INTO members_log (seq, body, signature) VALUES (:s, :b, :g)"),
+                    {"s": first_seq + offset, "b": body, "g": signature},
+                )
 
     def vacuum(self) -> None:
         """Give freed pages back and truncate the WAL, so that deleted blobs are

@@ -43,6 +43,7 @@ def main() -> None:
         f"/v1/buildings/{BUILDING}/docs/registry/envelopes",
         request_body,
         1_790_000_000,
+        nonce="00" * 16,
     )
     genesis = members.sign_entry(
         {

@@ -1,0 +1,306 @@
+"""``koprogo-node`` commands for the relay: connect, invite, join, sync,
+status, devices (issue 3, the CLI contract scripts and tests rely on)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from shared.protocol import Role
+
+from .errors import InputError
+from .i18n import _
+from .identity import device_identity
+from .keys import KeyStorage
+from .session import Session
+from .sync import machine
+from .sync.engine import SyncEngine, SyncError, members_state
+from .sync.membership import connect, create_invite, device_list, join, revoke
+from .sync.relay_client import RelayClient, RelayError
+
+WATCH_INTERVAL = 30.0  # seconds between rounds when no notification arrives
+
+
+def _iso(ts: float | None) -> str | None:
+    return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
+
+
+def _relay_url(session: Session) -> str:
+    url = session.profile.store.get_meta("relay_url")
+    if not url:
+        raise InputError(
+            _("This building is not connected to a relay yet: run 'relay connect URL'.")
+        )
+    return url
+
+
+def load_status(session: Session) -> machine.Status:
+    raw = session.profile.store.get_meta("sync_status")
+    if not raw:
+        return machine.Status()
+    data = json.loads(raw)
+    return machine.Status(
+        machine.State(data["state"]),
+        data["last_sync"],
+        data["failures"],
+        data["retry_at"],
+        data["error"],
+        data["error_code"],
+    )
+
+
+def save_status(session: Session, status: machine.Status) -> None:
+    session.profile.store.set_meta({"sync_status": json.dumps(status.to_json())})
+
+
+async def _with_engine(session: Session, work: Callable[[SyncEngine], Any]) -> Any:
+    async with RelayClient(_relay_url(session), building_id=session.building_id) as client:
+        engine = SyncEngine(session, client)
+        client.identity = engine.identity
+        client.offset = int(session.profile.store.get_meta("clock_offset") or 0)
+        engine.status = load_status(session)
+        try:
+            return await work(engine)
+        finally:
+            save_status(session, engine.status)
+            session.profile.store.set_meta({"clock_offset": str(client.offset)})
+
+
+# -- commands --------------------------------------------------------------------
+
+
+def cmd_relay_connect(args: argparse.Namespace, open_session: Callable) -> int:
+    with open_session(args) as session:
+        first = asyncio.run(connect(session, args.url))
+    message = _("Building registered at {url}.") if first else _("Reconnected to {url}.")
+    print(message.format(url=args.url), file=sys.stderr)
+    return 0
+
+
+def cmd_invite_create(args: argparse.Namespace, open_session: Callable) -> int:
+    role = Role(args.role)
+    with open_session(args) as session:
+        created = asyncio.run(
+            _with_engine(session, lambda e: create_invite(e, role, args.person, args.days))
+        )
+    result = {
+        "code": created.code,
+        "expires_at": _iso(created.expires_at),
+        "role": created.role.value,
+        "person": created.person,
+    }
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(created.code)
+        print(_("Valid once, until {when}.").format(when=result["expires_at"]), file=sys.stderr)
+    return 0
+
+
+def cmd_join(args: argparse.Namespace, profile_dir: Callable, prompt: Callable) -> int:
+    storage = KeyStorage(args.key_storage) if args.key_storage else None
+    session = asyncio.run(join(profile_dir(args), args.relay, args.code, prompt, storage))
+    try:
+        asyncio.run(_with_engine(session, lambda e: e.sync_once()))
+    except SyncError as exc:
+        print(exc, file=sys.stderr)
+    finally:
+        session.close()
+    print(_("Joined the building; this device is now a member."), file=sys.stderr)
+    return 0
+
+
+def cmd_sync(args: argparse.Namespace, open_session: Callable) -> int:
+    with open_session(args) as session:
+        if args.watch:
+            return asyncio.run(_with_engine(session, _watch))
+        report = asyncio.run(_with_engine(session, lambda e: e.sync_once()))
+    print(
+        _("Sent {pushed} changes, received {pulled}.").format(
+            pushed=report.pushed, pulled=report.pulled
+        ),
+        file=sys.stderr,
+    )
+    for reason in report.skipped:
+        print(_("Skipped: {reason}").format(reason=reason), file=sys.stderr)
+    return 0
+
+
+async def _watch(engine: SyncEngine) -> int:
+    """Sync now, then again on every relay notification or every 30 s, until
+    interrupted; failures back off and are reported, never fatal."""
+    while True:
+        now = engine.clock()
+        if machine.can_start(engine.status, now):
+            try:
+                report = await engine.sync_once()
+                if report.pushed or report.applied:
+                    print(
+                        _("Sent {pushed} changes, received {pulled}.").format(
+                            pushed=report.pushed, pulled=report.pulled
+                        ),
+                        file=sys.stderr,
+                    )
+            except SyncError as exc:
+                print(exc, file=sys.stderr)
+                if engine.status.state in (machine.State.REJECTED, machine.State.READ_ONLY):
+                    return 1
+            save_status(engine.session, engine.status)
+        wait = WATCH_INTERVAL
+        if engine.status.retry_at:
+            wait = max(0.1, min(wait, engine.status.retry_at - engine.clock()))
+        # a notification, the timeout or a dropped connection all mean "sync again"
+        with contextlib.suppress(TimeoutError, RelayError):
+            await asyncio.wait_for(_next_notification(engine), timeout=wait)
+
+
+async def _next_notification(engine: SyncEngine) -> None:
+    async for _message in engine.client.notifications():
+        return
+    await asyncio.sleep(1)
+
+
+def status_json(session: Session) -> dict[str, Any]:
+    store = session.profile.store
+    status = load_status(session)
+    docs = {}
+    for ref in store.documents():
+        state = store.sync_state(ref)
+        docs[ref.doc_id] = {
+            "cursor": state.cursor,
+            "counter": state.counter,
+            "snapshot_seq": state.snapshot_seq,
+        }
+    return {
+        "relay": store.get_meta("relay_url"),
+        "building": store.get_meta("building_id"),
+        "device": store.get_meta("device_id"),
+        "role": store.get_meta("role"),
+        "state": status.state.value,
+        "last_sync": _iso(status.last_sync),
+        "retry_at": _iso(status.retry_at),
+        "pending_envelopes": store.outbox_count(),
+        "documents": docs,
+        "errors": []
+        if not status.error
+        else [{"code": status.error_code, "message": status.error}],
+    }
+
+
+def cmd_status(args: argparse.Namespace, open_session: Callable) -> int:
+    with open_session(args) as session:
+        data = status_json(session)
+    if args.json:
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+        return 0
+    print(_("Relay: {relay}").format(relay=data["relay"] or _("none")))
+    print(
+        _("State: {state}; last sync {when}; {n} changes waiting").format(
+            state=data["state"], when=data["last_sync"] or _("never"), n=data["pending_envelopes"]
+        )
+    )
+    for error in data["errors"]:
+        print(f"- {error['message']}")
+    return 0
+
+
+def cmd_device_list(args: argparse.Namespace, open_session: Callable) -> int:
+    with open_session(args) as session:
+        if session.profile.store.get_meta("relay_url"):
+            try:  # the relay has the newest members log; without it, show ours
+                asyncio.run(_with_engine(session, lambda e: e.refresh_members()))
+            except (SyncError, RelayError) as exc:
+                print(
+                    _("Showing the devices known here ({reason}).").format(reason=exc),
+                    file=sys.stderr,
+                )
+        devices = device_list(
+            members_state(session), device_identity(session.profile.store).device_id
+        )
+    if args.json:
+        print(json.dumps(devices, indent=2))
+    else:
+        for d in devices:
+            flags = (" " + _("(this device)")) if d["this_device"] else ""
+            flags += (" " + _("(removed)")) if d["revoked"] else ""
+            print(f"{d['id']}  {d['role']:<8}{flags}")
+    return 0
+
+
+def cmd_device_revoke(args: argparse.Namespace, open_session: Callable) -> int:
+    with open_session(args) as session:
+        epoch = asyncio.run(_with_engine(session, lambda e: revoke(e, args.id)))
+    print(
+        _(
+            "Device removed; new keys (epoch {epoch}) sent to the others. What it already "
+            "had stays on it."
+        ).format(epoch=epoch),
+        file=sys.stderr,
+    )
+    return 0
+
+
+def add_commands(
+    sub: Any,
+    add: Callable,
+    open_session: Callable,
+    profile_dir: Callable,
+    prompt: Callable,
+    parser_class: type,
+) -> None:
+    """Register the relay commands on ``koprogo-node``'s parser."""
+    relay = add(sub, "relay", lambda a: 0, "the relay this building syncs through")
+    rsub = relay.add_subparsers(dest="action", required=True, parser_class=parser_class)
+    p = add(
+        rsub,
+        "connect",
+        lambda a: cmd_relay_connect(a, open_session),
+        "register the building at a relay, or reconnect to it",
+    )
+    p.add_argument("url")
+
+    invite = add(sub, "invite", lambda a: 0, "invites for new devices")
+    isub = invite.add_subparsers(dest="action", required=True, parser_class=parser_class)
+    p = add(
+        isub, "create", lambda a: cmd_invite_create(a, open_session), "make a one-time invite code"
+    )
+    p.add_argument("--role", required=True, choices=[r.value for r in Role])
+    p.add_argument("--person", help="the person an owner's device belongs to")
+    p.add_argument("--days", type=int, default=7, help="days before the invite expires")
+    p.add_argument("--json", action="store_true")
+
+    p = add(
+        sub,
+        "join",
+        lambda a: cmd_join(a, profile_dir, prompt),
+        "join a building with an invite code (creates the profile)",
+    )
+    p.add_argument("--relay", required=True)
+    p.add_argument("--code", required=True)
+    p.add_argument("--key-storage", choices=[s.value for s in KeyStorage])
+
+    p = add(sub, "sync", lambda a: cmd_sync(a, open_session), "sync with the relay")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--once", action="store_true", help="one round, then exit (default)")
+    mode.add_argument("--watch", action="store_true", help="keep syncing until interrupted")
+
+    p = add(sub, "status", lambda a: cmd_status(a, open_session), "sync status")
+    p.add_argument("--json", action="store_true")
+
+    device = add(sub, "device", lambda a: 0, "devices of the building")
+    dsub = device.add_subparsers(dest="action", required=True, parser_class=parser_class)
+    p = add(dsub, "list", lambda a: cmd_device_list(a, open_session), "list the devices")
+    p.add_argument("--json", action="store_true")
+    p = add(
+        dsub,
+        "revoke",
+        lambda a: cmd_device_revoke(a, open_session),
+        "remove a device and renew the keys",
+    )
+    p.add_argument("id")

@@ -1,0 +1,318 @@
+"""One device's sync with the relay: members, push, pull (docs/sync-protocol.md).
+
+The engine runs on the thread that owns the session (ARCHITECTURE §12): it
+awaits the network, then touches documents and the store with no other
+thread around. A round is: refresh the members log (verify it, take keys
+sealed to us, grant keys to devices that joined), push the outbox, pull
+every document this device can read. The state machine in
+:mod:`node.sync.machine` says what the user sees.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from shared import envelope as env
+from shared.envelope import EnvelopeError, Header, Kind
+from shared.members import MembersState, SignedEntry, replay
+from shared.protocol import Audience, Role, audience_of, is_valid_doc_id, may_read, may_write
+
+from ..errors import KoprogoError
+from ..i18n import _
+from ..identity import DeviceIdentity, audience_key, device_identity, take_sealed_keys
+from ..session import Session
+from . import machine
+from .relay_client import RelayClient, RelayError
+
+log = logging.getLogger(__name__)
+
+
+class SyncError(KoprogoError):
+    """Sync cannot go on; the message says why in words."""
+
+
+@dataclass
+class RoundReport:
+    pushed: int = 0
+    pulled: int = 0
+    applied: int = 0
+    skipped: list[str] = field(default_factory=list)  # readable reasons, for status
+
+
+def members_state(session: Session) -> MembersState:
+    entries = [SignedEntry(body, sig) for body, sig in session.profile.store.members_entries()]
+    return replay(entries)
+
+
+class SyncEngine:
+    def __init__(
+        self, session: Session, client: RelayClient, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.session = session
+        self.store = session.profile.store
+        self.client = client
+        self.clock = clock
+        self.identity: DeviceIdentity = device_identity(self.store)
+        self.members: MembersState = members_state(session)
+        self.status = machine.Status()
+        self.dropped: list[str] = []  # outbox items the relay will never accept
+
+    @property
+    def role(self) -> Role:
+        device = self.members.devices.get(self.identity.device_id)
+        if device is None:
+            raise SyncError(_("This device is not a member of the building."))
+        return device.role
+
+    # -- a whole round ------------------------------------------------------------
+
+    async def sync_once(self) -> RoundReport:
+        """Members, push, pull; updates :attr:`status` whatever happens."""
+        report = RoundReport()
+        now = self.clock()
+        try:
+            await self.refresh_members()
+            self.status = machine.pushing(self.status)
+            report.pushed = await self.push()
+            self.status = machine.pulling(self.status)
+            await self.pull(report)
+        except RelayError as exc:
+            self._on_relay_error(exc)
+            raise SyncError(self.status.error or str(exc)) from exc
+        self.status = machine.succeeded(self.status, now)
+        return report
+
+    def _on_relay_error(self, exc: RelayError) -> None:
+        now = self.clock()
+        if exc.status == 426:
+            self.status = machine.read_only(
+                self.status,
+                _(
+                    "The relay uses a newer version of the sync protocol. Update KoproGo; "
+                    "until then this device only keeps what it has."
+                ),
+            )
+        elif exc.retryable:
+            message = (
+                _("The relay cannot be reached; changes are kept and will be sent later.")
+                if exc.unreachable
+                else _("The relay is busy; trying again shortly.")
+            )
+            self.status = machine.failed(self.status, now, message, exc.code)
+        elif exc.status == 401 and exc.code in ("unknown-device", "revoked-device"):
+            self.status = machine.rejected(
+                self.status,
+                _(
+                    "This device was removed from the building; it can no longer sync. What it "
+                    "already had stays on it."
+                ),
+                exc.code,
+            )
+        elif exc.status == 507:
+            self.status = machine.rejected(
+                self.status,
+                _("The building's storage at the relay is full; ask the relay operator."),
+                exc.code,
+            )
+        else:
+            self.status = machine.rejected(
+                self.status,
+                _("The relay refused: {message}").format(message=exc.message),
+                exc.code,
+            )
+
+    # -- members ----------------------------------------------------------------------
+
+    async def refresh_members(self) -> int:
+        """Fetch new members-log entries, verify them, keep keys sealed to us."""
+        entries = await self.client.members(after=self.members.length - 1)
+        if entries:
+            trial = replay([SignedEntry(b, s) for b, s in self.store.members_entries()] + entries)
+            self.store.add_members_entries(
+                self.members.length, [(e.body, e.signature) for e in entries]
+            )
+            self.members = trial
+        take_sealed_keys(self.store, self.identity, self.members.sealed)
+        if self.members.active(self.identity.device_id) is None and self.members.length:
+            raise RelayError(401, "revoked-device", "this device is not an active member")
+        if self.role is Role.SYNDIC:
+            await self.grant_keys()
+        return len(entries)
+
+    async def grant_keys(self) -> None:
+        """Seal the current epoch's keys to active devices that lack them
+        (devices that joined, ARCHITECTURE §4)."""
+        from .membership import grant_entry
+
+        entry = grant_entry(self)
+        if entry is not None:
+            await self.client.post_member(entry)
+            entries = await self.client.members(after=self.members.length - 1)
+            self.store.add_members_entries(
+                self.members.length, [(e.body, e.signature) for e in entries]
+            )
+            self.members = members_state(self.session)
+
+    # -- push -----------------------------------------------------------------------------
+
+    def seal(
+        self,
+        doc_id: str,
+        kind: Kind,
+        envelope_id: str,
+        counter: int,
+        schema,
+        deps: bytes,
+        payload: bytes,
+        replaces: int = 0,
+    ) -> bytes:
+        audience = audience_of(doc_id)
+        epoch = self.members.epoch
+        key = audience_key(self.store, epoch, audience)
+        if key is None:
+            raise SyncError(_("This device has no key for {doc} yet.").format(doc=doc_id))
+        header = Header(
+            kind,
+            audience,
+            epoch,
+            self.session.building_id,
+            envelope_id,
+            self.identity.device_id,
+            counter,
+            doc_id,
+            replaces,
+        )
+        doc_key = env.document_key(key, doc_id)
+        return env.seal(
+            header, doc_key, env.encode_body(schema, deps, payload), self.identity.sign_seed
+        ).encode()
+
+    async def push(self) -> int:
+        """Send the outbox in order; each item leaves it once the relay has it."""
+        sent = 0
+        while True:
+            items = self.store.outbox(limit=200)
+            if not items:
+                return sent
+            for item in items:
+                raw = self.seal(
+                    item.ref.doc_id,
+                    Kind(item.kind),
+                    item.envelope_id,
+                    item.counter,
+                    item.schema,
+                    item.deps,
+                    item.payload,
+                )
+                try:
+                    await self._append(item, raw)
+                except RelayError as exc:
+                    if exc.status != 403:
+                        raise
+                    # Never acceptable (this role may not write it): keep the
+                    # queue moving and say so, rather than block every change.
+                    self.dropped.append(f"{item.ref.doc_id}: {exc.message}")
+                self.store.remove_from_outbox([item.row_id])
+                sent += 1
+
+    async def _append(self, item, raw: bytes) -> None:
+        try:
+            await self.client.append(item.ref.doc_id, raw)
+        except RelayError as exc:
+            if exc.code != "stale-epoch":
+                raise
+            await self.refresh_members()  # a device was revoked: seal with the new epoch
+            raw = self.seal(
+                item.ref.doc_id,
+                Kind(item.kind),
+                item.envelope_id,
+                item.counter,
+                item.schema,
+                item.deps,
+                item.payload,
+            )
+            await self.client.append(item.ref.doc_id, raw)
+
+    # -- pull --------------------------------------------------------------------------------
+
+    async def pull(self, report: RoundReport) -> None:
+        heads = await self.client.heads()
+        for doc_id, head in sorted(heads.get("docs", {}).items()):
+            if not is_valid_doc_id(doc_id) or not self._can_read(doc_id):
+                continue
+            if self._kind_known(doc_id):
+                await self.pull_document(doc_id, int(head.get("seq", 0)), report)
+
+    def _can_read(self, doc_id: str) -> bool:
+        audience = audience_of(doc_id)
+        if audience is Audience.PERSONAL:
+            return may_read(self.role, audience)
+        return may_read(self.role, audience)
+
+    def _kind_known(self, doc_id: str) -> bool:
+        from ..session import document_kinds
+
+        return doc_id.split("/")[0] in document_kinds()
+
+    async def pull_document(self, doc_id: str, head: int, report: RoundReport) -> None:
+        live = self.session.document(doc_id)
+        while True:
+            cursor = self.store.sync_state(live.ref).cursor
+            if cursor >= head:
+                return
+            page = await self.client.pull(doc_id, cursor)
+            for seq, raw in page.records:
+                self._apply_record(live, doc_id, seq, raw, report)
+                report.pulled += 1
+            if not page.more or not page.records:
+                return
+
+    def _apply_record(self, live, doc_id: str, seq: int, raw: bytes, report: RoundReport) -> None:
+        try:
+            envelope = env.decode(raw)
+            header = envelope.header
+            sender = self.members.devices.get(header.device_id)
+            if sender is None:
+                raise EnvelopeError("sent by a device that is not in the members log")
+            envelope.verify(sender.sign_key)
+            if header.doc_id != doc_id or header.building_id != self.session.building_id:
+                raise EnvelopeError("envelope filed under the wrong document")
+            if header.kind in (Kind.UPDATE, Kind.SNAPSHOT) and not may_write(sender.role, doc_id):
+                raise EnvelopeError("sent by a device whose role may not write this document")
+        except EnvelopeError as exc:
+            report.skipped.append(f"{doc_id}#{seq}: {exc}")
+            log.warning("skipped envelope %s#%s: %s", doc_id, seq, exc)
+            self.store.set_sync_state(live.ref, cursor=seq)
+            return
+        if header.device_id == self.identity.device_id:
+            self.store.set_sync_state(live.ref, cursor=seq)  # our own, already applied
+            return
+        key = audience_key(self.store, header.key_epoch, header.audience)
+        if key is None:
+            raise SyncError(
+                _(
+                    "This device has no key for epoch {epoch}: it was probably removed from "
+                    "the building."
+                ).format(epoch=header.key_epoch)
+            )
+        try:
+            schema, deps, payload = env.decode_body(envelope.open(env.document_key(key, doc_id)))
+        except (env.DecryptionError, EnvelopeError) as exc:
+            report.skipped.append(f"{doc_id}#{seq}: cannot decrypt ({exc})")
+            self.store.set_sync_state(live.ref, cursor=seq)
+            return
+        with self.store.transaction():
+            if header.kind in (Kind.UPDATE, Kind.REPLY, Kind.SNAPSHOT):
+                live.apply_remote(payload, deps or None, schema)
+                report.applied += 1
+            if header.kind is Kind.SNAPSHOT:
+                self.store.set_sync_state(
+                    live.ref, snapshot_id=header.envelope_id, snapshot_seq=seq
+                )
+            last = self.store.peer_counter(live.ref, header.device_id)
+            if header.counter > last:
+                self.store.set_peer_counter(live.ref, header.device_id, header.counter)
+            self.store.set_sync_state(live.ref, cursor=seq)

@@ -1,0 +1,281 @@
+"""Members-log flows: register a building, invite, join, grant keys, revoke.
+
+docs/sync-protocol.md §5–§6. Each flow builds signed entries with
+:mod:`shared.members` and sends them through the relay client; the relay and
+every node verify them with the same code.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from shared import invites
+from shared.crypto import new_key
+from shared.members import SignedEntry, b64, invite_proof_message, replay, seal_key, sign_entry
+from shared.protocol import ROLE_AUDIENCES, Audience, Role
+
+from ..errors import InputError
+from ..i18n import _
+from ..identity import DeviceIdentity, audience_key, device_identity, keep_audience_key
+from ..keys import KeyStorage, PassphraseProvider
+from ..session import Session
+from .relay_client import RelayClient
+
+if TYPE_CHECKING:
+    from .engine import SyncEngine
+
+INVITE_DAYS = 7
+_AUDIENCES = (Audience.MANAGEMENT, Audience.BUILDING)
+
+
+def _base(state_length: int, head: str, building: str, signer: str, kind: str) -> dict[str, Any]:
+    return {
+        "v": 1,
+        "seq": state_length,
+        "prev": head,
+        "building": building,
+        "type": kind,
+        "signer": signer,
+    }
+
+
+def _sealed_for(store, epoch: int, device_box: bytes, role: Role) -> dict[str, str]:
+    return {
+        a.name.lower(): seal_key(audience_key(store, epoch, a), device_box)  # type: ignore[arg-type]
+        for a in _AUDIENCES
+        if a in ROLE_AUDIENCES[role]
+    }
+
+
+# -- registering a building --------------------------------------------------------------
+
+
+def genesis_entry(session: Session) -> SignedEntry:
+    """Make this device's keys and the epoch-1 audience keys; sign the genesis."""
+    store = session.profile.store
+    identity = device_identity(store)
+    for audience in _AUDIENCES:
+        if audience_key(store, 1, audience) is None:
+            keep_audience_key(store, 1, audience, new_key())
+    data = _base(0, "", session.building_id, identity.device_id, "genesis")
+    data.update(
+        device=identity.record(Role.SYNDIC),
+        epoch=1,
+        sealed={identity.device_id: _sealed_for(store, 1, identity.box_public, Role.SYNDIC)},
+    )
+    return sign_entry(data, identity.sign_seed)
+
+
+async def connect(session: Session, relay_url: str) -> bool:
+    """Register the building at the relay (first time) or reconnect to it.
+    Returns True when the building was registered now."""
+    store = session.profile.store
+    registered = bool(store.members_entries())
+    async with RelayClient(relay_url, device_identity(store), session.building_id) as client:
+        if registered:
+            await client.heads()  # reachable, and it knows us
+        else:
+            genesis = genesis_entry(session)
+            await client.register(genesis)
+            store.add_members_entries(0, [(genesis.body, genesis.signature)])
+    store.set_meta(
+        {
+            "relay_url": relay_url,
+            "role": Role.SYNDIC.value
+            if not registered
+            else store.get_meta("role") or Role.SYNDIC.value,
+        }
+    )
+    if not registered:
+        session.enable_sync(initial_push=True)
+    return not registered
+
+
+# -- granting keys and revoking ---------------------------------------------------------------
+
+
+def grant_entry(engine: SyncEngine) -> SignedEntry | None:
+    """A ``keys`` entry sealing the current epoch to active devices that lack it."""
+    members, store, identity = engine.members, engine.store, engine.identity
+    epoch = members.epoch
+    missing = {
+        device.id: _sealed_for(store, epoch, device.box_key, device.role)
+        for device in members.devices.values()
+        if not device.revoked and (epoch, device.id) not in members.sealed
+    }
+    if not missing:
+        return None
+    data = _base(members.length, members.head, members.building_id, identity.device_id, "keys")
+    data.update(epoch=epoch, sealed=missing)
+    return sign_entry(data, identity.sign_seed)
+
+
+async def revoke(engine: SyncEngine, device_id: str) -> int:
+    """Revoke a device and start a new key epoch for everyone else."""
+    await engine.refresh_members()
+    members, store, identity = engine.members, engine.store, engine.identity
+    if members.active(device_id) is None:
+        raise InputError(_("There is no active device {id}.").format(id=device_id))
+    if device_id == identity.device_id:
+        raise InputError(_("A device cannot remove itself."))
+    data = _base(members.length, members.head, members.building_id, identity.device_id, "revoke")
+    data["device"] = device_id
+    revoke_entry = sign_entry(data, identity.sign_seed)
+    epoch = members.epoch + 1
+    for audience in _AUDIENCES:
+        keep_audience_key(store, epoch, audience, new_key())
+    trial = replay([SignedEntry(b, s) for b, s in store.members_entries()] + [revoke_entry])
+    sealed = {
+        d.id: _sealed_for(store, epoch, d.box_key, d.role)
+        for d in trial.devices.values()
+        if not d.revoked
+    }
+    data = _base(trial.length, trial.head, members.building_id, identity.device_id, "keys")
+    data.update(epoch=epoch, sealed=sealed)
+    keys_entry = sign_entry(data, identity.sign_seed)
+    await engine.client.post_member(revoke_entry)
+    await engine.client.post_member(keys_entry)
+    await engine.refresh_members()
+    return epoch
+
+
+# -- invites and joining ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreatedInvite:
+    code: str
+    invite_id: str
+    role: Role
+    person: str | None
+    expires_at: int
+
+
+async def create_invite(
+    engine: SyncEngine, role: Role, person: str | None = None, days: int = INVITE_DAYS
+) -> CreatedInvite:
+    await engine.refresh_members()
+    if engine.role is not Role.SYNDIC:
+        raise InputError(_("Only the syndic's device can invite."))
+    if role in (Role.OWNER,) and person is None:
+        raise InputError(_("An owner's invite names the person (--person)."))
+    if person is not None:
+        engine.session.registry.find_person(person)
+    code = invites.new_code()
+    secrets = invites.derive(code)
+    expires = int(engine.clock()) + engine.client.offset + days * 86_400
+    members, store, identity = engine.members, engine.store, engine.identity
+    data = _base(members.length, members.head, members.building_id, identity.device_id, "invite")
+    data["invite"] = {
+        "id": secrets.invite_id,
+        "role": role.value,
+        "person": person,
+        "key": b64(secrets.public_key),
+        "expires": expires,
+    }
+    entry = sign_entry(data, identity.sign_seed)
+    epoch = members.epoch
+    payload = invites.seal_payload(
+        secrets,
+        {
+            "building": members.building_id,
+            "relay": engine.client.base_url,
+            "epoch": epoch,
+            "keys": {
+                a.name.lower(): b64(audience_key(store, epoch, a))  # type: ignore[arg-type]
+                for a in _AUDIENCES
+                if a in ROLE_AUDIENCES[role]
+            },
+        },
+    )
+    await engine.client.post_invite(entry, payload)
+    await engine.refresh_members()
+    return CreatedInvite(code, secrets.invite_id, role, person, expires)
+
+
+async def join(
+    path: Path,
+    relay_url: str,
+    code: str,
+    provider: PassphraseProvider | None = None,
+    key_storage: KeyStorage | None = None,
+) -> Session:
+    """Join a building with an invite code: a new profile at ``path``."""
+    if not invites.is_well_formed(code):
+        raise InputError(
+            _("{code!r} is not an invite code (ten letters and digits).").format(code=code)
+        )
+    secrets = invites.derive(code)
+    async with RelayClient(relay_url) as client:
+        offer = await client.get_invite(secrets.invite_id)
+        try:
+            payload = invites.open_payload(secrets, base64.b64decode(offer["payload"]))
+        except Exception as exc:
+            raise InputError(_("This invite code does not open the invite.")) from exc
+        entries = [SignedEntry.from_json(e) for e in offer["entries"]]
+        state = replay(entries)
+        invite = state.invites.get(secrets.invite_id)
+        if invite is None or state.building_id != payload["building"]:
+            raise InputError(_("The relay's answer does not match the invite."))
+        session = Session.create(path, provider, key_storage)
+        try:
+            store = session.profile.store
+            store.set_meta(
+                {
+                    "building_id": state.building_id,
+                    "relay_url": relay_url,
+                    "role": invite.role.value,
+                }
+            )
+            identity = device_identity(store)
+            for label, key in payload["keys"].items():
+                keep_audience_key(store, int(payload["epoch"]), label, base64.b64decode(key))
+            record = identity.record(invite.role, invite.person)
+            data = _base(state.length, state.head, state.building_id, identity.device_id, "join")
+            data.update(
+                invite=invite.id,
+                device=record,
+                proof=b64(secrets.sign(invite_proof_message(invite.id, record))),
+            )
+            entry = sign_entry(data, identity.sign_seed)
+            await client.join(invite.id, entry)
+            store.add_members_entries(0, [(e.body, e.signature) for e in [*entries, entry]])
+            session.enable_sync(initial_push=False)
+        except BaseException:
+            session.close()
+            raise
+    return session
+
+
+def device_list(engine_members, this_device: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": d.id,
+            "role": d.role.value,
+            "person": d.person,
+            "revoked": d.revoked,
+            "this_device": d.id == this_device,
+        }
+        for d in engine_members.devices.values()
+    ]
+
+
+def now() -> int:
+    return int(time.time())
+
+
+__all__ = [
+    "CreatedInvite",
+    "DeviceIdentity",
+    "connect",
+    "create_invite",
+    "device_list",
+    "genesis_entry",
+    "grant_entry",
+    "join",
+    "revoke",
+]

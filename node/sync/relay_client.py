@@ -1,0 +1,269 @@
+"""The node's HTTP client for the relay API (docs/sync-protocol.md §4, §7).
+
+Thin: it signs requests, keeps the offset between this device's clock and the
+relay's (so a wrong local clock costs one retry and orders nothing), and
+turns answers into values or :class:`RelayError`. Uses aiohttp's client;
+the node never imports aiohttp's server.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+
+from shared import PROTOCOL_VERSION, auth
+from shared.members import SignedEntry
+
+from ..errors import KoprogoError
+from ..i18n import N_, _
+from ..identity import DeviceIdentity
+
+TIMEOUT = aiohttp.ClientTimeout(total=60, connect=10)
+
+
+# relay error code -> what a person is told (the relay's own text is English
+# and meant for operators; these are translated)
+_MESSAGES = {
+    "unreachable": N_("The relay cannot be reached. Check the address and the network."),
+    "unknown-invite": N_("No invite matches this code. Check the code, or ask for a new one."),
+    "invite-used": N_("This invite was already used. Ask the syndic for a new one."),
+    "invite-expired": N_("This invite has expired. Ask the syndic for a new one."),
+    "unknown-building": N_("The relay does not know this building."),
+    "building-exists": N_("This building is already registered at the relay."),
+    "revoked-device": N_("This device was removed from the building."),
+    "unknown-device": N_("This device is not a member of the building at this relay."),
+    "quota-exceeded": N_("The building's space at the relay is full."),
+    "rate-limited": N_("The relay asks to slow down; trying again shortly."),
+    "newer-protocol": N_(
+        "The relay uses a newer version of KoproGo's sync protocol. Update KoproGo."
+    ),
+}
+
+
+class RelayError(KoprogoError):
+    """The relay refused a request, or could not be reached."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        self.status = status
+        self.code = code
+        self.message = message
+        text = _MESSAGES.get(code)
+        super().__init__(
+            _(text) if text else _("The relay refused: {message}").format(message=message)
+        )
+
+    @property
+    def unreachable(self) -> bool:
+        return self.status == 0
+
+    @property
+    def retryable(self) -> bool:
+        return self.status in (0, 429, 500, 502, 503, 504)
+
+
+@dataclass(frozen=True)
+class Page:
+    records: list[tuple[int, bytes]]  # (relay sequence, envelope bytes)
+    more: bool
+
+
+class RelayClient:
+    def __init__(
+        self,
+        base_url: str,
+        identity: DeviceIdentity | None = None,
+        building_id: str | None = None,
+        clock: Callable[[], float] = time.time,
+        offset: int = 0,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.identity = identity
+        self.building_id = building_id
+        self.clock = clock
+        self.offset = offset  # relay time - local time, learned from answers
+        self.newer_major: str | None = None  # set when the relay speaks a newer major
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> RelayClient:
+        self._session = aiohttp.ClientSession(timeout=TIMEOUT)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=TIMEOUT)
+        return self._session
+
+    # -- plumbing -----------------------------------------------------------------
+
+    def _path(self, *parts: str) -> str:
+        return "/v1/" + "/".join(quote(p, safe="") for p in parts)
+
+    def _headers(self, method: str, path: str, body: bytes, signed: bool) -> dict[str, str]:
+        headers = {auth.PROTOCOL_HEADER: f"{PROTOCOL_VERSION[0]}.{PROTOCOL_VERSION[1]}"}
+        if signed:
+            assert self.identity is not None
+            now = int(self.clock()) + self.offset
+            headers.update(
+                auth.sign_request(
+                    self.identity.sign_seed, self.identity.device_id, method, path, body, now
+                )
+            )
+        return headers
+
+    def _learn(self, response: aiohttp.ClientResponse) -> None:
+        stamp = response.headers.get(auth.TIME_HEADER)
+        if stamp and stamp.isdigit():
+            self.offset = int(stamp) - int(self.clock())
+        version = response.headers.get(auth.PROTOCOL_HEADER, "")
+        major = version.split(".")[0]
+        if major.isdigit() and int(major) > PROTOCOL_VERSION[0]:
+            self.newer_major = version
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes = b"",
+        *,
+        signed: bool = True,
+        content_type: str = "application/json",
+    ) -> tuple[int, dict[str, str], bytes]:
+        for attempt in (1, 2):
+            headers = self._headers(method, path, body, signed)
+            if body:
+                headers["Content-Type"] = content_type
+            try:
+                async with self.session.request(
+                    method, self.base_url + path, data=body or None, headers=headers
+                ) as response:
+                    payload = await response.read()
+                    before = self.offset
+                    self._learn(response)
+                    if response.status == 426 or self.newer_major:
+                        raise RelayError(426, "newer-protocol", "the relay speaks a newer protocol")
+                    stale = response.status == 401 and abs(self.offset - before) > auth.WINDOW
+                    if stale and attempt == 1:
+                        continue  # our clock was off: signed again with the relay's time
+                    if response.status >= 400:
+                        raise _error(response.status, payload)
+                    return response.status, dict(response.headers), payload
+            except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+                raise RelayError(0, "unreachable", str(exc) or type(exc).__name__) from exc
+        raise AssertionError("unreachable")
+
+    async def _json(self, method: str, path: str, obj: Any = None, **kw: Any) -> Any:
+        body = b"" if obj is None else json.dumps(obj).encode()
+        _status, _headers, payload = await self.request(method, path, body, **kw)
+        return json.loads(payload) if payload else None
+
+    def _building(self, *rest: str) -> str:
+        assert self.building_id is not None
+        return self._path("buildings", self.building_id, *rest)
+
+    # -- endpoints --------------------------------------------------------------------
+
+    async def register(self, genesis: SignedEntry) -> None:
+        await self._json(
+            "POST", self._path("buildings"), {"genesis": genesis.to_json()}, signed=False
+        )
+
+    async def members(self, after: int = -1) -> list[SignedEntry]:
+        data = await self._json("GET", self._building("members") + f"?after={after}")
+        return [SignedEntry.from_json(e) for e in data["entries"]]
+
+    async def post_member(self, entry: SignedEntry) -> int:
+        data = await self._json("POST", self._building("members"), {"entry": entry.to_json()})
+        return int(data["seq"])
+
+    async def post_invite(self, entry: SignedEntry, payload: bytes) -> None:
+        import base64
+
+        await self._json(
+            "POST",
+            self._building("invites"),
+            {"entry": entry.to_json(), "payload": base64.b64encode(payload).decode()},
+        )
+
+    async def get_invite(self, invite_id: str) -> dict[str, Any]:
+        return await self._json("GET", self._path("invites", invite_id), signed=False)
+
+    async def join(self, invite_id: str, entry: SignedEntry) -> int:
+        data = await self._json(
+            "POST",
+            self._path("invites", invite_id, "join"),
+            {"entry": entry.to_json()},
+            signed=False,
+        )
+        return int(data["seq"])
+
+    async def append(self, doc_id: str, raw: bytes) -> tuple[int, bool]:
+        _s, _h, payload = await self.request(
+            "POST",
+            self._building("docs", doc_id, "envelopes"),
+            raw,
+            content_type="application/octet-stream",
+        )
+        data = json.loads(payload)
+        return int(data["seq"]), bool(data.get("duplicate"))
+
+    async def pull(self, doc_id: str, after: int, limit: int = 500) -> Page:
+        path = self._building("docs", doc_id, "envelopes") + f"?after={after}&limit={limit}"
+        _s, headers, payload = await self.request("GET", path)
+        records, pos = [], 0
+        while pos < len(payload):
+            if pos + 12 > len(payload):
+                raise RelayError(502, "bad-page", "truncated page from the relay")
+            seq = int.from_bytes(payload[pos : pos + 8], "big")
+            size = int.from_bytes(payload[pos + 8 : pos + 12], "big")
+            records.append((seq, payload[pos + 12 : pos + 12 + size]))
+            pos += 12 + size
+        return Page(records, headers.get("KoproGo-More") == "1")
+
+    async def snapshot(self, doc_id: str, base: str, raw: bytes) -> tuple[int, int]:
+        path = self._building("docs", doc_id, "snapshot") + f"?base={quote(base or '-')}"
+        _s, _h, payload = await self.request(
+            "POST", path, raw, content_type="application/octet-stream"
+        )
+        data = json.loads(payload)
+        return int(data["seq"]), int(data.get("deleted", 0))
+
+    async def heads(self) -> dict[str, Any]:
+        return await self._json("GET", self._building("heads"))
+
+    async def notifications(self) -> AsyncIterator[dict[str, Any]]:
+        """Messages from the relay's WebSocket: ``{"doc", "seq"}`` or ``{"members"}``."""
+        path = self._building("ws")
+        headers = self._headers("GET", path, b"", True)
+        url = self.base_url.replace("http", "ws", 1) + path
+        try:
+            async with self.session.ws_connect(url, headers=headers, heartbeat=30) as ws:
+                async for message in ws:
+                    if message.type == aiohttp.WSMsgType.TEXT:
+                        yield json.loads(message.data)
+                    elif message.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
+                        break
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise RelayError(0, "unreachable", str(exc) or type(exc).__name__) from exc
+
+
+def _error(status: int, payload: bytes) -> RelayError:
+    try:
+        data = json.loads(payload)
+        return RelayError(status, str(data.get("error", "error")), str(data.get("message", "")))
+    except (ValueError, AttributeError):
+        return RelayError(status, "error", payload[:200].decode(errors="replace"))
