@@ -9,67 +9,24 @@ import contextlib
 import json
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from shared.protocol import Role
 
-from .errors import InputError
 from .i18n import _
 from .identity import device_identity
 from .keys import KeyStorage
 from .session import Session
-from .sync import machine
+from .sync import machine, service
 from .sync.engine import SyncEngine, SyncError, members_state
-from .sync.membership import connect, create_invite, device_list, join, revoke
-from .sync.relay_client import RelayClient, RelayError
+from .sync.membership import device_list
+from .sync.relay_client import RelayError
 
 WATCH_INTERVAL = 30.0  # seconds between rounds when no notification arrives
 
 
-def _iso(ts: float | None) -> str | None:
-    return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
-
-
-def _relay_url(session: Session) -> str:
-    url = session.profile.store.get_meta("relay_url")
-    if not url:
-        raise InputError(
-            _("This building is not connected to a relay yet: run 'relay connect URL'.")
-        )
-    return url
-
-
-def load_status(session: Session) -> machine.Status:
-    raw = session.profile.store.get_meta("sync_status")
-    if not raw:
-        return machine.Status()
-    data = json.loads(raw)
-    return machine.Status(
-        machine.State(data["state"]),
-        data["last_sync"],
-        data["failures"],
-        data["retry_at"],
-        data["error"],
-        data["error_code"],
-    )
-
-
-def save_status(session: Session, status: machine.Status) -> None:
-    session.profile.store.set_meta({"sync_status": json.dumps(status.to_json())})
-
-
-async def _with_engine(session: Session, work: Callable[[SyncEngine], Any]) -> Any:
-    async with RelayClient(_relay_url(session), building_id=session.building_id) as client:
-        engine = SyncEngine(session, client)
-        client.identity = engine.identity
-        client.offset = int(session.profile.store.get_meta("clock_offset") or 0)
-        engine.status = load_status(session)
-        try:
-            return await work(engine)
-        finally:
-            save_status(session, engine.status)
-            session.profile.store.set_meta({"clock_offset": str(client.offset)})
+def _with_engine(session: Session, work: Callable[[SyncEngine], Any]) -> Any:
+    return service.with_engine(session, work)
 
 
 # -- commands --------------------------------------------------------------------
@@ -77,7 +34,7 @@ async def _with_engine(session: Session, work: Callable[[SyncEngine], Any]) -> A
 
 def cmd_relay_connect(args: argparse.Namespace, open_session: Callable) -> int:
     with open_session(args) as session:
-        first = asyncio.run(connect(session, args.url))
+        first = service.connect(session, args.url)
     message = _("Building registered at {url}.") if first else _("Reconnected to {url}.")
     print(message.format(url=args.url), file=sys.stderr)
     return 0
@@ -86,12 +43,10 @@ def cmd_relay_connect(args: argparse.Namespace, open_session: Callable) -> int:
 def cmd_invite_create(args: argparse.Namespace, open_session: Callable) -> int:
     role = Role(args.role)
     with open_session(args) as session:
-        created = asyncio.run(
-            _with_engine(session, lambda e: create_invite(e, role, args.person, args.days))
-        )
+        created = service.create_invite(session, role, args.person, args.days)
     result = {
         "code": created.code,
-        "expires_at": _iso(created.expires_at),
+        "expires_at": service.iso(created.expires_at),
         "role": created.role.value,
         "person": created.person,
     }
@@ -105,13 +60,8 @@ def cmd_invite_create(args: argparse.Namespace, open_session: Callable) -> int:
 
 def cmd_join(args: argparse.Namespace, profile_dir: Callable, prompt: Callable) -> int:
     storage = KeyStorage(args.key_storage) if args.key_storage else None
-    session = asyncio.run(join(profile_dir(args), args.relay, args.code, prompt, storage))
-    try:
-        asyncio.run(_with_engine(session, lambda e: e.sync_once()))
-    except SyncError as exc:
-        print(exc, file=sys.stderr)
-    finally:
-        session.close()
+    session = service.join(profile_dir(args), args.relay, args.code, prompt, storage)
+    session.close()
     print(_("Joined the building; this device is now a member."), file=sys.stderr)
     return 0
 
@@ -119,8 +69,8 @@ def cmd_join(args: argparse.Namespace, profile_dir: Callable, prompt: Callable) 
 def cmd_sync(args: argparse.Namespace, open_session: Callable) -> int:
     with open_session(args) as session:
         if args.watch:
-            return asyncio.run(_with_engine(session, _watch))
-        report = asyncio.run(_with_engine(session, lambda e: e.sync_once()))
+            return service.with_engine(session, _watch)
+        report = service.sync_once(session)
     print(
         _("Sent {pushed} changes, received {pulled}.").format(
             pushed=report.pushed, pulled=report.pulled
@@ -151,7 +101,7 @@ async def _watch(engine: SyncEngine) -> int:
                 print(exc, file=sys.stderr)
                 if engine.status.state in (machine.State.REJECTED, machine.State.READ_ONLY):
                     return 1
-            save_status(engine.session, engine.status)
+            service.save_status(engine.session, engine.status)
         wait = WATCH_INTERVAL
         if engine.status.retry_at:
             wait = max(0.1, min(wait, engine.status.retry_at - engine.clock()))
@@ -166,36 +116,9 @@ async def _next_notification(engine: SyncEngine) -> None:
     await asyncio.sleep(1)
 
 
-def status_json(session: Session) -> dict[str, Any]:
-    store = session.profile.store
-    status = load_status(session)
-    docs = {}
-    for ref in store.documents():
-        state = store.sync_state(ref)
-        docs[ref.doc_id] = {
-            "cursor": state.cursor,
-            "counter": state.counter,
-            "snapshot_seq": state.snapshot_seq,
-        }
-    return {
-        "relay": store.get_meta("relay_url"),
-        "building": store.get_meta("building_id"),
-        "device": store.get_meta("device_id"),
-        "role": store.get_meta("role"),
-        "state": status.state.value,
-        "last_sync": _iso(status.last_sync),
-        "retry_at": _iso(status.retry_at),
-        "pending_envelopes": store.outbox_count(),
-        "documents": docs,
-        "errors": []
-        if not status.error
-        else [{"code": status.error_code, "message": status.error}],
-    }
-
-
 def cmd_status(args: argparse.Namespace, open_session: Callable) -> int:
     with open_session(args) as session:
-        data = status_json(session)
+        data = service.status(session)
     if args.json:
         print(json.dumps(data, indent=2, ensure_ascii=False))
         return 0
@@ -214,7 +137,7 @@ def cmd_device_list(args: argparse.Namespace, open_session: Callable) -> int:
     with open_session(args) as session:
         if session.profile.store.get_meta("relay_url"):
             try:  # the relay has the newest members log; without it, show ours
-                asyncio.run(_with_engine(session, lambda e: e.refresh_members()))
+                service.refresh_members(session)
             except (SyncError, RelayError) as exc:
                 print(
                     _("Showing the devices known here ({reason}).").format(reason=exc),
@@ -235,7 +158,7 @@ def cmd_device_list(args: argparse.Namespace, open_session: Callable) -> int:
 
 def cmd_device_revoke(args: argparse.Namespace, open_session: Callable) -> int:
     with open_session(args) as session:
-        epoch = asyncio.run(_with_engine(session, lambda e: revoke(e, args.id)))
+        epoch = service.revoke(session, args.id)
     print(
         _(
             "Device removed; new keys (epoch {epoch}) sent to the others. What it already "

@@ -1,0 +1,211 @@
+"""Blocking sync operations for the CLI and the desktop's worker thread.
+
+Each call runs its network part in a short-lived asyncio loop on the calling
+thread — the thread that owns the session (ARCHITECTURE §12) — and saves the
+sync status and clock offset in the profile so that the next call, or
+``status``, knows them. :func:`listen` is the one exception: it runs in its
+own thread, touches no session, and only reports that something changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from shared.protocol import Role
+
+from ..errors import InputError
+from ..i18n import _
+from ..identity import DeviceIdentity, device_identity
+from ..keys import KeyStorage, PassphraseProvider
+from ..session import Session
+from . import machine, membership
+from .engine import RoundReport, SyncEngine, members_state
+from .relay_client import RelayClient, RelayError
+
+T = TypeVar("T")
+
+
+def relay_url(session: Session) -> str:
+    url = session.profile.store.get_meta("relay_url")
+    if not url:
+        raise InputError(
+            _("This building is not connected to a relay yet: run 'relay connect URL'.")
+        )
+    return url
+
+
+def load_status(session: Session) -> machine.Status:
+    raw = session.profile.store.get_meta("sync_status")
+    if not raw:
+        return machine.Status()
+    data = json.loads(raw)
+    return machine.Status(
+        machine.State(data["state"]),
+        data["last_sync"],
+        data["failures"],
+        data["retry_at"],
+        data["error"],
+        data["error_code"],
+    )
+
+
+def save_status(session: Session, status: machine.Status) -> None:
+    session.profile.store.set_meta({"sync_status": json.dumps(status.to_json())})
+
+
+def with_engine(session: Session, work: Callable[[SyncEngine], Awaitable[T]]) -> T:
+    """Run ``work`` with an engine connected to this building's relay."""
+
+    async def run() -> T:
+        store = session.profile.store
+        async with RelayClient(relay_url(session), building_id=session.building_id) as client:
+            engine = SyncEngine(session, client)
+            client.identity = engine.identity
+            client.offset = int(store.get_meta("clock_offset") or 0)
+            engine.status = load_status(session)
+            try:
+                return await work(engine)
+            finally:
+                save_status(session, engine.status)
+                store.set_meta({"clock_offset": str(client.offset)})
+
+    return asyncio.run(run())
+
+
+# -- operations ------------------------------------------------------------------------
+
+
+def connect(session: Session, url: str) -> bool:
+    """Register the building at ``url`` (True) or reconnect to it (False)."""
+    registered = asyncio.run(membership.connect(session, url))
+    save_status(session, machine.resume(load_status(session)))
+    return registered
+
+
+def sync_once(session: Session) -> RoundReport:
+    """One round: members, push, pull. Raises :class:`SyncError` with a
+    readable message; the status saved in the profile says the rest."""
+    return with_engine(session, lambda engine: engine.sync_once())
+
+
+def create_invite(
+    session: Session, role: Role, person: str | None = None, days: int = membership.INVITE_DAYS
+) -> membership.CreatedInvite:
+    return with_engine(session, lambda e: membership.create_invite(e, role, person, days))
+
+
+def join(
+    path: Path,
+    url: str,
+    code: str,
+    provider: PassphraseProvider | None = None,
+    key_storage: KeyStorage | None = None,
+) -> Session:
+    """Join with an invite code; returns the new profile's session, synced
+    once if the relay allowed it (the status says otherwise)."""
+    session = asyncio.run(membership.join(path, url, code, provider, key_storage))
+    try:
+        sync_once(session)
+    except RelayError:
+        pass  # the status in the profile says what went wrong
+    except Exception:
+        session.close()
+        raise
+    return session
+
+
+def refresh_members(session: Session) -> None:
+    with_engine(session, lambda engine: engine.refresh_members())
+
+
+def devices(session: Session) -> list[dict[str, Any]]:
+    """The building's devices as this profile knows them (refresh first for
+    the newest list)."""
+    return membership.device_list(
+        members_state(session), device_identity(session.profile.store).device_id
+    )
+
+
+def revoke(session: Session, device_id: str) -> int:
+    """Remove a device; returns the new key epoch."""
+    return with_engine(session, lambda engine: membership.revoke(engine, device_id))
+
+
+def iso(ts: float | None) -> str | None:
+    return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
+
+
+def status(session: Session) -> dict[str, Any]:
+    """What ``status --json`` prints and the desktop's indicator shows."""
+    store = session.profile.store
+    current = load_status(session)
+    docs = {}
+    for ref in store.documents():
+        state = store.sync_state(ref)
+        docs[ref.doc_id] = {
+            "cursor": state.cursor,
+            "counter": state.counter,
+            "snapshot_seq": state.snapshot_seq,
+        }
+    return {
+        "relay": store.get_meta("relay_url"),
+        "building": store.get_meta("building_id"),
+        "device": store.get_meta("device_id"),
+        "role": store.get_meta("role"),
+        "state": current.state.value,
+        "last_sync": iso(current.last_sync),
+        "retry_at": iso(current.retry_at),
+        "pending_envelopes": store.outbox_count(),
+        "documents": docs,
+        "errors": []
+        if not current.error
+        else [{"code": current.error_code, "message": current.error}],
+    }
+
+
+# -- notifications ------------------------------------------------------------------------
+
+
+def listener_credentials(session: Session) -> tuple[str, str, DeviceIdentity, int]:
+    """What :func:`listen` needs, read on the session's thread."""
+    store = session.profile.store
+    return (
+        relay_url(session),
+        session.building_id,
+        device_identity(store),
+        int(store.get_meta("clock_offset") or 0),
+    )
+
+
+def listen(
+    credentials: tuple[str, str, DeviceIdentity, int],
+    on_change: Callable[[dict[str, Any]], None],
+    stop: threading.Event,
+    retry_seconds: float = 5.0,
+) -> None:
+    """Call ``on_change`` for every relay notification until ``stop`` is set.
+    Runs in its own thread with its own loop; reconnects after failures."""
+    url, building, identity, offset = credentials
+
+    async def run() -> None:
+        while not stop.is_set():
+            try:
+                async with RelayClient(url, identity, building, offset=offset) as client:
+                    async for message in client.notifications():
+                        on_change(message)
+                        if stop.is_set():
+                            return
+            except RelayError:
+                pass
+            for _tick in range(int(retry_seconds * 10)):
+                if stop.is_set():
+                    return
+                await asyncio.sleep(0.1)
+
+    asyncio.run(run())
