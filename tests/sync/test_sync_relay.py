@@ -1,0 +1,129 @@
+"""End-to-end sync through a real relay process on 127.0.0.1 (issue 3):
+registering, inviting, joining, converging, reading rights, revocation,
+and what the relay can see."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from node.demo import demo_personal_strings
+from node.identity import audience_key
+from shared.protocol import Audience
+from tests.relay.fixtures import relay_process  # noqa: F401 - a fixture
+from tests.sync.helpers import Node, invite, join
+
+
+@pytest.fixture
+def nodes(tmp_path: Path, capsys, passphrase):
+    def make(name: str) -> Node:
+        return Node(tmp_path / name, capsys)
+
+    return make
+
+
+@pytest.fixture
+def building(nodes, relay_process):  # noqa: F811
+    """The demo building, registered at the relay by the syndic's laptop."""
+    syndic = nodes("syndic")
+    syndic.run("demo")
+    syndic.run("relay", "connect", relay_process.url)
+    syndic.run("sync", "--once")
+    return syndic
+
+
+def test_a_council_device_joins_and_both_converge(building, nodes, relay_process):  # noqa: F811
+    council = nodes("council")
+    join(council, relay_process.url, invite(building, "council"))
+    assert council.lots() == building.lots()
+    building.run("lot", "set", "A1.1", "--quota", "521")
+    building.run("lot", "set", "A1.2", "--quota", "469")
+    building.run("sync")
+    council.run("sync")
+    assert council.lots()["A1.1"] == 521 and council.lots()["A1.2"] == 469
+    status = council.json("status")
+    assert status["state"] == "idle" and status["pending_envelopes"] == 0
+    assert status["role"] == "council" and status["documents"]["registry"]["cursor"] >= 3
+
+
+def test_two_syndic_devices_edit_offline_and_converge(building, nodes, relay_process):  # noqa: F811
+    laptop2 = nodes("laptop2")
+    join(laptop2, relay_process.url, invite(building, "syndic"))
+    building.run("lot", "set", "A1.1", "--quota", "530")  # both offline...
+    laptop2.run("lot", "set", "A1.2", "--floor", "9")
+    person = laptop2.run("person", "add", "--name", "Nouvelle Voisine").strip()
+    for node in (building, laptop2, building):  # ...then each syncs
+        node.run("sync")
+    one, two = building.json("registry"), laptop2.json("registry")
+    assert one == two
+    assert {p["id"] for p in one["persons"]} >= {person}
+    assert building.lots()["A1.1"] == 530
+
+
+def test_council_device_cannot_change_the_registry(building, nodes, relay_process):  # noqa: F811
+    council = nodes("council")
+    join(council, relay_process.url, invite(building, "council"))
+    council.run("lot", "set", "A1.1", "--quota", "1", ok=False)
+    assert council.last_code == 1 and "read-only" in council.last_error
+    assert council.json("status")["pending_envelopes"] == 0
+
+
+def test_owner_and_kiosk_devices_cannot_read_the_registry(building, nodes, relay_process):  # noqa: F811
+    registry = building.json("registry")
+    owner_person = registry["persons"][0]["id"]
+    owner, kiosk = nodes("owner"), nodes("kiosk")
+    join(owner, relay_process.url, invite(building, "owner", owner_person))
+    join(kiosk, relay_process.url, invite(building, "kiosk"))
+    for device in (owner, kiosk):
+        with device.session() as session:
+            store = session.profile.store
+            assert audience_key(store, 1, Audience.BUILDING) is not None
+            assert audience_key(store, 1, Audience.MANAGEMENT) is None
+            assert [r.doc_id for r in store.documents()] == []  # nothing pulled
+        raw = b"".join(p.read_bytes() for p in device.path.rglob("*") if p.is_file())
+        assert b"Lambert" not in raw
+
+
+def test_relay_holds_no_plaintext_of_the_building(building, relay_process):  # noqa: F811
+    building.run("person", "add", "--name", "Zébulon Quintessence", "--email", "zq@example.be")
+    building.run("sync")
+    raw = b"".join(p.read_bytes() for p in Path(relay_process.data_dir).rglob("*") if p.is_file())
+    assert len(raw) > 10_000  # the envelopes are there...
+    secrets = [
+        *demo_personal_strings(),
+        "Zébulon Quintessence",
+        "zq@example.be",
+        "Résidence Les Tilleuls",
+    ]
+    leaks = [s for s in secrets if s.encode() in raw or s.encode("utf-16-le") in raw]
+    assert leaks == []  # ...and nothing readable in them
+
+
+def test_revoked_device_reads_nothing_written_afterwards(building, nodes, relay_process):  # noqa: F811
+    council = nodes("council")
+    join(council, relay_process.url, invite(building, "council"))
+    devices = building.json("device", "list")
+    council_id = next(d["id"] for d in devices if d["role"] == "council")
+    building.run("device", "revoke", council_id)
+    building.run("lot", "set", "A1.1", "--quota", "999")
+    building.run("sync")
+
+    council.run("sync", ok=False)
+    assert council.last_code == 1 and "removed" in council.last_error
+    assert council.lots()["A1.1"] == 520  # what it had stays; nothing new arrives
+    status = council.json("status")
+    assert status["state"] == "rejected"
+    with council.session() as session:
+        assert audience_key(session.profile.store, 2, Audience.MANAGEMENT) is None
+    listed = {d["id"]: d for d in building.json("device", "list")}
+    assert listed[council_id]["revoked"] is True
+
+
+def test_an_invite_works_only_once(building, nodes, relay_process):  # noqa: F811
+    code = invite(building, "council")
+    join(nodes("first"), relay_process.url, code)
+    second = nodes("second")
+    second.run("join", "--relay", relay_process.url, "--code", code, ok=False)
+    assert second.last_code == 1 and "Traceback" not in second.last_error
+    assert not (second.path / "koprogo.sqlite").exists()
