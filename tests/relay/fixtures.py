@@ -210,7 +210,8 @@ class RelayProcess:
 
     def command(self) -> list[str]:
         args = [sys.executable, "-m", "sync_server.cli", "serve", "--host", "127.0.0.1",
-                "--port", str(self.port), "--data-dir", str(self.data_dir), *TEST_LIMITS]  # fmt: skip
+                "--port", str(self.port), "--data-dir", str(self.data_dir)]  # fmt: skip
+        args += TEST_LIMITS
         if self.database_url:
             args += ["--database-url", self.database_url]
         return args + list(self.extra_args)

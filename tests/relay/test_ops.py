@@ -1,0 +1,167 @@
+"""What the operator relies on: the schema equals its migrations, the CLI,
+health, metrics and JSON logs; and the protocol vectors go through the
+relay's own decoding and verification path."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
+
+from shared import members
+from sync_server import cli, database
+from sync_server.config import Limits
+from sync_server.core import RelayCore
+from sync_server.errors import RelayError
+from sync_server.metrics import JsonFormatter
+from sync_server.schema import metadata
+from sync_server.storage import Storage
+from tests.relay.test_append import refused
+
+VECTORS = json.loads(
+    (Path(__file__).resolve().parents[1] / "vectors" / "protocol-v1.json").read_text()
+)
+
+
+def test_migrated_schema_equals_the_metadata(database_url):
+    engine = database.make_engine(database_url)
+    try:
+        assert database.current_revision(engine) == database.head_revision()
+        with engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), metadata)
+        assert diff == []
+    finally:
+        engine.dispose()
+
+
+def test_protocol_vectors_pass_the_relays_verification(database_url):
+    """The genesis vector registers a building; the envelope vector, signed
+    with the request vector's headers, passes every stateless check of §7.1
+    and then meets the counter rule (its counter is 7, the relay expects 1)."""
+    engine = database.make_engine(database_url)
+    try:
+        core = RelayCore(Storage(engine), Limits())
+        genesis = VECTORS["members_genesis"]
+        request = VECTORS["request"]
+        building_id = core.register({"genesis": genesis}, now=request["timestamp"])
+        assert building_id == VECTORS["envelope"]["header"]["building_id"]
+        body = bytes.fromhex(VECTORS["envelope"]["encoded"])
+        now = request["timestamp"]
+        device = core.authenticate(
+            building_id, request["headers"], request["method"], request["path"], body, now
+        )
+        parsed = core.decode_envelope(body)
+        item = core.check_envelope(building_id, "registry", device, parsed, body, now)
+        assert (item.counter, item.envelope_id) == (7, VECTORS["envelope"]["header"]["envelope_id"])
+        [outcome] = core.append([item])
+        assert isinstance(outcome, RelayError)
+        assert (outcome.status, outcome.code, outcome.extra) == (
+            409,
+            "counter-gap",
+            {"expected": 1},
+        )
+        with pytest.raises(RelayError, match="already received"):
+            core.authenticate(
+                building_id, request["headers"], request["method"], request["path"], body, now
+            )
+        entry = members.SignedEntry.from_json(genesis)
+        assert core.building(building_id).entries == (entry,)
+    finally:
+        engine.dispose()
+
+
+# -- command line ---------------------------------------------------------------------
+
+
+def test_migrate_and_stats(tmp_path, capsys):
+    assert cli.main(["migrate", "--data-dir", str(tmp_path)]) == 0
+    assert "schema 0001 (was empty)" in capsys.readouterr().out
+    assert cli.main(["migrate", "--data-dir", str(tmp_path)]) == 0
+    capsys.readouterr()
+    assert cli.main(["stats", "--json", "--data-dir", str(tmp_path)]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert figures == {
+        "buildings": 0, "bytes": 0, "devices": 0, "documents": 0, "envelopes": 0,
+        "members_entries": 0,
+    }  # fmt: skip
+
+
+def test_serve_refuses_an_unmigrated_or_older_database(tmp_path, capsys, postgres_server):
+    empty = postgres_server.create_database(migrated=False)
+    assert cli.main(["serve", "--database-url", empty]) == 2
+    assert "run `koprogo-relay migrate`" in capsys.readouterr().err
+    assert cli.main(["serve", "--no-auto-migrate", "--data-dir", str(tmp_path)]) == 2
+    assert "no schema yet" in capsys.readouterr().err
+    older = postgres_server.create_database()
+    engine = database.make_engine(older)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0000'"))
+    engine.dispose()
+    assert cli.main(["serve", "--database-url", older]) == 2
+    assert "at schema 0000" in capsys.readouterr().err
+    assert cli.main(["migrate", "--database-url", empty]) == 0
+    assert cli.main(["stats", "--json", "--database-url", empty]) == 0
+
+
+def test_upgrading_sqlite_keeps_a_copy_of_the_old_file(tmp_path):
+    """STYLE §12: a backup is taken before upgrading (here the copy routine
+    itself: the first schema has no older version to upgrade from)."""
+    path = tmp_path / "relay.sqlite3"
+    url = f"sqlite:///{path}"
+    database.migrate(url)
+    engine = database.make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO usage VALUES ('B', '2026-11', 5)"))
+    engine.dispose()
+    copy = database._backup_sqlite(url, "0001")
+    assert copy == tmp_path / "relay.sqlite3.before-0001"
+    copied = database.make_engine(f"sqlite:///{copy}")
+    with copied.connect() as conn:
+        assert conn.execute(text("SELECT requests FROM usage")).scalar_one() == 5
+    copied.dispose()
+
+
+# -- health, metrics, logs ---------------------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_health_metrics_and_stats(relay, building, tmp_path):
+    health = await relay.client.send("GET", "/healthz")
+    assert (health.status, health.json()) == (200, {"status": "ok"})
+    assert health.headers["KoproGo-Protocol"] == "1.0"
+    raw = building.envelope(building.syndic)
+    assert (await relay.client.append(building, building.syndic, raw)).status == 201
+    refused(await relay.client.send("GET", "/nowhere"), 404, "not-found")
+    text_ = (await relay.client.send("GET", "/metrics")).body.decode()
+    assert (
+        'koprogo_relay_requests_total{method="POST",'
+        'endpoint="/v1/buildings/{b}/docs/{doc}/envelopes",status="201"} 1'
+    ) in text_
+    assert 'koprogo_relay_request_seconds_bucket{le="+Inf"}' in text_
+    assert "koprogo_relay_envelopes_stored_total 1" in text_
+    assert f"koprogo_relay_envelope_bytes_total {len(raw)}" in text_
+    assert "koprogo_relay_buildings 1" in text_
+    assert "koprogo_relay_websocket_clients 0" in text_
+    figures = database.stats(relay.runtime.engine)
+    assert figures["envelopes"] == 1 and figures["bytes"] == len(raw)
+    assert figures["buildings"] == 1 and figures["devices"] == 1
+
+
+@pytest.mark.asyncio
+async def test_one_json_log_line_per_request_without_bodies(relay, building, caplog):
+    raw = building.envelope(building.syndic)
+    with caplog.at_level(logging.INFO, logger="koprogo.relay.access"):
+        assert (await relay.client.append(building, building.syndic, raw)).status == 201
+    [record] = [r for r in caplog.records if r.name == "koprogo.relay.access"]
+    line = json.loads(JsonFormatter().format(record))
+    assert line["method"] == "POST"
+    assert line["path"] == "/v1/buildings/{b}/docs/{doc}/envelopes"
+    assert line["status"] == 201
+    assert line["building"] == building.building_id
+    assert isinstance(line["ms"], float)
+    assert building.syndic.id not in json.dumps(line)

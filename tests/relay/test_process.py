@@ -1,0 +1,135 @@
+"""A real relay process on 127.0.0.1 (STYLE §11): killed in the middle of
+a push, a client clock a day off, and two processes sharing one PostgreSQL
+database (notifications fan out through LISTEN/NOTIFY)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import aiohttp
+import pytest
+
+from shared import auth, envelope
+from shared.protocol import Role
+from tests.relay.helpers import Client, Kit, ws_headers
+
+pytestmark = pytest.mark.asyncio
+
+
+async def test_the_session_relay_process_answers(relay_process):
+    async with aiohttp.ClientSession(base_url=relay_process.url) as http:
+        client = Client(http)
+        kit = Kit()
+        assert (await client.register(kit)).status == 201
+        raw = kit.envelope(kit.syndic)
+        assert (await client.append(kit, kit.syndic, raw)).status == 201
+        assert (await client.pull(kit, kit.syndic)).records() == [(1, raw)]
+
+
+async def _push(client, kit, device, doc, acked, stop_after=None):
+    """Append envelopes one after another, recording each acknowledged one."""
+    while True:
+        raw = kit.envelope(device, doc)
+        try:
+            result = await client.append(kit, device, raw, doc)
+        except (TimeoutError, aiohttp.ClientError):
+            kit.rollback(device, doc)
+            return raw  # in flight when the relay died: maybe stored, maybe not
+        assert result.status == 201, result.body
+        acked.append((envelope.decode(raw).header.envelope_id, result.json()["seq"], raw))
+        if stop_after is not None and len(acked) >= stop_after:
+            return None
+
+
+async def test_relay_killed_during_a_push_loses_nothing_acknowledged(relay_factory, database_url):
+    relay = relay_factory(database_url)
+    kit = Kit()
+    docs = ["registry", "ledger/2026", "maintenance", "directory"]
+    acked: dict[str, list] = {doc: [] for doc in docs}
+    async with aiohttp.ClientSession(base_url=relay.url) as http:
+        client = Client(http)
+        assert (await client.register(kit)).status == 201
+        pushes = [
+            asyncio.create_task(_push(client, kit, kit.syndic, doc, acked[doc])) for doc in docs
+        ]
+        while sum(len(a) for a in acked.values()) < 200:
+            await asyncio.sleep(0.01)
+        relay.kill()  # SIGKILL in the middle of four streams of appends
+        in_flight = await asyncio.gather(*pushes)
+    relay.start()
+    async with aiohttp.ClientSession(base_url=relay.url) as http:
+        client = Client(http)
+        for doc, raw in zip(docs, in_flight, strict=True):
+            stored = (await client.pull(kit, kit.syndic, doc, limit=500)).records()
+            seqs = [seq for seq, _ in stored]
+            assert seqs == list(range(1, len(seqs) + 1))  # contiguous, no duplicate
+            by_seq = dict(stored)
+            for _id, seq, sent in acked[doc]:
+                assert by_seq[seq] == sent  # every acknowledged envelope, at its sequence
+            assert len(stored) in (len(acked[doc]), len(acked[doc]) + 1)
+            if raw is not None:  # the client re-sends what was in flight: stored once
+                again = await client.append(kit, kit.syndic, raw, doc)
+                assert again.status in (200, 201)
+                kit.counters[(kit.syndic.id, doc)] += 1
+                after = [s for s, _ in (await client.pull(kit, kit.syndic, doc)).records()]
+                assert after == list(range(1, len(after) + 1))
+                assert len(after) == len(acked[doc]) + 1
+
+
+async def test_a_client_clock_a_day_off_learns_the_relays_time(relay_process):
+    for skew in (-86400, 86400):
+        async with aiohttp.ClientSession(base_url=relay_process.url) as http:
+            client = Client(http, skew=skew)
+            kit = Kit()
+            assert (await client.register(kit)).status == 201
+            raw = kit.envelope(kit.syndic)
+            first = await client.append(kit, kit.syndic, raw)
+            assert (first.status, first.error) == (401, "stale-timestamp")
+            client.skew = int(first.headers[auth.TIME_HEADER]) - time.time()
+            second = await client.append(kit, kit.syndic, raw)
+            assert (second.status, second.json()["seq"]) == (201, 1)
+
+
+async def test_two_relay_processes_share_one_postgresql(relay_factory, postgres_server):
+    url = postgres_server.create_database()
+    a, b = relay_factory(url), relay_factory(url)
+    kit = Kit()
+    async with (
+        aiohttp.ClientSession(base_url=a.url) as http_a,
+        aiohttp.ClientSession(base_url=b.url) as http_b,
+    ):
+        via_a, via_b = Client(http_a), Client(http_b)
+        assert (await via_a.register(kit)).status == 201
+        council = await via_a.enrol(kit, Role.COUNCIL)  # B learns of it from the database
+        path = f"/v1/buildings/{kit.building_id}/ws"
+        async with http_b.ws_connect(path, headers=ws_headers(council, path)) as ws:
+            raw = kit.envelope(kit.syndic, "maintenance")
+            assert (await via_a.append(kit, kit.syndic, raw, "maintenance")).status == 201
+            message = await asyncio.wait_for(ws.receive(), 10)
+            assert json.loads(message.data) == {"doc": "maintenance", "seq": 1}
+
+            # concurrent appends to one document through both processes
+            async def burst(client, device, n):
+                for _ in range(n):
+                    raw = kit.envelope(device, "maintenance")
+                    result = await client.append(kit, device, raw, "maintenance")
+                    assert result.status == 201, result.body
+
+            await asyncio.gather(burst(via_a, kit.syndic, 40), burst(via_b, council, 40))
+        records = (await via_b.pull(kit, council, "maintenance")).records()
+        assert [seq for seq, _ in records] == list(range(1, 82))
+        # a revocation made through B: A refuses the device's writes at once
+        # (each append re-checks the stored log length in its transaction) and
+        # its reads as soon as B's notification arrives
+        assert (await via_b.post_entry(kit, kit.revoke_entry(council))).status == 201
+        raw = kit.envelope(council, "maintenance")
+        refused = await via_a.append(kit, council, raw, "maintenance")
+        assert (refused.status, refused.error) == (401, "revoked-device")
+        for _ in range(200):
+            read = await via_a.heads(kit, council)
+            if read.status == 401:
+                break
+            await asyncio.sleep(0.05)
+        assert (read.status, read.error) == (401, "revoked-device")
