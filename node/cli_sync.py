@@ -169,6 +169,19 @@ def cmd_device_revoke(args: argparse.Namespace, open_session: Callable) -> int:
     return 0
 
 
+def cmd_erase_person(args: argparse.Namespace, open_session: Callable) -> int:
+    with open_session(args) as session:
+        name = session.registry.find_person(args.id).name
+        result = service.erase_person(session, args.id)
+    where = (
+        _("from this device and from the relay; other devices forget it as they sync")
+        if result["relay"]
+        else _("from this device")
+    )
+    print(_("{name} was erased {where}.").format(name=name, where=where), file=sys.stderr)
+    return 0
+
+
 def add_commands(
     sub: Any,
     add: Callable,
@@ -215,6 +228,14 @@ def add_commands(
 
     p = add(sub, "status", lambda a: cmd_status(a, open_session), "sync status")
     p.add_argument("--json", action="store_true")
+
+    p = add(
+        sub,
+        "erase-person",
+        lambda a: cmd_erase_person(a, open_session),
+        "erase a former owner's or occupant's personal data everywhere (GDPR art. 17)",
+    )
+    p.add_argument("id")
 
     device = add(sub, "device", lambda a: 0, "devices of the building")
     dsub = device.add_subparsers(dest="action", required=True, parser_class=parser_class)

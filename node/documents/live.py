@@ -272,6 +272,14 @@ class LiveDocument:
         """Fold this document's updates on disk into one checkpoint."""
         return self.store.checkpoint(self.ref)
 
+    def forget_history(self) -> None:
+        """Keep only the current state, on disk and in memory: fold the log
+        into a checkpoint (merged in a fresh document, which garbage-collects
+        deleted content) and reload from it, dropping the undo history, which
+        keeps deleted items alive (Yjs keeps them for undo)."""
+        self.checkpoint()
+        self.reload()
+
     def subscribe(self, listener: Callable[[], None]) -> None:
         self._listeners.append(listener)
 

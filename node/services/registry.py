@@ -204,6 +204,37 @@ class RegistryService:
             rdoc.delete_record(doc, "persons", person.id)
         return Change.of("persons", "occupants")
 
+    def erase_person(self, person_id: str) -> Change:
+        """GDPR art. 17: remove a person's personal data from the registry.
+
+        Refused while they hold a lot (the registry of owners is kept by law).
+        Their record and occupancies are deleted in one edit that cannot be
+        undone (the undo history would otherwise keep the erased data in
+        memory). Forgetting it on disk and at the relay is the sync's job
+        (:func:`node.sync.service.erase_person`).
+        """
+        person = self.find_person(person_id)
+        registry = self.read()
+        held = sorted(
+            lot.number
+            for o in registry.ownerships
+            if o.person_id == person.id and (lot := registry.lot(o.lot_id)) is not None
+        )
+        if held:
+            raise InputError(
+                _(
+                    "{name} still holds lot(s) {lots}: the registry of owners must keep them. "
+                    "Record the new owner first, then erase."
+                ).format(name=person.name, lots=", ".join(held))
+            )
+        with self._live.edit() as doc:
+            for occupant in registry.occupants:
+                if occupant.person_id == person.id:
+                    rdoc.delete_record(doc, "occupants", occupant.id)
+            rdoc.delete_record(doc, "persons", person.id)
+        self._live.forget_history()
+        return Change.of("persons", "occupants")
+
     def find_person(self, person_id: str) -> Person:
         person = self.read().person(person_id)
         if person is None:

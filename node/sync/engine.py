@@ -20,11 +20,11 @@ from shared.envelope import EnvelopeError, Header, Kind
 from shared.members import MembersState, SignedEntry, replay
 from shared.protocol import Audience, Role, audience_of, is_valid_doc_id, may_read, may_write
 
-from ..errors import KoprogoError
+from ..errors import KoprogoError, StorageError
 from ..i18n import _
 from ..identity import DeviceIdentity, audience_key, device_identity, take_sealed_keys
 from ..session import Session
-from . import machine
+from . import machine, maintenance
 from .relay_client import RelayClient, RelayError
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,10 @@ class RoundReport:
     pulled: int = 0
     applied: int = 0
     skipped: list[str] = field(default_factory=list)  # readable reasons, for status
+    asked: dict[str, list[bytes]] = field(default_factory=dict)  # doc -> state vectors to answer
+    snapshots: set[str] = field(default_factory=set)  # docs compacted by another device
+    gaps: set[str] = field(default_factory=set)  # docs where a device counter jumped
+    compacted: set[str] = field(default_factory=set)  # docs this device compacted
 
 
 def members_state(session: Session) -> MembersState:
@@ -262,13 +266,14 @@ class SyncEngine:
         while True:
             cursor = self.store.sync_state(live.ref).cursor
             if cursor >= head:
-                return
+                break
             page = await self.client.pull(doc_id, cursor)
             for seq, raw in page.records:
                 self._apply_record(live, doc_id, seq, raw, report)
                 report.pulled += 1
             if not page.more or not page.records:
-                return
+                break
+        await maintenance.after_pull(self, live, report)
 
     def _apply_record(self, live, doc_id: str, seq: int, raw: bytes, report: RoundReport) -> None:
         try:
@@ -287,8 +292,13 @@ class SyncEngine:
             log.warning("skipped envelope %s#%s: %s", doc_id, seq, exc)
             self.store.set_sync_state(live.ref, cursor=seq)
             return
-        if header.device_id == self.identity.device_id:
-            self.store.set_sync_state(live.ref, cursor=seq)  # our own, already applied
+        if header.device_id == self.identity.device_id:  # our own, already applied
+            with self.store.transaction():
+                if header.kind is Kind.SNAPSHOT:
+                    self.store.set_sync_state(
+                        live.ref, snapshot_id=header.envelope_id, snapshot_seq=seq
+                    )
+                self.store.set_sync_state(live.ref, cursor=seq)
             return
         key = audience_key(self.store, header.key_epoch, header.audience)
         if key is None:
@@ -304,15 +314,23 @@ class SyncEngine:
             report.skipped.append(f"{doc_id}#{seq}: cannot decrypt ({exc})")
             self.store.set_sync_state(live.ref, cursor=seq)
             return
-        with self.store.transaction():
-            if header.kind in (Kind.UPDATE, Kind.REPLY, Kind.SNAPSHOT):
-                live.apply_remote(payload, deps or None, schema)
-                report.applied += 1
-            if header.kind is Kind.SNAPSHOT:
-                self.store.set_sync_state(
-                    live.ref, snapshot_id=header.envelope_id, snapshot_seq=seq
-                )
-            last = self.store.peer_counter(live.ref, header.device_id)
-            if header.counter > last:
-                self.store.set_peer_counter(live.ref, header.device_id, header.counter)
-            self.store.set_sync_state(live.ref, cursor=seq)
+        try:
+            with self.store.transaction():
+                if header.kind in (Kind.UPDATE, Kind.REPLY, Kind.SNAPSHOT):
+                    live.apply_remote(payload, deps or None, schema)
+                    report.applied += 1
+                if header.kind is Kind.STATE_VECTOR:
+                    report.asked.setdefault(doc_id, []).append(payload)
+                if header.kind is Kind.SNAPSHOT:
+                    self.store.set_sync_state(
+                        live.ref, snapshot_id=header.envelope_id, snapshot_seq=seq
+                    )
+                    report.snapshots.add(doc_id)
+                last = self.store.peer_counter(live.ref, header.device_id)
+                if header.counter > last + 1 and header.kind is not Kind.SNAPSHOT:
+                    report.gaps.add(doc_id)  # envelopes of that device we never saw
+                self.store.set_peer_counter(live.ref, header.device_id, max(last, header.counter))
+                self.store.set_sync_state(live.ref, cursor=seq)
+        except StorageError:
+            live.reload()  # memory must match the disk, which kept nothing of this
+            raise

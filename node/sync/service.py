@@ -169,6 +169,37 @@ def status(session: Session) -> dict[str, Any]:
     }
 
 
+def erase_person(session: Session, person_id: str) -> dict[str, Any]:
+    """Erase a person everywhere (ARCHITECTURE §6): from the registry, from
+    this profile's files, from the relay (a snapshot replaces every envelope
+    that held them) and, as they sync, from the other devices.
+
+    With a relay, everything queued is pushed first, so no queued change
+    still holding the person can leave later; if the relay cannot be reached
+    nothing is erased and the error says so."""
+    from .maintenance import compact, forget
+
+    connected = bool(session.profile.store.get_meta("relay_url"))
+    if connected:
+        sync_once(session)
+    session.registry.erase_person(person_id)
+    live = session.document("registry")
+    if not connected:
+        session.profile.store.vacuum()
+        return {"relay": False, "compacted": []}
+
+    async def push_and_compact(engine: SyncEngine) -> list[str]:
+        report = await engine.sync_once()
+        done = await compact(engine, live, report)
+        if not done:  # someone compacted meanwhile: pull theirs, then ours
+            await engine.sync_once()
+            await compact(engine, live, report)
+        forget(engine, live)
+        return sorted(report.compacted)
+
+    return {"relay": True, "compacted": with_engine(session, push_and_compact)}
+
+
 # -- notifications ------------------------------------------------------------------------
 
 

@@ -1,0 +1,91 @@
+"""Erasure across devices (ARCHITECTURE §6, issue 3 point 7): after
+``erase-person``, the erased person is in no file of any profile and in no
+relay table — not even inside the encrypted envelopes, once decrypted."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from node.identity import audience_key
+from shared import envelope as env
+from shared.protocol import Audience
+from tests.relay.fixtures import relay_process  # noqa: F401 - a fixture
+from tests.sync.helpers import Node, invite, join
+
+NAME = "Ermenegilde Oublieuse"
+EMAIL = "ermenegilde@example.be"
+
+
+@pytest.fixture
+def nodes(tmp_path: Path, capsys, passphrase):
+    return lambda name: Node(tmp_path / name, capsys)
+
+
+def files_bytes(folder: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in folder.rglob("*") if p.is_file())
+
+
+def relay_plaintexts(relay_dir: Path, keys: dict[int, bytes]) -> list[bytes]:
+    """Every envelope stored at the relay, decrypted with the management keys."""
+    database = relay_dir / "relay.sqlite3"
+    plain = []
+    with sqlite3.connect(database) as db:
+        for (data,) in db.execute("SELECT data FROM envelopes"):
+            envelope = env.decode(bytes(data))
+            key = env.document_key(keys[envelope.header.key_epoch], envelope.header.doc_id)
+            plain.append(envelope.open(key))
+    return plain
+
+
+def test_erased_person_is_gone_from_every_profile_and_the_relay(nodes, relay_process):  # noqa: F811
+    syndic, council = nodes("syndic"), nodes("council")
+    syndic.run("demo")
+    person = syndic.run("person", "add", "--name", NAME, "--email", EMAIL).strip()
+    syndic.run("occupant", "add", "A3.3", "--person", person)  # a former tenant
+    syndic.run("relay", "connect", relay_process.url)
+    syndic.run("sync")
+    join(council, relay_process.url, invite(syndic, "council"))
+    for _ in range(3):  # some history at the relay that mentions her
+        syndic.run("person", "set", person, "--phone", f"+32 2 000 00 0{_}")
+        syndic.run("sync")
+    council.run("sync")
+    assert NAME in {p["name"] for p in council.json("registry")["persons"]}
+    with syndic.session() as session:
+        keys = {1: audience_key(session.profile.store, 1, Audience.MANAGEMENT)}
+    assert any(NAME.encode() in p for p in relay_plaintexts(relay_process.data_dir, keys))
+
+    syndic.run("erase-person", person)
+    council.run("sync")
+
+    for node in (syndic, council):
+        assert NAME not in {p["name"] for p in node.json("registry")["persons"]}
+        raw = files_bytes(node.path)
+        assert NAME.encode() not in raw and EMAIL.encode() not in raw
+    plaintexts = relay_plaintexts(relay_process.data_dir, keys)
+    assert plaintexts  # the building is still there, compacted...
+    assert not any(NAME.encode() in p or EMAIL.encode() in p for p in plaintexts)
+    # ...and whole: the other owners are intact on both devices
+    assert syndic.json("registry") == council.json("registry")
+    assert "Marie Lambert" in {p["name"] for p in council.json("registry")["persons"]}
+
+
+def test_an_owner_still_holding_a_lot_cannot_be_erased(nodes):
+    syndic = nodes("syndic")
+    syndic.run("demo")
+    owner = next(o["person_id"] for o in syndic.json("registry")["ownerships"])
+    syndic.run("erase-person", owner, ok=False)
+    assert syndic.last_code == 1 and "still holds lot" in syndic.last_error
+
+
+def test_erasure_without_a_relay_cleans_the_local_files(nodes):
+    syndic = nodes("solo")
+    syndic.run("init", "--name", "ACP", "--quota-total", "100")
+    person = syndic.run("person", "add", "--name", NAME, "--email", EMAIL).strip()
+    for i in range(5):
+        syndic.run("person", "set", person, "--phone", f"+32 {i}")
+    syndic.run("erase-person", person)
+    raw = files_bytes(syndic.path)
+    assert NAME.encode() not in raw and EMAIL.encode() not in raw
