@@ -20,17 +20,19 @@ core.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from shared.envelope import Kind
 from shared.members import SignedEntry
 
 from .errors import RelayError, conflict
-from .schema import buildings, counters, documents, envelopes, invites, members, usage
+from .schema import buildings, documents, envelopes, invites, members, usage
 
 NOTIFY_CHANNEL = "koprogo_relay"
 
@@ -70,11 +72,67 @@ Admit = Callable[[AppendItem, int, int], None]
 Outcome = Stored | RelayError | MembersChanged
 
 
+@dataclass
+class _Batch:
+    """What one group commit has learnt and changed so far."""
+
+    buildings: dict[str, tuple[int, int]] = field(default_factory=dict)  # locked: length, bytes
+    deltas: dict[str, int] = field(default_factory=dict)  # bytes added per building
+    heads: dict[tuple[str, str], int] = field(default_factory=dict)  # newest seq per document
+
+
+_SQL = {
+    "lock_building": "SELECT members_length, bytes_stored FROM buildings WHERE id = :b",
+    "find_envelope": "SELECT seq FROM envelopes WHERE building_id = :b AND envelope_id = :e",
+    "counter": "SELECT last_counter FROM counters "
+    "WHERE building_id = :b AND doc_id = :d AND device_id = :v",
+    "head": "SELECT last_seq, snapshot_id, snapshot_seq FROM documents "
+    "WHERE building_id = :b AND doc_id = :d",
+    "superseded": "SELECT count(*), coalesce(sum(size), 0) FROM envelopes "
+    "WHERE building_id = :b AND doc_id = :d AND (seq <= :n OR envelope_id = :s)",
+    "delete_superseded": "DELETE FROM envelopes "
+    "WHERE building_id = :b AND doc_id = :d AND (seq <= :n OR envelope_id = :s)",
+    "insert_envelope": "INSERT INTO envelopes "
+    "(building_id, doc_id, seq, envelope_id, device_id, kind, size, data) "
+    "VALUES (:b, :d, :s, :e, :v, :k, :z, :x)",
+    "upsert_head": "INSERT INTO documents (building_id, doc_id, last_seq, snapshot_id, "
+    "snapshot_seq) VALUES (:b, :d, :s, :i, :n) ON CONFLICT (building_id, doc_id) DO UPDATE "
+    "SET last_seq = excluded.last_seq, snapshot_id = excluded.snapshot_id, "
+    "snapshot_seq = excluded.snapshot_seq",
+    "upsert_counter": "INSERT INTO counters (building_id, doc_id, device_id, last_counter) "
+    "VALUES (:b, :d, :v, :c) ON CONFLICT (building_id, doc_id, device_id) DO UPDATE "
+    "SET last_counter = excluded.last_counter",
+    "add_bytes": "UPDATE buildings SET bytes_stored = bytes_stored + :d WHERE id = :b",
+    "notify": "SELECT pg_notify(:c, :p)",
+    "sizes": "SELECT seq, size FROM envelopes WHERE building_id = :b AND doc_id = :d "
+    "AND seq > :a ORDER BY seq LIMIT :l",
+    "page": "SELECT seq, data FROM envelopes WHERE building_id = :b AND doc_id = :d "
+    "AND seq > :a AND seq <= :u ORDER BY seq",
+}
+"""Hot-path statements, with ``:name`` parameters (SQLite's named style);
+for psycopg they become ``%(name)s``. Written for both dialects; the tables
+are those of :mod:`sync_server.schema`."""
+
+_LOCKING = ("lock_building", "head")  # PostgreSQL: row locks, in (building, document) order
+
+
+def _prepare(postgresql: bool) -> dict[str, str]:
+    prepared = {}
+    for name, sql in _SQL.items():
+        if postgresql:
+            sql = re.sub(r":([a-z])\b", r"%(\1)s", sql)
+            if name in _LOCKING:
+                sql += " FOR UPDATE"
+        prepared[name] = sql
+    return prepared
+
+
 class Storage:
     def __init__(self, engine: Engine, origin: str = "") -> None:
         self.engine = engine
         self.origin = origin  # this process's id in notifications
         self.postgresql = engine.dialect.name == "postgresql"
+        self._sql = _prepare(self.postgresql)
 
     # -- members log ---------------------------------------------------------
 
@@ -165,38 +223,56 @@ class Storage:
         arrival within a document, so locks are always taken in one order.
         An unexpected database error fails the batch; the caller then retries
         the items one by one.
+
+        This is the relay's hot path: its statements are prepared once as
+        SQL text (:data:`_SQL`) and run on the transaction's DBAPI cursor,
+        which costs a tenth of building SQLAlchemy expressions per envelope.
         """
         order = sorted(range(len(items)), key=lambda i: (items[i].building_id, items[i].doc_id))
         outcomes: list[Outcome | None] = [None] * len(items)
         with self.engine.begin() as conn:
-            for i in order:
-                try:
-                    outcomes[i] = self._append_one(conn, items[i], admit)
-                except (RelayError, MembersChanged) as refusal:
-                    outcomes[i] = refusal
+            cursor = conn.connection.cursor()
+            batch = _Batch()
+            try:
+                for i in order:
+                    try:
+                        outcomes[i] = self._append_one(cursor, batch, items[i], admit)
+                    except (RelayError, MembersChanged) as refusal:
+                        outcomes[i] = refusal
+                for building_id, delta in sorted(batch.deltas.items()):
+                    if delta:
+                        cursor.execute(self._sql["add_bytes"], {"b": building_id, "d": delta})
+                if self.postgresql:
+                    for (building_id, doc_id), seq in sorted(batch.heads.items()):
+                        payload = json.dumps(
+                            {"o": self.origin, "b": building_id, "doc": doc_id, "seq": seq}
+                        )
+                        cursor.execute(self._sql["notify"], {"c": NOTIFY_CHANNEL, "p": payload})
+            finally:
+                cursor.close()
         return [o for o in outcomes if o is not None]
 
-    def _append_one(self, conn: Connection, item: AppendItem, admit: Admit) -> Stored:
+    def _append_one(self, cur: Any, batch: _Batch, item: AppendItem, admit: Admit) -> Stored:
         """§7.1 steps 3–6 (and §7.2 for snapshots), inside the batch's transaction."""
-        length, bytes_stored = self._lock_building(conn, item.building_id)
+        sql = self._sql
+        b, d = item.building_id, item.doc_id
+        if b not in batch.buildings:
+            cur.execute(sql["lock_building"], {"b": b})
+            row = cur.fetchone()
+            if row is None:
+                raise RelayError(404, "unknown-building", "no such building on this relay")
+            batch.buildings[b] = (int(row[0]), int(row[1]))
+        length, bytes_stored = batch.buildings[b]
         if length != item.members_length:
             raise MembersChanged
-        b, d = item.building_id, item.doc_id
-        known = conn.execute(
-            select(envelopes.c.seq).where(
-                envelopes.c.building_id == b, envelopes.c.envelope_id == item.envelope_id
-            )
-        ).first()
+        cur.execute(sql["find_envelope"], {"b": b, "e": item.envelope_id})
+        known = cur.fetchone()
         if known is not None:
             return Stored(int(known[0]), duplicate=True)
-        last_counter = conn.execute(
-            select(counters.c.last_counter).where(
-                counters.c.building_id == b,
-                counters.c.doc_id == d,
-                counters.c.device_id == item.device_id,
-            )
-        ).scalar()
-        expected = (last_counter or 0) + 1
+        key = {"b": b, "d": d, "v": item.device_id}
+        cur.execute(sql["counter"], key)
+        row = cur.fetchone()
+        expected = (int(row[0]) if row else 0) + 1
         if item.counter > expected:
             raise conflict(
                 "counter-gap", f"counter {item.counter} skips {expected}", expected=expected
@@ -205,13 +281,13 @@ class Storage:
             raise conflict(
                 "counter-reused", f"counter {item.counter} was already used", expected=expected
             )
-        head = conn.execute(
-            select(documents.c.last_seq, documents.c.snapshot_id, documents.c.snapshot_seq)
-            .where(documents.c.building_id == b, documents.c.doc_id == d)
-            .with_for_update()
-        ).first()
-        last_seq, snapshot_id = (int(head[0]), head[1]) if head is not None else (0, None)
+        cur.execute(sql["head"], {"b": b, "d": d})
+        head = cur.fetchone()
+        last_seq, snapshot_id, snapshot_seq = (
+            (int(head[0]), head[1], int(head[2])) if head else (0, None, 0)
+        )
         deleted_rows, deleted_bytes = 0, 0
+        doomed = {"b": b, "d": d, "n": item.replaces, "s": snapshot_id or ""}
         if item.kind is Kind.SNAPSHOT:
             if item.base != snapshot_id:
                 raise conflict(
@@ -226,74 +302,27 @@ class Storage:
                     current=snapshot_id or "-",
                     last_seq=last_seq,
                 )
-            doomed = self._superseded(item, snapshot_id)
-            deleted_rows, deleted_bytes = conn.execute(
-                select(func.count(), func.coalesce(func.sum(envelopes.c.size), 0)).where(doomed)
-            ).one()
-        delta = len(item.data) - int(deleted_bytes)
-        admit(item, bytes_stored, delta)
+            cur.execute(sql["superseded"], doomed)
+            deleted_rows, deleted_bytes = (int(x) for x in cur.fetchone())
+        delta = len(item.data) - deleted_bytes
+        admit(item, bytes_stored + batch.deltas.get(b, 0), delta)
         seq = last_seq + 1
-        if item.kind is Kind.SNAPSHOT and deleted_rows:
-            conn.execute(delete(envelopes).where(self._superseded(item, snapshot_id)))
-        conn.execute(
-            insert(envelopes).values(
-                building_id=b,
-                doc_id=d,
-                seq=seq,
-                envelope_id=item.envelope_id,
-                device_id=item.device_id,
-                kind=int(item.kind),
-                size=len(item.data),
-                data=item.data,
-            )
-        )
-        head_values: dict[str, object] = {"last_seq": seq}
+        if deleted_rows:
+            cur.execute(sql["delete_superseded"], doomed)
         if item.kind is Kind.SNAPSHOT:
-            head_values.update(snapshot_id=item.envelope_id, snapshot_seq=seq)
-        if head is None:
-            conn.execute(
-                insert(documents).values(
-                    building_id=b, doc_id=d, snapshot_id=None, snapshot_seq=0, **head_values
-                )
-            )
-        else:
-            conn.execute(
-                update(documents)
-                .where(documents.c.building_id == b, documents.c.doc_id == d)
-                .values(**head_values)
-            )
-        if last_counter is None:
-            conn.execute(
-                insert(counters).values(
-                    building_id=b, doc_id=d, device_id=item.device_id, last_counter=item.counter
-                )
-            )
-        else:
-            conn.execute(
-                update(counters)
-                .where(
-                    counters.c.building_id == b,
-                    counters.c.doc_id == d,
-                    counters.c.device_id == item.device_id,
-                )
-                .values(last_counter=item.counter)
-            )
-        conn.execute(
-            update(buildings)
-            .where(buildings.c.id == b)
-            .values(bytes_stored=buildings.c.bytes_stored + delta)
+            snapshot_id, snapshot_seq = item.envelope_id, seq
+        cur.execute(
+            sql["insert_envelope"],
+            {"b": b, "d": d, "s": seq, "e": item.envelope_id, "v": item.device_id,
+             "k": int(item.kind), "z": len(item.data), "x": item.data},
+        )  # fmt: skip
+        cur.execute(
+            sql["upsert_head"], {"b": b, "d": d, "s": seq, "i": snapshot_id, "n": snapshot_seq}
         )
-        self._notify(conn, b, {"doc": d, "seq": seq})
-        return Stored(seq, duplicate=False, deleted=int(deleted_rows))
-
-    @staticmethod
-    def _superseded(item: AppendItem, snapshot_id: str | None):  # type: ignore[no-untyped-def]
-        where = envelopes.c.seq <= item.replaces
-        if snapshot_id is not None:
-            where = or_(where, envelopes.c.envelope_id == snapshot_id)
-        return and_(
-            envelopes.c.building_id == item.building_id, envelopes.c.doc_id == item.doc_id, where
-        )
+        cur.execute(sql["upsert_counter"], {**key, "c": item.counter})
+        batch.deltas[b] = batch.deltas.get(b, 0) + delta
+        batch.heads[(b, d)] = seq
+        return Stored(seq, duplicate=False, deleted=deleted_rows)
 
     def _lock_building(self, conn: Connection, building_id: str) -> tuple[int, int]:
         row = conn.execute(
@@ -316,28 +345,26 @@ class Storage:
         self, building_id: str, doc_id: str, after: int, limit: int, max_bytes: int
     ) -> tuple[list[tuple[int, bytes]], bool]:
         """Envelopes with seq > ``after`` in order: at most ``limit`` of them
-        and ``max_bytes`` in all (at least one), and whether more follow (§7.3)."""
-        where = and_(envelopes.c.building_id == building_id, envelopes.c.doc_id == doc_id)
-        conn_options = {"isolation_level": "REPEATABLE READ"} if self.postgresql else {}
-        with self.engine.connect().execution_options(**conn_options) as conn, conn.begin():
-            sizes = conn.execute(
-                select(envelopes.c.seq, envelopes.c.size)
-                .where(where, envelopes.c.seq > after)
-                .order_by(envelopes.c.seq)
-                .limit(limit + 1)
-            ).all()
-            taken, total = 0, 0
-            for _, size in sizes[:limit]:
-                if taken and total + size > max_bytes:
-                    break
-                taken, total = taken + 1, total + size
-            if not taken:
-                return [], False
-            rows = conn.execute(
-                select(envelopes.c.seq, envelopes.c.data)
-                .where(where, envelopes.c.seq > after, envelopes.c.seq <= sizes[taken - 1][0])
-                .order_by(envelopes.c.seq)
-            ).all()
+        and ``max_bytes`` in all (at least one), and whether more follow (§7.3).
+        Sizes are read first so that a page never loads more than it sends."""
+        options = {"isolation_level": "REPEATABLE READ"} if self.postgresql else {}
+        params = {"b": building_id, "d": doc_id, "a": after, "l": limit + 1}
+        with self.engine.connect().execution_options(**options) as conn, conn.begin():
+            cursor = conn.connection.cursor()
+            try:
+                cursor.execute(self._sql["sizes"], params)
+                sizes = cursor.fetchall()
+                taken, total = 0, 0
+                for _, size in sizes[:limit]:
+                    if taken and total + size > max_bytes:
+                        break
+                    taken, total = taken + 1, total + size
+                if not taken:
+                    return [], False
+                cursor.execute(self._sql["page"], {**params, "u": sizes[taken - 1][0]})
+                rows = cursor.fetchall()
+            finally:
+                cursor.close()
         return [(int(s), bytes(data)) for s, data in rows], len(sizes) > taken
 
     def heads(self, building_id: str) -> dict[str, dict[str, object]]:
