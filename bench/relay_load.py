@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing as mp
 import os
 import shutil
 import socket
@@ -75,25 +76,38 @@ class Stats:
         self.pulls: list[float] = []
         self.errors: dict[int, int] = {}
 
+    def merge(self, other: Stats) -> None:
+        self.appends += other.appends
+        self.pulls += other.pulls
+        for status, n in other.errors.items():
+            self.errors[status] = self.errors.get(status, 0) + n
 
-async def device_loop(client: Client, kit: Kit, size: int, deadline: float, stats: Stats,
-                      bare: bool) -> None:  # fmt: skip
-    seen = 0
-    op = 0
-    while time.perf_counter() < deadline:
+
+async def device_loop(client: Client, kit: Kit, size: int, start: float, deadline: float,
+                      interval: float, stats: Stats, bare: bool) -> None:  # fmt: skip
+    """Three appends then one pull, again and again. With ``interval`` > 0
+    the device keeps a schedule (open loop) instead of sending as fast as it
+    can; latency then includes no queueing of the client's own making."""
+    seen, op = 0, 0
+    next_at = start
+    while True:
+        now = time.perf_counter()
+        if now >= deadline:
+            return
+        if interval:
+            if next_at > now:
+                await asyncio.sleep(next_at - now)
+            next_at = max(next_at + interval, time.perf_counter() - 1.0)
         op += 1
         started = time.perf_counter()
         if op % 4:
             raw = kit.envelope(kit.syndic, size=size)
-            path = "/bare" if bare else None
-            result = (
-                await client.send("POST", path, kit.syndic, raw)
-                if path
-                else await client.append(kit, kit.syndic, raw)
-            )
-            (stats.appends if result.status in (200, 201) else []).append(
-                time.perf_counter() - started
-            )
+            if bare:
+                result = await client.send("POST", "/bare", kit.syndic, raw)
+            else:
+                result = await client.append(kit, kit.syndic, raw)
+            if result.status in (200, 201):
+                stats.appends.append(time.perf_counter() - started)
         else:
             if bare:
                 result = await client.send("GET", f"/bare?after={seen}", kit.syndic)
@@ -102,12 +116,14 @@ async def device_loop(client: Client, kit: Kit, size: int, deadline: float, stat
                 records = result.records()
                 if records:
                     seen = records[-1][0]
-            (stats.pulls if result.status == 200 else []).append(time.perf_counter() - started)
+            if result.status == 200:
+                stats.pulls.append(time.perf_counter() - started)
         if result.status not in (200, 201):
             stats.errors[result.status] = stats.errors.get(result.status, 0) + 1
 
 
-async def run_load(url: str, devices: int, seconds: float, size: int, bare: bool) -> Stats:
+async def worker_load(url: str, devices: int, seconds: float, size: int, rate: float,
+                      bare: bool, ready, go) -> Stats:  # fmt: skip
     connector = aiohttp.TCPConnector(limit=devices + 10)
     async with aiohttp.ClientSession(base_url=url, connector=connector) as http:
         client = Client(http)
@@ -116,10 +132,60 @@ async def run_load(url: str, devices: int, seconds: float, size: int, bare: bool
             for kit in kits:
                 result = await client.register(kit)
                 assert result.status == 201, result.body
+        ready.set()
+        await asyncio.get_running_loop().run_in_executor(None, go.wait)
         stats = Stats()
-        deadline = time.perf_counter() + seconds
-        await asyncio.gather(*(device_loop(client, k, size, deadline, stats, bare) for k in kits))
+        # ops per device per second: appends are 3 of every 4 operations
+        interval = devices / (rate * 4 / 3) if rate else 0.0
+        start = time.perf_counter()
+        deadline = start + seconds
+        await asyncio.gather(*(
+            device_loop(client, k, size, start + i * interval / devices, deadline, interval,
+                        stats, bare)
+            for i, k in enumerate(kits)
+        ))  # fmt: skip
         return stats
+
+
+def _worker(url, devices, seconds, size, rate, bare, ready, go, out) -> None:  # type: ignore[no-untyped-def]
+    stats = asyncio.run(worker_load(url, devices, seconds, size, rate, bare, ready, go))
+    out.put((stats.appends, stats.pulls, stats.errors))
+
+
+def run_load(url: str, args: argparse.Namespace, bare: bool, pid: int) -> tuple[Stats, float]:
+    """Run the devices in ``args.clients`` processes; (stats, server CPU seconds)."""
+    ctx = mp.get_context("fork")
+    go, out = ctx.Event(), ctx.Queue()
+    share = [args.devices // args.clients + (i < args.devices % args.clients)
+             for i in range(args.clients)]  # fmt: skip
+    workers, readies = [], []
+    for n in share:
+        ready = ctx.Event()
+        rate = args.rate * n / args.devices
+        proc = ctx.Process(target=_worker, args=(url, n, args.seconds, args.size, rate, bare,
+                                                 ready, go, out))  # fmt: skip
+        proc.start()
+        workers.append(proc)
+        readies.append(ready)
+    for ready in readies:
+        ready.wait(timeout=300)
+    cpu_before = cpu_seconds(pid)
+    go.set()
+    stats = Stats()
+    for _ in workers:
+        appends, pulls, errors = out.get(timeout=args.seconds + 300)
+        part = Stats()
+        part.appends, part.pulls, part.errors = appends, pulls, errors
+        stats.merge(part)
+    cpu = cpu_seconds(pid) - cpu_before
+    for proc in workers:
+        proc.join()
+    return stats, cpu
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def pct(values: list[float], q: float) -> float:
@@ -127,13 +193,15 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
 
 
-def report(name: str, stats: Stats, seconds: float) -> float:
+def report(name: str, stats: Stats, seconds: float, cpu: float) -> float:
     both = stats.appends + stats.pulls
+    per_request = cpu / len(both) * 1e6 if both else 0.0
     print(
         f"{name:>5}: {len(stats.appends) / seconds:8.0f} appends/s  "
         f"{len(stats.pulls) / seconds:7.0f} pulls/s  "
         f"p50 {pct(both, 0.5):6.1f} ms  p99 {pct(both, 0.99):6.1f} ms  "
-        f"(appends p99 {pct(stats.appends, 0.99):.1f} ms, pulls p99 {pct(stats.pulls, 0.99):.1f} ms)"
+        f"(appends {pct(stats.appends, 0.99):.1f}, pulls {pct(stats.pulls, 0.99):.1f})  "
+        f"server CPU {cpu / seconds * 100:.0f}% of a core, {per_request:.0f} µs/request"
         + (f"  errors {stats.errors}" if stats.errors else "")
     )
     return len(both) / seconds
@@ -160,6 +228,18 @@ def main() -> None:
     parser.add_argument("--devices", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--size", type=int, default=400, help="payload bytes per envelope")
+    parser.add_argument("--clients", type=int, default=2, help="client processes (default 2)")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="offered appends/s in all, paced (default 0: as fast as possible)",
+    )
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        help="the relay's log level (INFO: one JSON line per request)",
+    )
     parser.add_argument("--bare-server", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--skip-bare", action="store_true")
     args = parser.parse_args()
@@ -170,17 +250,20 @@ def main() -> None:
     port = free_port()
     relay = start(
         ["-m", "sync_server.cli", "serve", "--port", str(port), "--data-dir", str(folder),
-         "--log-level", "WARNING", "--device-rate", "1e6", "--device-burst", "1000000",
+         "--log-level", args.log_level, "--device-rate", "1e6", "--device-burst", "1000000",
          "--address-rate", "1e6", "--address-burst", "1000000",
          "--max-requests-per-month", "1000000000"],
         port, folder / "relay.log",
     )  # fmt: skip
     try:
-        print(f"{args.devices} devices, {args.seconds:g} s, {args.size}-byte payloads, SQLite")
-        stats = asyncio.run(run_load(f"http://127.0.0.1:{port}", args.devices, args.seconds,
-                                     args.size, bare=False))  # fmt: skip
+        pace = f"paced at {args.rate:g} appends/s" if args.rate else "as fast as possible"
+        print(
+            f"{args.devices} devices in {args.clients} client processes, {args.seconds:g} s, "
+            f"{args.size}-byte payloads, {pace}, SQLite, relay log level {args.log_level}"
+        )
+        stats, cpu = run_load(f"http://127.0.0.1:{port}", args, False, relay.pid)
         rss, peak = rss_mib(relay.pid)
-        relay_rate = report("relay", stats, args.seconds)
+        relay_rate = report("relay", stats, args.seconds, cpu)
         print(f"relay RSS {rss:.0f} MiB (peak {peak:.0f} MiB), "
               f"database {(folder / 'relay.sqlite3').stat().st_size / 2**20:.0f} MiB")  # fmt: skip
     finally:
@@ -190,9 +273,8 @@ def main() -> None:
         bare_port = free_port()
         bare = start([__file__, "--bare-server", str(bare_port)], bare_port, folder / "bare.log")
         try:
-            bare_stats = asyncio.run(run_load(f"http://127.0.0.1:{bare_port}", args.devices,
-                                              args.seconds, args.size, bare=True))  # fmt: skip
-            bare_rate = report("bare", bare_stats, args.seconds)
+            bare_stats, cpu = run_load(f"http://127.0.0.1:{bare_port}", args, True, bare.pid)
+            bare_rate = report("bare", bare_stats, args.seconds, cpu)
             print(f"ratio relay/bare (requests/s): {relay_rate / bare_rate:.2f}")
         finally:
             bare.terminate()
