@@ -18,6 +18,7 @@ from node.domain.validation import validate
 from node.errors import InputError
 from node.keys import KeyStorage
 from node.session import Session
+from tests.concurrency_ops import apply_op, operation
 from tests.conftest import MemoryKeyring
 from tests.helpers import exchange, make_session, reopen, replica_of
 
@@ -97,52 +98,6 @@ def test_undo_reverts_only_my_edits_not_merged_ones(tmp_path: Path):
 
 # -- property: random edits on 3 replicas, any delivery order, duplicates ----------
 
-NUMBERS = ["1", "2", "3", "4"]
-NAMES = ["Ann", "Bob", "Chloé"]
-
-operation = st.one_of(
-    st.tuples(st.just("add_lot"), st.sampled_from(NUMBERS), st.integers(0, 500)),
-    st.tuples(st.just("quota"), st.sampled_from(NUMBERS), st.integers(0, 500)),
-    st.tuples(st.just("floor"), st.sampled_from(NUMBERS), st.integers(-1, 9)),
-    st.tuples(st.just("delete_lot"), st.sampled_from(NUMBERS), st.just(0)),
-    st.tuples(st.just("add_person"), st.sampled_from(NAMES), st.just(0)),
-    st.tuples(st.just("owner"), st.sampled_from(NUMBERS), st.integers(1, 100)),
-    st.tuples(st.just("key"), st.sampled_from(NUMBERS), st.integers(0, 9)),
-    st.tuples(st.just("association"), st.sampled_from(NAMES), st.integers(1, 2000)),
-)
-
-
-def apply(session: Session, op: tuple[str, str, int]) -> None:
-    kind, arg, n = op
-    registry = session.registry
-    try:
-        if kind == "add_lot":
-            registry.add_lot(arg, LotType.APARTMENT, n)
-        elif kind == "quota":
-            registry.update_lot(arg, quota=n)
-        elif kind == "floor":
-            registry.update_lot(arg, floor=n)
-        elif kind == "delete_lot":
-            registry.delete_lot(arg)
-        elif kind == "add_person":
-            registry.add_person(arg)
-        elif kind == "owner":
-            persons = registry.read().persons
-            if persons:
-                person = persons[n % len(persons)]
-                registry.set_owner(arg, person.id, n * 100, voting=n % 2 == 0)
-        elif kind == "key":
-            keys = registry.read().keys
-            if keys:
-                weights = {**keys[0].weights, registry.find_lot(arg).id: n}
-                registry.update_key(keys[0].id, weights=weights)
-            else:
-                registry.add_key("Lift", {arg: n})
-        elif kind == "association":
-            registry.set_association(name=f"ACP {arg}", quota_total=n)
-    except InputError:
-        pass  # not possible on this replica right now (e.g. unknown lot): as for a user
-
 
 def state(session: Session) -> dict:
     doc = session.document("registry").doc
@@ -168,7 +123,7 @@ def test_three_replicas_converge_whatever_the_delivery_order(edits, seed):
             for index, op in edits:
                 live = replicas[index].document("registry")
                 version = live.version
-                apply(replicas[index], op)
+                apply_op(replicas[index], op)
                 if live.version != version:
                     # what the sync layer will send: each update with its dependencies
                     sent[index] += [(c.update, c.deps) for c in live.committed]

@@ -27,6 +27,8 @@ def test_translations_keep_every_placeholder(language: str):
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
         wanted = {m.group(0) for m in FIELD.finditer(ids[-1])}
         for string in strings:
+            if not string:
+                continue  # untranslated: reported by the completeness test
             if {m.group(0) for m in FIELD.finditer(string)} != wanted:
                 broken.append(f"{ids[0]!r} -> {string!r}")
     assert broken == []

@@ -268,9 +268,14 @@ class SyncEngine:
             if cursor >= head:
                 break
             page = await self.client.pull(doc_id, cursor)
-            for seq, raw in page.records:
-                self._apply_record(live, doc_id, seq, raw, report)
-                report.pulled += 1
+            try:
+                with self.store.transaction():  # one commit per page, not per envelope
+                    for seq, raw in page.records:
+                        self._apply_record(live, doc_id, seq, raw, report)
+                        report.pulled += 1
+            except BaseException:
+                live.reload()  # the page was not kept: memory must match the disk
+                raise
             if not page.more or not page.records:
                 break
         await maintenance.after_pull(self, live, report)

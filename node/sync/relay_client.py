@@ -79,13 +79,13 @@ class RelayClient:
         base_url: str,
         identity: DeviceIdentity | None = None,
         building_id: str | None = None,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] | None = None,
         offset: int = 0,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.identity = identity
         self.building_id = building_id
-        self.clock = clock
+        self.clock = clock or now
         self.offset = offset  # relay time - local time, learned from answers
         self.newer_major: str | None = None  # set when the relay speaks a newer major
         self._session: aiohttp.ClientSession | None = None
@@ -259,6 +259,11 @@ class RelayClient:
                         break
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             raise RelayError(0, "unreachable", str(exc) or type(exc).__name__) from exc
+
+
+def now() -> float:
+    """This device's clock (tests replace it to simulate a wrong clock)."""
+    return time.time()
 
 
 def _error(status: int, payload: bytes) -> RelayError:

@@ -43,8 +43,9 @@ def start_app(qtbot, profiles: Path) -> Iterator[Callable[[], object]]:  # type:
 
     controllers = []
 
-    def start():  # type: ignore[no-untyped-def]
-        controller = build(argparse.Namespace(profiles=str(profiles)))
+    def start(root: Path | None = None):  # type: ignore[no-untyped-def]
+        """``root``: another profiles folder (a second computer)."""
+        controller = build(argparse.Namespace(profiles=str(root or profiles)))
         controllers.append(controller)
         return controller
 

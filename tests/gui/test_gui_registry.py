@@ -40,8 +40,8 @@ def test_first_run_offers_three_choices(qtbot, start_app) -> None:  # type: igno
     start = controller.start_window
     assert start.create_button.isEnabled()
     assert start.demo_button.isEnabled()
-    assert not start.join_button.isEnabled()
-    assert "coming soon" in start.join_button.text()
+    assert start.join_button.isEnabled()
+    assert start.join_button.text() == "Join with an invite"
 
 
 def test_invalid_bce_is_shown_inline(qtbot, start_app) -> None:  # type: ignore[no-untyped-def]

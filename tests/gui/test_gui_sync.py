@@ -1,0 +1,355 @@
+"""Issue 3 in the desktop app, against a real relay process on 127.0.0.1:
+connecting a building from Settings, the sync indicator, invites with a
+code and a QR code, joining from the first-run screen on a second
+computer, read-only and unreadable registries, removing a device, and a
+relay that cannot be reached."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from gui_helpers import WAIT_MS, message_boxes, wait_idle, wait_main
+
+import desktop.sync
+from desktop.controller import AppController
+from desktop.main_window import MainWindow
+from desktop.qr import QUIET_ZONE, parse_join_link, qr_matrix
+from desktop.qt import Qt
+from node.sync import service
+from tests.relay.fixtures import relay_factory, relay_process  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.gui
+
+CODE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{5}$")  # Crockford base32
+
+
+def node_status(qtbot, controller: AppController) -> dict:  # type: ignore[no-untyped-def]
+    """``service.status`` of the open building, read on the worker."""
+    answer: list[dict] = []
+    controller.ops.run(service.status, on_done=answer.append)
+    qtbot.waitUntil(lambda: bool(answer), timeout=WAIT_MS)
+    return answer[0]
+
+
+def open_demo(qtbot, controller: AppController) -> MainWindow:  # type: ignore[no-untyped-def]
+    qtbot.waitUntil(lambda: controller.start_window is not None, timeout=WAIT_MS)
+    qtbot.mouseClick(controller.start_window.demo_button, Qt.MouseButton.LeftButton)
+    return wait_main(qtbot, controller)
+
+
+def connect_in_settings(qtbot, controller: AppController, url: str):  # type: ignore[no-untyped-def]
+    """Settings → Relay → type the address → Connect; returns the relay tab."""
+    main = controller.main
+    main.sync_indicator.click()  # the panel's "Relay settings…" opens the Relay tab
+    panel = main.sync_panel
+    assert panel is not None and not panel.sync_button.isEnabled()
+    qtbot.mouseClick(panel.relay_button, Qt.MouseButton.LeftButton)
+    dialog = controller.dialog
+    relay = dialog.relay
+    assert dialog.tabs.currentWidget() is relay
+    assert relay.connect_button.text() == "Connect to a relay"
+    relay.address.setText(url)
+    qtbot.mouseClick(relay.connect_button, Qt.MouseButton.LeftButton)
+    return relay
+
+
+def connected_demo(qtbot, controller: AppController, url: str) -> MainWindow:  # type: ignore[no-untyped-def]
+    main = open_demo(qtbot, controller)
+    relay = connect_in_settings(qtbot, controller, url)
+    qtbot.waitUntil(lambda: relay.result.isVisible() and "registered" in relay.result.text())
+    sync = controller.sync
+    qtbot.waitUntil(
+        lambda: sync.status.last_sync is not None and not sync.busy and sync.status.pending == 0,
+        timeout=WAIT_MS,
+    )
+    controller.dialog.accept()
+    return main
+
+
+def test_connect_from_settings_then_synced_and_pending(  # type: ignore[no-untyped-def]
+    qtbot,
+    start_app,
+    relay_process,
+    monkeypatch,  # noqa: F811
+) -> None:
+    # No automatic round after an edit, so the waiting change stays in view.
+    monkeypatch.setattr(desktop.sync, "DEBOUNCE_MS", 3_600_000)
+    monkeypatch.setattr(desktop.sync, "SYNC_EVERY_MS", 3_600_000)
+    controller = start_app()
+    main = open_demo(qtbot, controller)
+    indicator = main.sync_indicator
+    qtbot.waitUntil(lambda: "Not syncing" in indicator.text())
+    assert indicator.property("syncState") == "local"
+
+    relay = connect_in_settings(qtbot, controller, relay_process.url)
+    qtbot.waitUntil(lambda: relay.result.isVisible(), timeout=WAIT_MS)
+    assert relay.result.text() == f"Building registered at {relay_process.url}."
+    assert relay.connect_button.text() == "Change address"
+    assert not relay.error.isVisible()
+    sync = controller.sync
+    qtbot.waitUntil(lambda: sync.status.last_sync is not None and not sync.busy, timeout=WAIT_MS)
+    assert indicator.text() == "● Synced just now"
+    assert indicator.property("syncState") == "ok"
+    assert sync.listening
+    status = node_status(qtbot, controller)
+    assert status["relay"] == relay_process.url and status["role"] == "syndic"
+    assert status["state"] == "idle" and status["pending_envelopes"] == 0
+    assert status["last_sync"] is not None
+    controller.dialog.accept()
+
+    # An edit waits in the outbox; the indicator says so; Sync now sends it.
+    main.go_to("lots")
+    lots = main.pages["lots"]
+    lots.table.selectRow(0)
+    qtbot.mouseClick(lots.delete_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: sync.status.pending == 1, timeout=WAIT_MS)
+    assert indicator.text() == "● Synced just now · 1 change waiting"
+    assert node_status(qtbot, controller)["pending_envelopes"] == 1
+    panel = main.show_sync_panel()
+    assert panel.pending.text() == "1" and panel.relay.text() == relay_process.url
+    qtbot.mouseClick(panel.sync_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: sync.status.pending == 0 and not sync.busy, timeout=WAIT_MS)
+    assert indicator.text() == "● Synced just now"
+    assert panel.pending.text() == "0"
+    assert node_status(qtbot, controller)["pending_envelopes"] == 0
+
+
+def test_invite_join_as_council_then_remove_the_device(  # type: ignore[no-untyped-def]
+    qtbot,
+    start_app,
+    relay_process,
+    tmp_path: Path,  # noqa: F811
+) -> None:
+    syndic = start_app()
+    main = connected_demo(qtbot, syndic, relay_process.url)
+    main.go_to("devices")
+    devices = main.pages["devices"]
+    qtbot.waitUntil(lambda: len(devices.table.rows()) == 1, timeout=WAIT_MS)
+    assert devices.table.cell_text(0, 0) == "Syndic"
+    assert devices.table.cell_text(0, 2) == "This device"
+    assert devices.invite_button.isVisible() and devices.remove_button.isVisible()
+
+    # Invite a council member: a well-formed code, its expiry and a QR code.
+    qtbot.mouseClick(devices.invite_button, Qt.MouseButton.LeftButton)
+    dialog = devices.invite_dialog
+    dialog.role.setCurrentIndex(dialog.role.findData("council"))
+    assert not dialog.person.isEnabled()  # only an owner's invite names a person
+    qtbot.mouseClick(dialog.create_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.invite is not None, timeout=WAIT_MS)
+    code = dialog.code.text()
+    assert CODE.match(code), code
+    assert code == dialog.invite.code
+    assert "valid once, until" in dialog.expiry.text()
+    assert dialog.link == f"koprogo://join?relay={relay_process.url}&code={code}"
+    assert parse_join_link(dialog.link) == (relay_process.url, code)
+    image = dialog.qr.pixmap().toImage()
+    matrix = qr_matrix(dialog.link)
+    module = image.width() // (len(matrix) + 2 * QUIET_ZONE)
+    assert image.width() == image.height() >= 150
+    dark = [
+        [
+            image.pixelColor(
+                (c + QUIET_ZONE) * module + module // 2, (r + QUIET_ZONE) * module + module // 2
+            ).black()
+            > 128
+            for c in range(len(matrix))
+        ]
+        for r in range(len(matrix))
+    ]
+    assert dark == matrix  # the picture is the code of the join link
+    dialog.accept()
+
+    # A second computer joins from its first-run screen, typing the code
+    # in lower case with spaces.
+    council = start_app(tmp_path / "council-computer")
+    qtbot.waitUntil(lambda: council.start_window is not None, timeout=WAIT_MS)
+    start = council.start_window
+    qtbot.mouseClick(start.join_button, Qt.MouseButton.LeftButton)
+    assert start.current_card() is start.join
+    start.relay_address.setText(relay_process.url)
+    start.invite_code.setText(code.lower().replace("-", " "))
+    qtbot.mouseClick(start.join_submit, Qt.MouseButton.LeftButton)
+    joined = wait_main(qtbot, council)
+    assert (tmp_path / "council-computer").is_dir()
+    assert joined.info.path.parent == tmp_path / "council-computer"
+
+    # It shows the demo registry, read-only, and says why.
+    assert joined.state.readable
+    assert joined.state.registry.lots == main.state.registry.lots
+    assert joined.building_name.text() == main.building_name.text()
+    assert joined.banner.isVisible()
+    assert "read-only" in joined.banner.text()
+    lots = joined.pages["lots"]
+    joined.go_to("lots")
+    lots.table.selectRow(0)
+    assert not lots.add_button.isEnabled() and not lots.delete_button.isEnabled()
+    assert lots.owners_button.isEnabled()  # looking is fine
+    assert not joined.pages["persons"].add_button.isEnabled()
+    assert joined.pages["association"].name.isReadOnly()
+    qtbot.waitUntil(lambda: council.sync.status.role == "council", timeout=WAIT_MS)
+    joined.go_to("devices")
+    council_devices = joined.pages["devices"]
+    qtbot.waitUntil(lambda: len(council_devices.table.rows()) == 2, timeout=WAIT_MS)
+    assert not council_devices.invite_button.isVisible()
+
+    # Back on the syndic's laptop: remove the council's device.
+    qtbot.mouseClick(devices.refresh_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(devices.table.rows()) == 2, timeout=WAIT_MS)
+    council_row = next(r for r in devices.table.rows() if r.role == "council")
+    assert devices.table.select_id(council_row.id)
+    assert devices.remove_button.isEnabled()
+    qtbot.mouseClick(devices.remove_button, Qt.MouseButton.LeftButton)
+    box = devices.confirm
+    assert box is not None
+    assert box.informativeText() == (
+        "It will no longer receive anything written from now on. What it already has stays on it."
+    )
+    confirm = next(b for b in box.buttons() if b.text() == "Remove device")
+    confirm.click()
+    qtbot.waitUntil(
+        lambda: any(r.id == council_row.id and r.revoked for r in devices.table.rows()),
+        timeout=WAIT_MS,
+    )
+    row = [r.id for r in devices.table.rows()].index(council_row.id)
+    assert devices.table.cell_text(row, 2) == "Removed"
+    listed: list = []
+    syndic.ops.run(service.devices, on_done=listed.append)
+    qtbot.waitUntil(lambda: bool(listed), timeout=WAIT_MS)
+    assert {d["id"]: d["revoked"] for d in listed[0]}[council_row.id] is True
+
+    # The removed device is told, in words, and stops syncing by itself.
+    council.sync.sync_now()
+    qtbot.waitUntil(lambda: council.sync.status.state == "rejected", timeout=WAIT_MS)
+    assert "removed from the building" in joined.sync_indicator.text()
+    assert joined.sync_indicator.property("syncState") == "stopped"
+    assert not council.sync.may_sync_automatically()
+    assert joined.state.registry.lots == main.state.registry.lots  # what it had stays
+
+
+def test_an_owner_device_explains_that_it_has_no_registry(  # type: ignore[no-untyped-def]
+    qtbot,
+    start_app,
+    relay_process,
+    tmp_path: Path,  # noqa: F811
+) -> None:
+    syndic = start_app()
+    main = connected_demo(qtbot, syndic, relay_process.url)
+    main.go_to("devices")
+    devices = main.pages["devices"]
+    qtbot.mouseClick(devices.invite_button, Qt.MouseButton.LeftButton)
+    dialog = devices.invite_dialog
+    dialog.role.setCurrentIndex(dialog.role.findData("owner"))
+    assert dialog.person.isEnabled()
+    qtbot.mouseClick(dialog.create_button, Qt.MouseButton.LeftButton)
+    assert dialog.error.text().startswith("Choose a person")  # an owner's invite names one
+    dialog.person.setCurrentText("Marie Lambert")
+    qtbot.mouseClick(dialog.create_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.invite is not None, timeout=WAIT_MS)
+    link = dialog.link
+    dialog.accept()
+
+    owner = start_app(tmp_path / "owner-computer")
+    qtbot.waitUntil(lambda: owner.start_window is not None, timeout=WAIT_MS)
+    start = owner.start_window
+    qtbot.mouseClick(start.join_button, Qt.MouseButton.LeftButton)
+    start.invite_code.setText(link)  # a pasted link fills both fields
+    assert start.relay_address.text() == relay_process.url
+    qtbot.mouseClick(start.join_submit, Qt.MouseButton.LeftButton)
+    window = wait_main(qtbot, owner)
+    assert not window.state.readable and window.state.registry.lots == ()
+    window.go_to("lots")
+    assert window.stack.currentWidget() is window.unavailable
+    assert "visible to the syndic and the council only" in window.unavailable_text.text()
+    assert not window.problems.isVisible()
+    window.go_to("devices")
+    assert window.stack.currentWidget() is window.pages["devices"]
+    qtbot.waitUntil(lambda: len(window.pages["devices"].table.rows()) == 2, timeout=WAIT_MS)
+    qtbot.mouseClick(devices.refresh_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(devices.table.rows()) == 2, timeout=WAIT_MS)
+    assert "Marie Lambert" in {r.person for r in devices.table.rows()}  # the syndic reads it
+    assert message_boxes(window) == []
+
+
+def test_join_refusals_are_shown_on_the_form(  # type: ignore[no-untyped-def]
+    qtbot,
+    start_app,
+    relay_process,
+    relay_factory,  # noqa: F811
+) -> None:
+    controller = start_app()
+    qtbot.waitUntil(lambda: controller.start_window is not None, timeout=WAIT_MS)
+    start = controller.start_window
+    qtbot.mouseClick(start.join_button, Qt.MouseButton.LeftButton)
+
+    start.relay_address.setText(relay_process.url)
+    start.invite_code.setText("not a code")
+    qtbot.mouseClick(start.join_submit, Qt.MouseButton.LeftButton)
+    assert start.join.error.text().startswith("An invite code has ten letters and digits")
+
+    start.invite_code.setText("k7q2m-9xd4p")  # well formed, but no such invite
+    qtbot.mouseClick(start.join_submit, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: start.join.error.isVisible() and not start.is_busy(), timeout=WAIT_MS)
+    assert start.join.error.text() == (
+        "No invite matches this code. Check the code, or ask for a new one."
+    )
+
+    gone = relay_factory()
+    gone.stop()  # a closed port
+    start.relay_address.setText(gone.url)
+    qtbot.mouseClick(start.join_submit, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: start.join.error.isVisible() and not start.is_busy(), timeout=WAIT_MS)
+    assert start.join.error.text() == (
+        "The relay cannot be reached. Check the address and the network."
+    )
+    assert controller.main is None
+    assert start.current_card() is start.join and start.join_submit.isEnabled()
+
+
+def test_an_unreachable_relay_is_said_in_words_and_the_app_keeps_working(  # type: ignore[no-untyped-def]
+    qtbot,
+    start_app,
+    relay_factory,  # noqa: F811
+) -> None:
+    relay = relay_factory()
+    controller = start_app()
+    main = connected_demo(qtbot, controller, relay.url)
+    sync = controller.sync
+
+    # Connecting to a closed port is refused in Settings, in words.
+    gone = relay_factory()
+    gone.stop()
+    controller.show_settings("relay")
+    tab = controller.dialog.relay
+    tab.address.setText(gone.url)
+    qtbot.mouseClick(tab.connect_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: tab.error.isVisible(), timeout=WAIT_MS)
+    assert tab.error.text() == "The relay cannot be reached. Check the address and the network."
+    assert node_status(qtbot, controller)["relay"] == relay.url  # unchanged
+    controller.dialog.reject()
+
+    # The relay goes away: edits go on and wait; the indicator says why.
+    relay.stop()
+    main.go_to("lots")
+    lots = main.pages["lots"]
+    count = len(lots.table.rows())
+    lots.table.selectRow(0)
+    qtbot.mouseClick(lots.delete_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: sync.status.state == "backing_off", timeout=WAIT_MS)
+    text = main.sync_indicator.text()
+    assert "The relay cannot be reached" in text and "change waiting" in text
+    assert main.sync_indicator.property("syncState") == "offline"
+    status = node_status(qtbot, controller)
+    assert status["state"] == "backing_off" and status["pending_envelopes"] >= 1
+    assert status["errors"][0]["message"].startswith("The relay cannot be reached")
+    assert not sync.may_sync_automatically(now=0)  # waits for retry_at
+
+    lots.table.selectRow(0)
+    qtbot.mouseClick(lots.delete_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(lots.table.rows()) == count - 2, timeout=WAIT_MS)
+    wait_idle(qtbot, controller)
+    assert message_boxes(main) == []
+    panel = main.show_sync_panel()
+    assert panel.error.text().startswith("The relay cannot be reached")
+    assert panel.next_try.text() != "—"

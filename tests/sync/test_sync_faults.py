@@ -1,0 +1,243 @@
+"""Sync under faults, against real relay processes (issue 3, point 8):
+random concurrent offline edits on three devices, a relay killed during a
+push, client clocks a day off, tampered and undecryptable envelopes, a full
+quota."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from node.documents import registry_doc as rdoc
+from node.domain.registry import Association, LotType
+from node.identity import device_identity
+from node.keys import KeyStorage
+from node.session import Session
+from node.sync import maintenance, relay_client, service
+from node.sync.engine import SyncError
+from shared import envelope as env
+from shared.envelope import Header, Kind
+from shared.ids import new_ulid
+from shared.protocol import Audience, Role
+from tests.concurrency_ops import apply_op, operation
+from tests.helpers import PASSPHRASE
+from tests.relay.fixtures import relay_factory, relay_process  # noqa: F401 - fixtures
+
+
+def provider(_creating: bool) -> str:
+    return PASSPHRASE
+
+
+def new_building(path: Path, url: str, lots: int = 3) -> Session:
+    session = Session.create(path, provider, KeyStorage.PASSPHRASE_FILE)
+    session.registry.create_building(Association("ACP Faults", 1000))
+    for i in range(lots):
+        session.registry.add_lot(f"L{i}", LotType.APARTMENT, 10)
+    service.connect(session, url)
+    service.sync_once(session)
+    return session
+
+
+def add_device(syndic: Session, path: Path, role: Role = Role.SYNDIC) -> Session:
+    invite = service.create_invite(syndic, role)
+    return service.join(
+        path, service.relay_url(syndic), invite.code, provider, KeyStorage.PASSPHRASE_FILE
+    )
+
+
+def state(session: Session) -> dict:
+    doc = session.document("registry").doc
+    return {name: rdoc.root(doc, name).to_py() for name in rdoc.ROOTS}
+
+
+# -- convergence -----------------------------------------------------------------------
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    edits=st.lists(st.tuples(st.integers(0, 2), operation), min_size=1, max_size=20),
+    order=st.permutations([0, 1, 2, 0, 1, 2]),
+)
+def test_three_devices_converge_after_random_offline_edits(relay_process, edits, order):  # noqa: F811
+    with tempfile.TemporaryDirectory() as tmp:
+        first = new_building(Path(tmp) / "d0", relay_process.url)
+        devices = [first, add_device(first, Path(tmp) / "d1"), add_device(first, Path(tmp) / "d2")]
+        for index, op in edits:  # all offline: nothing is synced yet
+            apply_op(devices[index], op)
+        for index in order:  # each device syncs, in a random order
+            service.sync_once(devices[index])
+        for device in devices:  # and a last round for everyone
+            service.sync_once(device)
+        states = [state(d) for d in devices]
+        assert states[0] == states[1] == states[2]
+        for device in devices:
+            assert service.status(device)["pending_envelopes"] == 0
+            device.close()
+
+
+# -- a relay killed in the middle of a push -------------------------------------------------
+
+
+def test_relay_killed_during_a_push_loses_and_duplicates_nothing(
+    relay_factory,
+    tmp_path,
+    monkeypatch,  # noqa: F811
+):
+    # no compaction here, so that every envelope ever accepted can be counted
+    monkeypatch.setattr(maintenance, "SNAPSHOT_AFTER", 10**9)
+    relay = relay_factory()
+    syndic = new_building(tmp_path / "syndic", relay.url)
+    other = add_device(syndic, tmp_path / "other")
+    for i in range(400):  # offline work piles up in the outbox
+        syndic.registry.update_lot("L0", quota=100 + i)
+        syndic.registry.update_lot("L1", floor=i % 7)
+    assert service.status(syndic)["pending_envelopes"] == 800
+
+    killer = threading.Timer(0.3, relay.kill)  # SIGKILL while the push runs
+    killer.start()
+    with pytest.raises(SyncError):
+        service.sync_once(syndic)
+    killer.join()
+    left = service.status(syndic)["pending_envelopes"]
+    assert 0 < left < 800  # some went, the rest wait in the outbox
+    assert service.status(syndic)["state"] == "backing_off"
+
+    relay.start()  # same port, same database
+    service.sync_once(syndic)
+    service.sync_once(other)
+    assert service.status(syndic)["pending_envelopes"] == 0
+    assert state(other) == state(syndic)
+    assert other.registry.find_lot("L0").quota == 499
+    with sqlite3.connect(relay.data_dir / "relay.sqlite3") as db:
+        seqs = [
+            s
+            for (s,) in db.execute("SELECT seq FROM envelopes WHERE doc_id='registry' ORDER BY seq")
+        ]
+        counters = [
+            c for (c,) in db.execute("SELECT last_counter FROM counters WHERE doc_id='registry'")
+        ]
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))  # contiguous, no hole
+    assert len(seqs) == len(set(seqs)) and max(counters) == 801  # 1 initial + 800 edits
+
+
+# -- clocks ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("skew_days", [-1, 1])
+def test_a_client_clock_a_day_off_changes_nothing(relay_process, tmp_path, monkeypatch, skew_days):  # noqa: F811
+    syndic = new_building(tmp_path / "syndic", relay_process.url)
+    other = add_device(syndic, tmp_path / "other")
+    monkeypatch.setattr(relay_client, "now", lambda: time.time() + skew_days * 86_400)
+    syndic.profile.store.set_meta({"clock_offset": "0"})  # forget what was learned
+    syndic.registry.update_lot("L0", quota=777)
+    service.sync_once(syndic)  # refused once as stale, signed again with the relay's time
+    monkeypatch.undo()
+    service.sync_once(other)
+    assert other.registry.find_lot("L0").quota == 777
+    assert service.status(syndic)["state"] == "idle"
+
+
+# -- bad envelopes at the relay ---------------------------------------------------------------
+
+
+def post_raw(session: Session, raw: bytes) -> None:
+    async def send() -> None:
+        async with relay_client.RelayClient(
+            service.relay_url(session),
+            device_identity(session.profile.store),
+            session.building_id,
+        ) as client:
+            await client.append("registry", raw)
+
+    asyncio.run(send())
+
+
+def test_undecryptable_and_tampered_envelopes_are_skipped_not_applied(relay_process, tmp_path):  # noqa: F811
+    syndic = new_building(tmp_path / "syndic", relay_process.url)
+    other = add_device(syndic, tmp_path / "other")
+    store = syndic.profile.store
+    identity = device_identity(store)
+    counter = store.sync_state(syndic.document("registry").ref).counter + 1
+    header = Header(
+        Kind.UPDATE,
+        Audience.MANAGEMENT,
+        1,
+        syndic.building_id,
+        new_ulid(),
+        identity.device_id,
+        counter,
+        "registry",
+    )
+    wrong_key = env.document_key(bytes(32), "registry")  # not the building's key
+    bogus = env.seal(header, wrong_key, env.encode_body((1, 0), b"", b"junk"), identity.sign_seed)
+    post_raw(syndic, bogus.encode())
+    store.set_sync_state(syndic.document("registry").ref, counter=counter)
+    syndic.registry.update_lot("L1", quota=55)  # a good change after the bad one
+    service.sync_once(syndic)
+
+    report = service.with_engine(other, lambda engine: engine.sync_once())
+    assert any("cannot decrypt" in reason for reason in report.skipped)
+    assert other.registry.find_lot("L1").quota == 55  # the good one still arrived
+    assert state(other) == state(syndic)
+
+
+def test_a_tampered_envelope_fails_its_signature(relay_factory, tmp_path):  # noqa: F811
+    relay = relay_factory()
+    syndic = new_building(tmp_path / "syndic", relay.url)
+    syndic.registry.update_lot("L2", quota=66)
+    service.sync_once(syndic)
+    with sqlite3.connect(relay.data_dir / "relay.sqlite3") as db:  # the relay is compromised
+        seq, data = db.execute(
+            "SELECT seq, data FROM envelopes WHERE doc_id='registry' ORDER BY seq DESC"
+        ).fetchone()
+        data = bytearray(data)
+        data[-80] ^= 1  # a bit of the ciphertext
+        db.execute(
+            "UPDATE envelopes SET data=? WHERE seq=? AND doc_id='registry'", (bytes(data), seq)
+        )
+    late = add_device(syndic, tmp_path / "late")
+    assert late.registry.find_lot("L2").quota == 10  # the altered change was not applied
+    report = service.with_engine(late, lambda engine: engine.sync_once())
+    assert report.skipped == []  # already skipped during the join's first sync
+    assert service.status(late)["state"] == "idle"
+
+
+# -- quota -----------------------------------------------------------------------------------
+
+
+def test_a_full_quota_is_reported_and_changes_are_kept(relay_factory, tmp_path):  # noqa: F811
+    relay = relay_factory(extra_args=("--max-building-bytes", "20000"))
+    syndic = new_building(tmp_path / "syndic", relay.url)
+    for i in range(50):
+        syndic.registry.add_person(f"Person {i} " + "x" * 300)
+    with pytest.raises(SyncError, match="full"):
+        service.sync_once(syndic)
+    status = service.status(syndic)
+    assert status["state"] == "rejected" and status["errors"][0]["code"] == "quota-exceeded"
+    assert status["pending_envelopes"] > 0  # nothing lost: still here, waiting
+    assert len(syndic.registry.read().persons) == 50
+
+
+def test_unreachable_relay_backs_off_and_keeps_changes(tmp_path, relay_factory):  # noqa: F811
+    relay = relay_factory()
+    syndic = new_building(tmp_path / "syndic", relay.url)
+    relay.stop()
+    syndic.registry.update_lot("L0", quota=1)
+    with pytest.raises(SyncError, match="cannot be reached"):
+        service.sync_once(syndic)
+    status = service.status(syndic)
+    assert status["state"] == "backing_off" and status["retry_at"]
+    assert status["pending_envelopes"] == 1
+    assert "cannot be reached" in status["errors"][0]["message"]
