@@ -241,3 +241,48 @@ def test_unreachable_relay_backs_off_and_keeps_changes(tmp_path, relay_factory):
     assert status["state"] == "backing_off" and status["retry_at"]
     assert status["pending_envelopes"] == 1
     assert "cannot be reached" in status["errors"][0]["message"]
+
+
+# -- gaps and duplicates ----------------------------------------------------------------------
+
+
+def test_a_gap_is_filled_by_anti_entropy(relay_factory, tmp_path, monkeypatch):  # noqa: F811
+    """Envelopes lost at the relay (here deleted behind its back) leave a
+    counter gap; the device that notices posts its state vector, a device
+    holding more answers, and both converge."""
+    monkeypatch.setattr(maintenance, "SNAPSHOT_AFTER", 10**9)
+    relay = relay_factory()
+    syndic = new_building(tmp_path / "syndic", relay.url)
+    other = add_device(syndic, tmp_path / "other")
+    for quota in (11, 12, 13, 14):
+        syndic.registry.update_lot("L0", quota=quota)
+        syndic.registry.add_lot(f"N{quota}", LotType.OFFICE, quota)
+    service.sync_once(syndic)
+    with sqlite3.connect(relay.data_dir / "relay.sqlite3") as db:
+        db.execute(
+            "DELETE FROM envelopes WHERE doc_id='registry' AND seq IN ("
+            "SELECT seq FROM envelopes WHERE doc_id='registry' ORDER BY seq DESC "
+            "LIMIT 4 OFFSET 2)"
+        )  # four envelopes in the middle vanish
+
+    report = service.with_engine(other, lambda engine: engine.sync_once())
+    assert "registry" in report.gaps
+    assert other.document("registry").waiting_count > 0  # later updates wait for causes
+    service.sync_once(syndic)  # sees the state vector, answers with what is missing
+    service.sync_once(other)
+    assert other.document("registry").waiting_count == 0
+    assert state(other) == state(syndic)
+
+
+def test_pulling_the_same_envelopes_twice_changes_nothing(relay_process, tmp_path):  # noqa: F811
+    syndic = new_building(tmp_path / "syndic", relay_process.url)
+    other = add_device(syndic, tmp_path / "other")
+    syndic.registry.update_lot("L1", quota=42)
+    service.sync_once(syndic)
+    service.sync_once(other)
+    before = state(other)
+    ref = other.document("registry").ref
+    other.profile.store.set_sync_state(ref, cursor=0)  # as after a crash before saving it
+    report = service.with_engine(other, lambda engine: engine.sync_once())
+    assert report.pulled >= 2 and report.skipped == []
+    assert state(other) == before
