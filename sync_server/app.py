@@ -195,10 +195,18 @@ def _announcer(
             metrics.envelope_bytes += len(item.data)
             key = (item.building_id, item.doc_id)
             latest[key] = max(latest.get(key, 0), outcome.seq)
-        for (building_id, doc_id), seq in latest.items():
-            await rt.hub.publish(building_id, {"doc": doc_id, "seq": seq})
+        # sent from a task of its own: the writer goes on with the next batch
+        task = asyncio.create_task(_publish_all(rt, latest))
+        pending.add(task)
+        task.add_done_callback(pending.discard)
 
+    pending: set[asyncio.Task[None]] = set()
     return announce
+
+
+async def _publish_all(rt: Runtime, latest: dict[tuple[str, str], int]) -> None:
+    for (building_id, doc_id), seq in latest.items():
+        await rt.hub.publish(building_id, {"doc": doc_id, "seq": seq})
 
 
 async def _start_listener(app: web.Application) -> None:

@@ -34,7 +34,8 @@ class ReplayCache:
         with self._lock:
             if now >= self._next_purge:
                 self._purge(now)
-            if signature in self._seen:
+            until = self._seen.get(signature)
+            if until is not None and until > now:
                 return True
             # a signature stays fresh until its timestamp leaves the window;
             # keeping it for two windows after first sight covers both sides

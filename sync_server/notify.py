@@ -23,6 +23,7 @@ from shared.members import MembersState
 from .storage import NOTIFY_CHANNEL
 
 log = logging.getLogger("koprogo.relay")
+SEND_TIMEOUT = 5.0  # seconds a WebSocket may take to accept one notification
 
 
 class Hub:
@@ -56,9 +57,11 @@ class Hub:
                 self.remove(building_id, ws)
                 continue
             try:
-                await ws.send_str(text)
-            except (ConnectionError, RuntimeError):
+                # a client that stops reading must not hold up the others
+                await asyncio.wait_for(ws.send_str(text), SEND_TIMEOUT)
+            except (TimeoutError, ConnectionError, RuntimeError):
                 self.remove(building_id, ws)
+                await ws.close(code=1008, message=b"too slow")
 
     async def drop_revoked(self, building_id: str, state: MembersState) -> None:
         """Close the sockets of devices the members log no longer lets in."""
