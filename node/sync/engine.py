@@ -15,6 +15,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import pycrdt
+
 from shared import envelope as env
 from shared.envelope import EnvelopeError, Header, Kind
 from shared.members import MembersState, SignedEntry, replay
@@ -28,6 +30,8 @@ from . import machine, maintenance
 from .relay_client import RelayClient, RelayError
 
 log = logging.getLogger(__name__)
+
+COALESCE_BYTES = 256 * 1024  # merged updates stay well under the 1 MiB envelope cap
 
 
 class SyncError(KoprogoError):
@@ -197,6 +201,8 @@ class SyncEngine:
     async def push(self) -> int:
         """Send the outbox in order; each item leaves it once the relay has it."""
         sent = 0
+        for ref in self.store.documents():
+            self.store.coalesce_outbox(ref, lambda us: pycrdt.merge_updates(*us), COALESCE_BYTES)
         while True:
             items = self.store.outbox(limit=200)
             if not items:

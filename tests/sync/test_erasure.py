@@ -12,7 +12,6 @@ import pytest
 from node.identity import audience_key
 from shared import envelope as env
 from shared.protocol import Audience
-from tests.relay.fixtures import relay_process  # noqa: F401 - a fixture
 from tests.sync.helpers import Node, invite, join
 
 NAME = "Ermenegilde Oublieuse"
@@ -40,7 +39,7 @@ def relay_plaintexts(relay_dir: Path, keys: dict[int, bytes]) -> list[bytes]:
     return plain
 
 
-def test_erased_person_is_gone_from_every_profile_and_the_relay(nodes, relay_process):  # noqa: F811
+def test_erased_person_is_gone_from_every_profile_and_the_relay(nodes, relay_process):
     syndic, council = nodes("syndic"), nodes("council")
     syndic.run("demo")
     person = syndic.run("person", "add", "--name", NAME, "--email", EMAIL).strip()

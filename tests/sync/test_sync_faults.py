@@ -12,6 +12,7 @@ import threading
 import time
 from pathlib import Path
 
+import pycrdt
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -21,6 +22,7 @@ from node.domain.registry import Association, LotType
 from node.identity import device_identity
 from node.keys import KeyStorage
 from node.session import Session
+from node.sync import engine as engine_module
 from node.sync import maintenance, relay_client, service
 from node.sync.engine import SyncError
 from shared import envelope as env
@@ -29,7 +31,6 @@ from shared.ids import new_ulid
 from shared.protocol import Audience, Role
 from tests.concurrency_ops import apply_op, operation
 from tests.helpers import PASSPHRASE
-from tests.relay.fixtures import relay_factory, relay_process  # noqa: F401 - fixtures
 
 
 def provider(_creating: bool) -> str:
@@ -70,7 +71,7 @@ def state(session: Session) -> dict:
     edits=st.lists(st.tuples(st.integers(0, 2), operation), min_size=1, max_size=20),
     order=st.permutations([0, 1, 2, 0, 1, 2]),
 )
-def test_three_devices_converge_after_random_offline_edits(relay_process, edits, order):  # noqa: F811
+def test_three_devices_converge_after_random_offline_edits(relay_process, edits, order):
     with tempfile.TemporaryDirectory() as tmp:
         first = new_building(Path(tmp) / "d0", relay_process.url)
         devices = [first, add_device(first, Path(tmp) / "d1"), add_device(first, Path(tmp) / "d2")]
@@ -93,10 +94,12 @@ def test_three_devices_converge_after_random_offline_edits(relay_process, edits,
 def test_relay_killed_during_a_push_loses_and_duplicates_nothing(
     relay_factory,
     tmp_path,
-    monkeypatch,  # noqa: F811
+    monkeypatch,
 ):
-    # no compaction here, so that every envelope ever accepted can be counted
+    # no compaction and no coalescing here, so that the push is a long stream
+    # of envelopes and every envelope ever accepted can be counted
     monkeypatch.setattr(maintenance, "SNAPSHOT_AFTER", 10**9)
+    monkeypatch.setattr(engine_module, "COALESCE_BYTES", 0)
     relay = relay_factory()
     syndic = new_building(tmp_path / "syndic", relay.url)
     other = add_device(syndic, tmp_path / "other")
@@ -136,7 +139,7 @@ def test_relay_killed_during_a_push_loses_and_duplicates_nothing(
 
 
 @pytest.mark.parametrize("skew_days", [-1, 1])
-def test_a_client_clock_a_day_off_changes_nothing(relay_process, tmp_path, monkeypatch, skew_days):  # noqa: F811
+def test_a_client_clock_a_day_off_changes_nothing(relay_process, tmp_path, monkeypatch, skew_days):
     syndic = new_building(tmp_path / "syndic", relay_process.url)
     other = add_device(syndic, tmp_path / "other")
     monkeypatch.setattr(relay_client, "now", lambda: time.time() + skew_days * 86_400)
@@ -164,7 +167,7 @@ def post_raw(session: Session, raw: bytes) -> None:
     asyncio.run(send())
 
 
-def test_undecryptable_and_tampered_envelopes_are_skipped_not_applied(relay_process, tmp_path):  # noqa: F811
+def test_undecryptable_and_tampered_envelopes_are_skipped_not_applied(relay_process, tmp_path):
     syndic = new_building(tmp_path / "syndic", relay_process.url)
     other = add_device(syndic, tmp_path / "other")
     store = syndic.profile.store
@@ -193,7 +196,7 @@ def test_undecryptable_and_tampered_envelopes_are_skipped_not_applied(relay_proc
     assert state(other) == state(syndic)
 
 
-def test_a_tampered_envelope_fails_its_signature(relay_factory, tmp_path):  # noqa: F811
+def test_a_tampered_envelope_fails_its_signature(relay_factory, tmp_path):
     relay = relay_factory()
     syndic = new_building(tmp_path / "syndic", relay.url)
     syndic.registry.update_lot("L2", quota=66)
@@ -217,7 +220,7 @@ def test_a_tampered_envelope_fails_its_signature(relay_factory, tmp_path):  # no
 # -- quota -----------------------------------------------------------------------------------
 
 
-def test_a_full_quota_is_reported_and_changes_are_kept(relay_factory, tmp_path):  # noqa: F811
+def test_a_full_quota_is_reported_and_changes_are_kept(relay_factory, tmp_path):
     relay = relay_factory(extra_args=("--max-building-bytes", "20000"))
     syndic = new_building(tmp_path / "syndic", relay.url)
     for i in range(50):
@@ -230,7 +233,7 @@ def test_a_full_quota_is_reported_and_changes_are_kept(relay_factory, tmp_path):
     assert len(syndic.registry.read().persons) == 50
 
 
-def test_unreachable_relay_backs_off_and_keeps_changes(tmp_path, relay_factory):  # noqa: F811
+def test_unreachable_relay_backs_off_and_keeps_changes(tmp_path, relay_factory):
     relay = relay_factory()
     syndic = new_building(tmp_path / "syndic", relay.url)
     relay.stop()
@@ -246,11 +249,12 @@ def test_unreachable_relay_backs_off_and_keeps_changes(tmp_path, relay_factory):
 # -- gaps and duplicates ----------------------------------------------------------------------
 
 
-def test_a_gap_is_filled_by_anti_entropy(relay_factory, tmp_path, monkeypatch):  # noqa: F811
+def test_a_gap_is_filled_by_anti_entropy(relay_factory, tmp_path, monkeypatch):
     """Envelopes lost at the relay (here deleted behind its back) leave a
     counter gap; the device that notices posts its state vector, a device
     holding more answers, and both converge."""
     monkeypatch.setattr(maintenance, "SNAPSHOT_AFTER", 10**9)
+    monkeypatch.setattr(engine_module, "COALESCE_BYTES", 0)  # one envelope per edit
     relay = relay_factory()
     syndic = new_building(tmp_path / "syndic", relay.url)
     other = add_device(syndic, tmp_path / "other")
@@ -274,7 +278,7 @@ def test_a_gap_is_filled_by_anti_entropy(relay_factory, tmp_path, monkeypatch): 
     assert state(other) == state(syndic)
 
 
-def test_pulling_the_same_envelopes_twice_changes_nothing(relay_process, tmp_path):  # noqa: F811
+def test_pulling_the_same_envelopes_twice_changes_nothing(relay_process, tmp_path):
     syndic = new_building(tmp_path / "syndic", relay_process.url)
     other = add_device(syndic, tmp_path / "other")
     syndic.registry.update_lot("L1", quota=42)
@@ -286,3 +290,29 @@ def test_pulling_the_same_envelopes_twice_changes_nothing(relay_process, tmp_pat
     report = service.with_engine(other, lambda engine: engine.sync_once())
     assert report.pulled >= 2 and report.skipped == []
     assert state(other) == before
+
+
+def test_offline_edits_leave_as_few_envelopes_and_survive_a_crash_before_sending(
+    relay_process,
+    tmp_path,
+):
+    syndic = new_building(tmp_path / "syndic", relay_process.url)
+    other = add_device(syndic, tmp_path / "other")
+    for i in range(300):
+        syndic.registry.update_lot("L0", quota=i)
+    ref = syndic.document("registry").ref
+    store = syndic.profile.store
+    removed = store.coalesce_outbox(ref, lambda us: pycrdt.merge_updates(*us), 256 * 1024)
+    assert removed == 299 and store.outbox_count() == 1
+    syndic.close()  # "crash" after merging, before sending
+
+    syndic = Session.open(tmp_path / "syndic", provider)
+    report = service.with_engine(syndic, lambda engine: engine.sync_once())
+    assert report.pushed == 1
+    service.sync_once(other)
+    assert other.registry.find_lot("L0").quota == 299
+    assert state(other) == state(syndic)
+    syndic.registry.update_lot("L1", quota=5)  # counters go on contiguously after a merge
+    service.sync_once(syndic)
+    service.sync_once(other)
+    assert other.registry.find_lot("L1").quota == 5
