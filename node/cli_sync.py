@@ -182,6 +182,19 @@ def cmd_erase_person(args: argparse.Namespace, open_session: Callable) -> int:
     return 0
 
 
+def cmd_directory(args: argparse.Namespace, open_session: Callable) -> int:
+    from .documents import directory_doc
+
+    with open_session(args) as session:
+        lots = directory_doc.read(session.document("directory").doc)
+    if args.json:
+        print(json.dumps([lot.__dict__ for lot in lots], indent=2, ensure_ascii=False))
+    else:
+        for lot in lots:
+            print(f"{lot.number:<8} {lot.type:<11} {lot.quota:>6}  {lot.voter}")
+    return 0
+
+
 def add_commands(
     sub: Any,
     add: Callable,
@@ -236,6 +249,14 @@ def add_commands(
         "erase a former owner's or occupant's personal data everywhere (GDPR art. 17)",
     )
     p.add_argument("id")
+
+    p = add(
+        sub,
+        "directory",
+        lambda a: cmd_directory(a, open_session),
+        "the building's directory: lots, quotas and who votes (what every member sees)",
+    )
+    p.add_argument("--json", action="store_true")
 
     device = add(sub, "device", lambda a: 0, "devices of the building")
     dsub = device.add_subparsers(dest="action", required=True, parser_class=parser_class)

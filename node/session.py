@@ -11,7 +11,7 @@ from pathlib import Path
 
 from shared.protocol import Role, may_write
 
-from .documents import registry_doc
+from .documents import directory_doc, registry_doc
 from .documents.live import KIND_UPDATE, LiveDocument
 from .errors import ProfileError
 from .i18n import N_, _
@@ -24,7 +24,10 @@ from .profile import Profile
 CHECKPOINT_EVERY = 200
 
 # doc kind -> (schema version, top-level maps)
-_KINDS = {"registry": (registry_doc.SCHEMA, registry_doc.ROOTS)}
+_KINDS = {
+    "registry": (registry_doc.SCHEMA, registry_doc.ROOTS),
+    "directory": (directory_doc.SCHEMA, directory_doc.ROOTS),
+}
 
 
 _WRITE_DENIED = N_("Only the syndic's device changes this part; this device shows it read-only.")

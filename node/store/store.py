@@ -73,6 +73,7 @@ class OutboxItem:
     schema: tuple[int, int]
     deps: bytes
     payload: bytes
+    attempted: bool = False
 
 
 @dataclass(frozen=True)
@@ -418,7 +419,7 @@ class Store:
 
     def outbox(self, ref: DocumentRef | None = None, limit: int = 1000) -> list[OutboxItem]:
         refs = {r.pk: r for r in self.documents()}
-        query = "SELECT id, document, envelope_id, counter, kind, blob FROM outbox"
+        query = "SELECT id, document, envelope_id, counter, kind, attempted, blob FROM outbox"
         params: dict[str, Any] = {"l": limit}
         if ref is not None:
             query += " WHERE document = :d"
@@ -439,6 +440,7 @@ class Store:
                     schema,
                     body[4 : 4 + size],
                     body[4 + size :],
+                    bool(row.attempted),
                 )
             )
         return items
@@ -453,7 +455,16 @@ class Store:
         already has. Counters are renumbered to stay contiguous. Returns the
         number of rows removed."""
         with self._write():
-            items = self.outbox(ref, limit=1_000_000)
+            # Only items never sent: one that may have reached the relay keeps
+            # its content, or a re-send would be taken as a duplicate of it.
+            attempted = {
+                row[0]
+                for row in self._conn.execute(
+                    text("SELECT id FROM outbox WHERE document = :d AND attempted = 1"),
+                    {"d": ref.pk},
+                )
+            }
+            items = [i for i in self.outbox(ref, limit=1_000_000) if i.row_id not in attempted]
             if len(items) < 2 or any(i.kind != 1 for i in items):
                 return 0  # only plain updates are merged (snapshots, replies stay)
             groups: list[list[OutboxItem]] = [[]]
@@ -467,7 +478,9 @@ class Store:
             if len(groups) == len(items):
                 return 0
             first_counter = items[0].counter
-            self._conn.execute(text("DELETE FROM outbox WHERE document = :d"), {"d": ref.pk})
+            self._conn.execute(
+                text("DELETE FROM outbox WHERE document = :d AND attempted = 0"), {"d": ref.pk}
+            )
             for offset, group in enumerate(groups):
                 payload = merge([i.payload for i in group]) if len(group) > 1 else group[0].payload
                 body = len(group[0].deps).to_bytes(4, "big") + group[0].deps + payload
@@ -489,6 +502,13 @@ class Store:
 
     def outbox_count(self) -> int:
         return self._conn.execute(text("SELECT count(*) FROM outbox")).scalar_one()
+
+    def mark_attempted(self, item_id: int) -> None:
+        """Record, before sending, that this item may reach the relay."""
+        with self._write():
+            self._conn.execute(
+                text("UPDATE outbox SET attempted = 1 WHERE id = :i"), {"i": item_id}
+            )
 
     def remove_from_outbox(self, item_ids: list[int]) -> None:
         with self._write():

@@ -22,6 +22,7 @@ from shared.envelope import EnvelopeError, Header, Kind
 from shared.members import MembersState, SignedEntry, replay
 from shared.protocol import Audience, Role, audience_of, is_valid_doc_id, may_read, may_write
 
+from ..documents import directory_doc
 from ..errors import KoprogoError, StorageError
 from ..i18n import _
 from ..identity import DeviceIdentity, audience_key, device_identity, take_sealed_keys
@@ -83,6 +84,8 @@ class SyncEngine:
         now = self.clock()
         try:
             await self.refresh_members()
+            if self.role is Role.SYNDIC:
+                self.publish_directory()
             self.status = machine.pushing(self.status)
             report.pushed = await self.push()
             self.status = machine.pulling(self.status)
@@ -164,6 +167,19 @@ class SyncEngine:
             )
             self.members = members_state(self.session)
 
+    def publish_directory(self) -> bool:
+        """Bring the ``directory`` document in line with the registry (what
+        every member may see of it); True when it changed."""
+        if self.store.document(self.session.building_id, "registry", create=False) is None:
+            return False
+        content = directory_doc.derive(self.session.registry.read())
+        live = self.session.document("directory")
+        if not directory_doc.differs(live.doc, content):
+            return False
+        with live.edit() as doc:
+            directory_doc.publish(doc, content)
+        return True
+
     # -- push -----------------------------------------------------------------------------
 
     def seal(
@@ -217,14 +233,22 @@ class SyncEngine:
                     item.deps,
                     item.payload,
                 )
+                if not item.attempted:
+                    self.store.mark_attempted(item.row_id)
                 try:
                     await self._append(item, raw)
                 except RelayError as exc:
-                    if exc.status != 403:
+                    if exc.code == "counter-reused":
+                        # Only this item ever had this counter: the relay took it
+                        # before (the answer was lost) and a snapshot has since
+                        # replaced it. It is there; move on.
+                        pass
+                    elif exc.status == 403:
+                        # Never acceptable (this role may not write it): keep the
+                        # queue moving and say so, rather than block every change.
+                        self.dropped.append(f"{item.ref.doc_id}: {exc.message}")
+                    else:
                         raise
-                    # Never acceptable (this role may not write it): keep the
-                    # queue moving and say so, rather than block every change.
-                    self.dropped.append(f"{item.ref.doc_id}: {exc.message}")
                 self.store.remove_from_outbox([item.row_id])
                 sent += 1
 

@@ -111,7 +111,8 @@ class RelayClient:
     # -- plumbing -----------------------------------------------------------------
 
     def _path(self, *parts: str) -> str:
-        return "/v1/" + "/".join(quote(p, safe="") for p in parts)
+        # a document id's "/" is a path separator (docs/sync-protocol.md §7.5)
+        return "/v1/" + "/".join(quote(p, safe="/") for p in parts)
 
     def _headers(self, method: str, path: str, body: bytes, signed: bool) -> dict[str, str]:
         headers = {auth.PROTOCOL_HEADER: f"{PROTOCOL_VERSION[0]}.{PROTOCOL_VERSION[1]}"}
@@ -183,7 +184,8 @@ class RelayClient:
         )
 
     async def members(self, after: int = -1) -> list[SignedEntry]:
-        data = await self._json("GET", self._building("members") + f"?after={after}")
+        query = f"?after={after}" if after >= 0 else ""  # no "after": the whole log
+        data = await self._json("GET", self._building("members") + query)
         return [SignedEntry.from_json(e) for e in data["entries"]]
 
     async def post_member(self, entry: SignedEntry) -> int:

@@ -27,14 +27,15 @@ def files_bytes(folder: Path) -> bytes:
     return b"".join(p.read_bytes() for p in folder.rglob("*") if p.is_file())
 
 
-def relay_plaintexts(relay_dir: Path, keys: dict[int, bytes]) -> list[bytes]:
-    """Every envelope stored at the relay, decrypted with the management keys."""
+def relay_plaintexts(relay_dir: Path, keys: dict[tuple[int, Audience], bytes]) -> list[bytes]:
+    """Every envelope stored at the relay, decrypted with the syndic's keys."""
     database = relay_dir / "relay.sqlite3"
     plain = []
     with sqlite3.connect(database) as db:
         for (data,) in db.execute("SELECT data FROM envelopes"):
             envelope = env.decode(bytes(data))
-            key = env.document_key(keys[envelope.header.key_epoch], envelope.header.doc_id)
+            header = envelope.header
+            key = env.document_key(keys[(header.key_epoch, header.audience)], header.doc_id)
             plain.append(envelope.open(key))
     return plain
 
@@ -53,7 +54,11 @@ def test_erased_person_is_gone_from_every_profile_and_the_relay(nodes, relay_pro
     council.run("sync")
     assert NAME in {p["name"] for p in council.json("registry")["persons"]}
     with syndic.session() as session:
-        keys = {1: audience_key(session.profile.store, 1, Audience.MANAGEMENT)}
+        keys = {
+            (1, a): audience_key(session.profile.store, 1, a)
+            for a in Audience
+            if a is not Audience.PERSONAL
+        }
     assert any(NAME.encode() in p for p in relay_plaintexts(relay_process.data_dir, keys))
 
     syndic.run("erase-person", person)

@@ -307,8 +307,10 @@ def test_offline_edits_leave_as_few_envelopes_and_survive_a_crash_before_sending
     syndic.close()  # "crash" after merging, before sending
 
     syndic = Session.open(tmp_path / "syndic", provider)
-    report = service.with_engine(syndic, lambda engine: engine.sync_once())
-    assert report.pushed == 1
+    before = service.with_engine(syndic, lambda e: e.client.heads())["docs"]["registry"]["seq"]
+    service.sync_once(syndic)
+    after = service.with_engine(syndic, lambda e: e.client.heads())["docs"]["registry"]["seq"]
+    assert after == before + 1  # 300 edits, one envelope
     service.sync_once(other)
     assert other.registry.find_lot("L0").quota == 299
     assert state(other) == state(syndic)
@@ -316,3 +318,36 @@ def test_offline_edits_leave_as_few_envelopes_and_survive_a_crash_before_sending
     service.sync_once(syndic)
     service.sync_once(other)
     assert other.registry.find_lot("L1").quota == 5
+
+
+def test_an_item_that_may_have_been_sent_is_never_merged(relay_process, tmp_path):
+    """If an answer is lost, the item may be at the relay already: merging it
+    with later edits would make the re-send look like a duplicate and lose
+    them. Items marked as attempted keep their content."""
+    syndic = new_building(tmp_path / "syndic", relay_process.url)
+    other = add_device(syndic, tmp_path / "other")
+    syndic.registry.update_lot("L0", quota=1)
+    store = syndic.profile.store
+    (first,) = store.outbox()
+    store.mark_attempted(first.row_id)  # as if sent, and the answer lost
+    post_raw(syndic, service.with_engine(syndic, lambda e: _sealed(e, first)))
+    for quota in (2, 3, 4):
+        syndic.registry.update_lot("L1", quota=quota)
+    merge = lambda us: pycrdt.merge_updates(*us)  # noqa: E731
+    assert store.coalesce_outbox(first.ref, merge, 256 * 1024) == 2
+    assert next(i.row_id for i in store.outbox()) == first.row_id
+    service.sync_once(syndic)  # the first answers "duplicate", the merged one goes
+    service.sync_once(other)
+    assert (other.registry.find_lot("L0").quota, other.registry.find_lot("L1").quota) == (1, 4)
+
+
+async def _sealed(engine, item) -> bytes:
+    return engine.seal(
+        item.ref.doc_id,
+        Kind(item.kind),
+        item.envelope_id,
+        item.counter,
+        item.schema,
+        item.deps,
+        item.payload,
+    )

@@ -79,7 +79,7 @@ def test_owner_and_kiosk_devices_cannot_read_the_registry(building, nodes, relay
             store = session.profile.store
             assert audience_key(store, 1, Audience.BUILDING) is not None
             assert audience_key(store, 1, Audience.MANAGEMENT) is None
-            assert [r.doc_id for r in store.documents()] == []  # nothing pulled
+            assert [r.doc_id for r in store.documents()] == ["directory"]  # no registry
         raw = b"".join(p.read_bytes() for p in device.path.rglob("*") if p.is_file())
         assert b"Lambert" not in raw
 
@@ -126,3 +126,26 @@ def test_an_invite_works_only_once(building, nodes, relay_process):
     second.run("join", "--relay", relay_process.url, "--code", code, ok=False)
     assert second.last_code == 1 and "Traceback" not in second.last_error
     assert not (second.path / "koprogo.sqlite").exists()
+
+
+def test_owners_see_the_directory_without_contact_details(building, nodes, relay_process):
+    owner_person = building.json("registry")["persons"][0]["id"]
+    owner = nodes("owner")
+    join(owner, relay_process.url, invite(building, "owner", owner_person))
+    directory = {lot["number"]: lot for lot in owner.json("directory")}
+    assert len(directory) == 24
+    assert directory["A1.1"]["voter"] == "Marie Lambert" and directory["A1.1"]["quota"] == 520
+    with owner.session() as session:
+        assert [r.doc_id for r in session.profile.store.documents()] == ["directory"]
+    raw = b"".join(p.read_bytes() for p in owner.path.rglob("*") if p.is_file())
+    assert b"marie.lambert@example.be" not in raw
+    # a change of voter in the registry reaches the directory at the next syncs
+    lot = next(
+        o
+        for o in building.json("registry")["ownerships"]
+        if o["lot_number"] == "A1.1" and not o["voting"]
+    )
+    building.run("owner", "set", "A1.1", "--person", lot["person_id"], "--share", "50", "--voting")
+    building.run("sync")
+    owner.run("sync")
+    assert {x["number"]: x for x in owner.json("directory")}["A1.1"]["voter"] == "Pierre Lambert"

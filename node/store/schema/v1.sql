@@ -67,6 +67,7 @@ CREATE TABLE outbox (
     envelope_id TEXT NOT NULL UNIQUE,
     counter     INTEGER NOT NULL,
     kind        INTEGER NOT NULL,
+    attempted   INTEGER NOT NULL DEFAULT 0,  -- 1 once it may have reached the relay
     blob        BLOB NOT NULL
 );
 
