@@ -203,6 +203,10 @@ class Ops(QObject):
         self._executor.submit(self._execute, _Job(work, on_done, on_error))
 
     def _deliver(self, job: _Job) -> None:
+        if self._stopped:
+            # Finished before shutdown, delivered after it: the windows are
+            # gone and no busy indicator may come back on.
+            return
         self._pending -= 1
         try:
             if job.error is None:
@@ -224,11 +228,15 @@ class Ops(QObject):
                 self._slow_timer.stop()
                 self._set_slow(False)
                 self.busy_changed.emit(False)
-            elif not self._slow:
-                self._slow_timer.start()  # the next call gets its own SLOW_MS
+            else:
+                # An answer came: the busy indicator goes off, and the next
+                # call gets its own SLOW_MS (background sync jobs queued
+                # behind a slow one must not keep it on).
+                self._set_slow(False)
+                self._slow_timer.start()
 
     def _on_slow(self) -> None:
-        if self._pending > 0:
+        if self._pending > 0 and not self._stopped:
             self._set_slow(True)
 
     def _set_slow(self, slow: bool) -> None:
