@@ -15,10 +15,12 @@ from pathlib import Path
 
 from node.domain.registry import Registry
 from node.domain.validation import Problem
+from node.i18n import _
 from node.keys import PASSPHRASE_ENV, KeyStorage, keyring_available
 from node.profile import list_profiles, profile_key_storage
 from node.services.registry import ALL, Change
 from node.session import Session
+from shared.protocol import Role, audience_of, may_read
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,9 @@ class RegistryState:
     can_undo: bool
     can_redo: bool
     read_only_reason: str | None
+    readable: bool = True
+    """False on an owner's or kiosk device: it holds no key to the registry
+    (docs/sync-protocol.md §2), so the registry above is empty."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,7 @@ class Update:
 
     change: Change
     state: RegistryState
+    remote: bool = False  # True when a sync brought it, not an edit made here
 
 
 @dataclass(frozen=True)
@@ -70,7 +76,26 @@ class StartupFacts:
     profiles: tuple[ProfileEntry, ...]
 
 
+def registry_readable(session: Session) -> bool:
+    """Whether this device may read the registry: a local-only building and
+    syndic or council devices can; owner and kiosk devices hold no key to
+    it, so the app does not even open the document there."""
+    role = session.profile.store.get_meta("role")
+    return not role or may_read(Role(role), audience_of("registry"))
+
+
 def read_state(session: Session) -> RegistryState:
+    if not registry_readable(session):
+        return RegistryState(
+            registry=Registry(),
+            problems=(),
+            can_undo=False,
+            can_redo=False,
+            read_only_reason=_(
+                "The building's registry is visible to the syndic and the council only."
+            ),
+            readable=False,
+        )
     registry = session.registry
     return RegistryState(
         registry=registry.read(),

@@ -116,7 +116,7 @@ class AssociationPage(Page):
         form.addRow(_buddy(_("&Postal code, city"), self.postal_code), place)
         acceptance_row = QHBoxLayout()
         acceptance_row.addWidget(self.acceptance)
-        clear = QToolButton()
+        self.clear_acceptance = clear = QToolButton()
         clear.setText("×")
         clear.setToolTip(_("No date"))
         clear.clicked.connect(self._clear_acceptance)
@@ -168,6 +168,12 @@ class AssociationPage(Page):
         self.setEnabled(association is not None)
         if association is None:
             return
+        for field in (self.name, self.bce, self.street, self.postal_code, self.city):
+            field.setReadOnly(not self.editable)
+        for widget in (self.acceptance, self.fiscal_start, self.quota_total):
+            widget.setReadOnly(not self.editable)
+        self.clear_acceptance.setEnabled(self.editable)
+        self.save_button.setVisible(self.editable)
         self.name.setText(association.name)
         self.bce.setText(format_bce(association.bce_number) if association.bce_number else "")
         self.street.setText(association.address.street)
@@ -216,7 +222,7 @@ class AssociationPage(Page):
 
     def save(self, names: list[str] | None = None) -> None:
         """Send the fields (all by default) that differ from the registry, as one edit."""
-        changes = self.changed_fields(names)
+        changes = self.changed_fields(names) if self.editable else {}
         if not changes:
             return
 

@@ -51,6 +51,15 @@ class Page(QWidget):
         """Select the record with this id if the page shows it."""
         return False
 
+    def activated(self) -> None:
+        """The page came into view (some pages load what they show then)."""
+
+    @property
+    def editable(self) -> bool:
+        """Whether this device may change what the page shows: not on a
+        council device, nor where a newer KoproGo wrote the document."""
+        return self.state is not None and not self.state.read_only_reason
+
     # -- helpers for subclasses ------------------------------------------------------
 
     def button(self, text: str, slot: Callable[[], None], tooltip: str = "") -> QPushButton:

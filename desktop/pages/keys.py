@@ -118,8 +118,9 @@ class KeysPage(Page):
 
     def _show_key(self) -> None:
         row = self.selected_key()
-        self.edit_button.setEnabled(row is not None and not row.general)
-        self.delete_button.setEnabled(row is not None and not row.general)
+        self.add_button.setEnabled(self.editable)
+        self.edit_button.setEnabled(row is not None and not row.general and self.editable)
+        self.delete_button.setEnabled(row is not None and not row.general and self.editable)
         if row is None or self.state is None:
             self.note.setText(_("Select a key to see its weights."))
             self.weights.set_rows([])
@@ -146,7 +147,7 @@ class KeysPage(Page):
     # -- actions -----------------------------------------------------------------
 
     def add_key(self) -> None:
-        if self.state is not None:
+        if self.state is not None and self.editable:
             self.open_dialog(KeyDialog(self.state.registry.lots, parent=self), self._save_new)
 
     def _save_new(self, dialog: RecordDialog) -> None:
@@ -156,8 +157,9 @@ class KeysPage(Page):
 
     def edit_key(self) -> None:
         row = self.selected_key()
-        if row is None or row.general or self.state is None:
+        if row is None or row.general or not self.editable:
             return
+        assert self.state is not None
         self.open_dialog(KeyDialog(self.state.registry.lots, row.key, parent=self), self._save_edit)
 
     def _save_edit(self, dialog: RecordDialog) -> None:
@@ -168,7 +170,7 @@ class KeysPage(Page):
 
     def delete_key(self) -> None:
         row = self.selected_key()
-        if row is None or row.general:
+        if row is None or row.general or not self.editable:
             return
         message = _("Key {name} deleted. Undo with Ctrl+Z.").format(name=row.key.name)
         key_id = row.key.id

@@ -106,8 +106,10 @@ class LotsPage(Page):
 
     def _update_buttons(self) -> None:
         selected = self.table.current_id() is not None
-        for button in (self.edit_button, self.delete_button, self.owners_button):
-            button.setEnabled(selected)
+        self.add_button.setEnabled(self.editable)
+        for button in (self.edit_button, self.delete_button):
+            button.setEnabled(selected and self.editable)
+        self.owners_button.setEnabled(selected)
 
     def show_state(self, state: RegistryState) -> None:
         super().show_state(state)
@@ -125,7 +127,8 @@ class LotsPage(Page):
     # -- actions -----------------------------------------------------------------
 
     def add_lot(self) -> None:
-        self.open_dialog(LotDialog(parent=self), self._save_new)
+        if self.editable:
+            self.open_dialog(LotDialog(parent=self), self._save_new)
 
     def _save_new(self, dialog: RecordDialog) -> None:
         assert isinstance(dialog, LotDialog)
@@ -137,7 +140,7 @@ class LotsPage(Page):
 
     def edit_lot(self) -> None:
         lot = self.selected_lot()
-        if lot is not None:
+        if lot is not None and self.editable:
             self.open_dialog(LotDialog(lot, parent=self), self._save_edit)
 
     def _save_edit(self, dialog: RecordDialog) -> None:
@@ -147,7 +150,7 @@ class LotsPage(Page):
 
     def delete_lot(self) -> None:
         lot = self.selected_lot()
-        if lot is None:
+        if lot is None or not self.editable:
             return
         # No confirmation: the deletion is one undoable edit, and the status
         # bar says how to undo it.

@@ -257,14 +257,16 @@ class OwnershipPage(Page):
         self._update_buttons()
 
     def _update_buttons(self) -> None:
-        lot_selected = self.selected_lot() is not None
-        holding = self.selected_holding()
+        lot_selected = self.selected_lot() is not None and self.editable
+        holding = self.selected_holding() if self.editable else None
         self.add_button.setEnabled(lot_selected)
         self.change_button.setEnabled(holding is not None)
         self.remove_button.setEnabled(holding is not None)
         self.voting_button.setEnabled(holding is not None and not holding.voting)
         self.add_occupant_button.setEnabled(lot_selected)
-        self.remove_occupant_button.setEnabled(self.selected_occupant() is not None)
+        self.remove_occupant_button.setEnabled(
+            self.editable and self.selected_occupant() is not None
+        )
 
     def select_record(self, record_id: str) -> bool:
         if self.lots.select_id(record_id):
@@ -284,7 +286,7 @@ class OwnershipPage(Page):
 
     def add_holder(self) -> None:
         lot = self.selected_lot()
-        if lot is None or self.state is None:
+        if lot is None or self.state is None or not self.editable:
             return
         holders = self.state.registry.holders(lot.id)
         held = sum(o.share for o in holders if o.right is Right.FULL)
@@ -299,7 +301,7 @@ class OwnershipPage(Page):
 
     def change_holder(self) -> None:
         lot, holding = self.selected_lot(), self.selected_holding()
-        if lot is None or holding is None or self.state is None:
+        if lot is None or holding is None or self.state is None or not self.editable:
             return
         dialog = HolderDialog(lot, self.state.registry.persons, holding, parent=self)
         self.open_dialog(dialog, self._save_holder)
@@ -323,14 +325,14 @@ class OwnershipPage(Page):
 
     def make_voting(self) -> None:
         holding = self.selected_holding()
-        if holding is None:
+        if holding is None or not self.editable:
             return
         holding_id = holding.id
         self.ops.change(lambda s: s.registry.update_holding(holding_id, voting=True))
 
     def remove_holder(self) -> None:
         holding = self.selected_holding()
-        if holding is None or self.state is None:
+        if holding is None or self.state is None or not self.editable:
             return
         name = _person_name(self.state.registry, holding)
         message = _("{name} removed from the lot. Undo with Ctrl+Z.").format(name=name)
@@ -341,7 +343,7 @@ class OwnershipPage(Page):
 
     def add_occupant(self) -> None:
         lot = self.selected_lot()
-        if lot is None or self.state is None:
+        if lot is None or self.state is None or not self.editable:
             return
         dialog = OccupantDialog(lot, self.state.registry.persons, parent=self)
         self.open_dialog(dialog, self._save_occupant)
@@ -354,7 +356,7 @@ class OwnershipPage(Page):
 
     def remove_occupant(self) -> None:
         occupant, lot = self.selected_occupant(), self.selected_lot()
-        if occupant is None or lot is None or self.state is None:
+        if occupant is None or lot is None or self.state is None or not self.editable:
             return
         message = _("{name} is no longer an occupant of lot {number}. Undo with Ctrl+Z.").format(
             name=_person_name(self.state.registry, occupant), number=lot.number

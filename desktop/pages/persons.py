@@ -80,8 +80,9 @@ class PersonsPage(Page):
 
     def _update_buttons(self) -> None:
         selected = self.table.current_id() is not None
-        self.edit_button.setEnabled(selected)
-        self.delete_button.setEnabled(selected)
+        self.add_button.setEnabled(self.editable)
+        self.edit_button.setEnabled(selected and self.editable)
+        self.delete_button.setEnabled(selected and self.editable)
 
     def show_state(self, state: RegistryState) -> None:
         super().show_state(state)
@@ -96,7 +97,8 @@ class PersonsPage(Page):
         return row.person if row else None
 
     def add_person(self) -> None:
-        self.open_dialog(PersonDialog(parent=self), self._save_new)
+        if self.editable:
+            self.open_dialog(PersonDialog(parent=self), self._save_new)
 
     def _save_new(self, dialog: RecordDialog) -> None:
         assert isinstance(dialog, PersonDialog)
@@ -106,7 +108,7 @@ class PersonsPage(Page):
 
     def edit_person(self) -> None:
         person = self.selected_person()
-        if person is not None:
+        if person is not None and self.editable:
             self.open_dialog(PersonDialog(person, parent=self), self._save_edit)
 
     def _save_edit(self, dialog: RecordDialog) -> None:
@@ -116,7 +118,7 @@ class PersonsPage(Page):
 
     def delete_person(self) -> None:
         person = self.selected_person()
-        if person is None:
+        if person is None or not self.editable:
             return
         message = _("{name} deleted. Undo with Ctrl+Z.").format(name=person.name)
         self.ops.change(
