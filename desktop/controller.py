@@ -12,10 +12,15 @@ for the passphrase as if the variable were not set, and may retry.
 While a node call is slow the whole app shows a busy cursor; opening a
 building also shows what is going on (on the first-run screen, or in a
 small wait box when no such screen is up).
+
+Each open building gets a :class:`~desktop.sync.SyncController`, stopped
+before the building closes or another one opens. "Join with an invite"
+makes a new profile with :func:`node.sync.service.join`.
 """
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from node import first_run
@@ -26,6 +31,7 @@ from node.keys import KeyStorage, PassphraseProvider
 from node.profile import new_profile_dir
 from node.services.registry import ALL, Change
 from node.session import Session
+from node.sync import service
 
 from .labels import apply_locale
 from .main_window import MainWindow
@@ -51,11 +57,29 @@ from .state import (
     read_profiles,
     read_startup,
 )
+from .sync import SyncController
 from .widgets import WaitDialog, show_error
 
 
 def _provider(passphrase: str | None) -> PassphraseProvider | None:
     return None if passphrase is None else (lambda _creating: passphrase)
+
+
+def join_profile(
+    path: Path,
+    url: str,
+    code: str,
+    provider: PassphraseProvider | None,
+    storage: KeyStorage,
+) -> Session:
+    """Join with an invite into a new profile at ``path`` (on the worker).
+    A refused join leaves no empty folder behind."""
+    try:
+        return service.join(path, url, code, provider, storage)
+    except BaseException:
+        if path.is_dir() and not any(path.iterdir()):
+            shutil.rmtree(path, ignore_errors=True)
+        raise
 
 
 class AppController(QObject):
@@ -67,6 +91,7 @@ class AppController(QObject):
         self.ops.slow.connect(self._show_slow)
         self.keyring = False
         self.info: SessionInfo | None = None
+        self.sync: SyncController | None = None  # the open building's
         self.main: MainWindow | None = None
         self.start_window: StartWindow | None = None
         self.dialog: QWidget | None = None  # settings or open dialog, for tests
@@ -111,6 +136,7 @@ class AppController(QObject):
         )
         window.create_requested.connect(self.create_building)
         window.demo_requested.connect(self.create_demo)
+        window.join_requested.connect(self.join_building)
         window.unlock_requested.connect(lambda path, passphrase: self._open(path, passphrase))
         window.language_chosen.connect(self.change_language)
         window.choose_requested.connect(self.choose_building)
@@ -202,6 +228,21 @@ class AppController(QObject):
             on_error=self._create_failed,
         )
 
+    def join_building(self, url: str, code: str, passphrase: str | None) -> None:
+        path, provider, storage = new_profile_dir(self.root), _provider(passphrase), self._storage()
+        self.ops.open(
+            lambda: join_profile(path, url, code, provider, storage),
+            on_done=self._opened,
+            on_error=self._join_failed,
+        )
+
+    def _join_failed(self, exc: KoprogoError) -> None:
+        self._end_wait()
+        if self.start_window is not None:
+            self.start_window.show_join_error(str(exc))
+        else:
+            self._show_error(str(exc))
+
     def _storage(self) -> KeyStorage:
         return KeyStorage.KEYRING if self.keyring else KeyStorage.PASSPHRASE_FILE
 
@@ -216,7 +257,10 @@ class AppController(QObject):
         self._end_wait()
         self.info = opened.info
         save_last_profile(opened.info.path)
+        self._stop_sync()
+        self.sync = SyncController(self.ops, opened.info.path, self)
         self._show_main(opened.update)
+        self.sync.start(opened.update.state)
         if self.start_window is not None:
             self.start_window.close()
 
@@ -250,11 +294,12 @@ class AppController(QObject):
     # -- the main window -------------------------------------------------------------
 
     def _show_main(self, update: Update | None, page: str = "lots") -> None:
-        assert self.info is not None
-        old, self.main = self.main, MainWindow(self.ops, self.info, page)
+        assert self.info is not None and self.sync is not None
+        old, self.main = self.main, MainWindow(self.ops, self.info, self.sync, page)
         self.main.new_building_requested.connect(lambda: self.show_start(cancellable=True))
         self.main.open_requested.connect(self.choose_building)
         self.main.settings_requested.connect(self.show_settings)
+        self.main.relay_settings_requested.connect(lambda: self.show_settings(SettingsDialog.RELAY))
         self.main.close_requested.connect(self._close_main)
         if old is not None:
             self.main.restoreGeometry(old.saveGeometry())
@@ -272,8 +317,14 @@ class AppController(QObject):
         window.allow_close = True
         window.close()
 
+    def _stop_sync(self) -> None:
+        if self.sync is not None:
+            self.sync.stop()
+            self.sync = None
+
     def _close_main(self) -> None:
         window = self.main
+        self._stop_sync()
 
         def closed(_result: object) -> None:
             self.info = None
@@ -302,14 +353,23 @@ class AppController(QObject):
 
     # -- settings and language ----------------------------------------------------------
 
-    def show_settings(self) -> None:
+    def show_settings(self, tab: str = SettingsDialog.GENERAL) -> SettingsDialog:
         info = self.info
         dialog = SettingsDialog(
-            info.key_storage if info else None, info.path if info else None, self.main
+            info.key_storage if info else None,
+            info.path if info else None,
+            self.main,
+            sync=self.sync if info else None,
+            tab=tab,
         )
-        dialog.accepted.connect(lambda: self.change_language(dialog.choice()))
+        dialog.accepted.connect(lambda: self._settings_accepted(dialog))
         self.dialog = dialog
         dialog.open()
+        return dialog
+
+    def _settings_accepted(self, dialog: SettingsDialog) -> None:
+        if dialog.choice() != chosen_language():
+            self.change_language(dialog.choice())
 
     def change_language(self, choice: str) -> None:
         """Store the choice and rebuild the windows in the new language."""
@@ -334,6 +394,7 @@ class AppController(QObject):
         show_error(parent, message)
 
     def shutdown(self) -> None:
-        """Close the session (checkpointing) and stop the worker."""
+        """Stop syncing, close the session (checkpointing) and stop the worker."""
         self._end_wait()
+        self._stop_sync()
         self.ops.shutdown()

@@ -7,10 +7,10 @@ a language switch takes effect on the next rebuild of a window.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 
 from node.domain.registry import FULL_SHARE, LotType, Right, format_share
-from node.i18n import LANGUAGE_NAMES, N_, _, current_language, format_number
+from node.i18n import LANGUAGE_NAMES, N_, _, current_language, format_number, ngettext
 from node.keys import KeyStorage
 
 from .qt import QLocale
@@ -105,3 +105,53 @@ def natural_key(text: str) -> tuple:
     """Sort lot numbers the way people do: A2 before A10."""
     parts = re.split(r"(\d+)", text.casefold())
     return tuple(int(p) if i % 2 else p for i, p in enumerate(parts))
+
+
+ROLE_LABELS = {
+    "syndic": N_("Syndic"),
+    "council": N_("Council member"),
+    "owner": N_("Owner"),
+    "kiosk": N_("Building's shared computer"),
+}
+
+ROLE_DESCRIPTIONS = {
+    "syndic": N_("Another computer of the syndic: edits everything, invites and removes devices."),
+    "council": N_("A member of the council of co-owners: reads the registry, cannot change it."),
+    "owner": N_(
+        "An owner's own device: sees what concerns the whole building, never the registry."
+    ),
+    "kiosk": N_(
+        "The shared computer in the building: sees what concerns the whole building, "
+        "never the registry."
+    ),
+}
+
+
+def role_label(role: str | None) -> str:
+    return _(ROLE_LABELS[role]) if role in ROLE_LABELS else (role or "")
+
+
+def role_description(role: str) -> str:
+    return _(ROLE_DESCRIPTIONS[role])
+
+
+def fmt_time(ts: float | None) -> str:
+    """A moment (seconds since the epoch) in local time, as the app shows times."""
+    if ts is None:
+        return ""
+    return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
+
+
+def fmt_ago(ts: float, now: float) -> str:
+    """How long ago ``ts`` was, in words: "just now", "2 min ago"..."""
+    seconds = max(0, int(now - ts))
+    if seconds < 60:
+        return _("just now")
+    if seconds < 3600:
+        n = seconds // 60
+        return ngettext("{n} min ago", "{n} min ago", n).format(n=n)
+    if seconds < 86_400:
+        n = seconds // 3600
+        return ngettext("{n} hour ago", "{n} hours ago", n).format(n=n)
+    n = seconds // 86_400
+    return ngettext("{n} day ago", "{n} days ago", n).format(n=n)

@@ -1,8 +1,14 @@
-"""The main window: navigation, the building's pages, problems, undo/redo.
+"""The main window: navigation, the building's pages, problems, undo/redo,
+the devices page and the sync indicator.
 
 It holds no data of its own beyond the last :class:`~desktop.state.RegistryState`
 the worker sent; after each change it hands the new state to the pages whose
-collections the change touched (STYLE §3).
+collections the change touched (STYLE §3). A sync round that brought other
+devices' changes arrives the same way, as a change of every collection.
+
+On a device that may not change the registry (a council member's) the edit
+buttons are off and a banner says why; on one that may not even read it (an
+owner's, the building's shared computer) the building's pages say so.
 """
 
 from __future__ import annotations
@@ -13,10 +19,11 @@ from node.domain.validation import Problem
 from node.i18n import _
 from node.services.registry import ALL, Change
 
-from .labels import fmt_int, key_storage_label
+from .labels import fmt_int, key_storage_label, role_label
 from .ops import Ops
 from .pages.association import AssociationPage
 from .pages.base import Page
+from .pages.devices import DevicesPage
 from .pages.keys import KeysPage
 from .pages.lots import LotsPage
 from .pages.ownership import OwnershipPage
@@ -32,6 +39,7 @@ from .qt import (
     QListWidgetItem,
     QMainWindow,
     QMessageBox,
+    QPushButton,
     QShortcut,
     QSize,
     QSplitter,
@@ -44,6 +52,8 @@ from .qt import (
 )
 from .settings import app_settings
 from .state import RegistryState, SessionInfo, Update, read_state
+from .sync import SyncController
+from .sync_widgets import SyncIndicator, SyncPanel
 
 PAGES: tuple[tuple[str, type[Page]], ...] = (
     ("association", AssociationPage),
@@ -60,14 +70,19 @@ class MainWindow(QMainWindow):
     new_building_requested = Signal()
     open_requested = Signal()
     settings_requested = Signal()
+    relay_settings_requested = Signal()
     close_requested = Signal()
 
-    def __init__(self, ops: Ops, info: SessionInfo, page: str = "lots") -> None:
+    def __init__(
+        self, ops: Ops, info: SessionInfo, sync: SyncController, page: str = "lots"
+    ) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.ops = ops
         self.info = info
+        self.sync = sync
+        self.sync_panel: SyncPanel | None = None
         self.state: RegistryState | None = None
         self.allow_close = False
         self._close_asked = False
@@ -83,6 +98,14 @@ class MainWindow(QMainWindow):
             page_widget.navigate.connect(self.go_to)
             self.pages[name] = page_widget
             self.stack.addWidget(page_widget)
+        self.devices = DevicesPage(ops, sync)
+        self.devices.setObjectName("page_devices")
+        self.devices.message.connect(self.notify)
+        self.devices.connect_button.clicked.connect(self.relay_settings_requested)
+        self.pages["devices"] = self.devices
+        self.stack.addWidget(self.devices)
+        self.unavailable = self._make_unavailable()
+        self.stack.addWidget(self.unavailable)
 
         self.nav = self._make_navigation()
         self.problems = ProblemsPanel()
@@ -123,6 +146,11 @@ class MainWindow(QMainWindow):
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.setSpacing(0)
         right_layout.addWidget(header)
+        self.banner = QLabel()
+        self.banner.setObjectName("readOnlyBanner")
+        self.banner.setWordWrap(True)
+        self.banner.hide()
+        right_layout.addWidget(self.banner)
         right_layout.addWidget(content, 1)
 
         body = QSplitter(Qt.Orientation.Horizontal)
@@ -151,15 +179,20 @@ class MainWindow(QMainWindow):
         nav.setMinimumWidth(180)
         nav.setMaximumWidth(260)
         # Explicit heights: stylesheet padding does not reach item size hints.
-        section = QListWidgetItem(_("Building").upper())
-        section.setFlags(Qt.ItemFlag.NoItemFlags)
-        section.setSizeHint(QSize(0, 34))
-        nav.addItem(section)
-        for name, page in self.pages.items():
-            item = QListWidgetItem(page.title())
-            item.setData(PAGE_ROLE, name)
-            item.setSizeHint(QSize(0, 36))
-            nav.addItem(item)
+        sections = (
+            (_("Building"), [name for name, _page in PAGES]),
+            (_("Sync"), ["devices"]),
+        )
+        for title, names in sections:
+            section = QListWidgetItem(title.upper())
+            section.setFlags(Qt.ItemFlag.NoItemFlags)
+            section.setSizeHint(QSize(0, 34))
+            nav.addItem(section)
+            for name in names:
+                item = QListWidgetItem(self.pages[name].title())
+                item.setData(PAGE_ROLE, name)
+                item.setSizeHint(QSize(0, 36))
+                nav.addItem(item)
         nav.currentItemChanged.connect(self._on_nav)
         for number, name in enumerate(self.pages, start=1):  # Ctrl+1 … Ctrl+5
             shortcut = QShortcut(QKeySequence(f"Ctrl+{number}"), self)
@@ -187,6 +220,9 @@ class MainWindow(QMainWindow):
         settings = menu.addAction(_("&Settings…"))
         settings.setShortcut(QKeySequence("Ctrl+,"))
         settings.triggered.connect(self.settings_requested)
+        self.sync_action = menu.addAction(_("S&ync now"))
+        self.sync_action.setShortcut(QKeySequence("F5"))
+        self.sync_action.triggered.connect(lambda: self.sync.sync_now(manual=True))
         menu.addSeparator()
         quit_ = menu.addAction(_("&Quit"))
         quit_.setShortcut(QKeySequence(QKeySequence.StandardKey.Quit))
@@ -231,6 +267,9 @@ class MainWindow(QMainWindow):
             _("KoproGo is busy with your last action; the window stays usable.")
         )
         self.working.setVisible(self.ops.is_slow)
+        self.sync_indicator = SyncIndicator(self.sync)
+        self.sync_indicator.clicked.connect(self.show_sync_panel)
+        self.statusBar().addPermanentWidget(self.sync_indicator)
         self.statusBar().addPermanentWidget(self.working)
         self.statusBar().addPermanentWidget(self.read_only)
         self.statusBar().addPermanentWidget(self.key_storage)
@@ -251,11 +290,24 @@ class MainWindow(QMainWindow):
         self._show_header(state)
         self.undo_action.setEnabled(state.can_undo)
         self.redo_action.setEnabled(state.can_redo)
-        self.read_only.setText(state.read_only_reason or "")
+        self.read_only.setText(_("Read-only") if state.read_only_reason else "")
+        self.read_only.setToolTip(state.read_only_reason or "")
         self.read_only.setVisible(bool(state.read_only_reason))
+        self.banner.setText(state.read_only_reason or "")
+        self.banner.setVisible(bool(state.read_only_reason) and state.readable)
+        self.problems.setVisible(state.readable)
+        self._show_current()
 
     def _show_header(self, state: RegistryState) -> None:
         association = state.registry.association
+        if not state.readable:
+            role = self.sync.status.role
+            self.building_name.setText(_("Building synced with this device"))
+            self.building_address.setText(
+                _("This device: {role}").format(role=role_label(role)) if role else ""
+            )
+            self.quota_indicator.hide()
+            return
         if association is None:
             self.building_name.setText(_("No building"))
             self.building_address.clear()
@@ -282,13 +334,73 @@ class MainWindow(QMainWindow):
     # -- navigation --------------------------------------------------------------------
 
     def _on_nav(self, item: QListWidgetItem | None, _previous: QListWidgetItem | None) -> None:
+        self._show_current()
         name = item.data(PAGE_ROLE) if item else None
         if name in self.pages:
+            self.pages[name].activated()
+
+    def _show_current(self) -> None:
+        """Show the page chosen in the navigation, or, on a device that
+        cannot read the registry, why its pages are empty."""
+        item = self.nav.currentItem()
+        name = item.data(PAGE_ROLE) if item else None
+        if name not in self.pages:
+            return
+        unreadable = self.state is not None and not self.state.readable
+        if unreadable and name != "devices":
+            self.stack.setCurrentWidget(self.unavailable)
+        else:
             self.stack.setCurrentWidget(self.pages[name])
 
     def current_page(self) -> str:
-        widget = self.stack.currentWidget()
-        return next(name for name, page in self.pages.items() if page is widget)
+        item = self.nav.currentItem()
+        name = item.data(PAGE_ROLE) if item else None
+        return name if name in self.pages else "lots"
+
+    def _make_unavailable(self) -> QWidget:
+        """The building's pages on an owner's device or the building's shared computer."""
+        page = QWidget()
+        page.setObjectName("registryUnavailable")
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(40, 40, 40, 40)
+        title = QLabel(_("The registry is not kept on this device"))
+        title.setObjectName("pageTitle")
+        title.setWordWrap(True)
+        text = QLabel(
+            _(
+                "The building's registry — lots, owners, quotas and distribution keys — is "
+                "visible to the syndic and the council only, so this device does not receive "
+                "it. It stays connected to the building and receives what concerns everyone."
+            )
+        )
+        text.setObjectName("hint")
+        text.setWordWrap(True)
+        self.unavailable_text = text
+        devices = QPushButton(_("See the building's devices"))
+        devices.clicked.connect(lambda: self.go_to("devices"))
+        row = QHBoxLayout()
+        row.addWidget(devices)
+        row.addStretch(1)
+        layout.addWidget(title)
+        layout.addWidget(text)
+        layout.addLayout(row)
+        layout.addStretch(1)
+        return page
+
+    def show_sync_panel(self) -> SyncPanel:
+        if self.sync_panel is not None:
+            self.sync_panel.close()
+        panel = SyncPanel(self.sync, self)
+        panel.devices_requested.connect(lambda: self.go_to("devices"))
+        panel.relay_requested.connect(self.relay_settings_requested)
+        panel.finished.connect(lambda _r: self._forget_panel(panel))
+        self.sync_panel = panel
+        panel.open()
+        return panel
+
+    def _forget_panel(self, panel: SyncPanel) -> None:
+        if self.sync_panel is panel:
+            self.sync_panel = None
 
     def go_to(self, page: str, record_id: str = "") -> None:
         for row in range(self.nav.count()):

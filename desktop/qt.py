@@ -30,9 +30,12 @@ from PySide6.QtGui import (  # noqa: F401
     QFont,
     QGuiApplication,
     QIcon,
+    QImage,
     QIntValidator,
     QKeySequence,
+    QPainter,
     QPalette,
+    QPixmap,
     QShortcut,
     QStandardItem,
     QStandardItemModel,
@@ -77,3 +80,4 @@ from PySide6.QtWidgets import (  # noqa: F401
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid  # noqa: F401 - whether a widget's C++ side still exists

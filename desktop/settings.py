@@ -1,18 +1,35 @@
-"""The desktop's own, non-personal settings (language, window geometry).
+"""The desktop's own, non-personal settings (language, window geometry),
+and the settings dialog (General: language and key; Relay: where the open
+building syncs).
 
 They are kept with QSettings, outside any profile: nothing in them names a
-person or a building. The language defaults to the system's.
+person or a building. The language defaults to the system's. The relay
+address is the building's own, kept in its profile by node.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from node.i18n import LANGUAGES, _, system_language
 from node.keys import KeyStorage
 
 from .labels import key_storage_label, language_label
-from .qt import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QSettings, QWidget
+from .qt import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QSettings,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+if TYPE_CHECKING:
+    from .sync import SyncController
 
 ORGANIZATION = "KoproGo"
 APPLICATION = "koprogo"
@@ -51,19 +68,28 @@ def save_last_profile(path: Path) -> None:
 
 
 class SettingsDialog(QDialog):
-    """Language, and where the open building's key is kept (read-only)."""
+    """General (language, where the open building's key is kept) and, with a
+    building open, Relay."""
+
+    GENERAL, RELAY = "general", "relay"
 
     def __init__(
         self,
         key_storage: KeyStorage | None,
         profile_path: Path | None,
         parent: QWidget | None = None,
+        sync: SyncController | None = None,
+        tab: str = GENERAL,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("settingsDialog")
         self.setWindowTitle(_("Settings"))
-        self.setMinimumWidth(460)
-        form = QFormLayout(self)
+        self.setMinimumWidth(560)
+        layout = QVBoxLayout(self)
+        self.tabs = QTabWidget()
+        layout.addWidget(self.tabs)
+        general = QWidget()
+        form = QFormLayout(general)
         self.language = QComboBox()
         self.language.setObjectName("languageChoice")
         self.language.addItem(
@@ -81,6 +107,15 @@ class SettingsDialog(QDialog):
             folder = QLabel(str(profile_path))
             folder.setWordWrap(True)
             form.addRow(_("Profile folder"), folder)
+        self.tabs.addTab(general, _("General"))
+        self.relay = None
+        if sync is not None:
+            from .sync_widgets import RelaySettings
+
+            self.relay = RelaySettings(sync)
+            self.tabs.addTab(self.relay, _("Relay"))
+            if tab == self.RELAY:
+                self.tabs.setCurrentWidget(self.relay)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -88,7 +123,7 @@ class SettingsDialog(QDialog):
         buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(_("Cancel"))
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        layout.addWidget(buttons)
 
     def choice(self) -> str:
         return self.language.currentData()

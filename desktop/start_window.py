@@ -1,8 +1,10 @@
-"""The first-run screen, the passphrase screens and "New building".
+"""The first-run screen, the passphrase screens, "New building" and "Join
+with an invite".
 
-The flow itself lives in :mod:`node.first_run` (STYLE §10); this window only
-collects the answers (association details, a new passphrase or the one that
-unlocks a profile) and hands them to the controller through signals.
+The flow itself lives in :mod:`node.first_run` and :mod:`node.sync.service`
+(STYLE §10); this window only collects the answers (association details, a
+relay address and an invite code, a new passphrase or the one that unlocks a
+profile) and hands them to the controller through signals.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ from node.domain.registry import Association, check_bce
 from node.errors import KoprogoError
 from node.i18n import LANGUAGES, _, current_language
 from node.keys import MIN_PASSPHRASE_LENGTH
+from shared import invites
 
 from .dialogs import quota_spin
 from .labels import language_label
+from .qr import parse_join_link
 from .qt import (
     QComboBox,
     QFormLayout,
@@ -91,6 +95,7 @@ class StartWindow(QMainWindow):
     create_requested = Signal(object, object)  # Association, passphrase or None
     demo_requested = Signal(object)  # passphrase or None
     unlock_requested = Signal(object, str)  # profile path, passphrase
+    join_requested = Signal(str, str, object)  # relay address, invite code, passphrase or None
     language_chosen = Signal(str)
     choose_requested = Signal()  # pick another existing building
     cancelled = Signal()
@@ -106,6 +111,7 @@ class StartWindow(QMainWindow):
         self.cancellable = cancellable
         self._pending: Association | None = None  # None with _pending_demo: the demo
         self._pending_demo = False
+        self._pending_join: tuple[str, str] | None = None  # (relay, code)
         self._unlock_path: Path | None = None
         self.stack = QStackedWidget()
         self.setCentralWidget(self.stack)
@@ -113,7 +119,9 @@ class StartWindow(QMainWindow):
         self.create = self._make_create()
         self.new_passphrase = self._make_new_passphrase()
         self.unlock = self._make_unlock()
-        for card in (self.welcome, self.create, self.new_passphrase, self.unlock):
+        self.join = self._make_join()
+        self.cards = [self.welcome, self.create, self.new_passphrase, self.unlock, self.join]
+        for card in self.cards:
             self.stack.addWidget(_centred(card))
         self.show_page(self.welcome)
 
@@ -132,9 +140,11 @@ class StartWindow(QMainWindow):
         self.create_button.clicked.connect(lambda: self.show_page(self.create))
         self.demo_button = QPushButton(_("Open the demo building"))
         self.demo_button.clicked.connect(self._demo)
-        self.join_button = QPushButton(_("Join with an invite (coming soon)"))
-        self.join_button.setEnabled(False)
-        self.join_button.setToolTip(_("Joining a building run from another computer comes soon."))
+        self.join_button = QPushButton(_("Join with an invite"))
+        self.join_button.setToolTip(
+            _("Use a building run from another computer, with the code its syndic gave you.")
+        )
+        self.join_button.clicked.connect(self._show_join)
         for button in (self.create_button, self.demo_button, self.join_button):
             button.setMinimumHeight(40)
             card.layout_.addWidget(button)
@@ -236,19 +246,54 @@ class StartWindow(QMainWindow):
         card.finish(other, another, self.unlock_submit)
         return card
 
+    def _make_join(self) -> _Card:
+        card = _Card(
+            _("Join a building"),
+            _(
+                "Type the relay address and the invite code the syndic gave you. This computer "
+                "then keeps its own encrypted copy of the building and syncs it."
+            ),
+        )
+        self.relay_address = QLineEdit()
+        self.relay_address.setObjectName("joinRelay")
+        self.relay_address.setPlaceholderText("https://relay.example.org")
+        self.invite_code = QLineEdit()
+        self.invite_code.setObjectName("joinCode")
+        self.invite_code.setPlaceholderText(_("e.g. K7Q2M-9XD4P"))
+        self.invite_code.returnPressed.connect(self._submit_join)
+        for field in (self.relay_address, self.invite_code):
+            field.textChanged.connect(lambda text, field=field: self._maybe_link(field, text))
+        form = QFormLayout()
+        form.addRow(_("&Relay address"), self.relay_address)
+        form.addRow(_("Invite &code"), self.invite_code)
+        card.layout_.addLayout(form)
+        note = QLabel(
+            _(
+                "The code works once and expires after a few days; capitals, spaces and dashes "
+                "do not matter. You may also paste the invite link."
+            )
+        )
+        note.setObjectName("hint")
+        note.setWordWrap(True)
+        card.layout_.addWidget(note)
+        back = QPushButton(_("Back"))
+        back.clicked.connect(lambda: self.show_page(self.welcome))
+        self.join_submit = QPushButton(_("Continue") if self.needs_new_passphrase else _("Join"))
+        self.join_submit.setObjectName("primary")
+        self.join_submit.setDefault(True)
+        self.join_submit.clicked.connect(self._submit_join)
+        card.finish(back, self.join_submit)
+        return card
+
     # -- moving between pages ------------------------------------------------------------
 
     def show_page(self, card: _Card) -> None:
-        self.stack.setCurrentIndex(
-            [self.welcome, self.create, self.new_passphrase, self.unlock].index(card)
-        )
+        self.stack.setCurrentIndex(self.cards.index(card))
         card.error.clear_message()
         self.set_busy("")
 
     def current_card(self) -> _Card:
-        return [self.welcome, self.create, self.new_passphrase, self.unlock][
-            self.stack.currentIndex()
-        ]
+        return self.cards[self.stack.currentIndex()]
 
     def ask_unlock(self, path: Path, detail: str, error: str = "") -> None:
         self._unlock_path = path
@@ -273,8 +318,7 @@ class StartWindow(QMainWindow):
         card.busy.setText(message)
         card.busy.setVisible(bool(message))
         for button in card.findChildren(QPushButton):
-            if button is not self.join_button:
-                button.setEnabled(not message)
+            button.setEnabled(not message)
 
     # -- answers ---------------------------------------------------------------------
 
@@ -290,6 +334,7 @@ class StartWindow(QMainWindow):
         return True
 
     def _submit_create(self) -> None:
+        self._pending_join = None
         if not self._check_bce():
             return
         try:
@@ -303,20 +348,62 @@ class StartWindow(QMainWindow):
         self._ask_or_go()
 
     def _demo(self) -> None:
-        self._pending, self._pending_demo = None, True
+        self._pending, self._pending_demo, self._pending_join = None, True, None
         self._ask_or_go()
+
+    def _show_join(self) -> None:
+        self.show_page(self.join)
+        (self.invite_code if self.relay_address.text() else self.relay_address).setFocus()
+
+    def _maybe_link(self, field: QLineEdit, text: str) -> None:
+        """A pasted ``koprogo://join?...`` link fills both fields."""
+        parsed = parse_join_link(text)
+        if parsed is not None:
+            relay, code = parsed
+            self.relay_address.setText(relay)
+            self.invite_code.setText(code)
+
+    def _submit_join(self) -> None:
+        relay = self.relay_address.text().strip().rstrip("/")
+        code = self.invite_code.text()
+        if not relay.startswith(("https://", "http://")):
+            self.show_error(
+                _(
+                    "Type the relay's address as given by the syndic, starting with https:// "
+                    "(for example https://relay.example.org)."
+                )
+            )
+            return
+        if not invites.is_well_formed(code):
+            self.show_error(
+                _("An invite code has ten letters and digits, like K7Q2M-9XD4P. Check it.")
+            )
+            return
+        normal = invites.normalize(code)
+        self._pending, self._pending_demo = None, False
+        self._pending_join = (relay, f"{normal[:5]}-{normal[5:]}")
+        self._ask_or_go()
+
+    def show_join_error(self, message: str) -> None:
+        """The relay refused the code or could not be reached: back to the form."""
+        self.show_page(self.join)
+        self.show_error(message)
 
     def _ask_or_go(self) -> None:
         if self.needs_new_passphrase:
             self.passphrase1.clear()
             self.passphrase2.clear()
+            self.passphrase_submit.setText(_("Join") if self._pending_join else _("Create"))
             self.show_page(self.new_passphrase)
             self.passphrase1.setFocus()
         else:
             self._go(None)
 
     def _back_from_passphrase(self) -> None:
-        self.show_page(self.welcome if self._pending_demo else self.create)
+        if self._pending_join:
+            self.show_page(self.join)
+        else:
+            self.show_page(self.welcome if self._pending_demo else self.create)
 
     def _submit_passphrase(self) -> None:
         first, second = self.passphrase1.text(), self.passphrase2.text()
@@ -332,7 +419,11 @@ class StartWindow(QMainWindow):
             self._go(first)
 
     def _go(self, passphrase: str | None) -> None:
-        if self._pending_demo:
+        if self._pending_join is not None:
+            relay, code = self._pending_join
+            self.set_busy(_("Joining the building…"))
+            self.join_requested.emit(relay, code, passphrase)
+        elif self._pending_demo:
             self.set_busy(_("Creating the demo building…"))
             self.demo_requested.emit(passphrase)
         elif self._pending is not None:

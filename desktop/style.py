@@ -62,6 +62,18 @@ QPushButton#primary:disabled {{ background: #9db8d6; border-color: #9db8d6; }}
 QStatusBar QLabel {{ color: {MUTED}; padding: 0 8px; }}
 QLabel#readOnly {{ color: {DANGER}; font-weight: 600; }}
 QLabel#working {{ color: {ACCENT}; font-weight: 600; }}
+QToolButton#syncIndicator {{ border: none; padding: 0 8px; color: {MUTED}; }}
+QToolButton#syncIndicator:hover {{ text-decoration: underline; }}
+QToolButton#syncIndicator[syncState="ok"] {{ color: #1e6b34; }}
+QToolButton#syncIndicator[syncState="syncing"] {{ color: {ACCENT}; }}
+QToolButton#syncIndicator[syncState="offline"] {{ color: #9a5b00; }}
+QToolButton#syncIndicator[syncState="stopped"] {{ color: {DANGER}; font-weight: 600; }}
+QToolButton#syncIndicator[syncState="outdated"] {{ color: {DANGER}; font-weight: 600; }}
+QLabel#readOnlyBanner {{ background: #fff4d6; color: #6b4a00; border-bottom: 1px solid #f0dca0;
+    padding: 8px 20px; }}
+QLabel#inviteCode {{ font-family: "DejaVu Sans Mono", monospace; font-size: 30pt;
+    font-weight: 600; color: {INK}; letter-spacing: 3px; padding: 8px; }}
+QLabel#relayState {{ color: {INK}; font-weight: 600; }}
 """
 
 

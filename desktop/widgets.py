@@ -24,6 +24,7 @@ from .qt import (
     QVBoxLayout,
     QWidget,
     Signal,
+    isValid,
 )
 
 
@@ -125,3 +126,9 @@ class RecordDialog(QDialog):
     def show_error(self, error: Exception) -> None:
         self.error.show_message(str(error))
         self.save_button.setEnabled(True)
+
+
+def alive(widget: QWidget) -> bool:
+    """Whether ``widget`` still exists: a worker's answer may arrive after
+    the dialog that asked was closed and deleted."""
+    return isValid(widget)

@@ -1,0 +1,407 @@
+"""The building's devices: who syncs it, invites for new ones, removing one.
+
+The syndic's device invites (a one-time code, shown large and as a QR code
+of a ``koprogo://join`` link) and removes devices (a new key epoch: the
+removed device reads nothing written afterwards, but keeps what it had,
+docs/sync-protocol.md §5.3, §6). Other devices see the list only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from node.domain.registry import Person, Registry
+from node.errors import InputError, KoprogoError
+from node.i18n import N_, _
+from node.sync.membership import CreatedInvite
+from shared.protocol import Role
+
+from ..dialogs import chosen_person, person_choice
+from ..labels import fmt_time, role_description, role_label
+from ..ops import Ops
+from ..qr import join_link, qr_image
+from ..qt import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGuiApplication,
+    QLabel,
+    QMessageBox,
+    QPixmap,
+    QPushButton,
+    Qt,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+)
+from ..state import RegistryState
+from ..sync import DeviceList, SyncController, SyncStatus
+from ..table import Column, RecordTable
+from ..widgets import ErrorLabel, alive
+from .base import Page, empty_hint
+
+
+@dataclass(frozen=True)
+class DeviceRow:
+    id: str
+    role: str
+    person: str  # the person's name, or their id when this device cannot read names
+    this_device: bool
+    revoked: bool
+
+
+def device_rows(devices: Sequence[dict[str, Any]], registry: Registry | None) -> list[DeviceRow]:
+    names = {p.id: p.name for p in registry.persons} if registry else {}
+    return [
+        DeviceRow(
+            d["id"],
+            d["role"],
+            names.get(d["person"], d["person"] or "") if d.get("person") else "",
+            bool(d["this_device"]),
+            bool(d["revoked"]),
+        )
+        for d in devices
+    ]
+
+
+def device_status(row: DeviceRow) -> str:
+    if row.revoked:
+        return _("Removed")
+    if row.this_device:
+        return _("This device")
+    return _("Active")
+
+
+COLUMNS = (
+    Column(N_("Role"), lambda r: role_label(r.role), sort=lambda r: (r.revoked, r.role)),
+    Column(N_("Person"), lambda r: r.person),
+    Column(N_("Status"), device_status, sort=lambda r: (r.revoked, not r.this_device)),
+    Column(
+        N_("Device"),
+        lambda r: r.id[-8:],
+        tooltip=lambda r: _("Device id {id}").format(id=r.id),
+        sort=lambda r: r.id,
+    ),
+)
+
+INVITE_ROLES = (Role.COUNCIL, Role.OWNER, Role.KIOSK, Role.SYNDIC)
+
+
+class DevicesPage(Page):
+    collections = frozenset({"persons"})
+    title_msgid = N_("Devices")
+
+    def __init__(self, ops: Ops, sync: SyncController, parent: QWidget | None = None) -> None:
+        super().__init__(ops, parent)
+        self.sync = sync
+        self.devices: tuple[dict[str, Any], ...] = ()
+        self.loaded = False  # a list came back from the worker at least once
+        self.confirm: QMessageBox | None = None  # the removal question now open
+        self.invite_dialog: InviteDialog | None = None
+        self.intro = empty_hint("")
+        self.layout_.addWidget(self.intro)
+        self.table = RecordTable(COLUMNS, stretch=1, fit=True)
+        self.table.setObjectName("devicesTable")
+        self.table.setSortingEnabled(False)  # the node's order: oldest first
+        self.invite_button = self.button(_("&Invite a device…"), self.invite)
+        self.invite_button.setObjectName("primary")
+        self.remove_button = self.button(
+            _("&Remove device"), self.remove, _("Remove the selected device from the building")
+        )
+        self.refresh_button = self.button(_("Re&fresh"), self.load)
+        self.connect_button = self.button(_("Connect to a relay…"), lambda: None)
+        self.layout_.addLayout(
+            self.toolbar(
+                self.invite_button, self.remove_button, self.refresh_button, self.connect_button
+            )
+        )
+        self.layout_.addWidget(self.table, 1)
+        self.note = ErrorLabel()
+        self.layout_.addWidget(self.note)
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
+        sync.status_changed.connect(self._on_status)
+        self._on_status(sync.status)
+
+    # -- showing ---------------------------------------------------------------------
+
+    def show_state(self, state: RegistryState) -> None:
+        super().show_state(state)
+        self._show_rows()
+
+    def activated(self) -> None:
+        """The page came into view: ask the relay for the newest list."""
+        self.load()
+
+    def _on_status(self, status: SyncStatus) -> None:
+        if not status.connected:
+            self.intro.setText(
+                _(
+                    "This building is not connected to a relay yet, so no other device can "
+                    "sync it. Connect it in Settings → Relay, then invite devices here."
+                )
+            )
+        elif status.syndic:
+            self.intro.setText(
+                _(
+                    "Devices that sync this building. Invite the council's, the owners' or the "
+                    "building's shared computer with a one-time code; remove a lost or "
+                    "replaced device."
+                )
+            )
+        else:
+            self.intro.setText(
+                _(
+                    "Devices that sync this building. Only the syndic's device invites and "
+                    "removes devices."
+                )
+            )
+        self.connect_button.setVisible(not status.connected)
+        self.refresh_button.setVisible(status.connected)
+        self.invite_button.setVisible(status.connected and status.syndic)
+        self.remove_button.setVisible(status.connected and status.syndic)
+        if status.connected and not self.loaded and self.isVisible():
+            self.load()
+        self._update_buttons()
+
+    def _show_rows(self) -> None:
+        registry = self.state.registry if self.state and self.state.readable else None
+        self.table.set_rows(device_rows(self.devices, registry))
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        row = self.table.current_row()
+        self.remove_button.setEnabled(row is not None and not row.revoked and not row.this_device)
+
+    def select_record(self, record_id: str) -> bool:
+        return self.table.select_id(record_id)
+
+    # -- loading ------------------------------------------------------------------------
+
+    def load(self) -> None:
+        if not self.sync.status.connected:
+            return
+        self.refresh_button.setEnabled(False)
+        self.sync.list_devices(self._listed, self._refused)
+
+    def _listed(self, listed: DeviceList) -> None:
+        if not alive(self):
+            return
+        self.loaded = True
+        self.refresh_button.setEnabled(True)
+        self.devices = listed.devices
+        self.note.show_message(
+            _("Showing the devices known here: {reason}").format(reason=listed.note)
+            if listed.note
+            else ""
+        )
+        self._show_rows()
+
+    def _refused(self, exc: KoprogoError) -> None:
+        if not alive(self):
+            return
+        self.refresh_button.setEnabled(True)
+        self.note.show_message(str(exc))
+
+    # -- inviting -------------------------------------------------------------------------
+
+    def invite(self) -> None:
+        persons = self.state.registry.persons if self.state and self.state.readable else ()
+        dialog = InviteDialog(self.sync, persons, self)
+        dialog.created.connect(lambda: self.load())
+        dialog.finished.connect(lambda _result: self._forget_invite(dialog))
+        self.invite_dialog = dialog
+        dialog.open()
+
+    def _forget_invite(self, dialog: InviteDialog) -> None:
+        if self.invite_dialog is dialog:
+            self.invite_dialog = None
+
+    # -- removing ----------------------------------------------------------------------------
+
+    def remove(self) -> None:
+        row = self.table.current_row()
+        if row is None or row.revoked or row.this_device:
+            return
+        box = QMessageBox(self)
+        box.setObjectName("removeDeviceBox")
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle(_("Remove device"))
+        who = role_label(row.role) + (f" · {row.person}" if row.person else "")
+        box.setText(_("Remove this device ({who}) from the building?").format(who=who))
+        box.setInformativeText(
+            _(
+                "It will no longer receive anything written from now on. "
+                "What it already has stays on it."
+            )
+        )
+        confirm = box.addButton(_("Remove device"), QMessageBox.ButtonRole.DestructiveRole)
+        confirm.setObjectName("confirmRemove")
+        box.addButton(_("Cancel"), QMessageBox.ButtonRole.RejectRole)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        device_id = row.id
+
+        def answered(_result: int) -> None:
+            confirmed = box.clickedButton() is confirm
+            self.confirm = None
+            if confirmed:
+                self._revoke(device_id)
+
+        box.finished.connect(answered)
+        self.confirm = box
+        box.open()
+
+    def _revoke(self, device_id: str) -> None:
+        self.remove_button.setEnabled(False)
+        self.note.clear_message()
+        self.sync.revoke(device_id, self._revoked, self._refused)
+
+    def _revoked(self, listed: DeviceList) -> None:
+        self._listed(listed)
+        if alive(self):
+            self.message.emit(
+                _("Device removed; the other devices received new keys. What it had stays on it.")
+            )
+
+
+class InviteDialog(QDialog):
+    """Choose a role (and for an owner, the person), then show the code."""
+
+    created = Signal()
+
+    def __init__(
+        self, sync: SyncController, persons: Sequence[Person], parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("inviteDialog")
+        self.setWindowTitle(_("Invite a device"))
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.setMinimumWidth(520)
+        self.sync = sync
+        self.invite: CreatedInvite | None = None
+        self.link = ""
+        layout = QVBoxLayout(self)
+
+        self.form_box = QWidget()
+        form_layout = QVBoxLayout(self.form_box)
+        form_layout.setContentsMargins(0, 0, 0, 0)
+        form = QFormLayout()
+        self.role = QComboBox()
+        self.role.setObjectName("inviteRole")
+        for role in INVITE_ROLES:
+            self.role.addItem(role_label(role.value), role.value)
+        self.person = person_choice(persons)
+        self.person.setObjectName("invitePerson")
+        form.addRow(_("&Role"), self.role)
+        form.addRow(_("&Person"), self.person)
+        form_layout.addLayout(form)
+        self.role_hint = QLabel()
+        self.role_hint.setObjectName("hint")
+        self.role_hint.setWordWrap(True)
+        form_layout.addWidget(self.role_hint)
+        layout.addWidget(self.form_box)
+
+        self.result_box = QWidget()
+        result = QVBoxLayout(self.result_box)
+        result.setContentsMargins(0, 0, 0, 0)
+        self.code = QLabel()
+        self.code.setObjectName("inviteCode")
+        self.code.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.code.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.expiry = QLabel()
+        self.expiry.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.qr = QLabel()
+        self.qr.setObjectName("inviteQr")
+        self.qr.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.how = QLabel()
+        self.how.setObjectName("hint")
+        self.how.setWordWrap(True)
+        self.link_label = QLabel()
+        self.link_label.setObjectName("hint")
+        self.link_label.setWordWrap(True)
+        self.link_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        for widget in (self.code, self.expiry, self.qr, self.how, self.link_label):
+            result.addWidget(widget)
+        self.result_box.hide()
+        layout.addWidget(self.result_box)
+
+        self.error = ErrorLabel()
+        layout.addWidget(self.error)
+        self.buttons = QDialogButtonBox()
+        self.create_button = QPushButton(_("Create the invite"))
+        self.create_button.setObjectName("primary")
+        self.create_button.setDefault(True)
+        self.create_button.clicked.connect(self.submit)
+        self.copy_button = QPushButton(_("Copy the code"))
+        self.copy_button.clicked.connect(self._copy)
+        self.copy_button.hide()
+        self.close_button = QPushButton(_("Cancel"))
+        self.close_button.clicked.connect(self.reject)
+        self.buttons.addButton(self.copy_button, QDialogButtonBox.ButtonRole.ActionRole)
+        self.buttons.addButton(self.create_button, QDialogButtonBox.ButtonRole.AcceptRole)
+        self.buttons.addButton(self.close_button, QDialogButtonBox.ButtonRole.RejectRole)
+        layout.addWidget(self.buttons)
+        self.role.currentIndexChanged.connect(lambda _i: self._role_changed())
+        self._role_changed()
+
+    def chosen_role(self) -> Role:
+        return Role(self.role.currentData())
+
+    def _role_changed(self) -> None:
+        role = self.chosen_role()
+        self.person.setEnabled(role is Role.OWNER)
+        self.role_hint.setText(role_description(role.value))
+        self.error.clear_message()
+
+    def submit(self) -> None:
+        role = self.chosen_role()
+        person = None
+        try:
+            if role is Role.OWNER:
+                person = chosen_person(self.person)
+        except InputError as exc:
+            self.error.show_message(str(exc))
+            return
+        self.error.clear_message()
+        self.create_button.setEnabled(False)
+        self.sync.create_invite(role, person, self._created, self._refused)
+
+    def _refused(self, exc: KoprogoError) -> None:
+        if alive(self):
+            self.create_button.setEnabled(True)
+            self.error.show_message(str(exc))
+
+    def _created(self, invite: CreatedInvite) -> None:
+        if not alive(self):
+            return
+        self.invite = invite
+        relay = self.sync.status.relay or ""
+        self.link = join_link(relay, invite.code)
+        self.form_box.hide()
+        self.create_button.hide()
+        self.code.setText(invite.code)
+        self.expiry.setText(
+            _("{role} · valid once, until {when}").format(
+                role=role_label(invite.role.value), when=fmt_time(invite.expires_at)
+            )
+        )
+        self.qr.setPixmap(QPixmap.fromImage(qr_image(self.link, module=5)))
+        self.qr.setToolTip(self.link)
+        self.how.setText(
+            _(
+                "On the new device, choose “Join with an invite” and type the relay address "
+                "{relay} and this code, or scan the QR code."
+            ).format(relay=relay)
+        )
+        self.link_label.setText(self.link)
+        self.copy_button.show()
+        self.close_button.setText(_("Close"))
+        self.result_box.show()
+        self.adjustSize()
+        self.created.emit()
+
+    def _copy(self) -> None:
+        if self.invite is not None:
+            QGuiApplication.clipboard().setText(self.invite.code)
