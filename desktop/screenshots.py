@@ -4,8 +4,10 @@ Runs the real app (``make screenshots`` runs it under Xvfb) on the demo
 building in a temporary profile, with temporary settings, so nothing of the
 user's own buildings or preferences is touched or shown. Writes
 ``first-run.png``, ``main-window.png`` (the Lots page), ``ownership.png``
-(a lot split between usufruct and bare ownership) and ``occupants.png``
-(a rented flat: its owner and its tenant).
+(a lot split between usufruct and bare ownership), ``occupants.png``
+(a rented flat: its owner and its tenant) and ``devices.png`` (the Devices
+page with an invite for a council member, the building connected to a
+throwaway relay started on 127.0.0.1 for the picture).
 """
 
 from __future__ import annotations
@@ -13,10 +15,14 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import socket
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 SIZE = (1280, 800)
@@ -36,6 +42,35 @@ def _settle(app, seconds: float = 0.3) -> None:  # type: ignore[no-untyped-def]
     while time.monotonic() < end:
         app.processEvents()
         time.sleep(0.01)
+
+
+@contextmanager
+def local_relay(folder: Path) -> Iterator[str]:
+    """A ``koprogo-relay`` process on a free 127.0.0.1 port; its address."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    command = [sys.executable, "-m", "sync_server.cli", "serve", "--host", "127.0.0.1",
+               "--port", str(port), "--data-dir", str(folder)]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/healthz", timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise SystemExit("screenshots: the relay did not start") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 def take(outdir: Path, language: str) -> list[Path]:
@@ -80,11 +115,45 @@ def take(outdir: Path, language: str) -> list[Path]:
                     ownership.occupants.selectRow(0)
                 _settle(app)
                 written.append(_save(main, outdir / name))
+
+            with local_relay(Path(tmp) / "relay") as url:
+                written.append(_devices(app, controller, url, outdir / "devices.png"))
         finally:
             if controller.main is not None:
                 controller._discard(controller.main)
             controller.shutdown()
     return written
+
+
+def _devices(app, controller, url: str, path: Path) -> Path:  # type: ignore[no-untyped-def]
+    """The Devices page with an invite dialog over it (one picture of both)."""
+    from .qt import QColor, QPainter, QPoint
+
+    sync, main = controller.sync, controller.main
+    connected: list[object] = []
+    sync.connect_relay(url, connected.append, lambda exc: connected.append(exc))
+    _wait(app, lambda: bool(connected) and sync.status.last_sync is not None and not sync.busy)
+    main.go_to("devices")
+    devices = main.pages["devices"]
+    _wait(app, lambda: devices.loaded)
+    devices.invite()
+    dialog = devices.invite_dialog
+    dialog.role.setCurrentIndex(dialog.role.findData("council"))
+    dialog.submit()
+    _wait(app, lambda: dialog.invite is not None)
+    _wait(app, lambda: len(devices.table.rows()) == 1 and not sync.busy)
+    _settle(app, 0.6)
+    picture = main.grab()
+    over = dialog.grab()
+    painter = QPainter(picture)
+    corner = QPoint((picture.width() - over.width()) // 2, (picture.height() - over.height()) // 2)
+    painter.fillRect(picture.rect(), QColor(0, 0, 0, 60))  # the window behind, dimmed
+    painter.drawPixmap(corner, over)
+    painter.end()
+    dialog.accept()
+    if not picture.save(str(path)):
+        raise SystemExit(f"screenshots: could not write {path}")
+    return path
 
 
 def _save(widget, path: Path) -> Path:  # type: ignore[no-untyped-def]

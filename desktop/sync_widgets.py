@@ -240,7 +240,9 @@ class RelaySettings(QWidget):
         row.addWidget(self.address, 1)
         row.addWidget(self.connect_button)
         form = QFormLayout()
-        form.addRow(_("Relay &address"), row)
+        label = QLabel(_("Relay &address"))
+        label.setBuddy(self.address)  # a row holding a layout gets no buddy by itself
+        form.addRow(label, row)
         layout.addLayout(form)
         self.error = ErrorLabel()
         layout.addWidget(self.error)

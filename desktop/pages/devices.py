@@ -287,6 +287,14 @@ class InviteDialog(QDialog):
         self.form_box = QWidget()
         form_layout = QVBoxLayout(self.form_box)
         form_layout.setContentsMargins(0, 0, 0, 0)
+        intro = QLabel(
+            _(
+                "The new device joins with a one-time code, valid for 7 days. Choose what it "
+                "may see."
+            )
+        )
+        intro.setWordWrap(True)
+        form_layout.addWidget(intro)
         form = QFormLayout()
         self.role = QComboBox()
         self.role.setObjectName("inviteRole")
@@ -336,12 +344,12 @@ class InviteDialog(QDialog):
         self.create_button.clicked.connect(self.submit)
         self.copy_button = QPushButton(_("Copy the code"))
         self.copy_button.clicked.connect(self._copy)
-        self.copy_button.hide()
         self.close_button = QPushButton(_("Cancel"))
         self.close_button.clicked.connect(self.reject)
         self.buttons.addButton(self.copy_button, QDialogButtonBox.ButtonRole.ActionRole)
         self.buttons.addButton(self.create_button, QDialogButtonBox.ButtonRole.AcceptRole)
         self.buttons.addButton(self.close_button, QDialogButtonBox.ButtonRole.RejectRole)
+        self.copy_button.hide()  # once there is a code
         layout.addWidget(self.buttons)
         self.role.currentIndexChanged.connect(lambda _i: self._role_changed())
         self._role_changed()
