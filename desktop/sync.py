@@ -228,7 +228,8 @@ class SyncController(QObject):
         self._debounce = self._timer(DEBOUNCE_MS)
         self._retry = self._timer(MIN_RETRY_MS)
         self._coalesce = self._timer(NOTIFY_COALESCE_MS)
-        self._notified.connect(self._coalesce.start)
+        self.notifications = 0  # relay notifications received (the panel, tests)
+        self._notified.connect(self._on_notified)
         ops.changed.connect(self._on_changed)
 
     def _timer(self, interval: int, repeat: bool = False) -> QTimer:
@@ -375,6 +376,10 @@ class SyncController(QObject):
         self.ops.run(
             self._guarded(service.listener_credentials), on_done=started, on_error=self._failed
         )
+
+    def _on_notified(self) -> None:
+        self.notifications += 1
+        self._coalesce.start()
 
     def _stop_listening(self, wait: float = 0.0) -> None:
         if self._listener is not None:

@@ -193,6 +193,23 @@ def test_invite_join_as_council_then_remove_the_device(  # type: ignore[no-untyp
     assert not joined.pages["persons"].add_button.isEnabled()
     assert joined.pages["association"].name.isReadOnly()
     qtbot.waitUntil(lambda: council.sync.status.role == "council", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: council.sync.listening, timeout=WAIT_MS)
+    heard = council.sync.notifications
+
+    # An edit on the syndic's laptop leaves by itself (after the edit) and
+    # reaches the council's window by itself (the relay's notification, or
+    # the next round), refreshing its screens.
+    main.go_to("lots")
+    main.pages["lots"].table.select_id(main.state.registry.lots[0].id)
+    gone = main.state.registry.lots[0].number
+    qtbot.mouseClick(main.pages["lots"].delete_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(
+        lambda: gone not in [lot.number for lot in joined.state.registry.lots], timeout=WAIT_MS
+    )
+    assert gone not in [row.lot.number for row in lots.table.rows()]
+    assert joined.state.registry.lots == main.state.registry.lots
+    assert syndic.sync.status.pending == 0
+    assert council.sync.notifications > heard  # the relay told it
     joined.go_to("devices")
     council_devices = joined.pages["devices"]
     qtbot.waitUntil(lambda: len(council_devices.table.rows()) == 2, timeout=WAIT_MS)
