@@ -20,7 +20,9 @@ logged with its traceback and reported with a generic message; the app goes on.
 Slow calls: when the worker has been busy for :data:`SLOW_MS` without an
 answer (Argon2 when unlocking, loading a big profile), :attr:`Ops.slow`
 turns on so the windows can show a busy cursor and "Working…"; it turns
-off when the worker is idle again. The GUI thread never waits.
+off with the answer. Background jobs (``background=True``: sync rounds)
+turn it on only while a person's call waits behind them. The GUI thread
+never waits.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ class _Job:
     work: Callable[[], Any]
     on_done: Callable[[Any], None] | None
     on_error: OnError | None
+    background: bool = False
     result: Any = None
     error: BaseException | None = field(default=None)
 
@@ -72,6 +75,7 @@ class Ops(QObject):
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="koprogo-node")
         self._session: Session | None = None  # touched only on the worker thread
         self._pending = 0
+        self._waiting = 0  # calls a person waits for (not background jobs)
         self._stopped = False
         self._slow = False
         self._slow_timer = QTimer(self)
@@ -87,9 +91,11 @@ class Ops(QObject):
         fn: Callable[[Session], T],
         on_done: Callable[[T], None] | None = None,
         on_error: OnError | None = None,
+        background: bool = False,
     ) -> None:
-        """Run ``fn(session)`` on the worker; ``on_done(result)`` on the GUI thread."""
-        self._submit(lambda: fn(self._require_session()), on_done, on_error)
+        """Run ``fn(session)`` on the worker; ``on_done(result)`` on the GUI
+        thread. A ``background`` job (sync) shows no busy indicator of its own."""
+        self._submit(lambda: fn(self._require_session()), on_done, on_error, background)
 
     def change(
         self,
@@ -192,15 +198,19 @@ class Ops(QObject):
         work: Callable[[], Any],
         on_done: Callable[[Any], None] | None,
         on_error: OnError | None,
+        background: bool = False,
     ) -> None:
         if self._stopped:
             log.warning("a node call was submitted after shutdown; ignored")
             return
         self._pending += 1
+        if not background:
+            self._waiting += 1
+            if self._waiting == 1:
+                self._slow_timer.start()
         if self._pending == 1:
-            self._slow_timer.start()
             self.busy_changed.emit(True)
-        self._executor.submit(self._execute, _Job(work, on_done, on_error))
+        self._executor.submit(self._execute, _Job(work, on_done, on_error, background))
 
     def _deliver(self, job: _Job) -> None:
         if self._stopped:
@@ -208,6 +218,8 @@ class Ops(QObject):
             # gone and no busy indicator may come back on.
             return
         self._pending -= 1
+        if not job.background:
+            self._waiting -= 1
         try:
             if job.error is None:
                 if job.on_done is not None:
@@ -225,9 +237,10 @@ class Ops(QObject):
             self.error.emit(generic_error_message())
         finally:
             if self._pending == 0:
+                self.busy_changed.emit(False)
+            if self._waiting == 0:
                 self._slow_timer.stop()
                 self._set_slow(False)
-                self.busy_changed.emit(False)
             else:
                 # An answer came: the busy indicator goes off, and the next
                 # call gets its own SLOW_MS (background sync jobs queued
@@ -236,7 +249,7 @@ class Ops(QObject):
                 self._slow_timer.start()
 
     def _on_slow(self) -> None:
-        if self._pending > 0 and not self._stopped:
+        if self._waiting > 0 and not self._stopped:
             self._set_slow(True)
 
     def _set_slow(self, slow: bool) -> None:

@@ -245,7 +245,12 @@ class SyncController(QObject):
     def start(self, state: RegistryState | None = None) -> None:
         """Read the status; when connected, listen and sync once."""
         self._last_state = state
-        self.ops.run(self._guarded(read_sync_status), on_done=self._started, on_error=self._failed)
+        self.ops.run(
+            self._guarded(read_sync_status),
+            on_done=self._started,
+            on_error=self._refused,
+            background=True,
+        )
 
     def _started(self, status: SyncStatus | None) -> None:
         if status is None or self._stopped:
@@ -302,7 +307,12 @@ class SyncController(QObject):
             self._again = True
             return
         self._set_busy(True)
-        self.ops.run(self._guarded(_sync_round), on_done=self._synced, on_error=self._failed)
+        self.ops.run(
+            self._guarded(_sync_round),
+            on_done=self._synced,
+            on_error=self._failed,
+            background=not manual,
+        )
 
     def _synced(self, result: SyncResult | None) -> None:
         self._set_busy(False)
@@ -319,8 +329,11 @@ class SyncController(QObject):
         self._plan_next()
 
     def _failed(self, exc: KoprogoError) -> None:
-        """A job refused outside the round itself (no building open while closing)."""
+        """A round refused outside the round itself (no building open while closing)."""
         self._set_busy(False)
+        self._refused(exc)
+
+    def _refused(self, exc: KoprogoError) -> None:
         log.info("sync job refused: %s", exc)
 
     def _plan_next(self) -> None:
@@ -347,7 +360,12 @@ class SyncController(QObject):
             self._debounce.start()
 
     def refresh_status(self) -> None:
-        self.ops.run(self._guarded(read_sync_status), on_done=self._status_read)
+        self.ops.run(
+            self._guarded(read_sync_status),
+            on_done=self._status_read,
+            on_error=self._refused,
+            background=True,
+        )
 
     def _status_read(self, status: SyncStatus | None) -> None:
         if status is not None and not self._stopped:
@@ -374,7 +392,10 @@ class SyncController(QObject):
             self._listener = _Listener(credentials, self._notified.emit)
 
         self.ops.run(
-            self._guarded(service.listener_credentials), on_done=started, on_error=self._failed
+            self._guarded(service.listener_credentials),
+            on_done=started,
+            on_error=self._refused,
+            background=True,
         )
 
     def _on_notified(self) -> None:

@@ -92,3 +92,22 @@ def test_opening_a_building_at_start_shows_a_wait_box(  # type: ignore[no-untype
     assert controller.wait is None
     assert main.building_name.text() == "ACP Rivage"
     assert QApplication.overrideCursor() is None
+
+
+def test_a_background_job_shows_busy_only_when_a_call_waits_behind_it(  # type: ignore[no-untyped-def]
+    qtbot, start_app
+) -> None:
+    controller = start_app()
+    main = create_building(qtbot, controller)
+    wait_idle(qtbot, controller)
+    ops = controller.ops
+    release = threading.Event()
+    ops.run(lambda s: release.wait(WAIT_MS / 1000), background=True)  # a sync round
+    assert ops.busy and not ops._slow_timer.isActive()  # nothing to show for it
+    answers: list[object] = []
+    ops.run(lambda s: s.registry.read(), on_done=answers.append)  # a person's call waits
+    qtbot.waitUntil(lambda: main.working.isVisible(), timeout=WAIT_MS)
+    release.set()
+    wait_idle(qtbot, controller)
+    assert answers and not main.working.isVisible()
+    assert QApplication.overrideCursor() is None
