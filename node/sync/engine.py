@@ -23,7 +23,7 @@ from shared.members import MembersState, SignedEntry, replay
 from shared.protocol import Audience, Role, audience_of, is_valid_doc_id, may_read, may_write
 
 from ..documents import directory_doc
-from ..errors import KoprogoError, StorageError
+from ..errors import KoprogoError
 from ..i18n import _
 from ..identity import DeviceIdentity, audience_key, device_identity, take_sealed_keys
 from ..session import Session
@@ -68,6 +68,7 @@ class SyncEngine:
         self.members: MembersState = members_state(session)
         self.status = machine.Status()
         self.dropped: list[str] = []  # outbox items the relay will never accept
+        self._keys: dict[tuple[int, Audience, str], bytes] = {}  # document keys, cached
 
     @property
     def role(self) -> Role:
@@ -298,11 +299,16 @@ class SyncEngine:
             if cursor >= head:
                 break
             page = await self.client.pull(doc_id, cursor)
+            peers: dict[str, int] = {}
             try:
                 with self.store.transaction():  # one commit per page, not per envelope
                     for seq, raw in page.records:
-                        self._apply_record(live, doc_id, seq, raw, report)
+                        self._apply_record(live, doc_id, seq, raw, report, peers)
                         report.pulled += 1
+                    for device, counter in peers.items():
+                        self.store.set_peer_counter(live.ref, device, counter)
+                    if page.records:
+                        self.store.set_sync_state(live.ref, cursor=page.records[-1][0])
             except BaseException:
                 live.reload()  # the page was not kept: memory must match the disk
                 raise
@@ -310,7 +316,26 @@ class SyncEngine:
                 break
         await maintenance.after_pull(self, live, report)
 
-    def _apply_record(self, live, doc_id: str, seq: int, raw: bytes, report: RoundReport) -> None:
+    def _document_key(self, epoch: int, audience: Audience, doc_id: str) -> bytes | None:
+        cached = self._keys.get((epoch, audience, doc_id))
+        if cached is None:
+            key = audience_key(self.store, epoch, audience)
+            if key is None:
+                return None
+            cached = self._keys[(epoch, audience, doc_id)] = env.document_key(key, doc_id)
+        return cached
+
+    def _apply_record(
+        self,
+        live,
+        doc_id: str,
+        seq: int,
+        raw: bytes,
+        report: RoundReport,
+        peers: dict[str, int],
+    ) -> None:
+        """Check and apply one pulled envelope (inside the page's transaction;
+        the caller records the cursor and the peers' counters)."""
         try:
             envelope = env.decode(raw)
             header = envelope.header
@@ -325,18 +350,15 @@ class SyncEngine:
         except EnvelopeError as exc:
             report.skipped.append(f"{doc_id}#{seq}: {exc}")
             log.warning("skipped envelope %s#%s: %s", doc_id, seq, exc)
-            self.store.set_sync_state(live.ref, cursor=seq)
             return
         if header.device_id == self.identity.device_id:  # our own, already applied
-            with self.store.transaction():
-                if header.kind is Kind.SNAPSHOT:
-                    self.store.set_sync_state(
-                        live.ref, snapshot_id=header.envelope_id, snapshot_seq=seq
-                    )
-                self.store.set_sync_state(live.ref, cursor=seq)
+            if header.kind is Kind.SNAPSHOT:
+                self.store.set_sync_state(
+                    live.ref, snapshot_id=header.envelope_id, snapshot_seq=seq
+                )
             return
-        key = audience_key(self.store, header.key_epoch, header.audience)
-        if key is None:
+        doc_key = self._document_key(header.key_epoch, header.audience, doc_id)
+        if doc_key is None:
             raise SyncError(
                 _(
                     "This device has no key for epoch {epoch}: it was probably removed from "
@@ -344,28 +366,21 @@ class SyncEngine:
                 ).format(epoch=header.key_epoch)
             )
         try:
-            schema, deps, payload = env.decode_body(envelope.open(env.document_key(key, doc_id)))
+            schema, deps, payload = env.decode_body(envelope.open(doc_key))
         except (env.DecryptionError, EnvelopeError) as exc:
             report.skipped.append(f"{doc_id}#{seq}: cannot decrypt ({exc})")
-            self.store.set_sync_state(live.ref, cursor=seq)
             return
-        try:
-            with self.store.transaction():
-                if header.kind in (Kind.UPDATE, Kind.REPLY, Kind.SNAPSHOT):
-                    live.apply_remote(payload, deps or None, schema)
-                    report.applied += 1
-                if header.kind is Kind.STATE_VECTOR:
-                    report.asked.setdefault(doc_id, []).append(payload)
-                if header.kind is Kind.SNAPSHOT:
-                    self.store.set_sync_state(
-                        live.ref, snapshot_id=header.envelope_id, snapshot_seq=seq
-                    )
-                    report.snapshots.add(doc_id)
-                last = self.store.peer_counter(live.ref, header.device_id)
-                if header.counter > last + 1 and header.kind is not Kind.SNAPSHOT:
-                    report.gaps.add(doc_id)  # envelopes of that device we never saw
-                self.store.set_peer_counter(live.ref, header.device_id, max(last, header.counter))
-                self.store.set_sync_state(live.ref, cursor=seq)
-        except StorageError:
-            live.reload()  # memory must match the disk, which kept nothing of this
-            raise
+        if header.kind in (Kind.UPDATE, Kind.REPLY, Kind.SNAPSHOT):
+            live.apply_remote(payload, deps or None, schema)
+            report.applied += 1
+        if header.kind is Kind.STATE_VECTOR:
+            report.asked.setdefault(doc_id, []).append(payload)
+        if header.kind is Kind.SNAPSHOT:
+            self.store.set_sync_state(live.ref, snapshot_id=header.envelope_id, snapshot_seq=seq)
+            report.snapshots.add(doc_id)
+        last = peers.get(header.device_id)
+        if last is None:
+            last = self.store.peer_counter(live.ref, header.device_id)
+        if header.counter > last + 1 and header.kind is not Kind.SNAPSHOT:
+            report.gaps.add(doc_id)  # envelopes of that device we never saw
+        peers[header.device_id] = max(last, header.counter)
