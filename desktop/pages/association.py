@@ -174,11 +174,11 @@ class AssociationPage(Page):
             widget.setReadOnly(not self.editable)
         self.clear_acceptance.setEnabled(self.editable)
         self.save_button.setVisible(self.editable)
-        self.name.setText(association.name)
-        self.bce.setText(format_bce(association.bce_number) if association.bce_number else "")
-        self.street.setText(association.address.street)
-        self.postal_code.setText(association.address.postal_code)
-        self.city.setText(association.address.city)
+        _show(self.name, association.name)
+        _show(self.bce, format_bce(association.bce_number) if association.bce_number else "")
+        _show(self.street, association.address.street)
+        _show(self.postal_code, association.address.postal_code)
+        _show(self.city, association.address.city)
         accepted = association.provisional_acceptance
         self.acceptance.setDate(
             QDate(accepted.year, accepted.month, accepted.day) if accepted else NO_DATE
@@ -234,6 +234,13 @@ class AssociationPage(Page):
             self.error.show_message(str(exc))
 
         self.ops.change(lambda s: s.registry.set_association(**changes), done, refused)
+
+
+def _show(field: QLineEdit, text: str) -> None:
+    """Show ``text`` unless the user is typing in ``field`` (a sync may bring
+    the registry while they do; their text is saved when they leave)."""
+    if not (field.hasFocus() and field.isModified()):
+        field.setText(text)
 
 
 def _buddy(text: str, widget: QWidget) -> QLabel:
