@@ -170,6 +170,7 @@ class MainWindow(QMainWindow):
         self.go_to(page)
         ops.changed.connect(self.apply_update)
         ops.slow.connect(self.show_working)
+        sync.status_changed.connect(self._on_sync_status)
 
     # -- building the window ------------------------------------------------------
 
@@ -386,6 +387,10 @@ class MainWindow(QMainWindow):
         layout.addLayout(row)
         layout.addStretch(1)
         return page
+
+    def _on_sync_status(self, _status: object) -> None:
+        if self.state is not None and not self.state.readable:
+            self._show_header(self.state)  # it names this device's role
 
     def show_sync_panel(self) -> SyncPanel:
         if self.sync_panel is not None:
