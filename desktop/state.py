@@ -20,7 +20,6 @@ from node.keys import PASSPHRASE_ENV, KeyStorage, keyring_available
 from node.profile import list_profiles, profile_key_storage
 from node.services.registry import ALL, Change
 from node.session import Session
-from shared.protocol import Role, audience_of, may_read
 
 
 @dataclass(frozen=True)
@@ -77,11 +76,8 @@ class StartupFacts:
 
 
 def registry_readable(session: Session) -> bool:
-    """Whether this device may read the registry: a local-only building and
-    syndic or council devices can; owner and kiosk devices hold no key to
-    it, so the app does not even open the document there."""
-    role = session.profile.store.get_meta("role")
-    return not role or may_read(Role(role), audience_of("registry"))
+    """Owner and kiosk devices cannot read the registry (ARCHITECTURE §4)."""
+    return session.can_read("registry")
 
 
 def read_state(session: Session) -> RegistryState:

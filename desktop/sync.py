@@ -26,7 +26,6 @@ why. "Sync now" is a person's choice and always tries.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import threading
@@ -42,7 +41,6 @@ from node.session import Session
 from node.sync import service
 from node.sync.machine import State
 from node.sync.membership import CreatedInvite
-from node.sync.relay_client import RelayClient, RelayError
 from shared.protocol import Role
 
 from .ops import Ops
@@ -53,6 +51,7 @@ log = logging.getLogger(__name__)
 
 SYNC_EVERY_MS = 30_000  # a round at least this often while connected
 DEBOUNCE_MS = 1_500  # after the last local edit
+CONNECT_TIMEOUT_S = 5.0  # an unreachable relay must not hold the worker for long
 NOTIFY_COALESCE_MS = 300  # several notifications in a burst make one round
 MIN_RETRY_MS = 500
 LISTEN_RETRY_S = 5.0  # after the notification connection drops
@@ -124,7 +123,7 @@ class DeviceList:
 def _sync_round(session: Session) -> SyncResult:
     error = None
     try:
-        service.sync_once(session)
+        service.sync_once(session, connect_timeout=CONNECT_TIMEOUT_S)
     except KoprogoError as exc:  # SyncError, RelayError: the status says the rest
         error = str(exc)
     return SyncResult(read_sync_status(session), read_state(session), error)
@@ -137,38 +136,6 @@ def _device_list(session: Session) -> DeviceList:
     except KoprogoError as exc:  # offline: show what this device knows
         note = str(exc)
     return DeviceList(tuple(service.devices(session)), note)
-
-
-async def _listen(credentials: tuple, notify: Callable[[], None], stop: threading.Event) -> None:
-    """Like :func:`node.sync.service.listen`, but it also ends while connected
-    as soon as ``stop`` is set, closing its WebSocket (the node's version
-    looks at ``stop`` only between notifications, so a closed building's
-    listener would hold its connection until the next message)."""
-    url, building, identity, offset = credentials
-
-    async def receive() -> None:
-        while not stop.is_set():
-            try:
-                async with RelayClient(url, identity, building, offset=offset) as client:
-                    async for _message in client.notifications():
-                        if stop.is_set():
-                            return
-                        notify()
-            except RelayError:
-                pass
-            await asyncio.sleep(LISTEN_RETRY_S)
-
-    async def stopped() -> None:
-        while not stop.is_set():
-            await asyncio.sleep(0.1)
-
-    tasks = {asyncio.ensure_future(receive()), asyncio.ensure_future(stopped())}
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 class _Listener:
@@ -184,7 +151,12 @@ class _Listener:
 
     def _run(self) -> None:
         try:
-            asyncio.run(_listen(self._credentials, self._on_change, self.stop_event))
+            service.listen(
+                self._credentials,
+                lambda _message: self._on_change(),
+                self.stop_event,
+                LISTEN_RETRY_S,
+            )
         except Exception:  # never let the thread die loudly; rounds still run on timers
             log.warning("relay notifications stopped", exc_info=True)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from shared.protocol import Role, may_write
+from shared.protocol import Role, audience_of, may_read, may_write
 
 from .documents import directory_doc, registry_doc
 from .documents.live import KIND_UPDATE, LiveDocument
@@ -103,6 +103,12 @@ class Session:
     def _maybe_checkpoint(self, live: LiveDocument) -> None:
         if self.profile.store.update_count(live.ref) >= CHECKPOINT_EVERY:
             live.checkpoint()
+
+    def can_read(self, doc_id: str) -> bool:
+        """Whether this device's role may read ``doc_id`` (a profile not yet
+        synced with anyone is the building's own syndic profile: yes)."""
+        role = self.profile.store.get_meta("role")
+        return not role or may_read(Role(role), audience_of(doc_id))
 
     # -- sync ----------------------------------------------------------------------
 

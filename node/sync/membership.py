@@ -221,6 +221,7 @@ async def join(
         invite = state.invites.get(secrets.invite_id)
         if invite is None or state.building_id != payload["building"]:
             raise InputError(_("The relay's answer does not match the invite."))
+        created_folder = not Path(path).exists()
         session = Session.create(path, provider, key_storage)
         try:
             store = session.profile.store
@@ -247,8 +248,39 @@ async def join(
             session.enable_sync(initial_push=False)
         except BaseException:
             session.close()
+            _remove_profile(Path(path), created_folder)
             raise
     return session
+
+
+def _remove_profile(path: Path, whole_folder: bool) -> None:
+    """Undo a half-made profile after a refused join: its files, and the
+    folder if the join created it. The key stays nowhere (a keyring entry
+    is removed, a key file goes with the folder)."""
+    import shutil
+
+    from ..keys import forget_keyring_key
+    from ..store import Store
+
+    profile_id = None
+    try:
+        store = Store(path / Store.FILE_NAME)
+        profile_id = store.get_meta("profile_id")
+        store.close()
+    except Exception:
+        pass
+    if profile_id:
+        forget_keyring_key(profile_id)
+    if whole_folder:
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        for name in (
+            Store.FILE_NAME,
+            Store.FILE_NAME + "-wal",
+            Store.FILE_NAME + "-shm",
+            "storage-key.json",
+        ):
+            (path / name).unlink(missing_ok=True)
 
 
 def device_list(engine_members, this_device: str) -> list[dict[str, Any]]:

@@ -81,6 +81,7 @@ class RelayClient:
         building_id: str | None = None,
         clock: Callable[[], float] | None = None,
         offset: int = 0,
+        connect_timeout: float | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.identity = identity
@@ -88,10 +89,15 @@ class RelayClient:
         self.clock = clock or now
         self.offset = offset  # relay time - local time, learned from answers
         self.newer_major: str | None = None  # set when the relay speaks a newer major
+        self._timeout = (
+            TIMEOUT
+            if connect_timeout is None
+            else aiohttp.ClientTimeout(total=60, connect=connect_timeout)
+        )
         self._session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> RelayClient:
-        self._session = aiohttp.ClientSession(timeout=TIMEOUT)
+        self._session = aiohttp.ClientSession(timeout=self._timeout)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -105,7 +111,7 @@ class RelayClient:
     @property
     def session(self) -> aiohttp.ClientSession:
         if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=TIMEOUT)
+            self._session = aiohttp.ClientSession(timeout=self._timeout)
         return self._session
 
     # -- plumbing -----------------------------------------------------------------

@@ -59,12 +59,20 @@ def save_status(session: Session, status: machine.Status) -> None:
     session.profile.store.set_meta({"sync_status": json.dumps(status.to_json())})
 
 
-def with_engine(session: Session, work: Callable[[SyncEngine], Awaitable[T]]) -> T:
-    """Run ``work`` with an engine connected to this building's relay."""
+def with_engine(
+    session: Session,
+    work: Callable[[SyncEngine], Awaitable[T]],
+    connect_timeout: float | None = None,
+) -> T:
+    """Run ``work`` with an engine connected to this building's relay
+    (``connect_timeout`` shortens the wait for an unreachable relay, e.g.
+    for background rounds)."""
 
     async def run() -> T:
         store = session.profile.store
-        async with RelayClient(relay_url(session), building_id=session.building_id) as client:
+        async with RelayClient(
+            relay_url(session), building_id=session.building_id, connect_timeout=connect_timeout
+        ) as client:
             engine = SyncEngine(session, client)
             client.identity = engine.identity
             client.offset = int(store.get_meta("clock_offset") or 0)
@@ -88,10 +96,10 @@ def connect(session: Session, url: str) -> bool:
     return registered
 
 
-def sync_once(session: Session) -> RoundReport:
+def sync_once(session: Session, connect_timeout: float | None = None) -> RoundReport:
     """One round: members, push, pull. Raises :class:`SyncError` with a
     readable message; the status saved in the profile says the rest."""
-    return with_engine(session, lambda engine: engine.sync_once())
+    return with_engine(session, lambda engine: engine.sync_once(), connect_timeout)
 
 
 def create_invite(
@@ -220,23 +228,35 @@ def listen(
     stop: threading.Event,
     retry_seconds: float = 5.0,
 ) -> None:
-    """Call ``on_change`` for every relay notification until ``stop`` is set.
-    Runs in its own thread with its own loop; reconnects after failures."""
+    """Call ``on_change`` for every relay notification until ``stop`` is set;
+    returns within about 0.1 s of it, closing the WebSocket even while
+    connected. Runs in its own thread with its own loop (it touches no
+    session) and reconnects after failures."""
     url, building, identity, offset = credentials
 
-    async def run() -> None:
+    async def receive() -> None:
         while not stop.is_set():
             try:
                 async with RelayClient(url, identity, building, offset=offset) as client:
                     async for message in client.notifications():
-                        on_change(message)
                         if stop.is_set():
                             return
+                        on_change(message)
             except RelayError:
                 pass
-            for _tick in range(int(retry_seconds * 10)):
-                if stop.is_set():
-                    return
-                await asyncio.sleep(0.1)
+            await asyncio.sleep(retry_seconds)
+
+    async def stopped() -> None:
+        while not stop.is_set():
+            await asyncio.sleep(0.1)
+
+    async def run() -> None:
+        tasks = {asyncio.ensure_future(receive()), asyncio.ensure_future(stopped())}
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     asyncio.run(run())
