@@ -13,6 +13,7 @@ from typing import Any
 
 from shared.protocol import Role
 
+from .errors import InputError
 from .i18n import _
 from .identity import device_identity
 from .keys import KeyStorage
@@ -195,6 +196,26 @@ def cmd_directory(args: argparse.Namespace, open_session: Callable) -> int:
     return 0
 
 
+def cmd_inbox_send(args: argparse.Namespace, open_session: Callable) -> int:
+    with open_session(args) as session:
+        print(session.inbox.send(args.person, args.title, args.text).record_id)
+    return 0
+
+
+def cmd_inbox_show(args: argparse.Namespace, open_session: Callable) -> int:
+    with open_session(args) as session:
+        person = args.person or session.profile.store.get_meta("person")
+        if not person:
+            raise InputError(_("Say whose inbox to show (a person id)."))
+        items = session.inbox.items(person)
+    if args.json:
+        print(json.dumps([item.__dict__ for item in items], indent=2, ensure_ascii=False))
+    else:
+        for item in items:
+            print(f"{item.at}  {item.title}\n    {item.text}")
+    return 0
+
+
 def add_commands(
     sub: Any,
     add: Callable,
@@ -256,6 +277,26 @@ def add_commands(
         lambda a: cmd_directory(a, open_session),
         "the building's directory: lots, quotas and who votes (what every member sees)",
     )
+    p.add_argument("--json", action="store_true")
+
+    inbox = add(sub, "inbox", lambda a: 0, "personal messages (one person's inbox)")
+    ibsub = inbox.add_subparsers(dest="action", required=True, parser_class=parser_class)
+    p = add(
+        ibsub,
+        "send",
+        lambda a: cmd_inbox_send(a, open_session),
+        "put a message in a person's inbox (syndic)",
+    )
+    p.add_argument("person")
+    p.add_argument("--title", required=True)
+    p.add_argument("--text", default="")
+    p = add(
+        ibsub,
+        "show",
+        lambda a: cmd_inbox_show(a, open_session),
+        "show an inbox (default: this device's person)",
+    )
+    p.add_argument("person", nargs="?")
     p.add_argument("--json", action="store_true")
 
     device = add(sub, "device", lambda a: 0, "devices of the building")

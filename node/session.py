@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from shared.protocol import Role, audience_of, may_read, may_write
+from shared.protocol import Audience, Role, audience_of, may_read, may_write
 
-from .documents import directory_doc, registry_doc
+from .documents import directory_doc, inbox_doc, registry_doc
 from .documents.live import KIND_UPDATE, LiveDocument
 from .errors import ProfileError
 from .i18n import N_, _
@@ -27,6 +27,7 @@ CHECKPOINT_EVERY = 200
 _KINDS = {
     "registry": (registry_doc.SCHEMA, registry_doc.ROOTS),
     "directory": (directory_doc.SCHEMA, directory_doc.ROOTS),
+    "inbox": (inbox_doc.SCHEMA, inbox_doc.ROOTS),
 }
 
 
@@ -42,9 +43,11 @@ class Session:
     def __init__(self, profile: Profile) -> None:
         self.profile = profile
         self._documents: dict[str, LiveDocument] = {}
+        from .services.inbox import InboxService
         from .services.registry import RegistryService
 
         self.registry = RegistryService(self)
+        self.inbox = InboxService(self)
 
     # -- lifecycle ----------------------------------------------------------
 
@@ -105,10 +108,16 @@ class Session:
             live.checkpoint()
 
     def can_read(self, doc_id: str) -> bool:
-        """Whether this device's role may read ``doc_id`` (a profile not yet
+        """Whether this device may read ``doc_id``: by its role, or for a
+        personal document by being that person's device (a profile not yet
         synced with anyone is the building's own syndic profile: yes)."""
-        role = self.profile.store.get_meta("role")
-        return not role or may_read(Role(role), audience_of(doc_id))
+        store = self.profile.store
+        role = store.get_meta("role")
+        audience = audience_of(doc_id)
+        if not role or may_read(Role(role), audience):
+            return True
+        person = store.get_meta("person")
+        return audience is Audience.PERSONAL and person == doc_id.split("/", 1)[1]
 
     # -- sync ----------------------------------------------------------------------
 

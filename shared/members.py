@@ -37,7 +37,7 @@ import nacl.public
 import nacl.signing
 
 from .ids import is_ulid
-from .protocol import ADMIN_ROLES, ROLE_AUDIENCES, Role
+from .protocol import ADMIN_ROLES, ROLE_AUDIENCES, Audience, Role
 
 CONTEXT = b"koprogo-members-v1\x00"
 INVITE_CONTEXT = b"koprogo-invite-v1\x00"
@@ -264,12 +264,28 @@ class MembersState:
             _require(device is not None, "keys sealed to an unknown or revoked device")
             assert device is not None
             _require(isinstance(keys, dict), "bad sealed keys")
-            allowed = {a.name.lower() for a in ROLE_AUDIENCES[device.role]}
-            _require(set(keys) <= allowed, "keys sealed to a role that may not read them")
+            _require(all(may_hold(device, label) for label in keys),
+                     "keys sealed to a role that may not read them")
             _require(all(isinstance(v, str) for v in keys.values()), "bad sealed key")
         for device_id, keys in sealed.items():
-            self.sealed[(epoch, device_id)] = dict(keys)
+            self.sealed.setdefault((epoch, device_id), {}).update(keys)
         self.epoch = max(self.epoch, epoch)
+
+
+def person_label(person_id: str) -> str:
+    """The key label of one person's documents (``inbox/<person>``)."""
+    return f"person:{person_id}"
+
+
+def may_hold(device: Device, label: str) -> bool:
+    """Whether a key with ``label`` may be sealed to ``device``: the audiences
+    its role reads; a person's key to management devices and to that
+    person's own devices (docs/sync-protocol.md §5.4)."""
+    audiences = ROLE_AUDIENCES[device.role]
+    if label.startswith("person:"):
+        person = label.removeprefix("person:")
+        return is_ulid(person) and (Audience.MANAGEMENT in audiences or device.person == person)
+    return label in {a.name.lower() for a in audiences}
 
 
 def _require(condition: bool, reason: str) -> None:

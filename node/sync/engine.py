@@ -19,7 +19,7 @@ import pycrdt
 
 from shared import envelope as env
 from shared.envelope import EnvelopeError, Header, Kind
-from shared.members import MembersState, SignedEntry, replay
+from shared.members import MembersError, MembersState, SignedEntry, person_label, replay
 from shared.protocol import Audience, Role, audience_of, is_valid_doc_id, may_read, may_write
 
 from ..documents import directory_doc
@@ -49,6 +49,14 @@ class RoundReport:
     snapshots: set[str] = field(default_factory=set)  # docs compacted by another device
     gaps: set[str] = field(default_factory=set)  # docs where a device counter jumped
     compacted: set[str] = field(default_factory=set)  # docs this device compacted
+
+
+def key_label(audience: Audience, doc_id: str) -> Audience | str:
+    """Which kept key encrypts ``doc_id``: its audience's, or for a personal
+    document (``inbox/<person>``) that person's key."""
+    if audience is Audience.PERSONAL:
+        return person_label(doc_id.split("/", 1)[1])
+    return audience
 
 
 def members_state(session: Session) -> MembersState:
@@ -141,12 +149,7 @@ class SyncEngine:
     async def refresh_members(self) -> int:
         """Fetch new members-log entries, verify them, keep keys sealed to us."""
         entries = await self.client.members(after=self.members.length - 1)
-        if entries:
-            trial = replay([SignedEntry(b, s) for b, s in self.store.members_entries()] + entries)
-            self.store.add_members_entries(
-                self.members.length, [(e.body, e.signature) for e in entries]
-            )
-            self.members = trial
+        self._keep_entries(entries)
         take_sealed_keys(self.store, self.identity, self.members.sealed)
         if self.members.active(self.identity.device_id) is None and self.members.length:
             raise RelayError(401, "revoked-device", "this device is not an active member")
@@ -162,11 +165,25 @@ class SyncEngine:
         entry = grant_entry(self)
         if entry is not None:
             await self.client.post_member(entry)
-            entries = await self.client.members(after=self.members.length - 1)
-            self.store.add_members_entries(
-                self.members.length, [(e.body, e.signature) for e in entries]
-            )
-            self.members = members_state(self.session)
+            self._keep_entries(await self.client.members(after=self.members.length - 1))
+            take_sealed_keys(self.store, self.identity, self.members.sealed)
+
+    def _keep_entries(self, entries: list[SignedEntry]) -> None:
+        """Verify new entries on top of the log we hold, then keep them."""
+        if not entries:
+            return
+        held = [SignedEntry(b, s) for b, s in self.store.members_entries()]
+        try:
+            trial = replay(held + entries)
+        except MembersError as exc:
+            raise SyncError(
+                _(
+                    "The relay sent a members log that does not verify ({reason}); nothing "
+                    "was taken from it."
+                ).format(reason=exc)
+            ) from exc
+        self.store.add_members_entries(len(held), [(e.body, e.signature) for e in entries])
+        self.members = trial
 
     def publish_directory(self) -> bool:
         """Bring the ``directory`` document in line with the registry (what
@@ -196,7 +213,11 @@ class SyncEngine:
     ) -> bytes:
         audience = audience_of(doc_id)
         epoch = self.members.epoch
-        key = audience_key(self.store, epoch, audience)
+        key = audience_key(self.store, epoch, key_label(audience, doc_id))
+        if key is None and audience is Audience.PERSONAL and self.role is Role.SYNDIC:
+            from .membership import person_key  # a first message to this person
+
+            key = person_key(self.store, epoch, doc_id.split("/", 1)[1])
         if key is None:
             raise SyncError(_("This device has no key for {doc} yet.").format(doc=doc_id))
         header = Header(
@@ -283,8 +304,11 @@ class SyncEngine:
 
     def _can_read(self, doc_id: str) -> bool:
         audience = audience_of(doc_id)
-        if audience is Audience.PERSONAL:
-            return may_read(self.role, audience)
+        if audience is Audience.PERSONAL:  # management, or that person's own devices
+            me = self.members.devices.get(self.identity.device_id)
+            return may_read(self.role, audience) or (
+                me is not None and me.person == doc_id.split("/", 1)[1]
+            )
         return may_read(self.role, audience)
 
     def _kind_known(self, doc_id: str) -> bool:
@@ -319,7 +343,7 @@ class SyncEngine:
     def _document_key(self, epoch: int, audience: Audience, doc_id: str) -> bytes | None:
         cached = self._keys.get((epoch, audience, doc_id))
         if cached is None:
-            key = audience_key(self.store, epoch, audience)
+            key = audience_key(self.store, epoch, key_label(audience, doc_id))
             if key is None:
                 return None
             cached = self._keys[(epoch, audience, doc_id)] = env.document_key(key, doc_id)

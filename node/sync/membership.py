@@ -15,7 +15,17 @@ from typing import TYPE_CHECKING, Any
 
 from shared import invites
 from shared.crypto import new_key
-from shared.members import SignedEntry, b64, invite_proof_message, replay, seal_key, sign_entry
+from shared.members import (
+    Device,
+    SignedEntry,
+    b64,
+    invite_proof_message,
+    may_hold,
+    person_label,
+    replay,
+    seal_key,
+    sign_entry,
+)
 from shared.protocol import ROLE_AUDIENCES, Audience, Role
 
 from ..errors import InputError
@@ -49,6 +59,54 @@ def _sealed_for(store, epoch: int, device_box: bytes, role: Role) -> dict[str, s
         for a in _AUDIENCES
         if a in ROLE_AUDIENCES[role]
     }
+
+
+def person_key(store, epoch: int, person: str, create: bool = True) -> bytes | None:
+    """The key of ``inbox/<person>`` for an epoch, made by the syndic's
+    device the first time it is needed (docs/sync-protocol.md §5.4)."""
+    label = person_label(person)
+    key = audience_key(store, epoch, label)
+    if key is None and create:
+        key = new_key()
+        keep_audience_key(store, epoch, label, key)
+    return key
+
+
+def _persons_with_keys(store, epoch: int) -> set[str]:
+    prefix = f"audience:{epoch:08d}:person:"
+    return {name.removeprefix(prefix) for name in store.secret_names(prefix)}
+
+
+def _wanted(store, epoch: int, device: Device, persons: set[str]) -> dict[str, bytes]:
+    """Every key a device should hold at ``epoch``: its role's audiences, and
+    the person keys it may read (its own person's; every person's for
+    management devices)."""
+    wanted: dict[str, bytes] = {
+        a.name.lower(): audience_key(store, epoch, a)  # type: ignore[misc]
+        for a in _AUDIENCES
+        if a in ROLE_AUDIENCES[device.role]
+    }
+    candidates = persons | ({device.person} if device.person else set())
+    for person in sorted(candidates):
+        if may_hold(device, person_label(person)):
+            wanted[person_label(person)] = person_key(store, epoch, person)  # type: ignore[assignment]
+    return wanted
+
+
+def _seal_missing(store, epoch: int, members, devices) -> dict[str, dict[str, str]]:
+    """Keys of ``epoch`` that active ``devices`` should hold and were not sealed to them."""
+    persons = _persons_with_keys(store, epoch) | {d.person for d in devices if d.person}
+    sealed: dict[str, dict[str, str]] = {}
+    for device in devices:
+        have = members.sealed.get((epoch, device.id), {}) if members is not None else {}
+        missing = {
+            label: seal_key(key, device.box_key)
+            for label, key in _wanted(store, epoch, device, persons).items()
+            if label not in have
+        }
+        if missing:
+            sealed[device.id] = missing
+    return sealed
 
 
 # -- registering a building --------------------------------------------------------------
@@ -99,14 +157,12 @@ async def connect(session: Session, relay_url: str) -> bool:
 
 
 def grant_entry(engine: SyncEngine) -> SignedEntry | None:
-    """A ``keys`` entry sealing the current epoch to active devices that lack it."""
+    """A ``keys`` entry sealing the current epoch's keys to active devices
+    that lack some: devices that joined, and person keys made since."""
     members, store, identity = engine.members, engine.store, engine.identity
     epoch = members.epoch
-    missing = {
-        device.id: _sealed_for(store, epoch, device.box_key, device.role)
-        for device in members.devices.values()
-        if not device.revoked and (epoch, device.id) not in members.sealed
-    }
+    active = [d for d in members.devices.values() if not d.revoked]
+    missing = _seal_missing(store, epoch, members, active)
     if not missing:
         return None
     data = _base(members.length, members.head, members.building_id, identity.device_id, "keys")
@@ -128,12 +184,10 @@ async def revoke(engine: SyncEngine, device_id: str) -> int:
     epoch = members.epoch + 1
     for audience in _AUDIENCES:
         keep_audience_key(store, epoch, audience, new_key())
+    for person in _persons_with_keys(store, members.epoch):  # new person keys as well
+        person_key(store, epoch, person)
     trial = replay([SignedEntry(b, s) for b, s in store.members_entries()] + [revoke_entry])
-    sealed = {
-        d.id: _sealed_for(store, epoch, d.box_key, d.role)
-        for d in trial.devices.values()
-        if not d.revoked
-    }
+    sealed = _seal_missing(store, epoch, None, [d for d in trial.devices.values() if not d.revoked])
     data = _base(trial.length, trial.head, members.building_id, identity.device_id, "keys")
     data.update(epoch=epoch, sealed=sealed)
     keys_entry = sign_entry(data, identity.sign_seed)
@@ -186,9 +240,16 @@ async def create_invite(
             "relay": engine.client.base_url,
             "epoch": epoch,
             "keys": {
-                a.name.lower(): b64(audience_key(store, epoch, a))  # type: ignore[arg-type]
-                for a in _AUDIENCES
-                if a in ROLE_AUDIENCES[role]
+                **{
+                    a.name.lower(): b64(audience_key(store, epoch, a))  # type: ignore[arg-type]
+                    for a in _AUDIENCES
+                    if a in ROLE_AUDIENCES[role]
+                },
+                **(
+                    {person_label(person): b64(person_key(store, epoch, person))}  # type: ignore[arg-type]
+                    if person is not None
+                    else {}
+                ),
             },
         },
     )
@@ -230,6 +291,7 @@ async def join(
                     "building_id": state.building_id,
                     "relay_url": relay_url,
                     "role": invite.role.value,
+                    "person": invite.person or "",
                 }
             )
             identity = device_identity(store)

@@ -149,3 +149,30 @@ def test_owners_see_the_directory_without_contact_details(building, nodes, relay
     building.run("sync")
     owner.run("sync")
     assert {x["number"]: x for x in owner.json("directory")}["A1.1"]["voter"] == "Pierre Lambert"
+
+
+def test_an_owner_reads_their_own_inbox_and_not_another(building, nodes, relay_process):
+    persons = building.json("registry")["persons"]
+    ann, bob = persons[0]["id"], persons[1]["id"]
+    owner_ann, owner_bob, council = nodes("ann"), nodes("bob"), nodes("council")
+    join(owner_ann, relay_process.url, invite(building, "owner", ann))
+    join(owner_bob, relay_process.url, invite(building, "owner", bob))
+    join(council, relay_process.url, invite(building, "council"))
+    building.run("inbox", "send", ann, "--title", "Appel de fonds T1 — Ann", "--text", "812,40 €")
+    building.run("inbox", "send", bob, "--title", "Appel de fonds T1 — Bob", "--text", "455,10 €")
+    building.run("sync")
+    for node in (owner_ann, owner_bob, council):
+        node.run("sync")
+
+    assert [i["title"] for i in owner_ann.json("inbox", "show")] == ["Appel de fonds T1 — Ann"]
+    assert [i["title"] for i in owner_bob.json("inbox", "show")] == ["Appel de fonds T1 — Bob"]
+    owner_ann.run("inbox", "show", bob, ok=False)
+    assert owner_ann.last_code == 1 and "cannot read" in owner_ann.last_error
+    with owner_ann.session() as session:
+        store = session.profile.store
+        assert audience_key(store, 1, f"person:{ann}") is not None
+        assert audience_key(store, 1, f"person:{bob}") is None  # no key to Bob's at all
+        assert f"inbox/{bob}" not in [r.doc_id for r in store.documents()]
+    raw = b"".join(p.read_bytes() for p in owner_ann.path.rglob("*") if p.is_file())
+    assert "455,10".encode() not in raw
+    assert len(council.json("inbox", "show", bob)) == 1  # management reads every inbox
