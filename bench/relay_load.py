@@ -1,15 +1,26 @@
 """Relay load benchmark: N devices appending and pulling for a fixed time.
 
     .venv/bin/python bench/relay_load.py [--devices 200] [--seconds 20] [--size 400]
+                                         [--clients 2] [--rate APPENDS_PER_S]
 
 Starts a real relay process (SQLite in a temporary folder, limits raised),
-registers one building per simulated device, then runs every device as a
-loop in this process: three appends of a fresh envelope (``--size`` random
-payload bytes, sealed and signed with ``shared/``) then one pull, each a
-signed request, for ``--seconds``. Prints appends/s, pulls/s, p50/p99
-latency and the relay's resident memory. Then it runs the same load, with
-the same client work (request signing included), against a bare aiohttp
+registers one building per simulated device, then runs the devices in
+``--clients`` processes: each device does three appends of a fresh
+envelope (``--size`` random payload bytes, sealed and signed with
+``shared/``) then one pull, each a signed request on the device's own
+keep-alive connection, for ``--seconds``; as fast as it can (closed loop)
+or, with ``--rate``, on a schedule (open loop, latency counted from the
+scheduled time). Prints appends/s, pulls/s, p50/p99 latency, the CPU used
+by the server and by the clients, and the relay's resident memory. Then it
+runs the same load, with the same client work, against a bare aiohttp
 endpoint that only reads the body, and prints the ratio relay/bare.
+
+The clients share the machine's cores with the server, so they are kept
+light: the appends are sealed and their requests signed before the timed
+phase (``--preseal`` per second of closed loop; a device that runs out
+seals as it goes, and the report says how many), pulls are signed as they
+go, and requests go through a minimal HTTP/1.1 client rather than
+aiohttp's, which costs about as much CPU per request as the server.
 
 Figures go to docs/performance.md ("Relay"); nothing here is pass/fail.
 """
@@ -18,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import multiprocessing as mp
 import os
 import shutil
@@ -27,6 +39,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,7 +47,8 @@ sys.path.insert(0, str(ROOT))
 
 import aiohttp  # noqa: E402
 
-from tests.relay.helpers import Client, Kit  # noqa: E402
+from shared import auth  # noqa: E402
+from tests.relay.helpers import PROTOCOL, Client, Device, Kit  # noqa: E402
 
 
 def free_port() -> int:
@@ -75,81 +89,202 @@ class Stats:
         self.appends: list[float] = []
         self.pulls: list[float] = []
         self.errors: dict[int, int] = {}
+        self.client_cpu = 0.0  # CPU seconds of the client processes in the timed phase
+        self.sealed_live = 0  # appends sealed during the timed phase (pre-sealed ran out)
 
     def merge(self, other: Stats) -> None:
         self.appends += other.appends
         self.pulls += other.pulls
         for status, n in other.errors.items():
             self.errors[status] = self.errors.get(status, 0) + n
+        self.client_cpu += other.client_cpu
+        self.sealed_live += other.sealed_live
 
 
-async def device_loop(client: Client, kit: Kit, size: int, start: float, deadline: float,
-                      interval: float, stats: Stats, bare: bool) -> None:  # fmt: skip
+class Connection(asyncio.Protocol):
+    """One device's keep-alive HTTP/1.1 connection, one request at a time.
+
+    A minimal client (request bytes written as prepared, answers framed by
+    Content-Length) so that the client processes, which share the machine's
+    two cores with the server, spend little CPU per request: aiohttp's
+    client costs about as much CPU per request as the server it measures.
+    """
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.buffer = bytearray()
+        self.waiter: asyncio.Future[tuple[int, bytes]] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_exception(ConnectionError("the server closed the connection"))
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        if self.waiter is None:
+            return
+        end = self.buffer.find(b"\r\n\r\n")
+        if end < 0:
+            return
+        head = bytes(self.buffer[:end]).lower()
+        at = head.find(b"\r\ncontent-length:")
+        if at < 0:
+            self.waiter.set_exception(ValueError("an answer without Content-Length"))
+            return
+        stop = head.find(b"\r\n", at + 17)
+        length = int(head[at + 17 : stop if stop >= 0 else len(head)])
+        total = end + 4 + length
+        if len(self.buffer) < total:
+            return
+        body = bytes(self.buffer[end + 4 : total])
+        del self.buffer[:total]
+        waiter, self.waiter = self.waiter, None
+        waiter.set_result((int(head[9:12]), body))
+
+    async def request(self, data: bytes, host: str, port: int) -> tuple[int, bytes]:
+        loop = asyncio.get_running_loop()
+        if self.transport is None or self.transport.is_closing():
+            self.buffer.clear()
+            await loop.create_connection(lambda: self, host, port)
+        assert self.transport is not None
+        self.waiter = loop.create_future()
+        self.transport.write(data)
+        return await self.waiter
+
+
+def http_request(method: str, path: str, headers: dict[str, str], body: bytes = b"") -> bytes:
+    lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", f"Content-Length: {len(body)}"]
+    if body:
+        lines.append("Content-Type: application/octet-stream")
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def signed_request(device: Device, method: str, path: str, body: bytes = b"") -> bytes:
+    headers = {auth.PROTOCOL_HEADER: PROTOCOL, **device.sign(method, path, body, int(time.time()))}
+    return http_request(method, path, headers, body)
+
+
+def records_end(body: bytes) -> int:
+    """The last sequence number in a pull answer (0 when empty)."""
+    pos, seq = 0, 0
+    while pos < len(body):
+        seq = int.from_bytes(body[pos : pos + 8], "big")
+        pos += 12 + int.from_bytes(body[pos + 8 : pos + 12], "big")
+    return seq
+
+
+@dataclass
+class Sim:
+    """One simulated device: its building, connection and pre-signed appends."""
+
+    kit: Kit
+    bare: bool
+    conn: Connection = field(default_factory=Connection)
+    ready: list[bytes] = field(default_factory=list)  # pre-sealed, pre-signed appends
+    seen: int = 0
+
+    @property
+    def append_path(self) -> str:
+        return (
+            "/bare"
+            if self.bare
+            else f"/v1/buildings/{self.kit.building_id}/docs/registry/envelopes"
+        )
+
+    def prepare(self, count: int, size: int) -> None:
+        for _ in range(count):
+            raw = self.kit.envelope(self.kit.syndic, size=size)
+            self.ready.append(signed_request(self.kit.syndic, "POST", self.append_path, raw))
+        self.ready.reverse()
+
+    def next_append(self, size: int, stats: Stats) -> bytes:
+        if self.ready:
+            return self.ready.pop()
+        stats.sealed_live += 1
+        raw = self.kit.envelope(self.kit.syndic, size=size)
+        return signed_request(self.kit.syndic, "POST", self.append_path, raw)
+
+    def next_pull(self) -> bytes:
+        path = (
+            f"/bare?after={self.seen}"
+            if self.bare
+            else f"/v1/buildings/{self.kit.building_id}/docs/registry/envelopes?after={self.seen}"
+        )
+        return signed_request(self.kit.syndic, "GET", path)
+
+
+async def device_loop(sim: Sim, port: int, size: int, start: float, deadline: float,
+                      interval: float, stats: Stats) -> None:  # fmt: skip
     """Three appends then one pull, again and again. With ``interval`` > 0
     the device keeps a schedule (open loop) instead of sending as fast as it
-    can; latency then includes no queueing of the client's own making."""
-    seen, op = 0, 0
+    can; latency is then measured from the scheduled time, so it includes
+    any queueing behind a late answer (no coordinated omission)."""
+    op = 0
     next_at = start
     while True:
         now = time.perf_counter()
         if now >= deadline:
             return
+        started = now
         if interval:
             if next_at > now:
                 await asyncio.sleep(next_at - now)
-            next_at = max(next_at + interval, time.perf_counter() - 1.0)
+            started = next_at
+            next_at = next_at + interval
         op += 1
-        started = time.perf_counter()
         if op % 4:
-            raw = kit.envelope(kit.syndic, size=size)
-            if bare:
-                result = await client.send("POST", "/bare", kit.syndic, raw)
-            else:
-                result = await client.append(kit, kit.syndic, raw)
-            if result.status in (200, 201):
+            status, _ = await sim.conn.request(sim.next_append(size, stats), "127.0.0.1", port)
+            if status in (200, 201):
                 stats.appends.append(time.perf_counter() - started)
         else:
-            if bare:
-                result = await client.send("GET", f"/bare?after={seen}", kit.syndic)
-            else:
-                result = await client.pull(kit, kit.syndic, after=seen)
-                records = result.records()
-                if records:
-                    seen = records[-1][0]
-            if result.status == 200:
+            status, body = await sim.conn.request(sim.next_pull(), "127.0.0.1", port)
+            if status == 200:
                 stats.pulls.append(time.perf_counter() - started)
-        if result.status not in (200, 201):
-            stats.errors[result.status] = stats.errors.get(result.status, 0) + 1
+                sim.seen = records_end(body) or sim.seen
+        if status not in (200, 201):
+            stats.errors[status] = stats.errors.get(status, 0) + 1
 
 
 async def worker_load(url: str, devices: int, seconds: float, size: int, rate: float,
-                      bare: bool, ready, go) -> Stats:  # fmt: skip
-    connector = aiohttp.TCPConnector(limit=devices + 10)
-    async with aiohttp.ClientSession(base_url=url, connector=connector) as http:
-        client = Client(http)
-        kits = [Kit() for _ in range(devices)]
-        if not bare:
-            for kit in kits:
-                result = await client.register(kit)
+                      preseal: int, bare: bool, ready, go) -> Stats:  # fmt: skip
+    port = int(url.rsplit(":", 1)[1])
+    sims = [Sim(Kit(), bare) for _ in range(devices)]
+    if not bare:
+        async with aiohttp.ClientSession(base_url=url) as http:
+            client = Client(http)
+            for sim in sims:
+                result = await client.register(sim.kit)
                 assert result.status == 201, result.body
-        ready.set()
-        await asyncio.get_running_loop().run_in_executor(None, go.wait)
-        stats = Stats()
-        # ops per device per second: appends are 3 of every 4 operations
-        interval = devices / (rate * 4 / 3) if rate else 0.0
-        start = time.perf_counter()
-        deadline = start + seconds
-        await asyncio.gather(*(
-            device_loop(client, k, size, start + i * interval / devices, deadline, interval,
-                        stats, bare)
-            for i, k in enumerate(kits)
-        ))  # fmt: skip
-        return stats
+    for sim in sims:
+        sim.prepare(preseal, size)
+    ready.set()
+    await asyncio.get_running_loop().run_in_executor(None, go.wait)
+    stats = Stats()
+    # ops per device per second: appends are 3 of every 4 operations
+    interval = devices / (rate * 4 / 3) if rate else 0.0
+    cpu = time.process_time()
+    start = time.perf_counter()
+    deadline = start + seconds
+    await asyncio.gather(*(
+        device_loop(sim, port, size, start + i * interval / devices, deadline, interval, stats)
+        for i, sim in enumerate(sims)
+    ))  # fmt: skip
+    stats.client_cpu = time.process_time() - cpu
+    for sim in sims:
+        if sim.conn.transport is not None:
+            sim.conn.transport.close()
+    return stats
 
 
-def _worker(url, devices, seconds, size, rate, bare, ready, go, out) -> None:  # type: ignore[no-untyped-def]
-    stats = asyncio.run(worker_load(url, devices, seconds, size, rate, bare, ready, go))
-    out.put((stats.appends, stats.pulls, stats.errors))
+def _worker(url, devices, seconds, size, rate, preseal, bare, ready, go, out) -> None:  # type: ignore[no-untyped-def]
+    stats = asyncio.run(worker_load(url, devices, seconds, size, rate, preseal, bare, ready, go))
+    out.put(stats)
 
 
 def run_load(url: str, args: argparse.Namespace, bare: bool, pid: int) -> tuple[Stats, float]:
@@ -158,25 +293,25 @@ def run_load(url: str, args: argparse.Namespace, bare: bool, pid: int) -> tuple[
     go, out = ctx.Event(), ctx.Queue()
     share = [args.devices // args.clients + (i < args.devices % args.clients)
              for i in range(args.clients)]  # fmt: skip
+    # appends to seal and sign before the timed phase, per device
+    budget = args.rate * 1.1 if args.rate else args.preseal
+    preseal = math.ceil(budget * args.seconds / args.devices)
     workers, readies = [], []
     for n in share:
         ready = ctx.Event()
         rate = args.rate * n / args.devices
-        proc = ctx.Process(target=_worker, args=(url, n, args.seconds, args.size, rate, bare,
-                                                 ready, go, out))  # fmt: skip
+        proc = ctx.Process(target=_worker, args=(url, n, args.seconds, args.size, rate, preseal,
+                                                 bare, ready, go, out))  # fmt: skip
         proc.start()
         workers.append(proc)
         readies.append(ready)
     for ready in readies:
-        ready.wait(timeout=300)
+        ready.wait(timeout=600)
     cpu_before = cpu_seconds(pid)
     go.set()
     stats = Stats()
     for _ in workers:
-        appends, pulls, errors = out.get(timeout=args.seconds + 300)
-        part = Stats()
-        part.appends, part.pulls, part.errors = appends, pulls, errors
-        stats.merge(part)
+        stats.merge(out.get(timeout=args.seconds + 300))
     cpu = cpu_seconds(pid) - cpu_before
     for proc in workers:
         proc.join()
@@ -201,8 +336,10 @@ def report(name: str, stats: Stats, seconds: float, cpu: float) -> float:
         f"{len(stats.pulls) / seconds:7.0f} pulls/s  "
         f"p50 {pct(both, 0.5):6.1f} ms  p99 {pct(both, 0.99):6.1f} ms  "
         f"(appends {pct(stats.appends, 0.99):.1f}, pulls {pct(stats.pulls, 0.99):.1f})  "
-        f"server CPU {cpu / seconds * 100:.0f}% of a core, {per_request:.0f} µs/request"
+        f"server CPU {cpu / seconds * 100:.0f}% of a core, {per_request:.0f} µs/request; "
+        f"clients {stats.client_cpu / seconds * 100:.0f}% of a core"
         + (f"  errors {stats.errors}" if stats.errors else "")
+        + (f"  ({stats.sealed_live} appends sealed live)" if stats.sealed_live else "")
     )
     return len(both) / seconds
 
@@ -234,6 +371,13 @@ def main() -> None:
         type=float,
         default=0.0,
         help="offered appends/s in all, paced (default 0: as fast as possible)",
+    )
+    parser.add_argument(
+        "--preseal",
+        type=float,
+        default=4000.0,
+        help="closed loop: appends/s to seal and sign before the timed phase (default 4000; "
+        "past them, devices seal as they go)",
     )
     parser.add_argument(
         "--log-level",
