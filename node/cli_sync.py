@@ -6,7 +6,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import getpass
 import json
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -44,7 +46,7 @@ def cmd_relay_connect(args: argparse.Namespace, open_session: Callable) -> int:
 def cmd_invite_create(args: argparse.Namespace, open_session: Callable) -> int:
     role = Role(args.role)
     with open_session(args) as session:
-        created = service.create_invite(session, role, args.person, args.days)
+        created = service.create_invite(session, role, args.person, args.days, args.kiosk)
     result = {
         "code": created.code,
         "expires_at": service.iso(created.expires_at),
@@ -202,12 +204,37 @@ def cmd_inbox_send(args: argparse.Namespace, open_session: Callable) -> int:
     return 0
 
 
+def _pin(creating: bool) -> str:
+    pin = os.environ.get("KOPROGO_PIN")
+    if pin is None and sys.stdin.isatty():
+        pin = getpass.getpass(_("New PIN: ") if creating else _("PIN: "))
+        if creating and getpass.getpass(_("Repeat the PIN: ")) != pin:
+            raise InputError(_("The two PINs differ."))
+    if not pin:
+        raise InputError(_("A PIN is needed (KOPROGO_PIN, or type it on a terminal)."))
+    return pin
+
+
+def cmd_person_enrol(args: argparse.Namespace, open_session: Callable) -> int:
+    with open_session(args) as session:
+        person = service.enrol_person(session, args.code, _pin(True))
+        name = person
+    print(
+        _("Enrolled on this PC: {name}. Their PIN opens their inbox here.").format(name=name),
+        file=sys.stderr,
+    )
+    return 0
+
+
 def cmd_inbox_show(args: argparse.Namespace, open_session: Callable) -> int:
     with open_session(args) as session:
         person = args.person or session.profile.store.get_meta("person")
         if not person:
             raise InputError(_("Say whose inbox to show (a person id)."))
-        items = session.inbox.items(person)
+        if session.profile.store.get_meta("role") == Role.KIOSK.value:
+            items = service.kiosk_inbox(session, person, _pin(False))
+        else:
+            items = session.inbox.items(person)
     if args.json:
         print(json.dumps([item.__dict__ for item in items], indent=2, ensure_ascii=False))
     else:
@@ -243,6 +270,11 @@ def add_commands(
     p.add_argument("--role", required=True, choices=[r.value for r in Role])
     p.add_argument("--person", help="the person an owner's device belongs to")
     p.add_argument("--days", type=int, default=7, help="days before the invite expires")
+    p.add_argument(
+        "--kiosk",
+        action="store_true",
+        help="for the person's keys on the building's shared PC (with --person)",
+    )
     p.add_argument("--json", action="store_true")
 
     p = add(
@@ -278,6 +310,16 @@ def add_commands(
         "the building's directory: lots, quotas and who votes (what every member sees)",
     )
     p.add_argument("--json", action="store_true")
+
+    kiosk_person = add(sub, "person-key", lambda a: 0, "owners' keys on the shared PC")
+    kpsub = kiosk_person.add_subparsers(dest="action", required=True, parser_class=parser_class)
+    p = add(
+        kpsub,
+        "enrol",
+        lambda a: cmd_person_enrol(a, open_session),
+        "on the kiosk: keep an owner's keys under their PIN (kiosk invite code)",
+    )
+    p.add_argument("--code", required=True)
 
     inbox = add(sub, "inbox", lambda a: 0, "personal messages (one person's inbox)")
     ibsub = inbox.add_subparsers(dest="action", required=True, parser_class=parser_class)

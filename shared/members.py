@@ -21,6 +21,10 @@ Entry types:
               ``{"epoch": n, "sealed": {device: {audience: base64}}}``. An
               epoch above the current one starts a new epoch.
 ``revoke``    an admin removes a device; the relay refuses it from then on.
+``person``    a kiosk keeps a person's keys, with a kiosk invite naming that
+              person: ``{"person": {id, sign, box}, "invite", "proof"}``, signed
+              by the kiosk. ``keys`` entries may then seal that person's key to
+              ``box`` under ``to_persons: {"<person>/<kiosk>": {...}}``.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ from .protocol import ADMIN_ROLES, ROLE_AUDIENCES, Audience, Role
 CONTEXT = b"koprogo-members-v1\x00"
 INVITE_CONTEXT = b"koprogo-invite-v1\x00"
 MAX_ENTRY_BYTES = 64 * 1024
-ENTRY_TYPES = ("genesis", "invite", "join", "keys", "revoke")
+ENTRY_TYPES = ("genesis", "invite", "join", "person", "keys", "revoke")
 
 
 class MembersError(ValueError):
@@ -143,6 +147,17 @@ class Invite:
     public_key: bytes
     expires: int
     used_by: str | None = None
+    kiosk: bool = False  # for a person's key on the kiosk, not for a device
+
+
+@dataclass(frozen=True)
+class PersonKey:
+    """A person's keys kept on one device (the kiosk), under their PIN there."""
+
+    person: str
+    device: str
+    sign_key: bytes
+    box_key: bytes
 
 
 @dataclass
@@ -158,6 +173,10 @@ class MembersState:
     invites: dict[str, Invite] = field(default_factory=dict)
     # (epoch, device id) -> {audience name: sealed key}
     sealed: dict[tuple[int, str], dict[str, str]] = field(default_factory=dict)
+    # person id -> {device id: the person's public keys kept on that device}
+    person_keys: dict[str, dict[str, PersonKey]] = field(default_factory=dict)
+    # (epoch, person id, device id) -> {"person:<id>": key sealed to the person's box key}
+    sealed_persons: dict[tuple[int, str, str], dict[str, str]] = field(default_factory=dict)
 
     def active(self, device_id: str) -> Device | None:
         device = self.devices.get(device_id)
@@ -214,8 +233,16 @@ class MembersState:
         _require(person is None or is_ulid(str(person)), "bad person id")
         expires = invite.get("expires")
         _require(isinstance(expires, int) and expires > 0, "bad expiry")
+        kiosk = invite.get("kiosk", False)
+        _require(isinstance(kiosk, bool), "bad kiosk flag")
+        _require(not kiosk or person is not None, "a kiosk invite names its person")
         self.invites[invite_id] = Invite(
-            invite_id, _role(invite.get("role")), person, _key(invite.get("key")), expires
+            invite_id,
+            _role(invite.get("role")),
+            person,
+            _key(invite.get("key")),
+            expires,
+            kiosk=kiosk,
         )
 
     def _apply_join(self, entry: SignedEntry, data: dict[str, Any], now: int | None) -> None:
@@ -223,6 +250,7 @@ class MembersState:
         _require(invite is not None, "unknown invite")
         assert invite is not None
         _require(invite.used_by is None, "the invite was already used")
+        _require(not invite.kiosk, "a kiosk invite enrols a person on the kiosk, not a device")
         _require(now is None or now <= invite.expires, "the invite has expired")
         device = _device(data.get("device"))
         _require(device.id not in self.devices, "device already enrolled")
@@ -240,11 +268,55 @@ class MembersState:
         device.joined_seq = self.length
         self.devices[device.id] = device
 
+    def _apply_person(self, entry: SignedEntry, data: dict[str, Any], now: int | None) -> None:
+        """A person's keys on the kiosk, with a kiosk invite naming them: the
+        key that opens their inbox there is sealed to ``box``, whose private
+        half the kiosk keeps under the person's PIN."""
+        invite = self.invites.get(str(data.get("invite")))
+        _require(invite is not None and invite.kiosk, "unknown kiosk invite")
+        assert invite is not None
+        _require(invite.used_by is None, "the invite was already used")
+        _require(now is None or now <= invite.expires, "the invite has expired")
+        device = self.active(str(data.get("signer")))
+        _require(
+            device is not None and device.role is Role.KIOSK,
+            "a person's keys are kept by an active kiosk",
+        )
+        assert device is not None
+        _require(_verify(device.sign_key, CONTEXT + entry.body, entry.signature), "bad signature")
+        record = data.get("person")
+        _require(isinstance(record, dict), "person record missing")
+        person = str(record.get("id"))
+        _require(person == invite.person, "person does not match the invite")
+        keys = PersonKey(person, device.id, _key(record.get("sign")), _key(record.get("box")))
+        proof = invite_proof_message(invite.id, record)
+        _require(
+            _verify(invite.public_key, proof, unb64(str(data.get("proof")))), "bad invite proof"
+        )
+        invite.used_by = device.id
+        self.person_keys.setdefault(person, {})[device.id] = keys
+
     def _apply_keys(self, entry: SignedEntry, data: dict[str, Any], now: int | None) -> None:
         self._admin(entry, data)
         epoch = data.get("epoch")
         _require(isinstance(epoch, int) and self.epoch <= epoch <= self.epoch + 1, "bad epoch")
+        to_persons = data.get("to_persons", {})
+        _require(isinstance(to_persons, dict), "bad person keys")
+        for target, keys in to_persons.items():
+            person, _sep, device = str(target).partition("/")
+            _require(
+                device in self.person_keys.get(person, {}), "keys sealed to an unknown person key"
+            )
+            _require(
+                isinstance(keys, dict)
+                and set(keys) <= {person_label(person)}
+                and all(isinstance(v, str) for v in keys.values()),
+                "a person key only carries that person's key",
+            )
         self._take_sealed(data)
+        for target, keys in to_persons.items():
+            person, _sep, device = str(target).partition("/")
+            self.sealed_persons.setdefault((epoch, person, device), {}).update(keys)
 
     def _apply_revoke(self, entry: SignedEntry, data: dict[str, Any], now: int | None) -> None:
         signer = self._admin(entry, data)
@@ -264,8 +336,10 @@ class MembersState:
             _require(device is not None, "keys sealed to an unknown or revoked device")
             assert device is not None
             _require(isinstance(keys, dict), "bad sealed keys")
-            _require(all(may_hold(device, label) for label in keys),
-                     "keys sealed to a role that may not read them")
+            _require(
+                all(may_hold(device, label) for label in keys),
+                "keys sealed to a role that may not read them",
+            )
             _require(all(isinstance(v, str) for v in keys.values()), "bad sealed key")
         for device_id, keys in sealed.items():
             self.sealed.setdefault((epoch, device_id), {}).update(keys)

@@ -24,6 +24,9 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+import nacl.exceptions
+import nacl.signing
+
 from shared import auth
 from shared.envelope import Envelope, EnvelopeError, Kind, decode
 from shared.ids import is_ulid
@@ -113,7 +116,17 @@ class RelayCore:
     def authenticate(
         self, building_id: str, headers: Any, method: str, path: str, body: bytes, now: float
     ) -> MemberDevice:
-        """The active device that signed this request, or a 401 refusal."""
+        """The active device that signed this request, or a 401 refusal: the
+        three steps below, with the signature verified here."""
+        signed, device = self.identify(building_id, headers, now)
+        check = request_check(signed, device, method, path, body)
+        return self.admit_signed(building_id, signed, signatures_valid((check,))[0], now)
+
+    def identify(
+        self, building_id: str, headers: Any, now: float
+    ) -> tuple[auth.SignedRequest, MemberDevice]:
+        """§4 before the signature: the headers, the timestamp, an active
+        device of the building (401 otherwise)."""
         try:
             signed = auth.parse_headers(headers)
         except auth.AuthError as exc:
@@ -123,18 +136,28 @@ class RelayCore:
                 "stale-timestamp",
                 "the request's timestamp is too far from the relay's clock (see KoproGo-Time)",
             )
-        building = self.building(building_id)
-        device = building.state.devices.get(signed.device_id)
+        return signed, self._active_device(building_id, signed.device_id)
+
+    def admit_signed(
+        self, building_id: str, signed: auth.SignedRequest, valid: bool, now: float
+    ) -> MemberDevice:
+        """§4 after the signature was verified (``valid``, see
+        :func:`request_check`): 401 for a bad signature, then the replay
+        cache. The device is looked up again, so one revoked while its
+        signature was being checked is refused."""
+        if not valid:
+            raise unauthorized("bad-request-signature", "bad signature")
+        device = self._active_device(building_id, signed.device_id)
+        if self.replay.seen(signed.signature, now):
+            raise unauthorized("replayed", "this request was already received")
+        return device
+
+    def _active_device(self, building_id: str, device_id: str) -> MemberDevice:
+        device = self.building(building_id).state.devices.get(device_id)
         if device is None:
             raise unauthorized("unknown-device", "this device is not in the building's members log")
         if device.revoked:
             raise unauthorized("revoked-device", "this device was revoked")
-        try:
-            auth.verify_request(signed, device.sign_key, method, path, body, int(now))
-        except auth.AuthError as exc:
-            raise unauthorized("bad-request-signature", str(exc)) from exc
-        if self.replay.seen(signed.signature, now):
-            raise unauthorized("replayed", "this request was already received")
         return device
 
     def admit_request(self, building_id: str, device_id: str, now: float) -> None:
@@ -180,7 +203,7 @@ class RelayCore:
         if device.role not in ADMIN_ROLES:
             raise RelayError(403, "forbidden", "only a syndic device may change the members log")
         entry = _entry(body, "entry")
-        if entry.data.get("type") in ("genesis", "join"):
+        if entry.data.get("type") in ("genesis", "join", "person"):
             raise bad_request("bad-entry", "genesis and join entries have their own endpoints")
         if entry.data.get("type") == "invite":
             raise bad_request("bad-entry", "post invites with their payload to /invites")
@@ -234,9 +257,12 @@ class RelayCore:
             raise RelayError(410, "invite-expired", "this invite has expired")
 
     def join(self, invite_id: str, body: Any, now: float) -> tuple[str, int]:
-        """``POST /invites/{invite}/join``: the join entry's own signature and proof."""
+        """``POST /invites/{invite}/join``: the join entry's own signature and
+        proof — or a ``person`` entry, a kiosk keeping an owner's keys with a
+        kiosk invite (§5.4)."""
         entry = _entry(body, "entry")
-        if entry.data.get("type") != "join" or entry.data.get("invite") != invite_id:
+        kind = entry.data.get("type")
+        if kind not in ("join", "person") or entry.data.get("invite") != invite_id:
             raise bad_request("bad-entry", "a join entry for this invite is expected")
         building_id = str(entry.data.get("building"))
         building = self.buildings.get(building_id)
@@ -246,7 +272,7 @@ class RelayCore:
         if building is None or invite is None:
             raise not_found("unknown-invite", "no such invite")
         self._check_invite_usable(invite.used_by, invite.expires, now)
-        if building.active_devices() >= self.limits.max_devices_per_building:
+        if kind == "join" and building.active_devices() >= self.limits.max_devices_per_building:
             raise RelayError(507, "device-quota", "the building has its maximum number of devices")
         seq = self._append_entry(building_id, entry, now, used_invite=invite_id)
         return building_id, seq
@@ -293,12 +319,7 @@ class RelayCore:
 
     def recheck_device(self, building_id: str, device_id: str) -> MemberDevice:
         """The device again after the members log changed under a request."""
-        device = self.building(building_id).state.devices.get(device_id)
-        if device is None:
-            raise unauthorized("unknown-device", "this device is not in the building's members log")
-        if device.revoked:
-            raise unauthorized("revoked-device", "this device was revoked")
-        return device
+        return self._active_device(building_id, device_id)
 
     def check_envelope(
         self,
@@ -310,9 +331,12 @@ class RelayCore:
         now: float,
         snapshot_base: str | None = None,
         snapshot: bool = False,
+        signature_valid: bool | None = None,
     ) -> AppendItem:
         """§7.1 step 2: every check that needs no stored state, in the
-        spec's order. Pure: reads only the members cache."""
+        spec's order. Pure: reads only the members cache. The envelope's
+        signature is verified here unless ``signature_valid`` gives the
+        result of :func:`envelope_check` verified beforehand."""
         header = envelope.header
         if header.building_id != building_id or header.doc_id != doc_id:
             raise bad_request("wrong-document", "the envelope is for another building or document")
@@ -320,10 +344,10 @@ class RelayCore:
             raise bad_request("bad-document", "not a document id of the protocol")
         if header.device_id != device.id:
             raise bad_request("wrong-device", "an envelope is sent by the device that made it")
-        try:
-            envelope.verify(device.sign_key)
-        except EnvelopeError as exc:
-            raise bad_request("bad-signature", "the envelope's signature does not verify") from exc
+        if signature_valid is None:
+            signature_valid = signatures_valid((envelope_check(envelope, device),))[0]
+        if not signature_valid:
+            raise bad_request("bad-signature", "the envelope's signature does not verify")
         if not may_write(device.role, doc_id):
             raise RelayError(
                 403, "forbidden", f"a {device.role.value} device may not write this document"
@@ -377,6 +401,39 @@ class RelayCore:
     def heads(self, building_id: str) -> dict[str, Any]:
         building = self.building(building_id)
         return {"docs": self.storage.heads(building_id), "epoch": building.state.epoch}
+
+
+# -- signatures ---------------------------------------------------------------------
+
+SignatureCheck = tuple[bytes, bytes, bytes]
+"""(Ed25519 public key, signed message, signature)."""
+
+
+def request_check(
+    signed: auth.SignedRequest, device: MemberDevice, method: str, path: str, body: bytes
+) -> SignatureCheck:
+    """What a signed request's signature must verify (§4, ``shared.auth``)."""
+    message = auth.message(method, path, body, signed.timestamp, signed.nonce)
+    return device.sign_key, message, signed.signature
+
+
+def envelope_check(envelope: Envelope, device: MemberDevice) -> SignatureCheck:
+    """What an envelope's signature must verify (§3.1, ``shared.envelope``)."""
+    return device.sign_key, envelope.signed_part(), envelope.signature
+
+
+def signatures_valid(checks: tuple[SignatureCheck, ...]) -> list[bool]:
+    """Verify each check; libsodium runs with the GIL released, so the
+    transport may call this from a thread while the event loop goes on."""
+    valid = []
+    for key, message, signature in checks:
+        try:
+            nacl.signing.VerifyKey(key).verify(message, signature)
+        except (nacl.exceptions.BadSignatureError, ValueError):
+            valid.append(False)
+        else:
+            valid.append(True)
+    return valid
 
 
 def _entry(body: Any, key: str) -> SignedEntry:

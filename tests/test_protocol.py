@@ -444,3 +444,84 @@ def test_invite_codes_are_short_and_forgiving():
         invites.open_payload(
             invites.derive(invites.new_code()), invites.seal_payload(secrets, payload)
         )
+
+
+def test_a_kiosk_invite_enrols_a_person_on_the_kiosk_only():
+    log, syndic = Log(), Dev()
+    genesis(log, syndic, KEYS)
+    kiosk = Dev(Role.KIOSK)
+    invite_and_join(log, syndic, kiosk)
+    person = new_ulid()
+    secrets = invites.derive(invites.new_code())
+    log.add(
+        {
+            "type": "invite",
+            "signer": syndic.id,
+            "invite": {
+                "id": secrets.invite_id,
+                "role": "owner",
+                "person": person,
+                "key": members.b64(secrets.public_key),
+                "expires": 2_000_000_000,
+                "kiosk": True,
+            },
+        },
+        syndic.seed,
+    )
+    # used as a device invite: refused
+    intruder = Dev(Role.OWNER, person=person)
+    proof = secrets.sign(members.invite_proof_message(secrets.invite_id, intruder.record))
+    with pytest.raises(members.MembersError, match="not a device"):
+        log.add(
+            {
+                "type": "join",
+                "signer": intruder.id,
+                "invite": secrets.invite_id,
+                "device": intruder.record,
+                "proof": members.b64(proof),
+            },
+            intruder.seed,
+        )
+    # used by the kiosk for that person: taken, once
+    box = nacl.public.PrivateKey.generate()
+    record = {
+        "id": person,
+        "sign": members.b64(bytes(32)),
+        "box": members.b64(bytes(box.public_key)),
+    }
+    proof = secrets.sign(members.invite_proof_message(secrets.invite_id, record))
+    entry = {
+        "type": "person",
+        "signer": kiosk.id,
+        "invite": secrets.invite_id,
+        "person": record,
+        "proof": members.b64(proof),
+    }
+    log.add(entry, kiosk.seed)
+    assert kiosk.id in log.state.person_keys[person]
+    with pytest.raises(members.MembersError, match="already used"):
+        log.add(entry, kiosk.seed)
+    # the syndic may seal that person's key to it, and nothing else
+    sealed = members.seal_key(bytes(32), bytes(box.public_key))
+    log.add(
+        {
+            "type": "keys",
+            "signer": syndic.id,
+            "epoch": 1,
+            "sealed": {},
+            "to_persons": {f"{person}/{kiosk.id}": {f"person:{person}": sealed}},
+        },
+        syndic.seed,
+    )
+    assert (1, person, kiosk.id) in log.state.sealed_persons
+    with pytest.raises(members.MembersError, match="only carries that person's key"):
+        log.add(
+            {
+                "type": "keys",
+                "signer": syndic.id,
+                "epoch": 1,
+                "sealed": {},
+                "to_persons": {f"{person}/{kiosk.id}": {"management": sealed}},
+            },
+            syndic.seed,
+        )

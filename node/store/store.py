@@ -360,6 +360,10 @@ class Store:
             return None
         return self._open(blob, b"koprogo-secret-v1\x00" + name.encode())
 
+    def delete_secret(self, name: str) -> None:
+        with self._write():
+            self._conn.execute(text("DELETE FROM secrets WHERE name = :n"), {"n": name})
+
     def secret_names(self, prefix: str) -> list[str]:
         rows = self._conn.execute(
             text("SELECT name FROM secrets WHERE name LIKE :p ORDER BY name"), {"p": prefix + "%"}

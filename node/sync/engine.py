@@ -51,6 +51,13 @@ class RoundReport:
     compacted: set[str] = field(default_factory=set)  # docs this device compacted
 
 
+class _MissingKey(Exception):
+    def __init__(self, doc_id: str, epoch: int) -> None:
+        super().__init__(doc_id, epoch)
+        self.doc_id = doc_id
+        self.epoch = epoch
+
+
 def key_label(audience: Audience, doc_id: str) -> Audience | str:
     """Which kept key encrypts ``doc_id``: its audience's, or for a personal
     document (``inbox/<person>``) that person's key."""
@@ -300,7 +307,17 @@ class SyncEngine:
             if not is_valid_doc_id(doc_id) or not self._can_read(doc_id):
                 continue
             if self._kind_known(doc_id):
-                await self.pull_document(doc_id, int(head.get("seq", 0)), report)
+                try:
+                    await self.pull_document(doc_id, int(head.get("seq", 0)), report)
+                except _MissingKey as missing:
+                    # Keys reach a device in members-log entries the syndic's
+                    # device writes when it syncs; until then this document
+                    # waits (the rest of the building syncs on).
+                    report.skipped.append(
+                        _(
+                            "{doc}: waiting for its key (epoch {epoch}) from the syndic's device"
+                        ).format(doc=missing.doc_id, epoch=missing.epoch)
+                    )
 
     def _can_read(self, doc_id: str) -> bool:
         audience = audience_of(doc_id)
@@ -383,12 +400,7 @@ class SyncEngine:
             return
         doc_key = self._document_key(header.key_epoch, header.audience, doc_id)
         if doc_key is None:
-            raise SyncError(
-                _(
-                    "This device has no key for epoch {epoch}: it was probably removed from "
-                    "the building."
-                ).format(epoch=header.key_epoch)
-            )
+            raise _MissingKey(doc_id, header.key_epoch)
         try:
             schema, deps, payload = env.decode_body(envelope.open(doc_key))
         except (env.DecryptionError, EnvelopeError) as exc:

@@ -158,16 +158,41 @@ async def connect(session: Session, relay_url: str) -> bool:
 
 def grant_entry(engine: SyncEngine) -> SignedEntry | None:
     """A ``keys`` entry sealing the current epoch's keys to active devices
-    that lack some: devices that joined, and person keys made since."""
+    that lack some (devices that joined, person keys made since) and to
+    persons' keys kept on the kiosk."""
     members, store, identity = engine.members, engine.store, engine.identity
     epoch = members.epoch
     active = [d for d in members.devices.values() if not d.revoked]
     missing = _seal_missing(store, epoch, members, active)
-    if not missing:
+    to_persons = _seal_to_persons(store, epoch, members, members)
+    if not missing and not to_persons:
         return None
     data = _base(members.length, members.head, members.building_id, identity.device_id, "keys")
     data.update(epoch=epoch, sealed=missing)
+    if to_persons:
+        data["to_persons"] = to_persons
     return sign_entry(data, identity.sign_seed)
+
+
+def _seal_to_persons(store, epoch: int, state, sealed_from) -> dict[str, dict[str, str]]:
+    """Each person's key, sealed to that person's keys on a (still active)
+    kiosk, where not sealed already."""
+    out: dict[str, dict[str, str]] = {}
+    for person, kept in state.person_keys.items():
+        for device_id, keys in kept.items():
+            if state.active(device_id) is None:
+                continue
+            have = (
+                sealed_from.sealed_persons.get((epoch, person, device_id), {})
+                if sealed_from
+                else {}
+            )
+            label = person_label(person)
+            if label not in have:
+                out[f"{person}/{device_id}"] = {
+                    label: seal_key(person_key(store, epoch, person), keys.box_key)  # type: ignore[arg-type]
+                }
+    return out
 
 
 async def revoke(engine: SyncEngine, device_id: str) -> int:
@@ -190,6 +215,9 @@ async def revoke(engine: SyncEngine, device_id: str) -> int:
     sealed = _seal_missing(store, epoch, None, [d for d in trial.devices.values() if not d.revoked])
     data = _base(trial.length, trial.head, members.building_id, identity.device_id, "keys")
     data.update(epoch=epoch, sealed=sealed)
+    to_persons = _seal_to_persons(store, epoch, trial, None)
+    if to_persons:
+        data["to_persons"] = to_persons
     keys_entry = sign_entry(data, identity.sign_seed)
     await engine.client.post_member(revoke_entry)
     await engine.client.post_member(keys_entry)
@@ -210,12 +238,20 @@ class CreatedInvite:
 
 
 async def create_invite(
-    engine: SyncEngine, role: Role, person: str | None = None, days: int = INVITE_DAYS
+    engine: SyncEngine,
+    role: Role,
+    person: str | None = None,
+    days: int = INVITE_DAYS,
+    kiosk: bool = False,
 ) -> CreatedInvite:
+    """An invite for a new device of ``role`` (naming its ``person`` for an
+    owner), or with ``kiosk`` for ``person``'s keys on the shared PC."""
     await engine.refresh_members()
     if engine.role is not Role.SYNDIC:
         raise InputError(_("Only the syndic's device can invite."))
-    if role in (Role.OWNER,) and person is None:
+    if kiosk:
+        role = Role.OWNER  # what the person is; the kiosk keeps their keys
+    if (role in (Role.OWNER,) or kiosk) and person is None:
         raise InputError(_("An owner's invite names the person (--person)."))
     if person is not None:
         engine.session.registry.find_person(person)
@@ -230,6 +266,7 @@ async def create_invite(
         "person": person,
         "key": b64(secrets.public_key),
         "expires": expires,
+        **({"kiosk": True} if kiosk else {}),
     }
     entry = sign_entry(data, identity.sign_seed)
     epoch = members.epoch
@@ -245,11 +282,10 @@ async def create_invite(
                     for a in _AUDIENCES
                     if a in ROLE_AUDIENCES[role]
                 },
-                **(
-                    {person_label(person): b64(person_key(store, epoch, person))}  # type: ignore[arg-type]
-                    if person is not None
-                    else {}
-                ),
+                **{
+                    person_label(p): b64(person_key(store, epoch, p))  # type: ignore[arg-type]
+                    for p in _payload_persons(store, epoch, role, person, kiosk)
+                },
             },
         },
     )
@@ -313,6 +349,15 @@ async def join(
             _remove_profile(Path(path), created_folder)
             raise
     return session
+
+
+def _payload_persons(store, epoch: int, role: Role, person: str | None, kiosk: bool) -> set[str]:
+    """Person keys an invite carries: the invited person's own, and for a
+    management device every person key of the epoch (it reads every inbox)."""
+    persons = {person} if person is not None else set()
+    if not kiosk and Audience.MANAGEMENT in ROLE_AUDIENCES[role]:
+        persons |= _persons_with_keys(store, epoch)
+    return persons
 
 
 def _remove_profile(path: Path, whole_folder: bool) -> None:

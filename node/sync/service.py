@@ -103,9 +103,28 @@ def sync_once(session: Session, connect_timeout: float | None = None) -> RoundRe
 
 
 def create_invite(
-    session: Session, role: Role, person: str | None = None, days: int = membership.INVITE_DAYS
+    session: Session,
+    role: Role,
+    person: str | None = None,
+    days: int = membership.INVITE_DAYS,
+    kiosk: bool = False,
 ) -> membership.CreatedInvite:
-    return with_engine(session, lambda e: membership.create_invite(e, role, person, days))
+    return with_engine(session, lambda e: membership.create_invite(e, role, person, days, kiosk))
+
+
+def enrol_person(session: Session, code: str, pin: str) -> str:
+    """On the kiosk: keep a person's keys under their PIN (kiosk invite)."""
+    from . import kiosk
+
+    return with_engine(session, lambda engine: kiosk.enrol(engine, code, pin))
+
+
+def kiosk_inbox(session: Session, person: str, pin: str) -> list:
+    """On the kiosk: a person's inbox, opened with their PIN, in memory only."""
+    from . import kiosk
+
+    unlocked = kiosk.unlock(session, person, pin)
+    return with_engine(session, lambda engine: kiosk.read_inbox(engine, unlocked))
 
 
 def join(

@@ -174,5 +174,42 @@ def test_an_owner_reads_their_own_inbox_and_not_another(building, nodes, relay_p
         assert audience_key(store, 1, f"person:{bob}") is None  # no key to Bob's at all
         assert f"inbox/{bob}" not in [r.doc_id for r in store.documents()]
     raw = b"".join(p.read_bytes() for p in owner_ann.path.rglob("*") if p.is_file())
-    assert "455,10".encode() not in raw
+    assert b"455,10" not in raw
     assert len(council.json("inbox", "show", bob)) == 1  # management reads every inbox
+
+
+def test_an_owner_reads_their_inbox_on_the_kiosk_with_their_pin(
+    building, nodes, relay_process, monkeypatch
+):
+    persons = building.json("registry")["persons"]
+    ann, bob = persons[0]["id"], persons[1]["id"]
+    kiosk = nodes("kiosk")
+    join(kiosk, relay_process.url, invite(building, "kiosk"))
+    code = building.json("invite", "create", "--role", "owner", "--person", ann, "--kiosk")["code"]
+    monkeypatch.setenv("KOPROGO_PIN", "271828")
+    kiosk.run("person-key", "enrol", "--code", code)
+    building.run("inbox", "send", ann, "--title", "Décompte 2026", "--text", "Solde: 1 234,56 €")
+    building.run("inbox", "send", bob, "--title", "Pour Bob seulement")
+    building.run("sync")  # also seals Ann's key to her keys on the kiosk
+
+    assert [i["title"] for i in kiosk.json("inbox", "show", ann)] == ["Décompte 2026"]
+    monkeypatch.setenv("KOPROGO_PIN", "000000")
+    kiosk.run("inbox", "show", ann, ok=False)
+    assert kiosk.last_code == 1 and "PIN is not correct" in kiosk.last_error
+    monkeypatch.setenv("KOPROGO_PIN", "271828")
+    kiosk.run("inbox", "show", bob, ok=False)  # Bob never enrolled here
+    assert kiosk.last_code == 1 and "not been enrolled" in kiosk.last_error
+    raw = b"".join(p.read_bytes() for p in kiosk.path.rglob("*") if p.is_file())
+    assert b"1 234,56" not in raw and b"Pour Bob" not in raw  # read in memory only
+    # a new epoch (a device removed) still reaches Ann's keys on the kiosk
+    council = nodes("council")
+    join(council, relay_process.url, invite(building, "council"))
+    council_id = next(d["id"] for d in building.json("device", "list") if d["role"] == "council")
+    building.run("device", "revoke", council_id)
+    building.run("inbox", "send", ann, "--title", "Après le changement de clés")
+    building.run("sync")
+    titles = [i["title"] for i in kiosk.json("inbox", "show", ann)]
+    assert titles == ["Décompte 2026", "Après le changement de clés"]
+    # the invite worked once: a second enrolment with it is refused
+    kiosk.run("person-key", "enrol", "--code", code, ok=False)
+    assert kiosk.last_code == 1
