@@ -207,5 +207,6 @@ def change_passphrase(profile_dir: Path, old: str, new: str) -> None:
 
 def forget_keyring_key(profile_id: str) -> None:
     """Remove a profile's key from the keyring (when the profile is deleted)."""
-    with contextlib.suppress(keyring.errors.PasswordDeleteError):
+    # no such entry, or no keyring on this machine: nothing to remove
+    with contextlib.suppress(keyring.errors.KeyringError):
         keyring.delete_password(KEYRING_SERVICE, _keyring_user(profile_id))

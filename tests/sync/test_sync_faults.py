@@ -351,3 +351,13 @@ async def _sealed(engine, item) -> bytes:
         item.deps,
         item.payload,
     )
+
+
+def test_a_join_refused_by_the_relay_leaves_no_half_made_profile(relay_factory, tmp_path):
+    relay = relay_factory(extra_args=("--max-devices", "1"))  # the syndic's laptop only
+    syndic = new_building(tmp_path / "syndic", relay.url)
+    invite = service.create_invite(syndic, Role.COUNCIL)
+    target = tmp_path / "council"
+    with pytest.raises(relay_client.RelayError):
+        service.join(target, relay.url, invite.code, provider, KeyStorage.PASSPHRASE_FILE)
+    assert not target.exists()
