@@ -23,7 +23,7 @@ from node.identity import device_identity
 from node.keys import KeyStorage
 from node.session import Session
 from node.sync import engine as engine_module
-from node.sync import maintenance, relay_client, service
+from node.sync import machine, maintenance, relay_client, service
 from node.sync.engine import SyncError
 from shared import envelope as env
 from shared.envelope import Header, Kind
@@ -361,3 +361,19 @@ def test_a_join_refused_by_the_relay_leaves_no_half_made_profile(relay_factory, 
     with pytest.raises(relay_client.RelayError):
         service.join(target, relay.url, invite.code, provider, KeyStorage.PASSPHRASE_FILE)
     assert not target.exists()
+
+
+def test_a_relay_on_another_protocol_major_makes_the_device_read_only(
+    relay_process, tmp_path, monkeypatch
+):
+    syndic = new_building(tmp_path / "syndic", relay_process.url)
+    syndic.registry.update_lot("L0", quota=3)
+    monkeypatch.setattr(relay_client, "PROTOCOL_VERSION", (0, 9))  # as if the relay moved on
+    with pytest.raises(SyncError, match="newer version"):
+        service.sync_once(syndic)
+    status = service.status(syndic)
+    assert status["state"] == "read_only" and status["errors"][0]["code"] == "newer-protocol"
+    assert status["pending_envelopes"] == 1  # kept for when KoproGo is updated
+    monkeypatch.undo()
+    engine_status = service.load_status(syndic)
+    assert not machine.can_start(engine_status, time.time())  # no automatic retry
