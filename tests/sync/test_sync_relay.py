@@ -85,7 +85,13 @@ def test_owner_and_kiosk_devices_cannot_read_the_registry(building, nodes, relay
 
 
 def test_relay_holds_no_plaintext_of_the_building(building, relay_process):
-    building.run("person", "add", "--name", "Zébulon Quintessence", "--email", "zq@example.be")
+    zq = building.run(
+        "person", "add", "--name", "Zébulon Quintessence", "--email", "zq@example.be"
+    ).strip()
+    building.run("lot", "set", "A7.2", "--quota", "437")
+    building.run(
+        "inbox", "send", zq, "--title", "Appel de fonds", "--text", "Montant: 8 765,43 EUR"
+    )
     building.run("sync")
     raw = b"".join(p.read_bytes() for p in Path(relay_process.data_dir).rglob("*") if p.is_file())
     assert len(raw) > 10_000  # the envelopes are there...
@@ -94,6 +100,8 @@ def test_relay_holds_no_plaintext_of_the_building(building, relay_process):
         "Zébulon Quintessence",
         "zq@example.be",
         "Résidence Les Tilleuls",
+        "8 765,43",  # an amount
+        "Appel de fonds",
     ]
     leaks = [s for s in secrets if s.encode() in raw or s.encode("utf-16-le") in raw]
     assert leaks == []  # ...and nothing readable in them
