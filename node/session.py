@@ -11,7 +11,7 @@ from pathlib import Path
 
 from shared.protocol import Audience, Role, audience_of, may_read, may_write
 
-from .documents import directory_doc, inbox_doc, registry_doc
+from .documents import directory_doc, inbox_doc, ledger_doc, registry_doc
 from .documents.live import KIND_UPDATE, LiveDocument
 from .errors import ProfileError
 from .i18n import N_, _
@@ -28,6 +28,7 @@ _KINDS = {
     "registry": (registry_doc.SCHEMA, registry_doc.ROOTS),
     "directory": (directory_doc.SCHEMA, directory_doc.ROOTS),
     "inbox": (inbox_doc.SCHEMA, inbox_doc.ROOTS),
+    "ledger": (ledger_doc.SCHEMA, ledger_doc.ROOTS),
 }
 
 
@@ -43,11 +44,14 @@ class Session:
     def __init__(self, profile: Profile) -> None:
         self.profile = profile
         self._documents: dict[str, LiveDocument] = {}
+        self._closed = False
         from .services.inbox import InboxService
+        from .services.ledger import LedgerService
         from .services.registry import RegistryService
 
         self.registry = RegistryService(self)
         self.inbox = InboxService(self)
+        self.ledger = LedgerService(self)
 
     # -- lifecycle ----------------------------------------------------------
 
@@ -65,7 +69,11 @@ class Session:
         return cls(Profile.create(path, provider, key_storage))
 
     def close(self) -> None:
-        """Checkpoint what piled up and close the store."""
+        """Checkpoint what piled up and close the store (once; later calls
+        do nothing)."""
+        if self._closed:
+            return
+        self._closed = True
         try:
             for live in self._documents.values():
                 if self.profile.store.update_count(live.ref) > 1:

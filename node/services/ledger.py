@@ -1,0 +1,480 @@
+"""Accounting operations: what the CLI and the desktop call (issue 4).
+
+Each operation checks its input, writes whole records in one durable edit of
+the ``ledger/<year>`` document, and returns what changed. Amounts an owner
+is asked to pay are derived from the registry's quotas and keys
+(:mod:`node.domain.accounting.calls`), never typed in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from shared.ids import new_ulid
+
+from ..documents import ledger_doc as ldoc
+from ..documents.live import LiveDocument
+from ..domain.accounting.allocation import allocate
+from ..domain.accounting.calls import (
+    Budget,
+    BudgetKind,
+    CallShare,
+    Fund,
+    Schedule,
+    instalments,
+    split_call,
+)
+from ..domain.accounting.chart import POSTING, Account, Chart, Kind
+from ..domain.accounting.ledger import (
+    Entry,
+    FiscalYear,
+    Journal,
+    LedgerView,
+    Line,
+    check_entry,
+    closing_entries,
+    fiscal_year,
+    fiscal_year_of,
+    opening_entry,
+    reversal,
+)
+from ..domain.registry import GENERAL_KEY_ID
+from ..errors import InputError, NotFoundError, ProfileError
+from ..i18n import _
+from .registry import Change
+
+if TYPE_CHECKING:
+    from ..session import Session
+
+
+def structured_reference(year: int, fund: Fund, number: int, index: int) -> str:
+    """The structured communication of one share of one call: ten digits
+    ``YY F NN IIIII`` (year, fund 1/2, instalment, share) and the mod-97
+    check (DOMAIN §8), unique within a building for a century."""
+    base = int(f"{year % 100:02d}{1 if fund is Fund.WORKING else 2}{number:02d}{index:05d}")
+    check = base % 97 or 97
+    digits = f"{base:010d}{check:02d}"
+    return f"+++{digits[:3]}/{digits[3:7]}/{digits[7:]}+++"
+
+
+@dataclass(frozen=True)
+class InvoiceLine:
+    account: str
+    amount: int  # cents
+    key: str = GENERAL_KEY_ID  # distribution key: the quotas, or a special key's id
+    label: str = ""
+
+
+class LedgerService:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    # -- years and documents --------------------------------------------------------------
+
+    def _start_day(self) -> str:
+        association = self._session.registry.read().association
+        if association is None:
+            raise ProfileError(_("This profile holds no building yet."))
+        return association.fiscal_year_start
+
+    def year_of(self, day: date) -> FiscalYear:
+        return fiscal_year_of(day, self._start_day())
+
+    def _live(self, label: int, create: bool = True) -> LiveDocument:
+        doc_id = f"ledger/{label}"
+        store = self._session.profile.store
+        if not create and store.document(self._session.building_id, doc_id, create=False) is None:
+            raise NotFoundError(_("There are no accounts for {year} yet.").format(year=label))
+        live = self._session.document(doc_id)
+        if ldoc.read_year(live.doc) is None:
+            with live.edit() as doc:
+                ldoc.init_year(doc, fiscal_year(label, self._start_day()))
+        return live
+
+    def year(self, label: int) -> FiscalYear:
+        year = ldoc.read_year(self._live(label).doc)
+        assert year is not None
+        return year
+
+    def years(self) -> list[int]:
+        store = self._session.profile.store
+        return sorted(
+            int(ref.doc_id.split("/")[1])
+            for ref in store.documents()
+            if ref.building_id == self._session.building_id and ref.doc_id.startswith("ledger/")
+        )
+
+    def chart(self, label: int) -> Chart:
+        return Chart.with_custom(ldoc.read_accounts(self._live(label).doc))
+
+    def view(self, label: int) -> LedgerView:
+        live = self._live(label)
+        entries, _unreadable = ldoc.read_entries(live.doc)
+        return LedgerView(tuple(entries), self.chart(label))
+
+    # -- chart --------------------------------------------------------------------------------
+
+    def add_account(self, label: int, number: str, labels: Mapping[str, str]) -> Change:
+        """Add a sub-account (e.g. 6120 under 612) with its labels."""
+        chart = self.chart(label)
+        chart.check_new_sub_account(number)
+        if not any(text.strip() for text in labels.values()):
+            raise InputError(_("A new account needs a label."))
+        account = Account(number, dict(labels), custom=True)
+        with self._live(label).edit() as doc:
+            ldoc.put_account(doc, account)
+        return Change.of("accounts", record_id=number)
+
+    # -- entries -------------------------------------------------------------------------------
+
+    def post(self, entry: Entry) -> Change:
+        """Post a checked entry in its fiscal year (refused readably otherwise)."""
+        year = self.year_of(entry.date)
+        live = self._live(year.label)
+        check_entry(entry, self.chart(year.label), self.year(year.label))
+        with live.edit() as doc:
+            if not ldoc.put_entry(doc, entry):
+                raise InputError(_("Entry {id} is already posted.").format(id=entry.id))
+        return Change.of("entries", record_id=entry.id)
+
+    def reverse(self, entry_id: str, on: date) -> Change:
+        """Correct a posted entry by its reversal (posted entries never change)."""
+        for label in self.years():
+            found = next((e for e in self.view(label).entries if e.id == entry_id), None)
+            if found is not None:
+                if any(e.reverses == entry_id for e in self.view(label).entries):
+                    raise InputError(_("Entry {id} is already reversed.").format(id=entry_id))
+                return self.post(reversal(found, f"rev-{entry_id}", on))
+        raise NotFoundError(_("There is no entry {id}.").format(id=entry_id))
+
+    # -- supplier invoices ---------------------------------------------------------------------
+
+    def key_weights(self, key_id: str) -> dict[str, int]:
+        key = self._session.registry.read().key(key_id)
+        if key is None:
+            raise NotFoundError(_("There is no distribution key {key}.").format(key=key_id))
+        weights = {lot: w for lot, w in key.weights.items() if w > 0}
+        if not weights:
+            raise InputError(
+                _("Distribution key {key} gives no weight to any lot.").format(key=key.name)
+            )
+        return weights
+
+    def add_invoice(
+        self,
+        supplier: str,
+        number: str,
+        day: date,
+        due: date | None,
+        lines: Sequence[InvoiceLine],
+    ) -> Change:
+        """Record and post a supplier invoice: one expense line per invoice
+        line (with its key), the supplier credited, and each line's split
+        between lots frozen as it is today (quotas may change later)."""
+        if not supplier.strip() or not number.strip():
+            raise InputError(_("An invoice needs its supplier and its number."))
+        if not lines:
+            raise InputError(_("An invoice has at least one line."))
+        year = self.year_of(day)
+        chart = self.chart(year.label)
+        allocation = []
+        for line in lines:
+            account = chart.require(line.account)
+            if account.kind not in (Kind.EXPENSE, Kind.FIXED):
+                raise InputError(
+                    _(
+                        "Invoice lines go to charge accounts (class 6) or equipment (class 2), "
+                        "not {account}."
+                    ).format(account=line.account)
+                )
+            allocation.append(allocate(line.amount, self.key_weights(line.key)))
+        invoice_id = new_ulid()
+        total = sum(line.amount for line in lines)
+        entry = Entry(
+            f"inv-{invoice_id}",
+            day,
+            Journal.PURCHASES,
+            number.strip(),
+            f"{supplier.strip()} {number.strip()}",
+            (
+                *[
+                    Line(x.account, debit=x.amount, key=x.key, label=x.label)
+                    if x.amount > 0
+                    else Line(x.account, credit=-x.amount, key=x.key, label=x.label)
+                    for x in lines
+                ],
+                Line(POSTING.suppliers, credit=total, label=supplier.strip())
+                if total > 0
+                else Line(POSTING.suppliers, debit=-total, label=supplier.strip()),
+            ),
+            source=f"invoice:{invoice_id}",
+        )
+        check_entry(entry, chart, self.year(year.label))
+        with self._live(year.label).edit() as doc:
+            ldoc.put_record(
+                doc,
+                "invoices",
+                invoice_id,
+                {
+                    "supplier": supplier.strip(),
+                    "number": number.strip(),
+                    "date": day.isoformat(),
+                    "due": due.isoformat() if due else "",
+                    "lines": [
+                        {"account": x.account, "amount": x.amount, "key": x.key, "label": x.label}
+                        for x in lines
+                    ],
+                    "allocation": allocation,
+                    "entry": entry.id,
+                    "paid_entry": "",
+                },
+            )
+            ldoc.put_entry(doc, entry)
+        return Change.of("invoices", "entries", record_id=invoice_id)
+
+    def invoices(self, label: int) -> dict[str, dict[str, Any]]:
+        return ldoc.read_records(self._live(label).doc, "invoices", ("lines", "allocation"))
+
+    def pay_invoice(self, invoice_id: str, day: date, bank: str = POSTING.bank_current) -> Change:
+        """The bank pays the supplier: an entry in the bank journal."""
+        label, invoice = self._find("invoices", invoice_id, ("lines",))
+        if invoice.get("paid_entry"):
+            raise InputError(_("This invoice is already paid."))
+        total = sum(int(x["amount"]) for x in invoice["lines"])
+        entry = Entry(
+            f"pay-{invoice_id}",
+            day,
+            Journal.BANK,
+            invoice["number"],
+            _("Payment {supplier} {number}").format(
+                supplier=invoice["supplier"], number=invoice["number"]
+            ),
+            (Line(POSTING.suppliers, debit=total), Line(bank, credit=total)),
+            source=f"invoice-payment:{invoice_id}",
+        )
+        self.post(entry)
+        with self._live(label).edit() as doc:
+            ldoc.put_record(doc, "invoices", invoice_id, {"paid_entry": entry.id})
+        return Change.of("invoices", "entries", record_id=entry.id)
+
+    def _find(
+        self, collection: str, record_id: str, json_fields: tuple[str, ...] = ()
+    ) -> tuple[int, dict[str, Any]]:
+        for label in self.years():
+            records = ldoc.read_records(self._live(label).doc, collection, json_fields)
+            if record_id in records:
+                return label, records[record_id]
+        raise NotFoundError(_("There is no such record: {id}.").format(id=record_id))
+
+    # -- budgets and calls for funds -------------------------------------------------------------
+
+    def set_budget(self, label: int, kind: BudgetKind, lines: Mapping[str, int]) -> Change:
+        chart = self.chart(label)
+        for number, amount in lines.items():
+            chart.require(number)
+            if amount < 0:
+                raise InputError(_("Budget amounts are zero or more."))
+        with self._live(label).edit() as doc:
+            ldoc.put_record(doc, "budgets", kind.value, {"lines": dict(lines)})
+        return Change.of("budgets")
+
+    def budget(self, label: int, kind: BudgetKind) -> Budget:
+        record = ldoc.read_records(self._live(label).doc, "budgets", ("lines",)).get(kind.value)
+        lines = {k: int(v) for k, v in (record or {}).get("lines", {}).items()}
+        return Budget(label, kind, lines)
+
+    def generate_calls(
+        self,
+        label: int,
+        fund: Fund,
+        schedule: Schedule,
+        amount: int | None = None,
+        key: str = GENERAL_KEY_ID,
+        once_on: date | None = None,
+        title: str = "",
+    ) -> list[str]:
+        """Generate the year's calls for one fund: the yearly amount (the
+        ordinary budget for the working fund unless given) in instalments,
+        each split by the key, then between holders; one entry per call.
+        Ids are derived from the year, fund and instalment, so generating
+        again (or on another device) changes nothing."""
+        year = self.year(label)
+        if amount is None:
+            amount = self.budget(label, BudgetKind.ORDINARY).total if fund is Fund.WORKING else 0
+        if amount <= 0:
+            raise InputError(_("Nothing to call: set the budget or give the yearly amount."))
+        registry = self._session.registry.read()
+        weights = self.key_weights(key)
+        holders = {lot: registry.holders(lot) for lot in weights}
+        made = []
+        existing = ldoc.read_records(self._live(label).doc, "calls")
+        for number, (due, part) in enumerate(instalments(amount, schedule, year, once_on), 1):
+            call_id = f"{label}-{fund.value}-{number:02d}"
+            if call_id in existing:
+                continue
+            shares = split_call(part, weights, holders, fund)
+            self._write_call(
+                year,
+                call_id,
+                fund,
+                number,
+                due,
+                part,
+                key,
+                shares,
+                title or _default_title(fund, number, schedule),
+            )
+            made.append(call_id)
+        return made
+
+    def _write_call(
+        self,
+        year: FiscalYear,
+        call_id: str,
+        fund: Fund,
+        number: int,
+        due: date,
+        amount: int,
+        key: str,
+        shares: list[CallShare],
+        title: str,
+    ) -> None:
+        owners_account = POSTING.owners_working if fund is Fund.WORKING else POSTING.owners_reserve
+        credit_account = POSTING.ordinary_calls if fund is Fund.WORKING else POSTING.reserve_fund
+        records = []
+        lines = []
+        for index, share in enumerate(shares):
+            ref = structured_reference(year.label, fund, number, index)
+            records.append(
+                {"lot": share.lot, "person": share.person, "amount": share.amount, "reference": ref}
+            )
+            lines.append(
+                Line(
+                    owners_account,
+                    debit=share.amount,
+                    person=share.person,
+                    lot=share.lot,
+                    label=ref,
+                )
+            )
+        lines.append(Line(credit_account, credit=amount))
+        entry = Entry(
+            f"call-{call_id}",
+            due,
+            Journal.CALLS,
+            call_id,
+            title,
+            tuple(lines),
+            source=f"call:{call_id}",
+        )
+        check_entry(entry, self.chart(year.label), year)
+        with self._live(year.label).edit() as doc:
+            ldoc.put_record(
+                doc,
+                "calls",
+                call_id,
+                {
+                    "fund": fund.value,
+                    "title": title,
+                    "due": due.isoformat(),
+                    "amount": amount,
+                    "key": key,
+                    "shares": records,
+                    "entry": entry.id,
+                },
+            )
+            ldoc.put_entry(doc, entry)
+
+    def calls(self, label: int) -> dict[str, dict[str, Any]]:
+        return ldoc.read_records(self._live(label).doc, "calls", ("shares",))
+
+    # -- payments ---------------------------------------------------------------------------------
+
+    def record_payment(
+        self,
+        person: str,
+        amount: int,
+        day: date,
+        reference: str,
+        fund: Fund = Fund.WORKING,
+        bank: str | None = None,
+        entry_id: str | None = None,
+    ) -> Change:
+        """An owner's payment received on the bank account: partial payments
+        and overpayments are kept on their account as they are."""
+        self._session.registry.find_person(person)
+        if amount <= 0:
+            raise InputError(_("A payment is an amount above zero."))
+        owners = POSTING.owners_working if fund is Fund.WORKING else POSTING.owners_reserve
+        bank = bank or (POSTING.bank_current if fund is Fund.WORKING else POSTING.bank_reserve)
+        entry = Entry(
+            entry_id or f"rcv-{new_ulid()}",
+            day,
+            Journal.BANK,
+            reference or "-",
+            _("Payment received"),
+            (Line(bank, debit=amount), Line(owners, credit=amount, person=person)),
+            source="payment",
+        )
+        return self.post(entry)
+
+    def owner_balances(self, label: int) -> dict[str, int]:
+        return self.view(label).owner_balances()
+
+    # -- closing ----------------------------------------------------------------------------------
+
+    def close_year(self, label: int) -> Change:
+        """Close a fiscal year: income and expenses carried into the result
+        carried forward, the year frozen, the balance sheet opened in the
+        next year."""
+        year = self.year(label)
+        if year.closed:
+            raise InputError(_("The fiscal year {year} is already closed.").format(year=label))
+        view = self.view(label)
+        if not view.is_balanced():
+            raise InputError(
+                _("The accounts of {year} do not balance; they cannot be closed.").format(
+                    year=label
+                )
+            )
+        closing = closing_entries(view, year, f"close-{label}", POSTING.result_carried)
+        live = self._live(label)
+        with live.edit() as doc:
+            if closing is not None:
+                ldoc.put_entry(doc, closing)
+            ldoc.set_meta(doc, closed=True)
+        after = self.view(label)
+        next_year = fiscal_year(label + 1, self._start_day())
+        opening = opening_entry(after, year, next_year, f"open-{label + 1}")
+        with self._live(label + 1).edit() as doc:
+            for account in ldoc.read_accounts(live.doc):
+                ldoc.put_account(doc, account)
+            if opening is not None:
+                ldoc.put_entry(doc, opening)
+        return Change.of("entries", "years")
+
+
+def _default_title(fund: Fund, number: int, schedule: Schedule) -> str:
+    if fund is Fund.WORKING:
+        return _("Call for funds — working fund — no. {n}").format(n=number)
+    return _("Call for funds — reserve fund — no. {n}").format(n=number)
+
+
+def parse_amount(text: str) -> int:
+    """``'1234.56'`` / ``'1 234,56'`` → cents, refused readably otherwise."""
+    from decimal import Decimal, InvalidOperation
+
+    cleaned = text.strip().replace("€", "").replace(" ", "").replace("\u202f", "")
+    if "," in cleaned and "." in cleaned:
+        cleaned = cleaned.replace(".", "").replace(",", ".")
+    cleaned = cleaned.replace(",", ".")
+    try:
+        value = Decimal(cleaned) * 100
+    except InvalidOperation:
+        raise InputError(_("{text!r} is not an amount in euros.").format(text=text)) from None
+    if value != value.to_integral_value():
+        raise InputError(_("Amounts have at most two decimals: {text!r}.").format(text=text))
+    return int(value)

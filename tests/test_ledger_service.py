@@ -1,0 +1,126 @@
+"""Accounting through the services, on the demo building (issue 4)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from stdnum.be import ogm_vcs
+
+from node.domain.accounting.calls import BudgetKind, Fund, Schedule
+from node.errors import InputError
+from node.first_run import create_demo
+from node.services.ledger import InvoiceLine
+from tests.helpers import PASSPHRASE, reopen
+
+
+@pytest.fixture
+def demo(tmp_path):
+    session = create_demo(tmp_path / "demo", lambda _c: PASSPHRASE)
+    yield session
+    session.close()
+
+
+def lift_key(session):
+    return next(k for k in session.registry.read().keys if "Lift" in k.name)
+
+
+def test_an_invoice_is_split_by_its_key_to_the_cent(demo):
+    lift = lift_key(demo)
+    change = demo.ledger.add_invoice(
+        "Kone SA",
+        "F-2027-118",
+        date(2027, 3, 3),
+        date(2027, 4, 2),
+        [
+            InvoiceLine("611", 123_457, lift.id, "Entretien ascenseur"),
+            InvoiceLine("612", 45_678, "general", "Électricité"),
+        ],
+    )
+    invoice = demo.ledger.invoices(2027)[change.record_id]
+    lift_part, general_part = invoice["allocation"]
+    assert sum(lift_part.values()) == 123_457 and set(lift_part) <= set(lift.weights)
+    assert sum(general_part.values()) == 45_678 and len(general_part) == 24
+    view = demo.ledger.view(2027)
+    assert view.is_balanced() and view.balance("4400") == -(123_457 + 45_678)
+    demo.ledger.pay_invoice(change.record_id, date(2027, 4, 1))
+    assert demo.ledger.view(2027).balance("4400") == 0
+    with pytest.raises(InputError, match="already paid"):
+        demo.ledger.pay_invoice(change.record_id, date(2027, 4, 2))
+
+
+def test_invoice_lines_go_to_charge_accounts(demo):
+    with pytest.raises(InputError, match="charge accounts"):
+        demo.ledger.add_invoice("X", "1", date(2027, 1, 1), None, [InvoiceLine("700", 100)])
+    assert demo.ledger.view(2027).entries == ()
+
+
+def test_quarterly_calls_from_the_budget(demo):
+    demo.ledger.set_budget(2027, BudgetKind.ORDINARY, {"611": 2_400_000, "612": 1_600_001})
+    made = demo.ledger.generate_calls(2027, Fund.WORKING, Schedule.QUARTERLY)
+    assert made == [f"2027-working-0{n}" for n in (1, 2, 3, 4)]
+    calls = demo.ledger.calls(2027)
+    assert sum(c["amount"] for c in calls.values()) == 4_000_001
+    first = calls["2027-working-01"]
+    assert sum(s["amount"] for s in first["shares"]) == first["amount"] == 1_000_001
+    refs = [s["reference"] for s in first["shares"]]
+    assert len(set(refs)) == len(refs)
+    assert all(ogm_vcs.is_valid(r) for r in refs)
+    # the usufructuary of A2.3 pays the working fund, not the bare owners
+    a23 = demo.registry.find_lot("A2.3").id
+    payers = {s["person"] for s in first["shares"] if s["lot"] == a23}
+    assert [demo.registry.find_person(p).name for p in payers] == ["Hélène Verstraete"]
+    view = demo.ledger.view(2027)
+    assert view.is_balanced() and view.balance("700") == -4_000_001
+    assert sum(view.owner_balances().values()) == 4_000_001
+    # generating again changes nothing (and on another device would write the same ids)
+    assert demo.ledger.generate_calls(2027, Fund.WORKING, Schedule.QUARTERLY) == []
+    assert len(demo.ledger.view(2027).entries) == 4
+
+
+def test_payments_partial_and_over_are_kept_per_owner(demo):
+    demo.ledger.generate_calls(
+        2027, Fund.RESERVE, Schedule.ONCE, amount=1_000_000, once_on=date(2027, 2, 1)
+    )
+    call = demo.ledger.calls(2027)["2027-reserve-01"]
+    person = call["shares"][0]["person"]
+    due = sum(s["amount"] for s in call["shares"] if s["person"] == person)
+    share = {"amount": due}  # what this owner owes for all their lots
+    demo.ledger.record_payment(
+        person, share["amount"] - 100, date(2027, 2, 10), "CODA-1", Fund.RESERVE
+    )
+    assert demo.ledger.owner_balances(2027)[person] == 100  # still owes one euro
+    demo.ledger.record_payment(person, 500, date(2027, 2, 11), "CODA-2", Fund.RESERVE)
+    assert demo.ledger.owner_balances(2027)[person] == -400  # paid four euros in advance
+    view = demo.ledger.view(2027)
+    assert view.is_balanced() and view.balance("551") == share["amount"] + 400
+
+
+def test_closing_a_year_freezes_it_and_opens_the_next(demo, tmp_path):
+    demo.ledger.set_budget(2027, BudgetKind.ORDINARY, {"611": 100_000})
+    demo.ledger.generate_calls(2027, Fund.WORKING, Schedule.ONCE, once_on=date(2027, 1, 10))
+    demo.ledger.add_invoice("Kone", "1", date(2027, 5, 1), None, [InvoiceLine("611", 80_000)])
+    owed = demo.ledger.owner_balances(2027)
+    demo.ledger.close_year(2027)
+    assert demo.ledger.year(2027).closed
+    with pytest.raises(InputError, match="closed"):
+        demo.ledger.add_invoice("Kone", "2", date(2027, 6, 1), None, [InvoiceLine("611", 1)])
+    assert demo.ledger.view(2028).owner_balances() == owed  # carried owner by owner
+    assert demo.ledger.view(2028).balance("140") == -20_000  # the surplus carried forward
+    assert demo.ledger.view(2028).is_balanced()
+    demo.close()
+    again = reopen(tmp_path / "demo")
+    assert again.ledger.year(2027).closed and again.ledger.years() == [2027, 2028]
+    again.close()
+
+
+def test_a_correction_is_a_reversal(demo):
+    change = demo.ledger.add_invoice(
+        "Ores", "9", date(2027, 2, 1), None, [InvoiceLine("612", 5_000)]
+    )
+    entry_id = demo.ledger.invoices(2027)[change.record_id]["entry"]
+    demo.ledger.reverse(entry_id, date(2027, 2, 2))
+    view = demo.ledger.view(2027)
+    assert view.balance("612") == 0 and len(view.entries) == 2
+    with pytest.raises(InputError, match="already reversed"):
+        demo.ledger.reverse(entry_id, date(2027, 2, 3))
