@@ -28,14 +28,18 @@ def profile_bytes(path: Path) -> bytes:
 
 
 def replica_of(
-    source: Session, path: Path, key_storage: KeyStorage = KeyStorage.PASSPHRASE_FILE
+    source: Session,
+    path: Path,
+    key_storage: KeyStorage = KeyStorage.PASSPHRASE_FILE,
+    docs: tuple[str, ...] = ("registry",),
 ) -> Session:
     """A second profile holding the same building document (what joining
     through the relay will do in the sync issue), starting from ``source``'s
     current state."""
     replica = Session.create(path, lambda _creating: PASSPHRASE, key_storage)
     replica.profile.store.set_meta({"building_id": source.building_id})
-    replica.document("registry").apply_remote(source.document("registry").get_update())
+    for doc_id in docs:
+        replica.document(doc_id).apply_remote(source.document(doc_id).get_update())
     return replica
 
 
@@ -46,3 +50,13 @@ def exchange(a: Session, b: Session) -> None:
     to_a = live_b.get_update(live_a.get_state())
     live_b.apply_remote(to_b)
     live_a.apply_remote(to_a)
+
+
+def exchange_docs(a: Session, b: Session, docs: tuple[str, ...]) -> None:
+    """:func:`exchange` for several documents."""
+    for doc_id in docs:
+        live_a, live_b = a.document(doc_id), b.document(doc_id)
+        to_b = live_a.get_update(live_b.get_state())
+        to_a = live_b.get_update(live_a.get_state())
+        live_b.apply_remote(to_b)
+        live_a.apply_remote(to_a)

@@ -180,6 +180,14 @@ class LedgerService:
             raise InputError(_("An invoice has at least one line."))
         year = self.year_of(day)
         chart = self.chart(year.label)
+        for other in self.invoices(year.label).values():
+            if (other["supplier"].casefold(), other["number"]) == (
+                supplier.strip().casefold(), number.strip()
+            ):
+                raise InputError(
+                    _("Invoice {number} of {supplier} is already recorded.").format(
+                        number=number.strip(), supplier=supplier.strip())
+                )
         allocation = []
         for line in lines:
             account = chart.require(line.account)
@@ -420,6 +428,24 @@ class LedgerService:
             source="payment",
         )
         return self.post(entry)
+
+    def problems(self, label: int) -> list[str]:
+        """What is wrong with a year's accounts, in words (never fixed
+        silently): an invoice recorded twice (e.g. on two devices at once),
+        an unreadable entry, accounts that do not balance."""
+        found = []
+        seen: dict[tuple[str, str], str] = {}
+        for invoice_id, invoice in sorted(self.invoices(label).items()):
+            key = (invoice["supplier"].casefold(), invoice["number"])
+            if key in seen:
+                found.append(_("Invoice {number} of {supplier} is recorded twice.").format(
+                    number=invoice["number"], supplier=invoice["supplier"]))
+            seen[key] = invoice_id
+        _entries, unreadable = ldoc.read_entries(self._live(label).doc)
+        found += [_("Entry {id} cannot be read.").format(id=e) for e in unreadable]
+        if not self.view(label).is_balanced():
+            found.append(_("The accounts of {year} do not balance.").format(year=label))
+        return found
 
     def owner_balances(self, label: int) -> dict[str, int]:
         return self.view(label).owner_balances()

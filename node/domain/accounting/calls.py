@@ -50,8 +50,9 @@ class Budget:
         return sum(self.lines.values())
 
 
-def instalments(total: int, schedule: Schedule, year: FiscalYear,
-                once_on: date | None = None) -> list[tuple[date, int]]:
+def instalments(
+    total: int, schedule: Schedule, year: FiscalYear, once_on: date | None = None
+) -> list[tuple[date, int]]:
     """(due date, amount) of each call: equal instalments to the cent (the
     leftover cents go to the first ones), due on the first day of each month
     or quarter of the fiscal year, or once on ``once_on``."""
@@ -97,7 +98,9 @@ def payers(holders: Sequence[Ownership], fund: Fund) -> list[Ownership]:
 
 
 def split_call(
-    amount: int, weights: Mapping[str, int], holders_by_lot: Mapping[str, Sequence[Ownership]],
+    amount: int,
+    weights: Mapping[str, int],
+    holders_by_lot: Mapping[str, Sequence[Ownership]],
     fund: Fund,
 ) -> list[CallShare]:
     """Divide a call among lots by the key, then each lot's part among the
@@ -113,8 +116,9 @@ def split_call(
         paying = payers(holders_by_lot.get(lot, ()), fund)
         if not paying:
             raise InputError(
-                _("Lot {lot} has no holder who pays this call; complete its ownership first.")
-                .format(lot=lot)
+                _(
+                    "Lot {lot} has no holder who pays this call; complete its ownership first."
+                ).format(lot=lot)
             )
         by_person: dict[str, int] = {}
         for holder in paying:
@@ -170,7 +174,8 @@ def check_reserve_fund(
     if provisional_acceptance is not None:
         try:
             grace_end = provisional_acceptance.replace(
-                year=provisional_acceptance.year + RESERVE_FUND_GRACE_YEARS)
+                year=provisional_acceptance.year + RESERVE_FUND_GRACE_YEARS
+            )
         except ValueError:  # 29 February
             grace_end = date(provisional_acceptance.year + RESERVE_FUND_GRACE_YEARS, 2, 28)
         if year_start < grace_end:
