@@ -24,7 +24,9 @@ from ..domain.accounting.calls import (
     CallShare,
     Fund,
     Schedule,
+    ageing,
     instalments,
+    open_items,
     split_call,
 )
 from ..domain.accounting.chart import POSTING, Account, Chart, Kind
@@ -58,6 +60,14 @@ def structured_reference(year: int, fund: Fund, number: int, index: int) -> str:
     check = base % 97 or 97
     digits = f"{base:010d}{check:02d}"
     return f"+++{digits[:3]}/{digits[3:7]}/{digits[7:]}+++"
+
+
+@dataclass(frozen=True)
+class OwnerBalance:
+    person: str
+    name: str
+    balance: int  # > 0 owed, < 0 paid in advance
+    ageing: tuple[int, ...]  # open amounts 0–30, 31–60, 61–90, > 90 days past due
 
 
 @dataclass(frozen=True)
@@ -182,11 +192,13 @@ class LedgerService:
         chart = self.chart(year.label)
         for other in self.invoices(year.label).values():
             if (other["supplier"].casefold(), other["number"]) == (
-                supplier.strip().casefold(), number.strip()
+                supplier.strip().casefold(),
+                number.strip(),
             ):
                 raise InputError(
                     _("Invoice {number} of {supplier} is already recorded.").format(
-                        number=number.strip(), supplier=supplier.strip())
+                        number=number.strip(), supplier=supplier.strip()
+                    )
                 )
         allocation = []
         for line in lines:
@@ -438,8 +450,11 @@ class LedgerService:
         for invoice_id, invoice in sorted(self.invoices(label).items()):
             key = (invoice["supplier"].casefold(), invoice["number"])
             if key in seen:
-                found.append(_("Invoice {number} of {supplier} is recorded twice.").format(
-                    number=invoice["number"], supplier=invoice["supplier"]))
+                found.append(
+                    _("Invoice {number} of {supplier} is recorded twice.").format(
+                        number=invoice["number"], supplier=invoice["supplier"]
+                    )
+                )
             seen[key] = invoice_id
         _entries, unreadable = ldoc.read_entries(self._live(label).doc)
         found += [_("Entry {id} cannot be read.").format(id=e) for e in unreadable]
@@ -449,6 +464,20 @@ class LedgerService:
 
     def owner_balances(self, label: int) -> dict[str, int]:
         return self.view(label).owner_balances()
+
+    def balances(self, label: int, today: date) -> list[OwnerBalance]:
+        """Each owner's balance with what is late, by age (0–30, 31–60,
+        61–90, > 90 days past due)."""
+        view = self.view(label)
+        registry = self._session.registry.read()
+        out = []
+        for person, balance in view.owner_balances().items():
+            found = registry.person(person)
+            buckets = ageing(open_items(view.entries, person, today), today)
+            out.append(
+                OwnerBalance(person, found.name if found else person, balance, tuple(buckets))
+            )
+        return sorted(out, key=lambda b: b.name.casefold())
 
     # -- closing ----------------------------------------------------------------------------------
 

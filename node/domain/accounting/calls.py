@@ -200,3 +200,26 @@ def ageing(open_items: Sequence[tuple[date, int]], today: date) -> list[int]:
                 totals[index] += amount
                 break
     return totals
+
+
+def open_items(entries: Sequence, person: str, today: date) -> list[tuple[date, int]]:
+    """What ``person`` still owes, call by call: their payments (credits on
+    the owners' accounts) settle the oldest amounts first. Returns
+    (date due, amount still open) for the amounts not yet settled, due up to
+    ``today`` or later."""
+    debits: list[tuple[date, str, int]] = []
+    credit = 0
+    for entry in entries:
+        for line in entry.lines:
+            if line.person != person or not line.account.startswith("410"):
+                continue
+            if line.debit:
+                debits.append((entry.date, entry.id, line.debit))
+            credit += line.credit
+    items = []
+    for due, _id, amount in sorted(debits):
+        settled = min(amount, credit)
+        credit -= settled
+        if amount - settled:
+            items.append((due, amount - settled))
+    return items
