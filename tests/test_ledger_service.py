@@ -124,3 +124,52 @@ def test_a_correction_is_a_reversal(demo):
     assert view.balance("612") == 0 and len(view.entries) == 2
     with pytest.raises(InputError, match="already reversed"):
         demo.ledger.reverse(entry_id, date(2027, 2, 3))
+
+
+def test_charge_statements_share_out_every_cent_of_the_year(demo):
+    from node.domain.accounting.statements import (
+        balance_sheet,
+        budget_versus_actual,
+        charge_statement,
+        income_statement,
+        owners_in,
+    )
+
+    lift = lift_key(demo)
+    demo.ledger.set_budget(2027, BudgetKind.ORDINARY, {"611": 1_000_000, "612": 500_000})
+    demo.ledger.generate_calls(2027, Fund.WORKING, Schedule.QUARTERLY)
+    demo.ledger.add_invoice(
+        "Kone", "1", date(2027, 2, 1), None, [InvoiceLine("611", 333_333, lift.id)]
+    )
+    demo.ledger.add_invoice(
+        "Engie", "2", date(2027, 3, 1), None, [InvoiceLine("612", 777_777, "general")]
+    )
+    cancelled = demo.ledger.add_invoice(
+        "Engie", "3", date(2027, 3, 2), None, [InvoiceLine("612", 50_000, "general")]
+    )
+    demo.ledger.reverse(demo.ledger.invoices(2027)[cancelled.record_id]["entry"], date(2027, 3, 3))
+    view = demo.ledger.view(2027)
+    registry = demo.registry.read()
+    invoices, calls = demo.ledger.invoices(2027), demo.ledger.calls(2027)
+    statements = [
+        charge_statement(p, 2027, view, registry, invoices, calls, "fr")
+        for p in owners_in(registry)
+    ]
+    assert sum(s.charges for s in statements) == 333_333 + 777_777  # every cent, once
+    assert sum(s.provisions for s in statements) == 1_500_000
+    marie = next(s for s in statements if s.name == "Marie Lambert")
+    assert marie.regularisation == marie.charges - marie.provisions
+    assert {lot.number for lot in marie.lots} == {"A1.1", "A6.1"}
+    # the bare owners of A2.3 bear none of the running costs; their mother does
+    thomas = next(s for s in statements if s.name == "Thomas Verstraete")
+    assert thomas.charges == 0 and thomas.lots == ()
+    income = income_statement(view, "fr")
+    assert income.total_charges == 333_333 + 777_777
+    assert income.total_income == 1_500_000
+    sheet = balance_sheet(view, "nl")
+    assert sheet.total_assets == sheet.total_liabilities
+    rows = {
+        r.account: r for r in budget_versus_actual(view, {"611": 1_000_000, "612": 500_000}, "de")
+    }
+    assert rows["612"].actual == 777_777 and rows["612"].difference == 277_777
+    assert rows["611"].label == "Instandhaltung und Reparaturen"

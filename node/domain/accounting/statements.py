@@ -1,0 +1,269 @@
+"""Year-end statements (DOMAIN §6): balance sheet, income and expense
+statement, budget versus actual, and each owner's charge statement
+(décompte de charges / afrekening).
+
+Pure functions over values read from the documents. The charge statement
+divides each year's expenses as they were divided when posted (the
+invoice's frozen per-lot allocation), gives each holder their part of the
+lot's charges the way calls are split (:func:`calls.payers`, shares), and
+sets them against the working-fund calls of the year: the difference is
+due, or refundable.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..registry import Registry
+from .allocation import allocate
+from .calls import Fund, payers
+from .chart import Chart, Kind
+from .ledger import LedgerView
+
+
+@dataclass(frozen=True)
+class StatementRow:
+    account: str
+    label: str
+    amount: int  # cents; positive as shown (assets, charges, income...)
+
+
+@dataclass(frozen=True)
+class BalanceSheet:
+    assets: tuple[StatementRow, ...]
+    liabilities: tuple[StatementRow, ...]  # funds, debts, result
+    total_assets: int
+    total_liabilities: int
+
+
+def balance_sheet(view: LedgerView, language: str) -> BalanceSheet:
+    """Classes 1, 2, 4 and 5; the year's result (7 − 6) shown with the funds."""
+    assets, liabilities = [], []
+    for number, balance in view.balances().items():
+        account = view.chart.get(number)
+        if account is None or account.kind in (Kind.INCOME, Kind.EXPENSE) or not balance.net:
+            continue
+        row_label = account.label(language)
+        if balance.net > 0:
+            assets.append(StatementRow(number, row_label, balance.net))
+        else:
+            liabilities.append(StatementRow(number, row_label, -balance.net))
+    result = view.result()
+    if result:
+        liabilities.append(StatementRow("", _result_label(language), result))
+    return BalanceSheet(
+        tuple(assets),
+        tuple(liabilities),
+        sum(r.amount for r in assets),
+        sum(r.amount for r in liabilities),
+    )
+
+
+def _result_label(language: str) -> str:
+    return {
+        "fr": "Résultat de l'exercice",
+        "nl": "Resultaat van het boekjaar",
+        "de": "Ergebnis des Geschäftsjahres",
+        "en": "Result of the year",
+    }.get(language, "Result of the year")
+
+
+@dataclass(frozen=True)
+class IncomeStatement:
+    charges: tuple[StatementRow, ...]
+    income: tuple[StatementRow, ...]
+    total_charges: int
+    total_income: int
+
+    @property
+    def result(self) -> int:
+        return self.total_income - self.total_charges
+
+
+def income_statement(
+    view: LedgerView, language: str, before_closing: bool = True
+) -> IncomeStatement:
+    """Class 6 against class 7 (before the closing entry zeroes them)."""
+    entries = [
+        e for e in view.entries if not (before_closing and (e.source or "").startswith("closing:"))
+    ]
+    closed = LedgerView(tuple(entries), view.chart)
+    charges, income = [], []
+    for number, balance in closed.balances().items():
+        account = view.chart.get(number)
+        if account is None or not balance.net:
+            continue
+        if account.kind is Kind.EXPENSE:
+            charges.append(StatementRow(number, account.label(language), balance.net))
+        elif account.kind is Kind.INCOME:
+            income.append(StatementRow(number, account.label(language), -balance.net))
+    return IncomeStatement(
+        tuple(charges), tuple(income), sum(r.amount for r in charges), sum(r.amount for r in income)
+    )
+
+
+@dataclass(frozen=True)
+class BudgetRow:
+    account: str
+    label: str
+    budget: int
+    actual: int
+
+    @property
+    def difference(self) -> int:
+        return self.actual - self.budget
+
+
+def budget_versus_actual(
+    view: LedgerView, budget: Mapping[str, int], language: str
+) -> list[BudgetRow]:
+    """Each budgeted account, and each charge account spent without a budget."""
+    actual = {r.account: r.amount for r in income_statement(view, language).charges}
+    rows = []
+    for number in sorted(set(budget) | set(actual)):
+        account = view.chart.get(number)
+        label = account.label(language) if account else number
+        rows.append(BudgetRow(number, label, int(budget.get(number, 0)), actual.get(number, 0)))
+    return rows
+
+
+# -- the owner's charge statement -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChargeLine:
+    account: str
+    label: str
+    key: str  # the key's name
+    building_total: int  # what the building spent on it (cents)
+    lot_share: int  # the lot's part by the key
+    own_share: int  # this owner's part of the lot's part
+    weight: int
+    total_weight: int
+
+
+@dataclass(frozen=True)
+class LotCharges:
+    lot: str
+    number: str
+    lines: tuple[ChargeLine, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(line.own_share for line in self.lines)
+
+
+@dataclass(frozen=True)
+class ChargeStatement:
+    person: str
+    name: str
+    year: int
+    lots: tuple[LotCharges, ...]
+    charges: int  # this owner's part of the year's charges
+    provisions: int  # working-fund calls of the year addressed to them
+    paid: int  # what they paid on the working fund in the year
+    reserve_called: int  # reserve-fund calls of the year (not charges)
+
+    @property
+    def regularisation(self) -> int:
+        """Charges minus provisions: > 0 due, < 0 refundable."""
+        return self.charges - self.provisions
+
+    @property
+    def balance(self) -> int:
+        """What the owner owes at the end (> 0), or is owed (< 0), on the
+        working fund: charges not covered by payments."""
+        return self.charges - self.paid
+
+
+def charge_statement(
+    person: str,
+    year: int,
+    view: LedgerView,
+    registry: Registry,
+    invoices: Mapping[str, Mapping[str, Any]],
+    calls: Mapping[str, Mapping[str, Any]],
+    language: str,
+) -> ChargeStatement:
+    """This owner's décompte for the year (see the module docstring)."""
+    reversed_entries = {e.reverses for e in view.entries if e.reverses}
+    key_names = {k.id: k.name for k in registry.keys}
+    chart: Chart = view.chart
+    # (lot, account, key) -> [what the building spent, the lot's part]
+    per_lot: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for invoice in invoices.values():
+        if invoice.get("entry") in reversed_entries:
+            continue
+        for line, allocation in zip(invoice["lines"], invoice["allocation"], strict=True):
+            for lot, part in allocation.items():
+                slot = per_lot[(lot, line["account"], line["key"])]
+                slot[0] += int(line["amount"])
+                slot[1] += int(part)
+    lots_out = []
+    charges = 0
+    held = sorted({o.lot_id for o in registry.ownerships if o.person_id == person})
+    for lot_id in held:
+        lot = registry.lot(lot_id)
+        paying = payers(registry.holders(lot_id), Fund.WORKING)
+        shares = {}
+        for holder in paying:
+            shares[holder.person_id] = shares.get(holder.person_id, 0) + holder.share
+        if person not in shares:
+            continue  # e.g. a bare owner: the usufructuary bears the running costs
+        lines = []
+        for (lot_key, account, key), (total, lot_share) in sorted(per_lot.items()):
+            if lot_key != lot_id or not lot_share:
+                continue
+            own = allocate(lot_share, shares)[person]
+            found = chart.get(account)
+            weights = registry.key(key).weights if registry.key(key) else {}
+            lines.append(
+                ChargeLine(
+                    account,
+                    found.label(language) if found else account,
+                    key_names.get(key, key),
+                    total,
+                    lot_share,
+                    own,
+                    int(weights.get(lot_id, 0)),
+                    sum(int(w) for w in weights.values()),
+                )
+            )
+        charge = LotCharges(lot_id, lot.number if lot else lot_id, tuple(lines))
+        charges += charge.total
+        lots_out.append(charge)
+    provisions = reserve = 0
+    for call in calls.values():
+        for share in call["shares"]:
+            if share["person"] == person:
+                if call["fund"] == Fund.WORKING.value:
+                    provisions += int(share["amount"])
+                else:
+                    reserve += int(share["amount"])
+    paid = sum(
+        line.credit
+        for e in view.entries
+        for line in e.lines
+        if line.person == person
+        and line.account == "4101"
+        and line.credit
+        and not (e.source or "").startswith("opening:")
+    )
+    found_person = registry.person(person)
+    return ChargeStatement(
+        person,
+        found_person.name if found_person else person,
+        year,
+        tuple(lots_out),
+        charges,
+        provisions,
+        paid,
+        reserve,
+    )
+
+
+def owners_in(registry: Registry) -> Sequence[str]:
+    return sorted({o.person_id for o in registry.ownerships})
