@@ -127,6 +127,9 @@ def cmd_association_set(args: argparse.Namespace) -> int:
             "city": args.city,
             "provisional_acceptance": args.provisional_acceptance,
             "fiscal_year_start": args.fiscal_year_start,
+            "iban": args.iban,
+            "reserve_iban": args.reserve_iban,
+            "bic": args.bic,
         }.items()
         if value is not None
     }
@@ -299,6 +302,9 @@ def registry_json(registry: Registry, facts: Any) -> dict[str, Any]:
             "city": a.address.city,
             "provisional_acceptance": a.provisional_acceptance,
             "fiscal_year_start": a.fiscal_year_start,
+            "iban": a.iban,
+            "reserve_iban": a.reserve_iban,
+            "bic": a.bic,
             "quota_total": a.quota_total,
         },
         "lots": [
@@ -492,6 +498,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--city")
     p.add_argument("--provisional-acceptance", help="YYYY-MM-DD")
     p.add_argument("--fiscal-year-start", help="MM-DD")
+    p.add_argument("--iban", help="the current account of the association")
+    p.add_argument("--reserve-iban", help="the reserve fund's separate account")
+    p.add_argument("--bic")
 
     lot = _add(sub, "lot", lambda a: 0, "lots")
     lsub = lot.add_subparsers(dest="action", required=True, parser_class=_Parser)

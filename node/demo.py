@@ -34,6 +34,9 @@ DEMO_ASSOCIATION = Association(
     address=Address("Avenue des Tilleuls 42", "1180", "Uccle"),
     provisional_acceptance=date(2019, 6, 14),
     fiscal_year_start="01-01",
+    iban="BE68 5390 0754 7034",
+    reserve_iban="BE71 0961 2345 6769",
+    bic="GKCCBEBB",
 )
 
 # (number, type, floor, quota)

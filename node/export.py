@@ -36,6 +36,9 @@ def registry_tables(registry: Registry) -> dict[str, tuple[list[dict[str, Any]],
                 if a.provisional_acceptance
                 else None,
                 "fiscal_year_start": a.fiscal_year_start,
+                "iban": a.iban,
+                "reserve_iban": a.reserve_iban,
+                "bic": a.bic,
                 "quota_total": a.quota_total,
             }
         ]

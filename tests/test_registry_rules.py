@@ -99,6 +99,8 @@ def test_thresholds_count_lots_without_cellars_garages_parkings(
         (lambda: Ownership("x", "l", "p", 10_001), "share"),
         (lambda: Address(postal_code="123"), "postal code"),
         (lambda: DistributionKey("k", "Lift", {"l": -1}), "weights"),
+        (lambda: Association("ACP", 1000, iban="BE68 5390 0754 7035"), "not a valid IBAN"),
+        (lambda: Association("ACP", 1000, bic="GKC"), "not a BIC"),
     ],
 )
 def test_bad_values_are_refused_with_a_readable_message(build, message_part: str) -> None:
@@ -283,3 +285,8 @@ def test_numbers_in_messages_follow_the_language(language: str, expected: str) -
     i18n.set_language(language)
     reg = registry([L1, Lot("l2", "2", LotType.APARTMENT, 450)], VALID)
     assert expected in validate(reg)[0].message
+
+
+def test_association_bank_accounts_are_kept_compact():
+    a = Association("ACP", 1000, iban="be68 5390 0754 7034", bic="gkcc be bb")
+    assert (a.iban, a.bic) == ("BE68539007547034", "GKCCBEBB")

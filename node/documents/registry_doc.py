@@ -94,6 +94,9 @@ def _association(fields: dict[str, Any]) -> Association | None:
         address=_address(fields),
         provisional_acceptance=_opt_date(fields.get("provisional_acceptance")),
         fiscal_year_start=fields.get("fiscal_year_start", "01-01"),
+        iban=fields.get("iban", ""),
+        reserve_iban=fields.get("reserve_iban", ""),
+        bic=fields.get("bic", ""),
     )
 
 
@@ -276,6 +279,9 @@ def association_fields(a: Association) -> dict[str, Any]:
         if a.provisional_acceptance
         else "",
         "fiscal_year_start": a.fiscal_year_start,
+        "iban": a.iban,
+        "reserve_iban": a.reserve_iban,
+        "bic": a.bic,
     }
 
 

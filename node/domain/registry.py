@@ -18,7 +18,14 @@ from types import MappingProxyType
 
 from ..errors import InputError
 from ..i18n import LANGUAGES, _
-from .identifiers import compact_bce, is_valid_bce, is_valid_email, is_valid_postal_code
+from .identifiers import (
+    compact_bce,
+    compact_iban,
+    is_valid_bce,
+    is_valid_email,
+    is_valid_iban,
+    is_valid_postal_code,
+)
 
 FULL_SHARE = 10_000
 """A holder's share is kept in hundredths of a percent: 10 000 = 100 %."""
@@ -92,9 +99,28 @@ class Association:
     address: Address = field(default_factory=Address)
     provisional_acceptance: date | None = None
     fiscal_year_start: str = "01-01"  # MM-DD
+    iban: str = ""  # the current account, in the ACP's name (art. 3.86 §3)
+    reserve_iban: str = ""  # the reserve fund's separate account
+    bic: str = ""
 
     def __post_init__(self) -> None:
         _require(bool(self.name.strip()), _("The association needs a name."))
+        for name in ("iban", "reserve_iban"):
+            value = getattr(self, name)
+            if value:
+                object.__setattr__(self, name, compact_iban(value))
+                _require(
+                    is_valid_iban(value),
+                    _("{iban!r} is not a valid IBAN (its check digits do not match).").format(
+                        iban=value
+                    ),
+                )
+        if self.bic:
+            object.__setattr__(self, "bic", self.bic.replace(" ", "").upper())
+            _require(
+                re.fullmatch(r"[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?", self.bic) is not None,
+                _("{bic!r} is not a BIC (8 or 11 letters and digits).").format(bic=self.bic),
+            )
         _require(
             isinstance(self.quota_total, int) and self.quota_total > 0,
             _("The quota total of the deed must be a whole number above zero."),
