@@ -239,6 +239,38 @@ def cmd_check(args: argparse.Namespace, open_session: Callable) -> int:
     return 0
 
 
+def cmd_reserve(args: argparse.Namespace, open_session: Callable) -> int:
+    with open_session(args) as session:
+        if args.waive:
+            session.ledger.record_reserve_waiver(args.year, args.waive)
+        check, basis = session.ledger.reserve_fund_check(args.year)
+    data = {
+        "year": args.year,
+        "minimum": check.minimum,
+        "planned": check.planned,
+        "required": check.required,
+        "ok": check.ok,
+        "reason": check.reason,
+        "basis": basis,
+    }
+
+    def words(d: dict) -> str:
+        if not d["required"]:
+            why = (
+                _("waived by the assembly")
+                if d["reason"] == "waived"
+                else _("within five years of the provisional acceptance")
+            )
+            return _("No minimum this year ({why}).").format(why=why)
+        state = _("met") if d["ok"] else _("NOT met")
+        return _("Reserve fund: {planned} called, minimum {minimum}: {state}.").format(
+            planned=_euros(d["planned"]), minimum=_euros(d["minimum"]), state=state
+        )
+
+    _print(data, args.json, words)
+    return 0
+
+
 def cmd_account_add(args: argparse.Namespace, open_session: Callable) -> int:
     labels = {
         k: v for k, v in (("fr", args.fr), ("nl", args.nl), ("de", args.de), ("en", args.en)) if v
@@ -330,6 +362,16 @@ def add_commands(sub: Any, add: Callable, open_session: Callable, parser_class: 
 
     p = add(lsub, "check", cmd(cmd_check), "problems of a year's accounts")
     p.add_argument("--year", type=int, required=True)
+    p.add_argument("--json", action="store_true")
+
+    p = add(
+        lsub,
+        "reserve",
+        cmd(cmd_reserve),
+        "the reserve-fund minimum (5 % of last year's charges) and its waiver",
+    )
+    p.add_argument("--year", type=int, required=True)
+    p.add_argument("--waive", metavar="DECISION", help="record the assembly's 4/5 waiver")
     p.add_argument("--json", action="store_true")
 
     account = add(lsub, "account", lambda a: 0, "sub-accounts of the chart")

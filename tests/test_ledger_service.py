@@ -173,3 +173,23 @@ def test_charge_statements_share_out_every_cent_of_the_year(demo):
     }
     assert rows["612"].actual == 777_777 and rows["612"].difference == 277_777
     assert rows["611"].label == "Instandhaltung und Reparaturen"
+
+
+def test_reserve_fund_minimum_from_last_years_charges(demo):
+    demo.ledger.add_invoice("Kone", "1", date(2026, 5, 1), None, [InvoiceLine("611", 3_000_000)])
+    demo.ledger.add_invoice("Bureau", "2", date(2026, 6, 1), None, [InvoiceLine("613", 1_000_000)])
+    demo.ledger.add_invoice("Ville", "3", date(2026, 7, 1), None, [InvoiceLine("660", 500_000)])
+    demo.ledger.close_year(2026)
+    assert demo.ledger.previous_ordinary_charges(2027) == (4_000_000, "previous-year")
+    demo.ledger.generate_calls(2027, Fund.RESERVE, Schedule.QUARTERLY, amount=199_996)
+    check, basis = demo.ledger.reserve_fund_check(2027)
+    # the demo's common parts were accepted on 2019-06-14: the grace ends in 2024
+    assert (check.minimum, check.planned, check.required, check.ok) == (
+        200_000,
+        199_996,
+        True,
+        False,
+    )
+    demo.ledger.record_reserve_waiver(2027, "AG 2027-03-12, point 7 (4/5)")
+    check, _basis = demo.ledger.reserve_fund_check(2027)
+    assert (check.ok, check.reason) == (True, "waived")

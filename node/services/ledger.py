@@ -23,8 +23,10 @@ from ..domain.accounting.calls import (
     BudgetKind,
     CallShare,
     Fund,
+    ReserveFundCheck,
     Schedule,
     ageing,
+    check_reserve_fund,
     instalments,
     open_items,
     split_call,
@@ -43,6 +45,7 @@ from ..domain.accounting.ledger import (
     opening_entry,
     reversal,
 )
+from ..domain.accounting.statements import income_statement
 from ..domain.registry import GENERAL_KEY_ID
 from ..errors import InputError, NotFoundError, ProfileError
 from ..i18n import _
@@ -479,6 +482,39 @@ class LedgerService:
             )
         return sorted(out, key=lambda b: b.name.casefold())
 
+    # -- the reserve fund (art. 3.86 §3) -----------------------------------------------------
+
+    def previous_ordinary_charges(self, label: int) -> tuple[int, str]:
+        """Last year's ordinary common charges (classes 61–65), and where the
+        figure comes from: the previous year's accounts, or — for a first
+        year in KoproGo — this year's ordinary budget, said as such."""
+        if (label - 1) in self.years():
+            rows = income_statement(self.view(label - 1), "en").charges
+            return sum(r.amount for r in rows if r.account[:2] in _ORDINARY), "previous-year"
+        return self.budget(label, BudgetKind.ORDINARY).total, "budget"
+
+    def reserve_fund_check(self, label: int) -> tuple[ReserveFundCheck, str]:
+        association = self._session.registry.read().association
+        assert association is not None
+        planned = sum(
+            int(c["amount"]) for c in self.calls(label).values() if c["fund"] == Fund.RESERVE.value
+        )
+        charges, basis = self.previous_ordinary_charges(label)
+        waived = bool(ldoc.meta(self._live(label).doc).get("reserve_waived"))
+        check = check_reserve_fund(
+            planned, charges, self.year(label).start, association.provisional_acceptance, waived
+        )
+        return check, basis
+
+    def record_reserve_waiver(self, label: int, decision: str, waived: bool = True) -> Change:
+        """Record the assembly's 4/5 decision to waive the year's reserve-fund
+        contribution (art. 3.86 §3), with its reference (minutes, date)."""
+        if waived and not decision.strip():
+            raise InputError(_("Name the assembly's decision (minutes and date)."))
+        with self._live(label).edit() as doc:
+            ldoc.set_meta(doc, reserve_waived=waived, reserve_waiver_decision=decision.strip())
+        return Change.of("years")
+
     # -- closing ----------------------------------------------------------------------------------
 
     def close_year(self, label: int) -> Change:
@@ -510,6 +546,9 @@ class LedgerService:
             if opening is not None:
                 ldoc.put_entry(doc, opening)
         return Change.of("entries", "years")
+
+
+_ORDINARY = ("61", "62", "63", "64", "65")  # classes of ordinary common charges
 
 
 def _default_title(fund: Fund, number: int, schedule: Schedule) -> str:
