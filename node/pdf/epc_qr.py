@@ -47,11 +47,10 @@ from reportlab.lib.colors import black
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable
 from stdnum import bic as _bic
-from stdnum import iban as _iban
 from stdnum import iso11649
-from stdnum.be import ogm_vcs
 from stdnum.exceptions import ValidationError
 
+from ..domain import payments
 from ..errors import InputError
 from ..i18n import _
 
@@ -84,30 +83,27 @@ class CreditTransfer:
     version: str = "002"
 
 
+def _is_creditor_reference(reference: str) -> bool:
+    return reference.strip().upper().startswith("RF")
+
+
 def _compact_reference(reference: str) -> str:
     """The reference as it goes in the payload: an RF reference compacted,
     a Belgian structured communication as its 12 digits."""
-    if reference.strip().upper().startswith("RF"):
+    if _is_creditor_reference(reference):
         return iso11649.compact(reference)
-    return "".join(c for c in reference if c.isdigit())
+    return payments.parse_structured_reference(reference)
 
 
 def _reference_problems(reference: str) -> list[str]:
-    if reference.strip().upper().startswith("RF"):
-        if not iso11649.is_valid(reference):
-            return [
-                _("{reference} is not a valid RF creditor reference.").format(reference=reference)
-            ]
-        return []
-    if not ogm_vcs.is_valid(_compact_reference(reference)) or any(
-        c not in "+*/ .0123456789" for c in reference
-    ):
-        return [
-            _(
-                "{reference} is not a valid structured communication "
-                "(+++123/4567/89002+++: the last two digits are the first ten modulo 97)."
-            ).format(reference=reference)
-        ]
+    if _is_creditor_reference(reference):
+        if iso11649.is_valid(reference):
+            return []
+        return [_("{reference} is not a valid RF creditor reference.").format(reference=reference)]
+    try:
+        payments.parse_structured_reference(reference)
+    except InputError as error:
+        return [str(error)]
     return []
 
 
@@ -124,10 +120,9 @@ def transfer_problems(transfer: CreditTransfer) -> list[str]:
                 count=len(name)
             )
         )
-    try:
-        _iban.validate(transfer.iban, check_country=False)
-    except ValidationError:
-        problems.append(_("{iban} is not a valid IBAN.").format(iban=transfer.iban))
+    iban = payments.check_iban(transfer.iban)
+    if not iban.valid:
+        problems.append(iban.problem)
     if transfer.bic:
         try:
             _bic.validate(transfer.bic)
@@ -172,7 +167,7 @@ def _payload(transfer: CreditTransfer) -> str:
         "SCT",
         _bic.compact(transfer.bic) if transfer.bic else "",
         transfer.beneficiary.strip(),
-        _iban.compact(transfer.iban),
+        payments.check_iban(transfer.iban).iban,
         _amount(transfer.amount_cents),
         transfer.purpose.upper(),
         _compact_reference(transfer.reference) if transfer.reference else "",

@@ -2,11 +2,12 @@
 language writes them on paper (Belgian variants: fr_BE, nl_BE, de_BE and
 en_GB, see :data:`node.i18n.BABEL_LOCALES`).
 
-Babel does the locale work; this module only picks patterns and cleans
-what Babel returns so that every character prints with the PDF fonts
-(Babel writes French thousands with U+202F, a narrow no-break space that
-the standard PDF fonts do not have; a plain no-break space keeps the
-figures together just as well).
+Euros, IBANs and structured communications go through
+:mod:`node.domain.payments` (the one door between cents and text); Babel
+does the rest. This module only picks patterns and cleans what comes back
+so that every character prints with the PDF fonts (Babel writes French
+thousands with U+202F, a narrow no-break space that the standard PDF fonts
+do not have; a plain no-break space keeps the figures together as well).
 """
 
 from __future__ import annotations
@@ -17,10 +18,9 @@ from typing import Literal
 
 from babel import Locale
 from babel.dates import format_date as _babel_date
-from babel.numbers import format_currency, format_decimal
-from stdnum import iban as _iban
-from stdnum.be import ogm_vcs
+from babel.numbers import format_decimal
 
+from ..domain import payments
 from ..i18n import BABEL_LOCALES
 
 PDF_LANGUAGE_TAGS = {"fr": "fr-BE", "nl": "nl-BE", "de": "de-BE", "en": "en-GB"}
@@ -42,7 +42,7 @@ def _locale(language: str) -> str:
 def format_amount(cents: int, language: str) -> str:
     """``123456`` → ``1 234,56 €`` (fr), ``€ 1.234,56`` (nl),
     ``1.234,56 €`` (de), ``€1,234.56`` (en); spaces are no-break spaces."""
-    return _printable(format_currency(Decimal(cents).scaleb(-2), "EUR", locale=_locale(language)))
+    return _printable(payments.format_eur(cents, language))
 
 
 def format_number(value: int, language: str) -> str:
@@ -77,19 +77,14 @@ def format_weight(weight: int, total: int, language: str) -> str:
 
 def format_iban(number: str) -> str:
     """``BE68539007547034`` → ``BE68 5390 0754 7034`` (no validation)."""
-    return _iban.format(number)
-
-
-def compact_structured_reference(reference: str) -> str:
-    """Any writing of a Belgian structured communication → its 12 digits
-    (``+++123/4567/89002+++`` → ``123456789002``); no validation."""
-    return "".join(c for c in reference if c.isdigit())
+    return payments.format_iban(number)
 
 
 def format_structured_reference(reference: str) -> str:
-    """The paper form of a Belgian structured communication:
-    ``123456789002`` → ``+++123/4567/89002+++``."""
-    return f"+++{ogm_vcs.format(compact_structured_reference(reference))}+++"
+    """The paper form of a Belgian structured communication written in any
+    usual way: ``123456789002`` → ``+++123/4567/89002+++``; raises
+    :class:`~node.errors.InputError` when it is not one."""
+    return payments.format_structured_reference(payments.parse_structured_reference(reference))
 
 
 def country_name(code: str, language: str) -> str:

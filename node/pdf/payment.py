@@ -10,10 +10,9 @@ from datetime import date
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer
 from stdnum import bic as _bic
-from stdnum import iban as _iban
-from stdnum.be import ogm_vcs
 from stdnum.exceptions import ValidationError
 
+from ..domain import payments
 from ..errors import InputError
 from ..i18n import _
 from . import formats
@@ -25,7 +24,8 @@ from .layout import INK, TEXT_WIDTH, Kit
 class PaymentDetails:
     """Where and how an owner pays: the association's account and the
     structured communication that lets the bank import match the payment
-    to this owner's call (DOMAIN §8)."""
+    to this owner's call (DOMAIN §8). An unknown Belgian bank code is no
+    reason to refuse (see :func:`node.domain.payments.check_iban`)."""
 
     iban: str
     beneficiary: str
@@ -34,10 +34,9 @@ class PaymentDetails:
 
     def __post_init__(self) -> None:
         problems = []
-        try:
-            _iban.validate(self.iban, check_country=False)
-        except ValidationError:
-            problems.append(_("{iban} is not a valid IBAN.").format(iban=self.iban))
+        iban = payments.check_iban(self.iban)
+        if not iban.valid:
+            problems.append(iban.problem)
         if self.bic:
             try:
                 _bic.validate(self.bic)
@@ -45,14 +44,10 @@ class PaymentDetails:
                 problems.append(_("{bic} is not a valid BIC.").format(bic=self.bic))
         if not self.beneficiary.strip():
             problems.append(_("The payment needs the beneficiary's name."))
-        digits = formats.compact_structured_reference(self.structured_reference)
-        if not ogm_vcs.is_valid(digits):
-            problems.append(
-                _(
-                    "{reference} is not a valid structured communication "
-                    "(+++123/4567/89002+++: the last two digits are the first ten modulo 97)."
-                ).format(reference=self.structured_reference)
-            )
+        try:
+            payments.parse_structured_reference(self.structured_reference)
+        except InputError as error:
+            problems.append(str(error))
         if problems:
             raise InputError("\n".join(problems))
 
