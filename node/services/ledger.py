@@ -46,6 +46,7 @@ from ..domain.accounting.ledger import (
     reversal,
 )
 from ..domain.accounting.statements import income_statement
+from ..domain.payments import call_reference, parse_eur
 from ..domain.registry import GENERAL_KEY_ID
 from ..errors import InputError, NotFoundError, ProfileError
 from ..i18n import _
@@ -56,13 +57,12 @@ if TYPE_CHECKING:
 
 
 def structured_reference(year: int, fund: Fund, number: int, index: int) -> str:
-    """The structured communication of one share of one call: ten digits
-    ``YY F NN IIIII`` (year, fund 1/2, instalment, share) and the mod-97
-    check (DOMAIN §8), unique within a building for a century."""
-    base = int(f"{year % 100:02d}{1 if fund is Fund.WORKING else 2}{number:02d}{index:05d}")
-    check = base % 97 or 97
-    digits = f"{base:010d}{check:02d}"
-    return f"+++{digits[:3]}/{digits[3:7]}/{digits[7:]}+++"
+    """The structured communication of one share of one call
+    (:func:`payments.call_reference`): working-fund calls are numbered 1–49
+    in the year, reserve-fund calls 51–99, and the share's payer index is
+    its position in the call (from 1) — the same on every device."""
+    call_number = number if fund is Fund.WORKING else 50 + number
+    return call_reference(year, call_number, index + 1)
 
 
 @dataclass(frozen=True)
@@ -558,17 +558,5 @@ def _default_title(fund: Fund, number: int, schedule: Schedule) -> str:
 
 
 def parse_amount(text: str) -> int:
-    """``'1234.56'`` / ``'1 234,56'`` → cents, refused readably otherwise."""
-    from decimal import Decimal, InvalidOperation
-
-    cleaned = text.strip().replace("€", "").replace(" ", "").replace("\u202f", "")
-    if "," in cleaned and "." in cleaned:
-        cleaned = cleaned.replace(".", "").replace(",", ".")
-    cleaned = cleaned.replace(",", ".")
-    try:
-        value = Decimal(cleaned) * 100
-    except InvalidOperation:
-        raise InputError(_("{text!r} is not an amount in euros.").format(text=text)) from None
-    if value != value.to_integral_value():
-        raise InputError(_("Amounts have at most two decimals: {text!r}.").format(text=text))
-    return int(value)
+    """An amount in euros as people write it → cents (refused readably)."""
+    return parse_eur(text)
