@@ -45,6 +45,7 @@ class Session:
         self.profile = profile
         self._documents: dict[str, LiveDocument] = {}
         self._closed = False
+        from .services.bank import BankService
         from .services.inbox import InboxService
         from .services.ledger import LedgerService
         from .services.registry import RegistryService
@@ -52,6 +53,7 @@ class Session:
         self.registry = RegistryService(self)
         self.inbox = InboxService(self)
         self.ledger = LedgerService(self)
+        self.bank = BankService(self)
 
     # -- lifecycle ----------------------------------------------------------
 

@@ -1,0 +1,328 @@
+"""Bank statements: importing CODA files and matching what they hold
+(issue 4, point 6; DOMAIN §8).
+
+An import is all or nothing: the file is parsed and checked whole
+(:mod:`node.domain.coda`), a statement already imported is refused, and
+every entry of the file is committed in one SQLite transaction. Each
+movement is booked at once in the bank journal: payments whose structured
+communication names an open call are credited to that owner (partial
+payments and overpayments stay on their account as they are); everything
+else goes to the suspense account 499 and into a matching queue, which the
+syndic resolves — to an owner, to a supplier's invoice, or to a charge
+account — with an entry moving it out of 499.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from ..documents import ledger_doc as ldoc
+from ..domain.accounting.calls import Fund
+from ..domain.accounting.chart import POSTING
+from ..domain.accounting.ledger import Entry, Journal, Line, check_entry
+from ..domain.coda import Movement, Statement, parse_coda
+from ..domain.matching import OpenItem, match_payments, payment_lines
+from ..errors import InputError, NotFoundError
+from ..i18n import _
+from .registry import Change
+
+if TYPE_CHECKING:
+    from ..session import Session
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    statements: int
+    movements: int
+    matched: int  # payments credited to an owner
+    queued: int  # left for the syndic in the matching queue
+    matched_amount: int  # cents
+
+
+class BankService:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    @property
+    def _ledger(self):
+        return self._session.ledger
+
+    # -- import ---------------------------------------------------------------------------
+
+    def import_coda(self, data: bytes) -> ImportReport:
+        """Import a CODA file (one or more statements), all or nothing."""
+        statements = parse_coda(data)
+        association = self._session.registry.read().association
+        if association is None:
+            raise InputError(_("This profile holds no building yet."))
+        banks = {
+            association.iban: (POSTING.bank_current, Fund.WORKING),
+            association.reserve_iban: (POSTING.bank_reserve, Fund.RESERVE),
+        }
+        banks.pop("", None)
+        imported = self._imported()
+        plans = []
+        for statement in statements:
+            account = statement.account.replace(" ", "").upper()
+            if account not in banks:
+                raise InputError(
+                    _(
+                        "Statement {number} is of account {account}, which is not one of the "
+                        "association's accounts (set them in the association's details)."
+                    ).format(number=statement.statement_number, account=statement.account)
+                )
+            if statement.fingerprint in imported:
+                raise InputError(
+                    _(
+                        "Statement {number} of {account} was already imported; nothing was "
+                        "imported from this file."
+                    ).format(number=statement.statement_number, account=statement.account)
+                )
+            plans.append((statement, *banks[account]))
+        report = self._book(plans)
+        return report
+
+    def _imported(self) -> set[str]:
+        found: set[str] = set()
+        for label in self._ledger.years():
+            found |= set(ldoc.read_records(self._ledger._live(label).doc, "statements"))
+        return found
+
+    def _open_items(self) -> list[OpenItem]:
+        """Every call share still (partly) unpaid, by its structured reference."""
+        items = []
+        paid_by_reference: dict[str, int] = defaultdict(int)
+        for label in self._ledger.years():
+            for entry in self._ledger.view(label).entries:
+                for line in entry.lines:
+                    if line.account.startswith("410") and line.credit and line.label:
+                        paid_by_reference[line.label] += line.credit
+        for label in self._ledger.years():
+            for call_id, call in sorted(self._ledger.calls(label).items()):
+                for index, share in enumerate(call["shares"]):
+                    due = int(share["amount"]) - paid_by_reference.get(share["reference"], 0)
+                    if due > 0:
+                        items.append(
+                            OpenItem(
+                                f"{call_id}:{index}",
+                                share["reference"],
+                                due,
+                                share["person"],
+                                share["lot"],
+                            )
+                        )
+        return items
+
+    def _book(self, plans: list[tuple[Statement, str, Fund]]) -> ImportReport:
+        items = self._open_items()
+        fund_of_call = {}
+        for label in self._ledger.years():
+            for call_id, call in self._ledger.calls(label).items():
+                fund_of_call[call_id] = Fund(call["fund"])
+        references = {item.id: item.structured_reference for item in items}
+        work: dict[int, list[tuple[str, str, Any]]] = defaultdict(list)  # year -> writes
+        matched = queued = amount_matched = movements = 0
+        for statement, bank, _fund in plans:
+            result = match_payments(statement.movements, items)
+            credits: dict[int, list[tuple[str, int, str, str]]] = defaultdict(list)
+            for match in result.matched:
+                credits[id(match.movement)].append(
+                    (match.item.person_id, match.amount, match.item.id, match.item.lot_id)
+                )
+            for over in result.overpaid:
+                credits[id(over.movement)].append(
+                    (over.item.person_id, over.amount, over.item.id, over.item.lot_id)
+                )
+            unmatched = {id(m) for m in result.unmatched}
+            for movement in statement.movements:
+                movements += 1
+                entry, queue = self._entry_for(
+                    statement, bank, movement, credits, unmatched, fund_of_call, references
+                )
+                year = self._ledger.year_of(entry.date)
+                work[year.label].append(("entry", entry.id, entry))
+                for queue_id, record in queue:
+                    work[year.label].append(("queue", queue_id, record))
+                queued += len(queue)
+                matched += sum(1 for part in payment_lines([movement]) if credits.get(id(part)))
+                amount_matched += sum(x.credit for x in entry.lines if x.account.startswith("410"))
+            first_year = self._ledger.year_of(statement.new_date).label
+            work[first_year].append(
+                (
+                    "statement",
+                    statement.fingerprint,
+                    {
+                        "account": statement.account,
+                        "number": statement.statement_number,
+                        "new_date": statement.new_date.isoformat(),
+                        "movements": len(statement.movements),
+                        "new_balance": statement.new_balance,
+                    },
+                )
+            )
+        self._write(work)
+        return ImportReport(len(plans), movements, matched, queued, amount_matched)
+
+    def _entry_for(
+        self,
+        statement: Statement,
+        bank: str,
+        movement: Movement,
+        credits: dict,
+        unmatched: set[int],
+        fund_of_call: dict[str, Fund],
+        references: dict[str, str],
+    ) -> tuple[Entry, list[tuple[str, dict]]]:
+        entry_id = f"coda-{statement.fingerprint[:16]}-{movement.sequence:04d}"
+        lines = [
+            Line(bank, debit=movement.amount)
+            if movement.amount > 0
+            else Line(bank, credit=-movement.amount)
+        ]
+        queue = []
+        for index, part in enumerate(payment_lines([movement])):
+            owner_credits = credits.get(id(part), [])
+            for person, amount, item_id, lot in owner_credits:
+                fund = fund_of_call[item_id.split(":")[0]]
+                account = POSTING.owners_working if fund is Fund.WORKING else POSTING.owners_reserve
+                lines.append(
+                    Line(
+                        account,
+                        credit=amount,
+                        person=person,
+                        lot=lot,
+                        label=references.get(item_id, ""),
+                    )
+                )
+            if not owner_credits:  # no open call named: the syndic decides
+                lines.append(
+                    Line(POSTING.suspense, credit=part.amount)
+                    if part.amount > 0
+                    else Line(POSTING.suspense, debit=-part.amount)
+                )
+                queue.append(
+                    (
+                        f"{entry_id}-{index}",
+                        {
+                            "statement": statement.fingerprint,
+                            "entry": entry_id,
+                            "date": movement.entry_date.isoformat(),
+                            "amount": part.amount,
+                            "reference": part.structured_reference or "",
+                            "communication": part.communication,
+                            "counterparty": part.counterparty_account,
+                            "name": part.counterparty_name,
+                            "bank": bank,
+                            "resolved": "",
+                        },
+                    )
+                )
+        entry = Entry(
+            entry_id,
+            movement.entry_date,
+            Journal.BANK,
+            f"CODA {statement.statement_number}/{movement.sequence}",
+            movement.counterparty_name or movement.communication or _("Bank movement"),
+            tuple(lines),
+            source=f"coda:{statement.fingerprint}:{movement.sequence}",
+        )
+        return entry, queue
+
+    def _write(self, work: dict[int, list[tuple[str, str, Any]]]) -> None:
+        """Every entry and record of the import, in one SQLite transaction."""
+        store = self._session.profile.store
+        lives = {label: self._ledger._live(label) for label in work}
+        for label, writes in work.items():
+            year = self._ledger.year(label)
+            chart = self._ledger.chart(label)
+            for kind, _id, value in writes:
+                if kind == "entry":
+                    check_entry(value, chart, year)
+        try:
+            with store.transaction():
+                for label, writes in sorted(work.items()):
+                    with lives[label].edit() as doc:
+                        for kind, record_id, value in writes:
+                            if kind == "entry":
+                                ldoc.put_entry(doc, value)
+                            elif kind == "queue":
+                                ldoc.put_record(doc, "queue", record_id, value)
+                            else:
+                                ldoc.put_record(doc, "statements", record_id, value)
+        except BaseException:
+            for live in lives.values():  # nothing was kept: memory follows the disk
+                live.reload()
+            raise
+
+    # -- the matching queue ------------------------------------------------------------------
+
+    def queue(self, open_only: bool = True) -> list[dict[str, Any]]:
+        rows = []
+        for label in self._ledger.years():
+            for item_id, item in ldoc.read_records(self._ledger._live(label).doc, "queue").items():
+                if open_only and item.get("resolved"):
+                    continue
+                rows.append({"id": item_id, "year": label, **item})
+        return sorted(rows, key=lambda r: (r["date"], r["id"]))
+
+    def resolve(
+        self,
+        item_id: str,
+        day: date | None = None,
+        person: str | None = None,
+        fund: Fund = Fund.WORKING,
+        invoice: str | None = None,
+        account: str | None = None,
+    ) -> Change:
+        """Move a queued movement out of the suspense account: to an owner
+        (a payment), to a supplier's invoice (its payment), or to an account
+        (bank charges 650, interest 750...)."""
+        item = next((r for r in self.queue(open_only=False) if r["id"] == item_id), None)
+        if item is None:
+            raise NotFoundError(_("There is no such movement in the matching queue."))
+        if item.get("resolved"):
+            raise InputError(_("This movement is already matched."))
+        if sum(x is not None for x in (person, invoice, account)) != 1:
+            raise InputError(_("Match the movement to one owner, one invoice or one account."))
+        amount = int(item["amount"])
+        day = day or date.fromisoformat(item["date"])
+        if person is not None:
+            self._session.registry.find_person(person)
+            target = Line(
+                POSTING.owners_working if fund is Fund.WORKING else POSTING.owners_reserve,
+                credit=amount,
+                person=person,
+            )
+        elif invoice is not None:
+            if amount >= 0:
+                raise InputError(_("A supplier's invoice is paid by money going out."))
+            invoice_year, _found = self._ledger._find("invoices", invoice)
+            target = Line(POSTING.suppliers, debit=-amount)
+        else:
+            target = Line(account, credit=amount) if amount > 0 else Line(account, debit=-amount)
+        suspense = (
+            Line(POSTING.suspense, debit=amount)
+            if amount > 0
+            else Line(POSTING.suspense, credit=-amount)
+        )
+        entry = Entry(
+            f"match-{item_id}",
+            day,
+            Journal.BANK,
+            item["entry"],
+            _("Matched: {what}").format(
+                what=item.get("name") or item.get("communication") or item_id
+            ),
+            (suspense, target),
+            source=f"match:{item_id}",
+        )
+        change = self._ledger.post(entry)
+        with self._ledger._live(item["year"]).edit() as doc:
+            ldoc.put_record(doc, "queue", item_id, {"resolved": entry.id})
+        if invoice is not None:
+            with self._ledger._live(invoice_year).edit() as doc:
+                ldoc.put_record(doc, "invoices", invoice, {"paid_entry": entry.id})
+        return change

@@ -1,0 +1,159 @@
+"""Importing CODA statements into the ledger (issue 4, point 6): all or
+nothing, payments matched by structured communication, the rest queued for
+the syndic, the same statement never twice."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from node.domain.accounting.calls import Fund, Schedule
+from node.domain.coda import CodaError
+from node.errors import InputError
+from node.first_run import create_demo
+from node.services.ledger import InvoiceLine
+from tests.coda_gen import Break, break_coda, movement, statement, write_coda
+from tests.helpers import PASSPHRASE
+
+ON = date(2027, 2, 10)
+
+
+@pytest.fixture
+def demo(tmp_path):
+    session = create_demo(tmp_path / "demo", lambda _c: PASSPHRASE)
+    session.ledger.generate_calls(
+        2027, Fund.WORKING, Schedule.ONCE, amount=1_000_000, once_on=date(2027, 2, 1)
+    )
+    yield session
+    session.close()
+
+
+def shares(session):
+    return session.ledger.calls(2027)["2027-working-01"]["shares"]
+
+
+def test_payments_are_matched_by_structured_communication(demo):
+    first, second, third = shares(demo)[:3]
+    data = write_coda(
+        [
+            statement(
+                [
+                    movement(
+                        1, first["amount"], reference=first["reference"], on=ON, name="LAMBERT"
+                    ),
+                    movement(
+                        2, second["amount"] - 1_000, reference=second["reference"], on=ON
+                    ),  # partial
+                    movement(3, third["amount"] + 500, reference=third["reference"], on=ON),  # over
+                    movement(4, 12_345, communication="loyer parking", on=ON, name="DUPONT"),
+                    movement(5, -2_500, communication="frais bancaires", on=ON),
+                ],
+                old_date=ON,
+                new_date=ON,
+            )
+        ]
+    ).encode("latin-1")
+
+    report = demo.bank.import_coda(data)
+
+    assert (report.statements, report.movements, report.matched, report.queued) == (1, 5, 3, 2)
+    balances = demo.ledger.owner_balances(2027)
+    assert (
+        balances[first["person"]]
+        == sum(s["amount"] for s in shares(demo) if s["person"] == first["person"])
+        - first["amount"]
+    )
+    view = demo.ledger.view(2027)
+    assert view.is_balanced()
+    assert (
+        view.balance("550")
+        == first["amount"] + second["amount"] - 1_000 + third["amount"] + 500 + 12_345 - 2_500
+    )
+    assert view.balance("499") == -12_345 + 2_500  # the two movements waiting for the syndic
+    assert [q["amount"] for q in demo.bank.queue()] == [12_345, -2_500]
+
+
+def test_the_syndic_resolves_the_queue(demo):
+    invoice = demo.ledger.add_invoice(
+        "Kone", "F9", date(2027, 2, 2), None, [InvoiceLine("611", 2_500)]
+    )
+    person = shares(demo)[5]["person"]
+    demo.bank.import_coda(
+        write_coda(
+            [
+                statement(
+                    [
+                        movement(1, 4_000, communication="appel fevrier", on=ON),
+                        movement(2, -2_500, communication="KONE F9", on=ON),
+                        movement(3, -150, communication="frais", on=ON),
+                    ],
+                    old_date=ON,
+                    new_date=ON,
+                )
+            ]
+        ).encode("latin-1")
+    )
+    owner, supplier, fees = demo.bank.queue()
+    demo.bank.resolve(owner["id"], person=person)
+    demo.bank.resolve(supplier["id"], invoice=invoice.record_id)
+    demo.bank.resolve(fees["id"], account="650")
+    view = demo.ledger.view(2027)
+    assert demo.bank.queue() == [] and view.balance("499") == 0
+    assert view.balance("4400") == 0 and view.balance("650") == 150
+    assert demo.ledger.invoices(2027)[invoice.record_id]["paid_entry"]
+    with pytest.raises(InputError, match="already matched"):
+        demo.bank.resolve(owner["id"], person=person)
+
+
+def test_a_statement_is_imported_once(demo):
+    data = write_coda([statement([movement(1, 100, on=ON)], old_date=ON, new_date=ON)]).encode(
+        "latin-1"
+    )
+    demo.bank.import_coda(data)
+    before = demo.ledger.view(2027).entries
+    with pytest.raises(InputError, match="already imported"):
+        demo.bank.import_coda(data)
+    assert demo.ledger.view(2027).entries == before
+
+
+def test_a_statement_of_another_account_is_refused(demo):
+    data = write_coda(
+        [
+            statement(
+                [movement(1, 100, on=ON)], account="NL91ABNA0417164300", old_date=ON, new_date=ON
+            )
+        ]
+    ).encode("latin-1")
+    with pytest.raises(InputError, match="not one of the association's accounts"):
+        demo.bank.import_coda(data)
+    assert demo.ledger.view(2027).balance("550") == 0
+
+
+@pytest.mark.parametrize(
+    "how", [Break.SHORT_RECORD, Break.BAD_BALANCE, Break.TRUNCATED, Break.WRONG_TOTAL]
+)
+def test_a_malformed_file_imports_nothing(demo, how):
+    good = statement(
+        [movement(1, 5_000, communication="x" * 60, name="A", on=ON), movement(2, 7_000, on=ON)],
+        old_date=ON,
+        new_date=ON,
+    )
+    broken, line = break_coda(write_coda([good]), how)
+    before = demo.ledger.view(2027).entries
+    with pytest.raises(CodaError) as refused:
+        demo.bank.import_coda(broken.encode("latin-1"))
+    assert str(line) in str(refused.value)
+    assert demo.ledger.view(2027).entries == before and demo.bank.queue() == []
+
+
+def test_a_file_with_a_second_statement_already_imported_imports_nothing(demo):
+    first = statement([movement(1, 100, on=ON)], number=1, old_date=ON, new_date=ON)
+    second = statement(
+        [movement(1, 200, on=ON)], number=2, old_balance=100, old_date=ON, new_date=ON
+    )
+    demo.bank.import_coda(write_coda([second]).encode("latin-1"))
+    before = demo.ledger.view(2027).entries
+    with pytest.raises(InputError, match="already imported"):
+        demo.bank.import_coda(write_coda([first, second]).encode("latin-1"))
+    assert demo.ledger.view(2027).entries == before  # the first was not taken either
