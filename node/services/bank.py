@@ -92,7 +92,8 @@ class BankService:
         return found
 
     def _open_items(self) -> list[OpenItem]:
-        """Every call share still (partly) unpaid, by its structured reference."""
+        """Every owner's part of a call still (partly) unpaid, by its
+        structured reference."""
         items = []
         paid_by_reference: dict[str, int] = defaultdict(int)
         for label in self._ledger.years():
@@ -102,18 +103,14 @@ class BankService:
                         paid_by_reference[line.label] += line.credit
         for label in self._ledger.years():
             for call_id, call in sorted(self._ledger.calls(label).items()):
-                for index, share in enumerate(call["shares"]):
-                    due = int(share["amount"]) - paid_by_reference.get(share["reference"], 0)
+                owed: dict[str, list] = {}  # reference -> [person, first lot, amount]
+                for share in call["shares"]:
+                    slot = owed.setdefault(share["reference"], [share["person"], share["lot"], 0])
+                    slot[2] += int(share["amount"])
+                for reference, (person, lot, amount) in sorted(owed.items()):
+                    due = amount - paid_by_reference.get(reference, 0)
                     if due > 0:
-                        items.append(
-                            OpenItem(
-                                f"{call_id}:{index}",
-                                share["reference"],
-                                due,
-                                share["person"],
-                                share["lot"],
-                            )
-                        )
+                        items.append(OpenItem(f"{call_id}:{person}", reference, due, person, lot))
         return items
 
     def _book(self, plans: list[tuple[Statement, str, Fund]]) -> ImportReport:

@@ -57,10 +57,11 @@ if TYPE_CHECKING:
 
 
 def structured_reference(year: int, fund: Fund, number: int, index: int) -> str:
-    """The structured communication of one share of one call
+    """The structured communication of one owner's part of one call
     (:func:`payments.call_reference`): working-fund calls are numbered 1–49
-    in the year, reserve-fund calls 51–99, and the share's payer index is
-    its position in the call (from 1) — the same on every device."""
+    in the year, reserve-fund calls 51–99, and the payer index is the
+    owner's position among the call's payers sorted by id (from 1) — the
+    same on every device."""
     call_number = number if fund is Fund.WORKING else 50 + number
     return call_reference(year, call_number, index + 1)
 
@@ -369,8 +370,11 @@ class LedgerService:
         credit_account = POSTING.ordinary_calls if fund is Fund.WORKING else POSTING.reserve_fund
         records = []
         lines = []
-        for index, share in enumerate(shares):
-            ref = structured_reference(year.label, fund, number, index)
+        # one reference per owner and call, whatever the number of their lots:
+        # the owner pays one transfer per call
+        payers = sorted({share.person for share in shares})
+        for share in shares:
+            ref = structured_reference(year.label, fund, number, payers.index(share.person))
             records.append(
                 {"lot": share.lot, "person": share.person, "amount": share.amount, "reference": ref}
             )
