@@ -46,6 +46,7 @@ class Session:
         self._documents: dict[str, LiveDocument] = {}
         self._closed = False
         from .services.bank import BankService
+        from .services.documents import DocumentsService
         from .services.inbox import InboxService
         from .services.ledger import LedgerService
         from .services.registry import RegistryService
@@ -54,6 +55,7 @@ class Session:
         self.inbox = InboxService(self)
         self.ledger = LedgerService(self)
         self.bank = BankService(self)
+        self.documents = DocumentsService(self)
 
     # -- lifecycle ----------------------------------------------------------
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from shared.ids import new_ulid
@@ -335,17 +335,19 @@ class LedgerService:
         holders = {lot: registry.holders(lot) for lot in weights}
         made = []
         existing = ldoc.read_records(self._live(label).doc, "calls")
-        for number, (due, part) in enumerate(instalments(amount, schedule, year, once_on), 1):
+        dues = instalments(amount, schedule, year, once_on)
+        for number, (due, part) in enumerate(dues, 1):
             call_id = f"{label}-{fund.value}-{number:02d}"
             if call_id in existing:
                 continue
+            period_end = dues[number][0] - timedelta(days=1) if number < len(dues) else year.end
             shares = split_call(part, weights, holders, fund)
             self._write_call(
                 year,
                 call_id,
                 fund,
                 number,
-                due,
+                (due, period_end),
                 part,
                 key,
                 shares,
@@ -360,12 +362,13 @@ class LedgerService:
         call_id: str,
         fund: Fund,
         number: int,
-        due: date,
+        period: tuple[date, date],
         amount: int,
         key: str,
         shares: list[CallShare],
         title: str,
     ) -> None:
+        due, period_end = period
         owners_account = POSTING.owners_working if fund is Fund.WORKING else POSTING.owners_reserve
         credit_account = POSTING.ordinary_calls if fund is Fund.WORKING else POSTING.reserve_fund
         records = []
@@ -376,7 +379,15 @@ class LedgerService:
         for share in shares:
             ref = structured_reference(year.label, fund, number, payers.index(share.person))
             records.append(
-                {"lot": share.lot, "person": share.person, "amount": share.amount, "reference": ref}
+                {
+                    "lot": share.lot,
+                    "person": share.person,
+                    "amount": share.amount,
+                    "reference": ref,
+                    "weight": share.weight,
+                    "total_weight": share.total_weight,
+                    "lot_amount": share.lot_amount,
+                }
             )
             lines.append(
                 Line(
@@ -407,6 +418,8 @@ class LedgerService:
                     "fund": fund.value,
                     "title": title,
                     "due": due.isoformat(),
+                    "period_end": period_end.isoformat(),
+                    "issued": date.today().isoformat(),
                     "amount": amount,
                     "key": key,
                     "shares": records,
