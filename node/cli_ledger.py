@@ -271,6 +271,209 @@ def cmd_reserve(args: argparse.Namespace, open_session: Callable) -> int:
     return 0
 
 
+def cmd_coda_import(args: argparse.Namespace, open_session: Callable) -> int:
+    from pathlib import Path
+
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as exc:
+        raise InputError(
+            _("Cannot read {path}: {error}").format(path=args.file, error=exc.strerror)
+        ) from None
+    with open_session(args) as session:
+        report = session.bank.import_coda(data)
+    data_out = {
+        "statements": report.statements,
+        "movements": report.movements,
+        "matched": report.matched,
+        "queued": report.queued,
+        "matched_amount": report.matched_amount,
+    }
+    _print(
+        data_out,
+        args.json,
+        lambda d: _(
+            "{movements} movements imported: {matched} payments matched, {queued} left to match."
+        ).format(**d),
+    )
+    return 0
+
+
+def cmd_queue(args: argparse.Namespace, open_session: Callable) -> int:
+    with open_session(args) as session:
+        rows = session.bank.queue()
+
+    def line(r: dict) -> str:
+        who = r["name"] or r["communication"]
+        return f"{r['id']}  {r['date']}  {_euros(int(r['amount'])):>12}  {who}"
+
+    _print(rows, args.json, lambda d: "\n".join(line(r) for r in d) or _("Nothing left to match."))
+    return 0
+
+
+def cmd_match(args: argparse.Namespace, open_session: Callable) -> int:
+    with open_session(args) as session:
+        change = session.bank.resolve(
+            args.item,
+            _day(args.date) if args.date else None,
+            person=args.person,
+            fund=Fund(args.fund),
+            invoice=args.invoice,
+            account=args.account,
+        )
+        print(change.record_id)
+    return 0
+
+
+def _write_pdf(path: str, data: bytes) -> None:
+    from pathlib import Path
+
+    from .files import atomic_write_bytes
+
+    try:
+        atomic_write_bytes(Path(path), data)
+    except OSError as exc:
+        raise InputError(
+            _("Cannot write {path}: {error}").format(path=path, error=exc.strerror)
+        ) from None
+
+
+def cmd_calls_pdf(args: argparse.Namespace, open_session: Callable) -> int:
+    with open_session(args) as session:
+        data = (
+            session.documents.call_notice_pdf(args.call, args.person)
+            if args.person
+            else session.documents.call_notices_pdf(args.call)
+        )
+    _write_pdf(args.pdf, data)
+    print(args.pdf)
+    return 0
+
+
+def cmd_statement(args: argparse.Namespace, open_session: Callable) -> int:
+    with open_session(args) as session:
+        person = session.registry.find_person(args.owner)
+        statement = session.documents.charge_statement(args.owner, args.year, person.language)
+        if args.pdf:
+            _write_pdf(args.pdf, session.documents.charge_statement_pdf(args.owner, args.year))
+    data = {
+        "person": statement.person,
+        "name": statement.name,
+        "year": statement.year,
+        "charges": statement.charges,
+        "provisions": statement.provisions,
+        "paid": statement.paid,
+        "regularisation": statement.regularisation,
+        "balance": statement.balance,
+        "reserve_called": statement.reserve_called,
+        "lots": [
+            {
+                "lot": lot.number,
+                "total": lot.total,
+                "lines": [
+                    {
+                        "account": x.account,
+                        "label": x.label,
+                        "key": x.key,
+                        "building_total": x.building_total,
+                        "lot_share": x.lot_share,
+                        "own_share": x.own_share,
+                    }
+                    for x in lot.lines
+                ],
+            }
+            for lot in statement.lots
+        ],
+    }
+    _print(
+        data,
+        args.json,
+        lambda d: _(
+            "{name}: charges {charges}, called {called}, paid {paid}, balance {balance}."
+        ).format(
+            name=d["name"],
+            charges=_euros(d["charges"]),
+            called=_euros(d["provisions"]),
+            paid=_euros(d["paid"]),
+            balance=_euros(d["balance"]),
+        ),
+    )
+    return 0
+
+
+def cmd_report(args: argparse.Namespace, open_session: Callable) -> int:
+    from .domain.accounting.statements import (
+        balance_sheet,
+        budget_versus_actual,
+        income_statement,
+    )
+
+    language = args.report_language
+    with open_session(args) as session:
+        view = session.ledger.view(args.year)
+        budget = session.ledger.budget(args.year, BudgetKind.ORDINARY)
+        sheet = balance_sheet(view, language)
+        income = income_statement(view, language)
+        versus = budget_versus_actual(view, dict(budget.lines), language)
+        simplified = not session.registry.facts().full_accounting_mandatory
+
+    def rows(items: Any) -> list[dict]:
+        return [{"account": r.account, "label": r.label, "amount": r.amount} for r in items]
+
+    data = {
+        "year": args.year,
+        "presentation": "simplified" if simplified else "full",
+        "balance_sheet": {
+            "assets": rows(sheet.assets),
+            "liabilities": rows(sheet.liabilities),
+            "total_assets": sheet.total_assets,
+            "total_liabilities": sheet.total_liabilities,
+        },
+        "income_statement": {
+            "charges": rows(income.charges),
+            "income": rows(income.income),
+            "total_charges": income.total_charges,
+            "total_income": income.total_income,
+            "result": income.result,
+        },
+        "budget_versus_actual": [
+            {
+                "account": r.account,
+                "label": r.label,
+                "budget": r.budget,
+                "actual": r.actual,
+                "difference": r.difference,
+            }
+            for r in versus
+        ],
+    }
+    _print(
+        data,
+        args.json,
+        lambda d: "\n".join(
+            [
+                f"{r['account']:<6} {r['label']:<45} {_euros(r['amount']):>12}"
+                for r in d["income_statement"]["charges"] + d["income_statement"]["income"]
+            ]
+            + [_("Result: {result}").format(result=_euros(d["income_statement"]["result"]))]
+        ),
+    )
+    return 0
+
+
+def cmd_deliver(args: argparse.Namespace, open_session: Callable) -> int:
+    with open_session(args) as session:
+        sent = session.documents.deliver_calls(args.year)
+        if args.statements:
+            sent += session.documents.deliver_statements(args.year)
+    _print(
+        {"delivered": sent},
+        args.json,
+        lambda d: _("{n} items put in owners' inboxes.").format(n=d["delivered"]),
+    )
+    return 0
+
+
 def cmd_account_add(args: argparse.Namespace, open_session: Callable) -> int:
     labels = {
         k: v for k, v in (("fr", args.fr), ("nl", args.nl), ("de", args.de), ("en", args.en)) if v
@@ -372,6 +575,64 @@ def add_commands(sub: Any, add: Callable, open_session: Callable, parser_class: 
     )
     p.add_argument("--year", type=int, required=True)
     p.add_argument("--waive", metavar="DECISION", help="record the assembly's 4/5 waiver")
+    p.add_argument("--json", action="store_true")
+
+    coda = add(lsub, "coda", lambda a: 0, "bank statements (CODA files)")
+    cosub = coda.add_subparsers(dest="coda_action", required=True, parser_class=parser_class)
+    p = add(
+        cosub,
+        "import",
+        cmd(cmd_coda_import),
+        "import a CODA file: match payments, queue the rest (all or nothing)",
+    )
+    p.add_argument("file")
+    p.add_argument("--json", action="store_true")
+
+    p = add(lsub, "queue", cmd(cmd_queue), "bank movements left to match by hand")
+    p.add_argument("--json", action="store_true")
+    p = add(
+        lsub,
+        "match",
+        cmd(cmd_match),
+        "match a queued movement to an owner, an invoice or an account",
+    )
+    p.add_argument("item")
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--person")
+    who.add_argument("--invoice")
+    who.add_argument("--account")
+    p.add_argument("--fund", choices=[f.value for f in Fund], default="working")
+    p.add_argument("--date")
+
+    p = add(csub, "pdf", cmd(cmd_calls_pdf), "the notices of a call as a PDF")
+    p.add_argument("call", help="e.g. 2027-working-01")
+    p.add_argument("--pdf", required=True, metavar="FILE")
+    p.add_argument("--person", help="only this owner's notice")
+
+    p = add(lsub, "statement", cmd(cmd_statement), "an owner's charge statement for a year")
+    p.add_argument("--owner", required=True)
+    p.add_argument("--year", type=int, required=True)
+    p.add_argument("--pdf", metavar="FILE")
+    p.add_argument("--json", action="store_true")
+
+    p = add(
+        lsub, "report", cmd(cmd_report), "balance sheet, income and expenses, budget versus actual"
+    )
+    p.add_argument("--year", type=int, required=True)
+    p.add_argument(
+        "--in",
+        dest="report_language",
+        default="fr",
+        choices=["fr", "nl", "de", "en"],
+        help="language of the account labels",
+    )
+    p.add_argument("--json", action="store_true")
+
+    p = add(
+        lsub, "deliver", cmd(cmd_deliver), "put each owner's calls (and statements) in their inbox"
+    )
+    p.add_argument("--year", type=int, required=True)
+    p.add_argument("--statements", action="store_true", help="also the charge statements")
     p.add_argument("--json", action="store_true")
 
     account = add(lsub, "account", lambda a: 0, "sub-accounts of the chart")

@@ -65,3 +65,16 @@ def test_charge_statement_pdf(demo):
     text = text_of(demo.documents.charge_statement_pdf(klaus.id, 2027))
     assert "Klaus Becker" in text and "A3.1" in text and "A7.1" in text
     assert plain(format_eur(statement.charges, "de")) in text
+
+
+def test_calls_and_statements_reach_each_owners_inbox_in_their_language(demo):
+    delivered = demo.documents.deliver_calls(2027)
+    owners = {s["person"] for c in demo.ledger.calls(2027).values() for s in c["shares"]}
+    assert delivered == 4 * len(owners)
+    assert demo.documents.deliver_calls(2027) == delivered  # again: the same items, updated
+    klaus = next(p for p in demo.registry.read().persons if p.name == "Klaus Becker")
+    items = demo.inbox.items(klaus.id)
+    assert [i.kind for i in items] == ["call"] * 4
+    assert "+++" in items[0].text and "BE68 5390 0754 7034" in items[0].text
+    demo.documents.deliver_statements(2027)
+    assert [i.kind for i in demo.inbox.items(klaus.id)].count("statement") == 1

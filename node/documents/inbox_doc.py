@@ -31,15 +31,28 @@ class InboxItem:
     kind: str
     title: str
     text: str
+    data: str = ""  # JSON: what a device needs to show the item (amounts, references)
 
 
 def add(doc: pycrdt.Doc, item: InboxItem) -> None:
     meta = doc.get("meta", type=Map)
     if meta.get("schema") != SCHEMA[0]:
         meta["schema"] = SCHEMA[0]
-    doc.get("items", type=Map)[item.id] = Map(
-        {"at": item.at, "kind": item.kind, "title": item.title, "text": item.text}
-    )
+    items = doc.get("items", type=Map)
+    fields = {
+        "at": item.at,
+        "kind": item.kind,
+        "title": item.title,
+        "text": item.text,
+        "data": item.data,
+    }
+    if item.id in items:  # delivered again: keep the record, refresh what changed
+        record = items[item.id]
+        for name, value in fields.items():
+            if record.get(name) != value:
+                record[name] = value
+    else:
+        items[item.id] = Map(fields)
 
 
 def read(doc: pycrdt.Doc) -> list[InboxItem]:
@@ -47,7 +60,12 @@ def read(doc: pycrdt.Doc) -> list[InboxItem]:
     return sorted(
         (
             InboxItem(
-                item_id, f.get("at", ""), f.get("kind", ""), f.get("title", ""), f.get("text", "")
+                item_id,
+                f.get("at", ""),
+                f.get("kind", ""),
+                f.get("title", ""),
+                f.get("text", ""),
+                f.get("data", ""),
             )
             for item_id, f in items.items()
         ),

@@ -9,6 +9,7 @@ come from :mod:`node.services.ledger` and :mod:`node.domain.accounting`.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
@@ -17,7 +18,7 @@ from ..domain.accounting.calls import Fund
 from ..domain.accounting.statements import ChargeStatement, charge_statement
 from ..domain.registry import GENERAL_KEY_ID, Association, Person
 from ..errors import InputError, NotFoundError
-from ..i18n import _
+from ..i18n import N_, _
 from ..pdf import call_for_funds as cpdf
 from ..pdf import charge_statement as spdf
 from ..pdf.layout import Letterhead, Recipient
@@ -26,6 +27,16 @@ from ..pdf.payment import PaymentDetails
 if TYPE_CHECKING:
     from ..session import Session
 
+
+# inbox items are written in each owner's language (translator(language)),
+# so their texts are marked here and translated when delivered
+_CALL_TITLES = {
+    "working": N_("Call for funds — working fund — no. {n}"),
+    "reserve": N_("Call for funds — reserve fund — no. {n}"),
+}
+_CALL_TEXT = N_("{amount} due on {due}, to {iban}, with the communication {reference}.")
+_STATEMENT_TITLE = N_("Charge statement {year}")
+_STATEMENT_TEXT = N_("Your charges: {charges}; called: {called}; paid: {paid}; balance: {balance}.")
 
 PAYMENT_DAYS = 30  # a balance due on a charge statement is asked within 30 days
 
@@ -117,6 +128,79 @@ class DocumentsService:
     def call_notices_pdf(self, call_id: str) -> bytes:
         """Every owner's notice of one call, in one PDF for printing."""
         return cpdf.render_call_notices([n for _p, n in self.call_notices(call_id)])
+
+    def deliver_calls(self, label: int) -> int:
+        """Each owner's part of each call of the year into their inbox
+        (``inbox/<person>``), in their language: readable on their own
+        devices, and nobody else's."""
+        from ..domain.payments import format_eur, format_iban
+        from ..i18n import translator
+
+        delivered = 0
+        for call_id in sorted(self._session.ledger.calls(label)):
+            for person_id, notice in self.call_notices(call_id):
+                t = translator(notice.language)
+                amount = format_eur(notice.total_cents, notice.language)
+                title = (
+                    t.gettext(_CALL_TITLES["working"])
+                    if notice.fund.value == "working"
+                    else t.gettext(_CALL_TITLES["reserve"])
+                ).format(n=int(call_id.rsplit("-", 1)[1]))
+                text = t.gettext(_CALL_TEXT).format(
+                    amount=amount,
+                    due=notice.due_date.isoformat(),
+                    iban=format_iban(notice.payment.iban),
+                    reference=notice.payment.structured_reference,
+                )
+                data = json.dumps(
+                    {
+                        "call": call_id,
+                        "amount": notice.total_cents,
+                        "due": notice.due_date.isoformat(),
+                        "reference": notice.payment.structured_reference,
+                        "iban": notice.payment.iban,
+                    }
+                )
+                self._session.inbox.put(person_id, f"call-{call_id}", "call", title, text, data)
+                delivered += 1
+        return delivered
+
+    def deliver_statements(self, label: int) -> int:
+        """Each owner's charge statement of the year into their inbox."""
+        from ..domain.accounting.statements import owners_in
+        from ..domain.payments import format_eur
+        from ..i18n import translator
+
+        delivered = 0
+        for person_id in owners_in(self._session.registry.read()):
+            person = self._person(person_id)
+            statement = self.charge_statement(person_id, label, person.language)
+            if not statement.lots and not statement.provisions:
+                continue
+            t = translator(person.language)
+            title = t.gettext(_STATEMENT_TITLE).format(year=label)
+            money = {
+                k: format_eur(v, person.language)
+                for k, v in (
+                    ("charges", statement.charges),
+                    ("called", statement.provisions),
+                    ("paid", statement.paid),
+                    ("balance", statement.balance),
+                )
+            }
+            text = t.gettext(_STATEMENT_TEXT).format(**money)
+            data = json.dumps(
+                {
+                    "year": label,
+                    "charges": statement.charges,
+                    "provisions": statement.provisions,
+                    "paid": statement.paid,
+                    "balance": statement.balance,
+                }
+            )
+            self._session.inbox.put(person_id, f"statement-{label}", "statement", title, text, data)
+            delivered += 1
+        return delivered
 
     # -- charge statements ---------------------------------------------------------------------
 

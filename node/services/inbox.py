@@ -37,6 +37,19 @@ class InboxService:
             inbox_doc.add(doc, item)
         return Change.of("inbox", record_id=item.id)
 
+    def put(
+        self, person_id: str, item_id: str, kind: str, title: str, text: str, data: str = ""
+    ) -> Change:
+        """Deliver an item with a fixed id (a call, a statement): delivering
+        it again, from this device or another, updates the same item."""
+        self._session.registry.find_person(person_id)
+        item = inbox_doc.InboxItem(
+            item_id, datetime.now(UTC).isoformat(timespec="seconds"), kind, title, text, data
+        )
+        with self._session.document(f"inbox/{person_id}").edit() as doc:
+            inbox_doc.add(doc, item)
+        return Change.of("inbox", record_id=item_id)
+
     def items(self, person_id: str) -> list[inbox_doc.InboxItem]:
         if not self._session.can_read(f"inbox/{person_id}"):
             raise InputError(_("This device cannot read that person's inbox."))
