@@ -1,4 +1,5 @@
-"""The forms for one lot, one person, one holding and one occupant.
+"""The forms for one lot, one person, one holding, one occupant and one
+message to a person's inbox.
 
 They only collect input and turn it into the arguments of a
 :class:`~node.services.registry.RegistryService` call; the node checks it
@@ -31,7 +32,9 @@ from .qt import (
     QCompleter,
     QDate,
     QDateEdit,
+    QLabel,
     QLineEdit,
+    QPlainTextEdit,
     QSpinBox,
     Qt,
     QWidget,
@@ -245,3 +248,34 @@ class OccupantDialog(RecordDialog):
             return person_id, None
         day = self.since.date()
         return person_id, date(day.year(), day.month(), day.day())
+
+
+class MessageDialog(RecordDialog):
+    """A message from the syndic to one person's inbox: a title and a text."""
+
+    def __init__(self, person: Person, parent: QWidget | None = None) -> None:
+        super().__init__(_("Message to {name}").format(name=person.name), parent)
+        self.setObjectName("messageDialog")
+        self.setMinimumWidth(520)
+        self.person = person
+        self.title = QLineEdit()
+        self.title.setPlaceholderText(_("e.g. Works on the roof in March"))
+        self.text = QPlainTextEdit()
+        self.text.setTabChangesFocus(True)
+        self.text.setMinimumHeight(160)
+        self.form.addRow(_("&Title"), self.title)
+        self.form.addRow(_("&Message"), self.text)
+        hint = QLabel(
+            _(
+                "Only {name}'s own devices and the building's management can read it. "
+                "It leaves at the next sync."
+            ).format(name=person.name)
+        )
+        hint.setObjectName("hint")
+        hint.setWordWrap(True)
+        self.body.insertWidget(1, hint)
+        self.save_button.setText(_("Send"))
+
+    def values(self) -> tuple[str, str]:
+        """(title, text); the node refuses an empty title."""
+        return self.title.text().strip(), self.text.toPlainText().strip()

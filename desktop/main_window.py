@@ -8,7 +8,9 @@ devices' changes arrives the same way, as a change of every collection.
 
 On a device that may not change the registry (a council member's) the edit
 buttons are off and a banner says why; on one that may not even read it (an
-owner's, the building's shared computer) the building's pages say so.
+owner's, the building's shared computer) the building's pages say so, and
+the window opens on what that device is for: the owner's own inbox, or the
+residents' inboxes behind their PINs on the shared computer.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from .ops import Ops
 from .pages.association import AssociationPage
 from .pages.base import Page
 from .pages.devices import DevicesPage
+from .pages.inbox import KioskInboxPage, MyInboxPage
 from .pages.keys import KeysPage
 from .pages.lots import LotsPage
 from .pages.ownership import OwnershipPage
@@ -52,7 +55,7 @@ from .qt import (
 )
 from .settings import app_settings
 from .state import RegistryState, SessionInfo, Update, read_state
-from .sync import SyncController
+from .sync import SyncController, SyncStatus
 from .sync_widgets import SyncIndicator, SyncPanel
 
 PAGES: tuple[tuple[str, type[Page]], ...] = (
@@ -64,6 +67,10 @@ PAGES: tuple[tuple[str, type[Page]], ...] = (
 )
 
 PAGE_ROLE = Qt.ItemDataRole.UserRole + 1
+
+# The inbox page each kind of device shows (none on management's devices:
+# their Persons page shows every person's inbox).
+INBOX_PAGES = ("inbox", "residents")
 
 
 class MainWindow(QMainWindow):
@@ -104,10 +111,19 @@ class MainWindow(QMainWindow):
         self.devices.connect_button.clicked.connect(self.relay_settings_requested)
         self.pages["devices"] = self.devices
         self.stack.addWidget(self.devices)
+        self.my_inbox = MyInboxPage(ops, sync)
+        self.residents = KioskInboxPage(ops, sync)
+        for name, page_widget in (("inbox", self.my_inbox), ("residents", self.residents)):
+            page_widget.setObjectName(f"page_{name}")
+            page_widget.message.connect(self.notify)
+            self.pages[name] = page_widget
+            self.stack.addWidget(page_widget)
+        self._inbox_opened = False  # the window went to the device's inbox page once
         self.unavailable = self._make_unavailable()
         self.stack.addWidget(self.unavailable)
 
         self.nav = self._make_navigation()
+        self._show_inbox_entries(sync.status)
         self.problems = ProblemsPanel()
         self.problems.activated.connect(self.show_problem)
 
@@ -171,6 +187,7 @@ class MainWindow(QMainWindow):
         ops.changed.connect(self.apply_update)
         ops.slow.connect(self.show_working)
         sync.status_changed.connect(self._on_sync_status)
+        sync.synced.connect(self._after_sync)
 
     # -- building the window ------------------------------------------------------
 
@@ -182,6 +199,7 @@ class MainWindow(QMainWindow):
         # Explicit heights: stylesheet padding does not reach item size hints.
         sections = (
             (_("Building"), [name for name, _page in PAGES]),
+            (_("Messages"), list(INBOX_PAGES)),
             (_("Sync"), ["devices"]),
         )
         for title, names in sections:
@@ -189,6 +207,8 @@ class MainWindow(QMainWindow):
             section.setFlags(Qt.ItemFlag.NoItemFlags)
             section.setSizeHint(QSize(0, 34))
             nav.addItem(section)
+            if names == list(INBOX_PAGES):
+                self.messages_section = section
             for name in names:
                 item = QListWidgetItem(self.pages[name].title())
                 item.setData(PAGE_ROLE, name)
@@ -298,6 +318,7 @@ class MainWindow(QMainWindow):
         self.banner.setVisible(bool(state.read_only_reason) and state.readable)
         self.problems.setVisible(state.readable)
         self._show_current()
+        self._open_inbox_once()
 
     def _show_header(self, state: RegistryState) -> None:
         association = state.registry.association
@@ -348,7 +369,7 @@ class MainWindow(QMainWindow):
         if name not in self.pages:
             return
         unreadable = self.state is not None and not self.state.readable
-        if unreadable and name != "devices":
+        if unreadable and self.pages[name].needs_registry:
             self.stack.setCurrentWidget(self.unavailable)
         else:
             self.stack.setCurrentWidget(self.pages[name])
@@ -379,7 +400,12 @@ class MainWindow(QMainWindow):
         self.unavailable_text = text
         devices = QPushButton(_("See the building's devices"))
         devices.clicked.connect(lambda: self.go_to("devices"))
+        self.inbox_button = QPushButton()
+        self.inbox_button.setObjectName("primary")
+        self.inbox_button.clicked.connect(lambda: self.go_to(self._inbox_page() or "devices"))
+        self.inbox_button.hide()
         row = QHBoxLayout()
+        row.addWidget(self.inbox_button)
         row.addWidget(devices)
         row.addStretch(1)
         layout.addWidget(title)
@@ -388,9 +414,45 @@ class MainWindow(QMainWindow):
         layout.addStretch(1)
         return page
 
-    def _on_sync_status(self, _status: object) -> None:
+    def _on_sync_status(self, status: SyncStatus) -> None:
+        self._show_inbox_entries(status)
         if self.state is not None and not self.state.readable:
             self._show_header(self.state)  # it names this device's role
+        self._open_inbox_once()
+
+    def _inbox_page(self) -> str | None:
+        """The inbox page of this kind of device, if it has one."""
+        if self.my_inbox.available:
+            return "inbox"
+        if self.residents.available:
+            return "residents"
+        return None
+
+    def _show_inbox_entries(self, _status: SyncStatus) -> None:
+        """Only the inbox page this device uses appears in the navigation."""
+        shown = self._inbox_page()
+        for row in range(self.nav.count()):
+            item = self.nav.item(row)
+            if item.data(PAGE_ROLE) in INBOX_PAGES:
+                item.setHidden(item.data(PAGE_ROLE) != shown)
+        self.messages_section.setHidden(shown is None)
+        if shown is not None:
+            self.inbox_button.setText(self.pages[shown].title())
+        self.inbox_button.setVisible(shown is not None)
+
+    def _open_inbox_once(self) -> None:
+        """An owner's or the shared computer's window shows its inbox page
+        rather than the registry it cannot read (once, when both are known)."""
+        page = self._inbox_page()
+        if self._inbox_opened or page is None or self.state is None or self.state.readable:
+            return
+        self._inbox_opened = True
+        if self.pages[self.current_page()].needs_registry:
+            self.go_to(page)
+
+    def _after_sync(self, _result: object) -> None:
+        for page in self.pages.values():
+            page.synced()
 
     def show_sync_panel(self) -> SyncPanel:
         if self.sync_panel is not None:
@@ -409,7 +471,8 @@ class MainWindow(QMainWindow):
 
     def go_to(self, page: str, record_id: str = "") -> None:
         for row in range(self.nav.count()):
-            if self.nav.item(row).data(PAGE_ROLE) == page:
+            item = self.nav.item(row)
+            if item.data(PAGE_ROLE) == page and not item.isHidden():
                 self.nav.setCurrentRow(row)
         if record_id:
             self.pages[page].select_record(record_id)
@@ -455,6 +518,7 @@ class MainWindow(QMainWindow):
         """Closing first closes the session on the worker (it checkpoints);
         the controller then lets the window go."""
         if self.allow_close:
+            self.residents.close_inbox()  # nothing of a resident's inbox outlives the window
             app_settings().setValue("main/geometry", self.saveGeometry())
             event.accept()
             return

@@ -64,6 +64,7 @@ from PySide6.QtWidgets import (  # noqa: F401
     QMainWindow,
     QMenu,
     QMessageBox,
+    QPlainTextEdit,
     QProgressDialog,
     QPushButton,
     QSizePolicy,

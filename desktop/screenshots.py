@@ -5,9 +5,12 @@ building in a temporary profile, with temporary settings, so nothing of the
 user's own buildings or preferences is touched or shown. Writes
 ``first-run.png``, ``main-window.png`` (the Lots page), ``ownership.png``
 (a lot split between usufruct and bare ownership), ``occupants.png``
-(a rented flat: its owner and its tenant) and ``devices.png`` (the Devices
+(a rented flat: its owner and its tenant), ``devices.png`` (the Devices
 page with an invite for a council member, the building connected to a
-throwaway relay started on 127.0.0.1 for the picture).
+throwaway relay started on 127.0.0.1 for the picture), ``messages.png``
+(the Persons page with a message in an owner's inbox) and
+``kiosk-inbox.png`` (the building's shared computer, joined in a second
+temporary profile, where an enrolled resident is asked for their PIN).
 """
 
 from __future__ import annotations
@@ -118,6 +121,8 @@ def take(outdir: Path, language: str) -> list[Path]:
 
             with local_relay(Path(tmp) / "relay") as url:
                 written.append(_devices(app, controller, url, outdir / "devices.png"))
+                written.append(_messages(app, controller, outdir / "messages.png"))
+                written.append(_kiosk(app, controller, url, Path(tmp), outdir / "kiosk-inbox.png"))
         finally:
             if controller.main is not None:
                 controller._discard(controller.main)
@@ -154,6 +159,76 @@ def _devices(app, controller, url: str, path: Path) -> Path:  # type: ignore[no-
     if not picture.save(str(path)):
         raise SystemExit(f"screenshots: could not write {path}")
     return path
+
+
+MESSAGE = (
+    "Roof works from 3 March",
+    "The roofers start on Monday 3 March at 8:00. The attic stays closed until the 28th; "
+    "please take out what you need before then.",
+)
+PIN = "271828"
+
+
+def _messages(app, controller, path: Path) -> Path:  # type: ignore[no-untyped-def]
+    """The Persons page: a message sent to Marie Lambert's inbox."""
+    main = controller.main
+    marie = next(p for p in main.state.registry.persons if p.name == "Marie Lambert")
+    done: list[object] = []
+    controller.ops.change(lambda s: s.inbox.send(marie.id, *MESSAGE), done.append, done.append)
+    _wait(app, lambda: bool(done))
+    main.go_to("persons")
+    persons = main.pages["persons"]
+    persons.select_record(marie.id)
+    _wait(app, lambda: len(persons.inbox_view.items()) == 1)
+    _settle(app)
+    persons.table.scrollTo(persons.table.currentIndex())  # the table shrank: keep her in view
+    persons.table.setFocus()
+    _settle(app)
+    return _save(main, path)
+
+
+def _kiosk(app, controller, url: str, tmp: Path, path: Path) -> Path:  # type: ignore[no-untyped-def]
+    """The building's shared computer (a second profile joined with a kiosk
+    invite): Marie Lambert enrolled, asked for her PIN."""
+    from shared.protocol import Role
+
+    from .main import build
+
+    sync = controller.sync
+    marie = next(p for p in controller.main.state.registry.persons if p.name == "Marie Lambert")
+    invites: list[object] = []
+    sync.create_invite(Role.KIOSK, None, invites.append, invites.append)
+    sync.create_invite(Role.OWNER, marie.id, invites.append, invites.append, kiosk=True)
+    _wait(app, lambda: len(invites) == 2 and sync.status.pending == 0 and not sync.busy)
+    device_code, resident_code = (getattr(i, "code", None) for i in invites)
+    if not device_code or not resident_code:
+        raise SystemExit(f"screenshots: no invite for the shared computer: {invites}")
+
+    shared = build(argparse.Namespace(profiles=str(tmp / "shared-computer")))
+    try:
+        _wait(app, lambda: shared.start_window is not None)
+        shared.join_building(url, device_code, secrets.token_urlsafe(16))
+        _wait(app, lambda: shared.main is not None and shared.main.state is not None)
+        _wait(app, lambda: shared.sync.status.role == "kiosk")
+        window = shared.main
+        window.resize(*SIZE)
+        page = window.pages["residents"]
+        enrolled: list[object] = []
+        shared.sync.enrol_resident(resident_code, PIN, enrolled.append, enrolled.append)
+        _wait(app, lambda: bool(enrolled))
+        page.load(select=marie.id)
+        _wait(app, lambda: page.resident.count() == 1 and not shared.ops.busy)
+        window.go_to("residents")
+        page.pin.setText(PIN)
+        page.pin.setFocus()
+        _settle(app, 0.6)
+        return _save(window, path)
+    finally:
+        if shared.main is not None:
+            shared._discard(shared.main)
+        if shared.start_window is not None:
+            shared.start_window.close()
+        shared.shutdown()
 
 
 def _save(widget, path: Path) -> Path:  # type: ignore[no-untyped-def]

@@ -74,6 +74,10 @@ QLabel#readOnlyBanner {{ background: #fff4d6; color: #6b4a00; border-bottom: 1px
 QLabel#inviteCode {{ font-family: "DejaVu Sans Mono", monospace; font-size: 30pt;
     font-weight: 600; color: {INK}; letter-spacing: 3px; padding: 8px; }}
 QLabel#relayState {{ color: {INK}; font-weight: 600; }}
+QLabel#messageTitle {{ font-size: 12pt; font-weight: 600; color: {INK}; }}
+QPlainTextEdit#messageText {{ background: #ffffff; border: 1px solid {LINE}; padding: 6px;
+    color: {INK}; }}
+QLineEdit#pinField {{ font-size: 14pt; padding: 4px; }}
 """
 
 

@@ -70,6 +70,7 @@ class SyncStatus:
     retry_at: float | None = None
     pending: int = 0  # changes made here, waiting to be sent
     error: str | None = None  # in the user's language
+    person: str | None = None  # the person an owner's device belongs to
 
     @property
     def connected(self) -> bool:
@@ -97,6 +98,7 @@ def read_sync_status(session: Session) -> SyncStatus:
         retry_at=current.retry_at,
         pending=int(data["pending_envelopes"]),
         error=current.error,
+        person=session.profile.store.get_meta("person") or None,
     )
 
 
@@ -181,6 +183,7 @@ class SyncController(QObject):
     status_changed = Signal(object)  # SyncStatus
     busy_changed = Signal(bool)  # a round is running
     round_failed = Signal(str)  # the last round's error, in words
+    synced = Signal(object)  # SyncResult, after every round (inboxes read again then)
     _notified = Signal()  # from the listener thread, delivered on the GUI thread
 
     def __init__(self, ops: Ops, path: Path, parent: QObject | None = None) -> None:
@@ -298,6 +301,7 @@ class SyncController(QObject):
             self.ops.changed.emit(Update(Change.of(*ALL), result.state, remote=True))
         if result.error:
             self.round_failed.emit(result.error)
+        self.synced.emit(result)
         self._plan_next()
 
     def _failed(self, exc: KoprogoError) -> None:
@@ -416,10 +420,45 @@ class SyncController(QObject):
         person: str | None,
         on_done: Callable[[CreatedInvite], None],
         on_error: Callable[[KoprogoError], None],
+        kiosk: bool = False,
     ) -> None:
+        """An invite code; ``kiosk``: for ``person`` to enrol on the
+        building's shared computer (no new device joins with it)."""
         self.ops.run(
-            self._guarded(lambda s: service.create_invite(s, role, person)),
+            self._guarded(lambda s: service.create_invite(s, role, person, kiosk=kiosk)),
             on_done=lambda created: created is not None and on_done(created),
+            on_error=on_error,
+        )
+
+    # -- residents on the building's shared computer (kiosk) ---------------------------------
+
+    def enrol_resident(
+        self,
+        code: str,
+        pin: str,
+        on_done: Callable[[str], None],
+        on_error: Callable[[KoprogoError], None],
+    ) -> None:
+        """Keep a resident's keys on this kiosk under their new PIN; ``on_done``
+        gets the person's id."""
+        self.ops.run(
+            self._guarded(lambda s: service.enrol_person(s, code, pin)),
+            on_done=lambda person: person is not None and on_done(person),
+            on_error=on_error,
+        )
+
+    def open_resident_inbox(
+        self,
+        person: str,
+        pin: str,
+        on_done: Callable[[list], None],
+        on_error: Callable[[KoprogoError], None],
+    ) -> None:
+        """A resident's inbox, fetched from the relay and decrypted in memory
+        with their PIN; nothing of it is kept (here nor by the node)."""
+        self.ops.run(
+            self._guarded(lambda s: service.kiosk_inbox(s, person, pin)),
+            on_done=lambda items: items is not None and on_done(items),
             on_error=on_error,
         )
 

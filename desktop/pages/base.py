@@ -24,6 +24,7 @@ from ..widgets import RecordDialog
 class Page(QWidget):
     collections: frozenset[str] = frozenset()
     title_msgid = ""  # N_() msgid of the navigation entry and heading
+    needs_registry = True  # shows the registry: not on an owner's or kiosk device
 
     message = Signal(str)  # a short status-bar message
     navigate = Signal(str, str)  # page name, record id to select
@@ -53,6 +54,10 @@ class Page(QWidget):
 
     def activated(self) -> None:
         """The page came into view (some pages load what they show then)."""
+
+    def synced(self) -> None:
+        """A sync round ended: what the registry does not carry (inboxes) may
+        have changed."""
 
     @property
     def editable(self) -> bool:

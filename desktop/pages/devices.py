@@ -4,6 +4,10 @@ The syndic's device invites (a one-time code, shown large and as a QR code
 of a ``koprogo://join`` link) and removes devices (a new key epoch: the
 removed device reads nothing written afterwards, but keeps what it had,
 docs/sync-protocol.md §5.3, §6). Other devices see the list only.
+
+An owner's invite may also be "for a resident on the shared computer": no
+device joins with it; the owner types it on the building's shared computer
+to keep their keys there behind a PIN (docs/sync-protocol.md §5.4).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from ..labels import fmt_time, role_description, role_label
 from ..ops import Ops
 from ..qr import join_link, qr_image
 from ..qt import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -93,6 +98,7 @@ INVITE_ROLES = (Role.COUNCIL, Role.OWNER, Role.KIOSK, Role.SYNDIC)
 class DevicesPage(Page):
     collections = frozenset({"persons"})
     title_msgid = N_("Devices")
+    needs_registry = False
 
     def __init__(self, ops: Ops, sync: SyncController, parent: QWidget | None = None) -> None:
         super().__init__(ops, parent)
@@ -302,8 +308,14 @@ class InviteDialog(QDialog):
             self.role.addItem(role_label(role.value), role.value)
         self.person = person_choice(persons)
         self.person.setObjectName("invitePerson")
+        self.kiosk = QCheckBox(_("For a resident on the building's &shared computer"))
+        self.kiosk.setObjectName("inviteKiosk")
+        self.kiosk.setToolTip(
+            _("The owner opens their inbox there with a PIN; no new device joins with this code.")
+        )
         form.addRow(_("&Role"), self.role)
         form.addRow(_("&Person"), self.person)
+        form.addRow("", self.kiosk)
         form_layout.addLayout(form)
         self.role_hint = QLabel()
         self.role_hint.setObjectName("hint")
@@ -352,15 +364,30 @@ class InviteDialog(QDialog):
         self.copy_button.hide()  # once there is a code
         layout.addWidget(self.buttons)
         self.role.currentIndexChanged.connect(lambda _i: self._role_changed())
+        self.kiosk.toggled.connect(lambda _on: self._role_changed())
         self._role_changed()
 
     def chosen_role(self) -> Role:
         return Role(self.role.currentData())
 
+    def for_kiosk(self) -> bool:
+        """An owner's invite to enrol on the building's shared computer."""
+        return self.chosen_role() is Role.OWNER and self.kiosk.isChecked()
+
     def _role_changed(self) -> None:
         role = self.chosen_role()
         self.person.setEnabled(role is Role.OWNER)
-        self.role_hint.setText(role_description(role.value))
+        self.kiosk.setEnabled(role is Role.OWNER)
+        if role is not Role.OWNER:
+            self.kiosk.setChecked(False)
+        self.role_hint.setText(
+            _(
+                "The owner types this code on the building's shared computer and chooses a "
+                "PIN there; their inbox opens there with that PIN. No device joins with it."
+            )
+            if self.for_kiosk()
+            else role_description(role.value)
+        )
         self.error.clear_message()
 
     def submit(self) -> None:
@@ -374,7 +401,7 @@ class InviteDialog(QDialog):
             return
         self.error.clear_message()
         self.create_button.setEnabled(False)
-        self.sync.create_invite(role, person, self._created, self._refused)
+        self.sync.create_invite(role, person, self._created, self._refused, kiosk=self.for_kiosk())
 
     def _refused(self, exc: KoprogoError) -> None:
         if alive(self):
@@ -386,24 +413,42 @@ class InviteDialog(QDialog):
             return
         self.invite = invite
         relay = self.sync.status.relay or ""
-        self.link = join_link(relay, invite.code)
         self.form_box.hide()
         self.create_button.hide()
         self.code.setText(invite.code)
-        self.expiry.setText(
-            _("{role} · valid once, until {when}").format(
-                role=role_label(invite.role.value), when=fmt_time(invite.expires_at)
+        if self.for_kiosk():
+            # Typed at the shared computer, never used to join: no link, no QR code.
+            self.link = ""
+            self.expiry.setText(
+                _("Resident on the shared computer · valid once, until {when}").format(
+                    when=fmt_time(invite.expires_at)
+                )
             )
-        )
-        self.qr.setPixmap(QPixmap.fromImage(qr_image(self.link, module=5)))
-        self.qr.setToolTip(self.link)
-        self.how.setText(
-            _(
-                "On the new device, choose “Join with an invite” and type the relay address "
-                "{relay} and this code, or scan the QR code."
-            ).format(relay=relay)
-        )
-        self.link_label.setText(self.link)
+            self.qr.hide()
+            self.link_label.hide()
+            self.how.setText(
+                _(
+                    "Give this code to the owner. At the building's shared computer they "
+                    "choose “Residents' inboxes” → “Enrol a resident…”, type it and choose "
+                    "their PIN."
+                )
+            )
+        else:
+            self.link = join_link(relay, invite.code)
+            self.expiry.setText(
+                _("{role} · valid once, until {when}").format(
+                    role=role_label(invite.role.value), when=fmt_time(invite.expires_at)
+                )
+            )
+            self.qr.setPixmap(QPixmap.fromImage(qr_image(self.link, module=5)))
+            self.qr.setToolTip(self.link)
+            self.how.setText(
+                _(
+                    "On the new device, choose “Join with an invite” and type the relay "
+                    "address {relay} and this code, or scan the QR code."
+                ).format(relay=relay)
+            )
+            self.link_label.setText(self.link)
         self.copy_button.show()
         self.close_button.setText(_("Close"))
         self.result_box.show()

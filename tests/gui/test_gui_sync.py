@@ -10,11 +10,18 @@ import re
 from pathlib import Path
 
 import pytest
-from gui_helpers import WAIT_MS, message_boxes, wait_idle, wait_main
+from gui_helpers import (
+    WAIT_MS,
+    connect_in_settings,
+    connected_demo,
+    message_boxes,
+    node_status,
+    open_demo,
+    wait_idle,
+    wait_main,
+)
 
 import desktop.sync
-from desktop.controller import AppController
-from desktop.main_window import MainWindow
 from desktop.qr import QUIET_ZONE, parse_join_link, qr_matrix
 from desktop.qt import Qt
 from node.sync import service
@@ -27,49 +34,6 @@ relay_process = fixtures.relay_process
 relay_factory = fixtures.relay_factory
 
 CODE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{5}$")  # Crockford base32
-
-
-def node_status(qtbot, controller: AppController) -> dict:  # type: ignore[no-untyped-def]
-    """``service.status`` of the open building, read on the worker."""
-    answer: list[dict] = []
-    controller.ops.run(service.status, on_done=answer.append)
-    qtbot.waitUntil(lambda: bool(answer), timeout=WAIT_MS)
-    return answer[0]
-
-
-def open_demo(qtbot, controller: AppController) -> MainWindow:  # type: ignore[no-untyped-def]
-    qtbot.waitUntil(lambda: controller.start_window is not None, timeout=WAIT_MS)
-    qtbot.mouseClick(controller.start_window.demo_button, Qt.MouseButton.LeftButton)
-    return wait_main(qtbot, controller)
-
-
-def connect_in_settings(qtbot, controller: AppController, url: str):  # type: ignore[no-untyped-def]
-    """Settings → Relay → type the address → Connect; returns the relay tab."""
-    main = controller.main
-    main.sync_indicator.click()  # the panel's "Relay settings…" opens the Relay tab
-    panel = main.sync_panel
-    assert panel is not None and not panel.sync_button.isEnabled()
-    qtbot.mouseClick(panel.relay_button, Qt.MouseButton.LeftButton)
-    dialog = controller.dialog
-    relay = dialog.relay
-    assert dialog.tabs.currentWidget() is relay
-    assert relay.connect_button.text() == "Connect to a relay"
-    relay.address.setText(url)
-    qtbot.mouseClick(relay.connect_button, Qt.MouseButton.LeftButton)
-    return relay
-
-
-def connected_demo(qtbot, controller: AppController, url: str) -> MainWindow:  # type: ignore[no-untyped-def]
-    main = open_demo(qtbot, controller)
-    relay = connect_in_settings(qtbot, controller, url)
-    qtbot.waitUntil(lambda: "registered" in relay.result.text(), timeout=WAIT_MS)
-    sync = controller.sync
-    qtbot.waitUntil(
-        lambda: sync.status.last_sync is not None and not sync.busy and sync.status.pending == 0,
-        timeout=WAIT_MS,
-    )
-    controller.dialog.accept()
-    return main
 
 
 def test_connect_from_settings_then_synced_and_pending(  # type: ignore[no-untyped-def]
