@@ -179,6 +179,56 @@ class ChargeStatement:
         return self.charges - self.paid
 
 
+@dataclass(frozen=True)
+class YearCharges:
+    """What every owner's statement of one year reads, computed once: per
+    lot, what the building spent and the lot's part, by account and key;
+    per owner, what was called and paid."""
+
+    per_lot: Mapping[str, Mapping[tuple[str, str], tuple[int, int]]]
+    provisions: Mapping[str, int]  # working-fund calls, per person
+    reserve: Mapping[str, int]  # reserve-fund calls, per person
+    paid: Mapping[str, int]  # payments on the working fund in the year, per person
+
+
+def year_charges(
+    view: LedgerView,
+    invoices: Mapping[str, Mapping[str, Any]],
+    calls: Mapping[str, Mapping[str, Any]],
+) -> YearCharges:
+    reversed_entries = {e.reverses for e in view.entries if e.reverses}
+    per_lot: dict[str, dict[tuple[str, str], list[int]]] = defaultdict(
+        lambda: defaultdict(lambda: [0, 0])
+    )
+    for invoice in invoices.values():
+        if invoice.get("entry") in reversed_entries:
+            continue
+        for line, allocation in zip(invoice["lines"], invoice["allocation"], strict=True):
+            for lot, part in allocation.items():
+                slot = per_lot[lot][(line["account"], line["key"])]
+                slot[0] += int(line["amount"])
+                slot[1] += int(part)
+    provisions: dict[str, int] = defaultdict(int)
+    reserve: dict[str, int] = defaultdict(int)
+    for call in calls.values():
+        target = provisions if call["fund"] == Fund.WORKING.value else reserve
+        for share in call["shares"]:
+            target[share["person"]] += int(share["amount"])
+    paid: dict[str, int] = defaultdict(int)
+    for entry in view.entries:
+        if (entry.source or "").startswith("opening:"):
+            continue
+        for line in entry.lines:
+            if line.person and line.account == "4101" and line.credit:
+                paid[line.person] += line.credit
+    return YearCharges(
+        {lot: {k: (v[0], v[1]) for k, v in items.items()} for lot, items in per_lot.items()},
+        dict(provisions),
+        dict(reserve),
+        dict(paid),
+    )
+
+
 def charge_statement(
     person: str,
     year: int,
@@ -187,39 +237,32 @@ def charge_statement(
     invoices: Mapping[str, Mapping[str, Any]],
     calls: Mapping[str, Mapping[str, Any]],
     language: str,
+    charges_of_year: YearCharges | None = None,
 ) -> ChargeStatement:
-    """This owner's décompte for the year (see the module docstring)."""
-    reversed_entries = {e.reverses for e in view.entries if e.reverses}
+    """This owner's décompte for the year (see the module docstring);
+    pass ``charges_of_year`` when making many statements of one year."""
+    index = charges_of_year or year_charges(view, invoices, calls)
     key_names = {k.id: k.name for k in registry.keys}
     chart: Chart = view.chart
-    # (lot, account, key) -> [what the building spent, the lot's part]
-    per_lot: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
-    for invoice in invoices.values():
-        if invoice.get("entry") in reversed_entries:
-            continue
-        for line, allocation in zip(invoice["lines"], invoice["allocation"], strict=True):
-            for lot, part in allocation.items():
-                slot = per_lot[(lot, line["account"], line["key"])]
-                slot[0] += int(line["amount"])
-                slot[1] += int(part)
     lots_out = []
     charges = 0
     held = sorted({o.lot_id for o in registry.ownerships if o.person_id == person})
     for lot_id in held:
         lot = registry.lot(lot_id)
         paying = payers(registry.holders(lot_id), Fund.WORKING)
-        shares = {}
+        shares: dict[str, int] = {}
         for holder in paying:
             shares[holder.person_id] = shares.get(holder.person_id, 0) + holder.share
         if person not in shares:
             continue  # e.g. a bare owner: the usufructuary bears the running costs
         lines = []
-        for (lot_key, account, key), (total, lot_share) in sorted(per_lot.items()):
-            if lot_key != lot_id or not lot_share:
+        for (account, key), (total, lot_share) in sorted(index.per_lot.get(lot_id, {}).items()):
+            if not lot_share:
                 continue
             own = allocate(lot_share, shares)[person]
             found = chart.get(account)
-            weights = registry.key(key).weights if registry.key(key) else {}
+            distribution = registry.key(key)
+            weights = distribution.weights if distribution else {}
             lines.append(
                 ChargeLine(
                     account,
@@ -235,23 +278,6 @@ def charge_statement(
         charge = LotCharges(lot_id, lot.number if lot else lot_id, tuple(lines))
         charges += charge.total
         lots_out.append(charge)
-    provisions = reserve = 0
-    for call in calls.values():
-        for share in call["shares"]:
-            if share["person"] == person:
-                if call["fund"] == Fund.WORKING.value:
-                    provisions += int(share["amount"])
-                else:
-                    reserve += int(share["amount"])
-    paid = sum(
-        line.credit
-        for e in view.entries
-        for line in e.lines
-        if line.person == person
-        and line.account == "4101"
-        and line.credit
-        and not (e.source or "").startswith("opening:")
-    )
     found_person = registry.person(person)
     return ChargeStatement(
         person,
@@ -259,9 +285,9 @@ def charge_statement(
         year,
         tuple(lots_out),
         charges,
-        provisions,
-        paid,
-        reserve,
+        index.provisions.get(person, 0),
+        index.paid.get(person, 0),
+        index.reserve.get(person, 0),
     )
 
 
