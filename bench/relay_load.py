@@ -89,12 +89,14 @@ class Stats:
         self.appends: list[float] = []
         self.pulls: list[float] = []
         self.errors: dict[int, int] = {}
+        self.timeline: list[tuple[float, float]] = []  # (perf_counter when answered, latency)
         self.client_cpu = 0.0  # CPU seconds of the client processes in the timed phase
         self.sealed_live = 0  # appends sealed during the timed phase (pre-sealed ran out)
 
     def merge(self, other: Stats) -> None:
         self.appends += other.appends
         self.pulls += other.pulls
+        self.timeline += other.timeline
         for status, n in other.errors.items():
             self.errors[status] = self.errors.get(status, 0) + n
         self.client_cpu += other.client_cpu
@@ -241,11 +243,15 @@ async def device_loop(sim: Sim, port: int, size: int, start: float, deadline: fl
         if op % 4:
             status, _ = await sim.conn.request(sim.next_append(size, stats), "127.0.0.1", port)
             if status in (200, 201):
-                stats.appends.append(time.perf_counter() - started)
+                done = time.perf_counter()
+                stats.appends.append(done - started)
+                stats.timeline.append((done, done - started))
         else:
             status, body = await sim.conn.request(sim.next_pull(), "127.0.0.1", port)
             if status == 200:
-                stats.pulls.append(time.perf_counter() - started)
+                done = time.perf_counter()
+                stats.pulls.append(done - started)
+                stats.timeline.append((done, done - started))
                 sim.seen = records_end(body) or sim.seen
         if status not in (200, 201):
             stats.errors[status] = stats.errors.get(status, 0) + 1
@@ -287,8 +293,11 @@ def _worker(url, devices, seconds, size, rate, preseal, bare, ready, go, out) ->
     out.put(stats)
 
 
-def run_load(url: str, args: argparse.Namespace, bare: bool, pid: int) -> tuple[Stats, float]:
-    """Run the devices in ``args.clients`` processes; (stats, server CPU seconds)."""
+def run_load(
+    url: str, args: argparse.Namespace, bare: bool, pid: int
+) -> tuple[Stats, dict[str, float]]:
+    """Run the devices in ``args.clients`` processes; (stats, server CPU
+    seconds by thread name, see :func:`cpu_by_thread`)."""
     ctx = mp.get_context("fork")
     go, out = ctx.Event(), ctx.Queue()
     share = [args.devices // args.clients + (i < args.devices % args.clients)
@@ -307,20 +316,33 @@ def run_load(url: str, args: argparse.Namespace, bare: bool, pid: int) -> tuple[
         readies.append(ready)
     for ready in readies:
         ready.wait(timeout=600)
-    cpu_before = cpu_seconds(pid)
+    cpu_before = cpu_by_thread(pid)
+    if args.timeline:
+        print(f"  timed phase starts (server pid {pid})", flush=True)
     go.set()
     stats = Stats()
     for _ in workers:
         stats.merge(out.get(timeout=args.seconds + 300))
-    cpu = cpu_seconds(pid) - cpu_before
+    cpu_after = cpu_by_thread(pid)
+    cpu = {name: cpu_after[name] - cpu_before.get(name, 0.0) for name in cpu_after}
     for proc in workers:
         proc.join()
     return stats, cpu
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def cpu_by_thread(pid: int) -> dict[str, float]:
+    """CPU seconds used by process ``pid``: in all (``""``), by its main
+    thread (the event loop, ``"main"``) and by its other threads."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = {"": _cpu(Path(f"/proc/{pid}/stat")) / tick}
+    used["main"] = _cpu(Path(f"/proc/{pid}/task/{pid}/stat")) / tick
+    used["other threads"] = used[""] - used["main"]
+    return used
+
+
+def _cpu(stat: Path) -> int:
+    fields = stat.read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
 
 
 def pct(values: list[float], q: float) -> float:
@@ -328,20 +350,58 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
 
 
-def report(name: str, stats: Stats, seconds: float, cpu: float) -> float:
+def report(name: str, stats: Stats, seconds: float, cpu: dict[str, float]) -> float:
     both = stats.appends + stats.pulls
-    per_request = cpu / len(both) * 1e6 if both else 0.0
+    n = max(1, len(both))
     print(
-        f"{name:>5}: {len(stats.appends) / seconds:8.0f} appends/s  "
-        f"{len(stats.pulls) / seconds:7.0f} pulls/s  "
+        f"{name:>5}: {len(stats.appends) / seconds:6.0f} appends/s  "
+        f"{len(stats.pulls) / seconds:5.0f} pulls/s  "
         f"p50 {pct(both, 0.5):6.1f} ms  p99 {pct(both, 0.99):6.1f} ms  "
-        f"(appends {pct(stats.appends, 0.99):.1f}, pulls {pct(stats.pulls, 0.99):.1f})  "
-        f"server CPU {cpu / seconds * 100:.0f}% of a core, {per_request:.0f} µs/request; "
-        f"clients {stats.client_cpu / seconds * 100:.0f}% of a core"
+        f"(appends {pct(stats.appends, 0.99):.1f}, pulls {pct(stats.pulls, 0.99):.1f})"
         + (f"  errors {stats.errors}" if stats.errors else "")
         + (f"  ({stats.sealed_live} appends sealed live)" if stats.sealed_live else "")
     )
+    threads = ", ".join(
+        f"{thread} {used / seconds * 100:.0f}%"
+        for thread, used in sorted(cpu.items(), key=lambda kv: -kv[1])
+        if thread and used / seconds >= 0.005
+    )
+    print(
+        f"       server CPU {cpu[''] / seconds * 100:.0f}% of a core, "
+        f"{cpu[''] / n * 1e6:.0f} µs/request, main thread {cpu['main'] / n * 1e6:.0f} µs/request "
+        f"({threads}); clients {stats.client_cpu / seconds * 100:.0f}% of a core"
+    )
     return len(both) / seconds
+
+
+def commits(url: str) -> None:
+    """The relay's group commits, from its metrics."""
+    with urllib.request.urlopen(f"{url}/metrics", timeout=10) as answer:
+        text = answer.read().decode()
+    figures = {}
+    for line in text.splitlines():
+        name, _, value = line.partition(" ")
+        if name.startswith("koprogo_relay_write_"):
+            figures[name[len("koprogo_relay_write_") :]] = float(value)
+    batches = figures.get("batches_total", 0)
+    if batches:
+        print(
+            f"       {batches:.0f} group commits, {figures['batched_appends_total'] / batches:.1f} "
+            f"appends and {figures['batch_seconds_total'] / batches * 1000:.1f} ms each"
+        )
+
+
+def timeline(stats: Stats) -> None:
+    """Requests answered and p99 latency, second by second."""
+    if not stats.timeline:
+        return
+    first = min(done - latency for done, latency in stats.timeline)
+    seconds: dict[int, list[float]] = {}
+    for done, latency in stats.timeline:
+        seconds.setdefault(int(done - first), []).append(latency)
+    for second, latencies in sorted(seconds.items()):
+        print(f"  {second:3d} s: {len(latencies):6d} answers  p50 {pct(latencies, 0.5):7.1f} ms  "
+              f"p99 {pct(latencies, 0.99):7.1f} ms")  # fmt: skip
 
 
 def bare_server(port: int) -> None:
@@ -386,6 +446,10 @@ def main() -> None:
     )
     parser.add_argument("--bare-server", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--skip-bare", action="store_true")
+    parser.add_argument("--keep-log", help="copy the relay's log (stderr) to this file")
+    parser.add_argument(
+        "--timeline", action="store_true", help="the relay's answers second by second"
+    )
     args = parser.parse_args()
     if args.bare_server:
         bare_server(args.bare_server)
@@ -407,7 +471,10 @@ def main() -> None:
         )
         stats, cpu = run_load(f"http://127.0.0.1:{port}", args, False, relay.pid)
         rss, peak = rss_mib(relay.pid)
+        commits(f"http://127.0.0.1:{port}")
         relay_rate = report("relay", stats, args.seconds, cpu)
+        if args.timeline:
+            timeline(stats)
         print(f"relay RSS {rss:.0f} MiB (peak {peak:.0f} MiB), "
               f"database {(folder / 'relay.sqlite3').stat().st_size / 2**20:.0f} MiB")  # fmt: skip
     finally:
@@ -423,6 +490,8 @@ def main() -> None:
         finally:
             bare.terminate()
             bare.wait(timeout=30)
+    if args.keep_log:
+        shutil.copy(folder / "relay.log", args.keep_log)
     shutil.rmtree(folder, ignore_errors=True)
 
 

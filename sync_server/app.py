@@ -16,7 +16,6 @@ import logging
 import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
 from sqlalchemy.engine import make_url
@@ -31,15 +30,16 @@ from .config import RelayConfig
 from .core import RelayCore
 from .errors import RelayError
 from .handlers import routes
+from .lanes import Lane
 from .limits import month_of
-from .metrics import Metrics
+from .metrics import AccessLog, Metrics
 from .notify import PostgresListener
 from .runtime import CONFIG, METRICS, NOW, RUNTIME, Runtime
 from .storage import AppendItem, Storage, Stored
-from .writer import BatchWriter
+from .writer import Writer
 
 log = logging.getLogger("koprogo.relay")
-access_log = logging.getLogger("koprogo.relay.access")
+access = AccessLog(logging.getLogger("koprogo.relay.access"))
 
 PROTOCOL = f"{PROTOCOL_VERSION[0]}.{PROTOCOL_VERSION[1]}"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -105,18 +105,14 @@ async def relay_middleware(request: web.Request, handler: Handler) -> web.Stream
         elapsed = time.perf_counter() - started
         template = _template(request)
         request.app[METRICS].observe(request.method, template, status, elapsed)
-        if access_log.isEnabledFor(logging.INFO):
-            access_log.info(
-                "request",
-                extra={
-                    "fields": {
-                        "method": request.method,
-                        "path": template,
-                        "status": status,
-                        "ms": round(elapsed * 1000, 2),
-                        "building": request.match_info.get("b"),
-                    }
-                },
+        if access.enabled():
+            access.request(
+                request.app[RUNTIME].loop,
+                request.method,
+                template,
+                status,
+                round(elapsed * 1000, 2),
+                request.match_info.get("b"),
             )
 
 
@@ -145,20 +141,25 @@ async def relay_resources(app: web.Application) -> AsyncIterator[None]:
     """Open the database, load the members logs, start the writer, the usage
     flusher and (PostgreSQL) the LISTEN task; undo it all on shutdown."""
     config, rt = app[CONFIG], app[RUNTIME]
-    loop = asyncio.get_running_loop()
+    loop = rt.loop = asyncio.get_running_loop()
     if config.auto_migrate and not config.is_postgresql:
         await loop.run_in_executor(None, database.migrate, config.database_url)
     rt.engine = database.make_engine(config.database_url, pool_size=config.db_threads + 2)
-    rt.write_executor = ThreadPoolExecutor(1, thread_name_prefix="relay-writer")
-    rt.read_executor = ThreadPoolExecutor(config.db_threads, thread_name_prefix="relay-reader")
+    rt.writer = Writer(_announcer(app))
+    rt.verifier = Lane("relay-verifier", config.verify_threads)
     try:
-        await loop.run_in_executor(rt.write_executor, database.check_schema, rt.engine)
+        await rt.write(database.check_schema, rt.engine)
         rt.storage = Storage(rt.engine, rt.origin)
+        rt.reader = Lane(
+            "relay-reader",
+            config.db_threads,
+            setup=rt.storage.open_reader,
+            teardown=rt.storage.close_reader,
+        )
         rt.core = RelayCore(rt.storage, config.limits)
+        rt.writer.store = rt.core.append
         loaded = await rt.write(rt.core.load)
         await rt.write(_load_usage, rt)
-        rt.writer = BatchWriter(rt.core, rt.write_executor, _announcer(app))
-        rt.tasks.append(asyncio.create_task(rt.writer.run(), name="relay-writer"))
         rt.tasks.append(asyncio.create_task(_flush_usage_forever(app), name="relay-usage"))
         if config.is_postgresql:
             await _start_listener(app)
@@ -178,17 +179,18 @@ async def relay_resources(app: web.Application) -> AsyncIterator[None]:
         if rt.core is not None:
             with contextlib.suppress(Exception):
                 await rt.write(_flush_usage, rt)
-        rt.write_executor.shutdown(wait=True)
-        rt.read_executor.shutdown(wait=True)
+        for worker in (rt.writer, rt.reader, rt.verifier):
+            if worker is not None:
+                await worker.close()
         rt.engine.dispose()
+        access.flush()
+        rt.loop = None
 
 
-def _announcer(
-    app: web.Application,
-) -> Callable[[list[tuple[AppendItem, Stored]]], Awaitable[None]]:
+def _announcer(app: web.Application) -> Callable[[list[tuple[AppendItem, Stored]]], None]:
     rt, metrics = app[RUNTIME], app[METRICS]
 
-    async def announce(stored: list[tuple[AppendItem, Stored]]) -> None:
+    def announce(stored: list[tuple[AppendItem, Stored]]) -> None:
         latest: dict[tuple[str, str], int] = {}
         for item, outcome in stored:
             metrics.envelopes_stored += 1

@@ -39,6 +39,7 @@ class RelayConfig:
     auto_migrate: bool = True  # SQLite only: migrate on start (PostgreSQL never)
     trust_forwarded_for: bool = False  # behind a reverse proxy: key addresses on X-Forwarded-For
     db_threads: int = 4  # reader threads; writes go through one writer
+    verify_threads: int = 1  # threads verifying signatures beside the event loop
     usage_flush_seconds: float = 10.0
 
     @property

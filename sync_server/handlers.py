@@ -13,10 +13,12 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from shared.envelope import Envelope
 from shared.ids import is_ulid
 from shared.members import Device
 from shared.protocol import MAX_ENVELOPE_BYTES, PULL_PAGE_BYTES, PULL_PAGE_ENVELOPES
 
+from .core import envelope_check, request_check
 from .errors import RelayError, bad_request
 from .runtime import CONFIG, METRICS, NOW, RUNTIME, Runtime
 from .storage import AppendItem, MembersChanged, Stored
@@ -43,23 +45,32 @@ async def _json(request: web.Request) -> Any:
         raise bad_request("bad-json", "the body is not JSON") from exc
 
 
-async def _signed(request: web.Request, body: bytes) -> tuple[str, Device]:
-    """Authenticate a signed request about building ``{b}`` (§4) and count
-    it against the device's rate and the building's month (§7.4)."""
+async def _signed(
+    request: web.Request, body: bytes, envelope: Envelope | None = None
+) -> tuple[str, Device, bool | None]:
+    """Authenticate a signed request about building ``{b}`` (§4). Its
+    signature, and the signature of the ``envelope`` it carries if any, are
+    verified together off the event loop; returns (building id, device,
+    whether the envelope's signature is valid, None without an envelope)."""
     rt = _rt(request)
     building_id = request.match_info["b"]
     if building_id not in rt.relay.buildings and is_ulid(building_id):
         await rt.read(rt.relay.refresh, building_id)
-    args = (building_id, request.headers, request.method, request.raw_path, body, request[NOW])
+    now = request[NOW]
     try:
-        device = rt.relay.authenticate(*args)
+        signed, device = rt.relay.identify(building_id, request.headers, now)
     except RelayError as refusal:
         if refusal.code != "unknown-device":
             raise
         # another relay process may have taken the device in a moment ago
         await rt.read(rt.relay.refresh, building_id)
-        device = rt.relay.authenticate(*args)
-    return building_id, device
+        signed, device = rt.relay.identify(building_id, request.headers, now)
+    checks = [request_check(signed, device, request.method, request.raw_path, body)]
+    if envelope is not None:
+        checks.append(envelope_check(envelope, device))
+    valid = await rt.verify(tuple(checks))
+    device = rt.relay.admit_signed(building_id, signed, valid[0], now)
+    return building_id, device, (valid[1] if envelope is not None else None)
 
 
 # -- buildings and members ----------------------------------------------------------
@@ -75,7 +86,7 @@ async def register_building(request: web.Request) -> web.Response:
 
 async def get_members(request: web.Request) -> web.Response:
     rt = _rt(request)
-    building_id, device = await _signed(request, b"")
+    building_id, device, _ = await _signed(request, b"")
     rt.relay.admit_request(building_id, device.id, request[NOW])
     after = _int_query(request, "after", -1, minimum=-1)
     return web.json_response(rt.relay.members_after(building_id, after))
@@ -84,7 +95,7 @@ async def get_members(request: web.Request) -> web.Response:
 async def post_members(request: web.Request) -> web.Response:
     rt = _rt(request)
     raw = await request.read()
-    building_id, device = await _signed(request, raw)
+    building_id, device, _ = await _signed(request, raw)
     rt.relay.admit_request(building_id, device.id, request[NOW])
     body = _parse(raw)
     seq = await rt.write(rt.relay.append_member, building_id, device, body, request[NOW])
@@ -95,7 +106,7 @@ async def post_members(request: web.Request) -> web.Response:
 async def post_invite(request: web.Request) -> web.Response:
     rt = _rt(request)
     raw = await request.read()
-    building_id, device = await _signed(request, raw)
+    building_id, device, _ = await _signed(request, raw)
     rt.relay.admit_request(building_id, device.id, request[NOW])
     body = _parse(raw)
     seq = await rt.write(rt.relay.post_invite, building_id, device, body, request[NOW])
@@ -150,11 +161,11 @@ async def _store(request: web.Request, snapshot: bool, base: str | None) -> Stor
     rt = _rt(request)
     raw = await _envelope_body(request)
     envelope = rt.relay.decode_envelope(raw)
-    building_id, device = await _signed(request, raw)
+    building_id, device, valid = await _signed(request, raw, envelope)
     doc_id = request.match_info["doc"]
     for _attempt in range(3):
         item: AppendItem = rt.relay.check_envelope(
-            building_id, doc_id, device, envelope, raw, request[NOW], base, snapshot
+            building_id, doc_id, device, envelope, raw, request[NOW], base, snapshot, valid
         )
         assert rt.writer is not None
         outcome = await rt.writer.submit(item)
@@ -172,8 +183,13 @@ async def _store(request: web.Request, snapshot: bool, base: str | None) -> Stor
 
 async def append(request: web.Request) -> web.Response:
     stored = await _store(request, snapshot=False, base=None)
-    body = {"seq": stored.seq, "duplicate": stored.duplicate}
-    return web.json_response(body, status=200 if stored.duplicate else 201)
+    # what json.dumps({"seq": …, "duplicate": …}) writes, without its cost
+    duplicate = "true" if stored.duplicate else "false"
+    return web.Response(
+        body=f'{{"seq": {stored.seq}, "duplicate": {duplicate}}}'.encode(),
+        status=200 if stored.duplicate else 201,
+        content_type="application/json",
+    )
 
 
 async def snapshot(request: web.Request) -> web.Response:
@@ -187,7 +203,7 @@ async def snapshot(request: web.Request) -> web.Response:
 
 async def pull(request: web.Request) -> web.Response:
     rt = _rt(request)
-    building_id, device = await _signed(request, b"")
+    building_id, device, _ = await _signed(request, b"")
     rt.relay.admit_request(building_id, device.id, request[NOW])
     after = _int_query(request, "after", 0, minimum=0)
     limit = min(_int_query(request, "limit", PULL_PAGE_ENVELOPES, minimum=1), PULL_PAGE_ENVELOPES)
@@ -207,7 +223,7 @@ async def pull(request: web.Request) -> web.Response:
 
 async def heads(request: web.Request) -> web.Response:
     rt = _rt(request)
-    building_id, device = await _signed(request, b"")
+    building_id, device, _ = await _signed(request, b"")
     rt.relay.admit_request(building_id, device.id, request[NOW])
     return web.json_response(await rt.read(rt.relay.heads, building_id))
 
@@ -217,7 +233,7 @@ async def heads(request: web.Request) -> web.Response:
 
 async def websocket(request: web.Request) -> web.WebSocketResponse:
     rt = _rt(request)
-    building_id, device = await _signed(request, b"")
+    building_id, device, _ = await _signed(request, b"")
     rt.relay.admit_request(building_id, device.id, request[NOW])
     ws = web.WebSocketResponse(heartbeat=30.0)
     await ws.prepare(request)
@@ -245,9 +261,15 @@ async def metrics(request: web.Request) -> web.Response:
         "websocket_clients": rt.hub.clients,
         "replay_cache_entries": len(rt.relay.replay),
     }
-    return web.Response(
-        text=request.app[METRICS].render(gauges), content_type="text/plain", charset="utf-8"
-    )
+    counters: dict[str, tuple[float, str]] = {}
+    if rt.writer is not None:
+        counters = {
+            "write_batches_total": (rt.writer.batches, "Group commits of appends."),
+            "write_batched_appends_total": (rt.writer.batched, "Appends in group commits."),
+            "write_batch_seconds_total": (rt.writer.seconds, "Time spent in group commits."),
+        }
+    text_ = request.app[METRICS].render(gauges, counters)
+    return web.Response(text=text_, content_type="text/plain", charset="utf-8")
 
 
 def _int_query(request: web.Request, name: str, default: int, minimum: int) -> int:
@@ -266,15 +288,15 @@ def _int_query(request: web.Request, name: str, default: int, minimum: int) -> i
 def routes() -> list[web.RouteDef]:
     doc = "{doc:[a-z]+(?:/[0-9A-Z]{4,26})?}"
     base = "/v1/buildings/{b}"
-    return [
+    return [  # the busiest first: aiohttp tries the routes of a prefix in this order
+        web.post(f"{base}/docs/{doc}/envelopes", append),
+        web.get(f"{base}/docs/{doc}/envelopes", pull),
         web.post("/v1/buildings", register_building),
         web.get(base + "/members", get_members),
         web.post(base + "/members", post_members),
         web.post(base + "/invites", post_invite),
         web.get("/v1/invites/{invite}", get_invite),
         web.post("/v1/invites/{invite}/join", join),
-        web.post(f"{base}/docs/{doc}/envelopes", append),
-        web.get(f"{base}/docs/{doc}/envelopes", pull),
         web.post(f"{base}/docs/{doc}/snapshot", snapshot),
         web.get(base + "/heads", heads),
         web.get(base + "/ws", websocket),

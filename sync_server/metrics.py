@@ -9,6 +9,8 @@ the building id — never a body, a device key or a query value.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import sys
@@ -33,7 +35,10 @@ class Metrics:
         self.latency_counts[bisect_left(BUCKETS, seconds)] += 1
         self.latency_sum += seconds
 
-    def render(self, gauges: dict[str, float]) -> str:
+    def render(
+        self, gauges: dict[str, float], counters: dict[str, tuple[float, str]] | None = None
+    ) -> str:
+        """The text exposition; ``counters`` are more counters by name: (value, help)."""
         lines = [
             "# HELP koprogo_relay_requests_total Requests answered, by endpoint and status.",
             "# TYPE koprogo_relay_requests_total counter",
@@ -54,12 +59,12 @@ class Metrics:
             lines.append(f'koprogo_relay_request_seconds_bucket{{le="{le}"}} {cumulative}')
         lines.append(f"koprogo_relay_request_seconds_sum {self.latency_sum:.6f}")
         lines.append(f"koprogo_relay_request_seconds_count {cumulative}")
-        counters = {
+        own = {
             "envelopes_stored_total": (self.envelopes_stored, "Envelopes stored by this process."),
             "envelope_bytes_total": (self.envelope_bytes, "Envelope bytes stored by this process."),
             "duplicate_envelopes_total": (self.duplicates, "Re-sent envelopes answered as no-ops."),
         }
-        for name, (value, text) in counters.items():
+        for name, (value, text) in {**own, **(counters or {})}.items():
             lines += [
                 f"# HELP koprogo_relay_{name} {text}",
                 f"# TYPE koprogo_relay_{name} counter",
@@ -70,11 +75,23 @@ class Metrics:
         return "\n".join(lines) + "\n"
 
 
+def _timestamp(created: float) -> str:
+    """``2026-11-22T09:30:01.123Z``; the part up to the second is cached."""
+    global _last_second, _last_prefix
+    second = int(created)
+    if second != _last_second:
+        _last_prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        _last_second = second
+    return f"{_last_prefix}.{int((created - second) * 1000):03d}Z"
+
+
+_last_second, _last_prefix = -1, ""
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         line = {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-            + f".{int(record.msecs):03d}Z",
+            "time": _timestamp(record.created),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
@@ -87,9 +104,90 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, separators=(",", ":"))
 
 
+class JsonLinesHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The relay's handler: JSON lines on a stream (stderr). :class:`AccessLog`
+    writes its lines to the same stream directly."""
+
+
+def _json_string(text: str) -> str:
+    """``json.dumps(text)``, without its cost for the usual plain text."""
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return f'"{text}"'
+    return json.dumps(text)
+
+
+class AccessLog:
+    """One JSON line per request, at INFO on ``koprogo.relay.access``.
+
+    The same line as :class:`JsonFormatter` makes for a log record, but
+    formatted directly and written in one piece per turn of the event loop:
+    a ``logging`` call per request cost the relay about as much CPU as
+    verifying a signature. When the logger's only handler is the relay's
+    own (:func:`setup_logging`), lines are buffered and written to its
+    stream by ``flush``, scheduled once per loop iteration; otherwise (tests
+    capturing logs, an operator's own logging setup) each request goes
+    through ``logging`` as a record with ``fields``.
+    """
+
+    def __init__(self, logger: logging.Logger) -> None:
+        self.logger = logger
+        self._lines: list[str] = []
+
+    def _handler(self) -> JsonLinesHandler | None:
+        """The relay's handler, when lines may bypass ``logging``."""
+        logger: logging.Logger | None = self.logger
+        handlers: list[logging.Handler] = []
+        while logger is not None:
+            if logger.filters:
+                return None
+            handlers += logger.handlers
+            logger = logger.parent if logger.propagate else None
+        if len(handlers) == 1 and isinstance(handlers[0], JsonLinesHandler):
+            return handlers[0] if not handlers[0].filters else None
+        return None
+
+    def enabled(self) -> bool:
+        return self.logger.isEnabledFor(logging.INFO)
+
+    def request(
+        self,
+        loop: asyncio.AbstractEventLoop | None,
+        method: str,
+        path: str,
+        status: int,
+        ms: float,
+        building: str | None,
+    ) -> None:
+        if loop is None or self._handler() is None:
+            fields = {"method": method, "path": path, "status": status, "ms": ms}
+            self.logger.info("request", extra={"fields": {**fields, "building": building}})
+            return
+        b = "null" if building is None else _json_string(building)
+        self._lines.append(
+            f'{{"time":"{_timestamp(time.time())}","level":"info",'
+            f'"logger":{_json_string(self.logger.name)},"message":"request",'
+            f'"method":{_json_string(method)},"path":{_json_string(path)},'
+            f'"status":{status},"ms":{ms!r},"building":{b}}}\n'
+        )
+        if len(self._lines) == 1:
+            loop.call_soon(self.flush)
+
+    def flush(self) -> None:
+        lines, self._lines = self._lines, []
+        handler = self._handler()
+        if not lines or handler is None:
+            return
+        with handler.lock or contextlib.nullcontext():
+            try:
+                handler.stream.write("".join(lines))
+                handler.flush()
+            except Exception:  # a closed or full stream: as logging would, go on
+                pass
+
+
 def setup_logging(level: str = "INFO") -> None:
     """JSON lines on stderr for the relay's loggers (``koprogo.relay*``)."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = JsonLinesHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger("koprogo.relay")
     root.handlers[:] = [handler]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -17,11 +16,12 @@ from aiohttp import web
 from sqlalchemy import Engine
 
 from .config import RelayConfig
-from .core import RelayCore
+from .core import RelayCore, SignatureCheck, signatures_valid
+from .lanes import Lane
 from .metrics import Metrics
 from .notify import Hub
 from .storage import Storage
-from .writer import BatchWriter
+from .writer import Writer
 
 T = TypeVar("T")
 
@@ -32,10 +32,11 @@ class Runtime:
     storage: Storage | None = None
     core: RelayCore | None = None
     hub: Hub = field(default_factory=Hub)
-    writer: BatchWriter | None = None
-    write_executor: ThreadPoolExecutor | None = None
-    read_executor: ThreadPoolExecutor | None = None
+    writer: Writer | None = None  # the writer thread: every change, appends in group commits
+    reader: Lane | None = None  # reads (pulls, heads, invites, members refreshes)
+    verifier: Lane | None = None  # Ed25519 verifications
     origin: str = ""
+    loop: asyncio.AbstractEventLoop | None = None  # while the app runs
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @property
@@ -45,13 +46,18 @@ class Runtime:
 
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn`` on the writer thread (members log, registrations)."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.write_executor, lambda: fn(*args))
+        assert self.writer is not None, "the relay is not started"
+        return await self.writer.call(fn, *args)
 
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn`` on a reader thread (pulls, heads, invites)."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.read_executor, lambda: fn(*args))
+        assert self.reader is not None, "the relay is not started"
+        return await self.reader.call(fn, *args)
+
+    async def verify(self, checks: tuple[SignatureCheck, ...]) -> list[bool]:
+        """Verify signatures on the verifier thread (see ``signatures_valid``)."""
+        assert self.verifier is not None, "the relay is not started"
+        return await self.verifier.call(signatures_valid, checks)
 
 
 CONFIG = web.AppKey("config", RelayConfig)

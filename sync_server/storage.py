@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from shared.envelope import Kind
 from shared.members import SignedEntry
@@ -113,6 +113,43 @@ _SQL = {
 for psycopg they become ``%(name)s``. Written for both dialects; the tables
 are those of :mod:`sync_server.schema`."""
 
+_ROWS_PER_STATEMENT = 100  # rows of a multi-row statement (SQLite allows 999 parameters)
+
+_STATE_OF_MANY = (
+    "WITH batch(i, b, d, e, v) AS (VALUES {values}) "
+    "SELECT batch.i, buildings.members_length, buildings.bytes_stored, "
+    "(SELECT seq FROM envelopes WHERE building_id = batch.b AND envelope_id = batch.e), "
+    "(SELECT last_counter FROM counters "
+    "WHERE building_id = batch.b AND doc_id = batch.d AND device_id = batch.v), "
+    "documents.last_seq, documents.snapshot_id, documents.snapshot_seq "
+    "FROM batch LEFT JOIN buildings ON buildings.id = batch.b "
+    "LEFT JOIN documents ON documents.building_id = batch.b AND documents.doc_id = batch.d"
+)
+"""SQLite: what the append rules need to know of each envelope of a batch
+(its building, whether it is stored, its device's counter, its document's
+head), one row per envelope."""
+
+_ADD_USAGE = (
+    "INSERT INTO usage (building_id, month, requests) VALUES {values} "
+    "ON CONFLICT (building_id, month) DO UPDATE SET requests = usage.requests + excluded.requests"
+)
+
+_INSERT_ENVELOPES = (
+    "INSERT INTO envelopes (building_id, doc_id, seq, envelope_id, device_id, kind, size, data) "
+    "VALUES {values}"
+)
+_UPSERT_HEADS = (
+    "INSERT INTO documents (building_id, doc_id, last_seq, snapshot_id, snapshot_seq) "
+    "VALUES {values} ON CONFLICT (building_id, doc_id) DO UPDATE "
+    "SET last_seq = excluded.last_seq, snapshot_id = excluded.snapshot_id, "
+    "snapshot_seq = excluded.snapshot_seq"
+)
+_UPSERT_COUNTERS = (
+    "INSERT INTO counters (building_id, doc_id, device_id, last_counter) "
+    "VALUES {values} ON CONFLICT (building_id, doc_id, device_id) DO UPDATE "
+    "SET last_counter = excluded.last_counter"
+)
+
 _LOCKING = ("lock_building", "head")  # PostgreSQL: row locks, in (building, document) order
 
 
@@ -133,6 +170,24 @@ class Storage:
         self.origin = origin  # this process's id in notifications
         self.postgresql = engine.dialect.name == "postgresql"
         self._sql = _prepare(self.postgresql)
+        self.bulk = not self.postgresql  # updates read and written a batch at a time
+        self._local = threading.local()  # a reader thread's own SQLite connection
+
+    # -- reader threads --------------------------------------------------------
+
+    def open_reader(self) -> None:
+        """Called in each reader thread before its first read. With SQLite
+        the thread keeps one connection for its pulls (taking one from the
+        pool for each pull cost three times the pull itself); PostgreSQL
+        connections come from the pool, checked before use."""
+        if not self.postgresql:
+            self._local.reader = self.engine.raw_connection()
+
+    def close_reader(self) -> None:
+        reader = getattr(self._local, "reader", None)
+        if reader is not None:
+            self._local.reader = None
+            reader.close()
 
     # -- members log ---------------------------------------------------------
 
@@ -227,6 +282,12 @@ class Storage:
         This is the relay's hot path: its statements are prepared once as
         SQL text (:data:`_SQL`) and run on the transaction's DBAPI cursor,
         which costs a tenth of building SQLAlchemy expressions per envelope.
+        With SQLite, updates are moreover read and written a batch at a time
+        (:meth:`_append_many`): each statement lets the event loop's thread
+        take the GIL, and the writer then waits to get it back, so the number
+        of statements per envelope, more than their cost, bounds how many
+        envelopes the writer stores per second. PostgreSQL takes its row locks
+        envelope by envelope (:meth:`_append_one`), as do snapshots.
         """
         order = sorted(range(len(items)), key=lambda i: (items[i].building_id, items[i].doc_id))
         outcomes: list[Outcome | None] = [None] * len(items)
@@ -234,11 +295,18 @@ class Storage:
             cursor = conn.connection.cursor()
             batch = _Batch()
             try:
+                run: list[int] = []  # updates to store together (SQLite)
                 for i in order:
+                    if self.bulk and items[i].kind is not Kind.SNAPSHOT:
+                        run.append(i)
+                        continue
+                    self._append_many(cursor, batch, items, run, admit, outcomes)
+                    run = []
                     try:
                         outcomes[i] = self._append_one(cursor, batch, items[i], admit)
                     except (RelayError, MembersChanged) as refusal:
                         outcomes[i] = refusal
+                self._append_many(cursor, batch, items, run, admit, outcomes)
                 for building_id, delta in sorted(batch.deltas.items()):
                     if delta:
                         cursor.execute(self._sql["add_bytes"], {"b": building_id, "d": delta})
@@ -324,6 +392,100 @@ class Storage:
         batch.heads[(b, d)] = seq
         return Stored(seq, duplicate=False, deleted=deleted_rows)
 
+    def _append_many(
+        self,
+        cur: Any,
+        batch: _Batch,
+        items: list[AppendItem],
+        run: list[int],
+        admit: Admit,
+        outcomes: list[Outcome | None],
+    ) -> None:
+        """§7.1 steps 3–6 for ``items[i]`` for each i in ``run`` (updates,
+        SQLite): the stored state of them all read by one statement, the
+        checks made in order in memory (an envelope sees those before it in
+        the batch), then the new rows written by three statements."""
+        if not run:
+            return
+        rows: dict[int, tuple[Any, ...]] = {}
+        for start in range(0, len(run), _ROWS_PER_STATEMENT):
+            chunk = run[start : start + _ROWS_PER_STATEMENT]
+            values = ", ".join(["(?, ?, ?, ?, ?)"] * len(chunk))
+            params: list[Any] = []
+            for i in chunk:
+                item = items[i]
+                params += (i, item.building_id, item.doc_id, item.envelope_id, item.device_id)
+            cur.execute(_STATE_OF_MANY.format(values=values), params)
+            rows.update((int(row[0]), row[1:]) for row in cur.fetchall())
+        known: dict[tuple[str, str], int] = {}  # envelope ids stored in this run
+        counters: dict[tuple[str, str, str], int] = {}
+        heads: dict[tuple[str, str], tuple[int, str | None, int]] = {}
+        new_envelopes: list[tuple[Any, ...]] = []
+        for i in run:
+            item = items[i]
+            b, d = item.building_id, item.doc_id
+            length, stored_bytes, seen, counter, last_seq, snapshot_id, snapshot_seq = rows[i]
+            try:
+                if b not in batch.buildings:
+                    if length is None:
+                        raise RelayError(404, "unknown-building", "no such building on this relay")
+                    batch.buildings[b] = (int(length), int(stored_bytes))
+                length, bytes_stored = batch.buildings[b]
+                if length != item.members_length:
+                    raise MembersChanged
+                if (b, item.envelope_id) in known:
+                    outcomes[i] = Stored(known[(b, item.envelope_id)], duplicate=True)
+                    continue
+                if seen is not None:
+                    outcomes[i] = Stored(int(seen), duplicate=True)
+                    continue
+                key = (b, d, item.device_id)
+                last = counters[key] if key in counters else int(counter or 0)
+                expected = last + 1
+                if item.counter > expected:
+                    raise conflict(
+                        "counter-gap", f"counter {item.counter} skips {expected}", expected=expected
+                    )
+                if item.counter < expected:
+                    raise conflict(
+                        "counter-reused",
+                        f"counter {item.counter} was already used",
+                        expected=expected,
+                    )
+                head = heads.get((b, d)) or (
+                    int(last_seq or 0),
+                    snapshot_id,
+                    int(snapshot_seq or 0),
+                )
+                delta = len(item.data)
+                admit(item, bytes_stored + batch.deltas.get(b, 0), delta)
+            except (RelayError, MembersChanged) as refusal:
+                outcomes[i] = refusal
+                continue
+            seq = head[0] + 1
+            new_envelopes.append(
+                (b, d, seq, item.envelope_id, item.device_id, int(item.kind), delta, item.data)
+            )
+            heads[(b, d)] = (seq, head[1], head[2])
+            counters[key] = item.counter
+            known[(b, item.envelope_id)] = seq
+            batch.deltas[b] = batch.deltas.get(b, 0) + delta
+            batch.heads[(b, d)] = seq
+            outcomes[i] = Stored(seq, duplicate=False)
+        self._insert_many(cur, _INSERT_ENVELOPES, 8, new_envelopes)
+        self._insert_many(cur, _UPSERT_HEADS, 5, [(*k, *v) for k, v in heads.items()])
+        self._insert_many(cur, _UPSERT_COUNTERS, 4, [(*k, v) for k, v in counters.items()])
+
+    @staticmethod
+    def _insert_many(cur: Any, sql: str, width: int, rows: list[tuple[Any, ...]]) -> None:
+        row = "(" + ", ".join(["?"] * width) + ")"
+        for start in range(0, len(rows), _ROWS_PER_STATEMENT):
+            chunk = rows[start : start + _ROWS_PER_STATEMENT]
+            cur.execute(
+                sql.format(values=", ".join([row] * len(chunk))),
+                [value for values in chunk for value in values],
+            )
+
     def _lock_building(self, conn: Connection, building_id: str) -> tuple[int, int]:
         row = conn.execute(
             select(buildings.c.members_length, buildings.c.bytes_stored)
@@ -346,25 +508,42 @@ class Storage:
     ) -> tuple[list[tuple[int, bytes]], bool]:
         """Envelopes with seq > ``after`` in order: at most ``limit`` of them
         and ``max_bytes`` in all (at least one), and whether more follow (§7.3).
-        Sizes are read first so that a page never loads more than it sends."""
-        options = {"isolation_level": "REPEATABLE READ"} if self.postgresql else {}
+        Sizes are read first so that a page never loads more than it sends;
+        both reads see one snapshot of the database."""
         params = {"b": building_id, "d": doc_id, "a": after, "l": limit + 1}
+        reader = getattr(self._local, "reader", None)
+        if reader is not None:  # SQLite, in a reader thread
+            cursor = reader.cursor()
+            try:
+                cursor.execute("BEGIN")
+                try:
+                    return self._page(cursor, params, limit, max_bytes)
+                finally:
+                    cursor.execute("COMMIT")
+            finally:
+                cursor.close()
+        options = {"isolation_level": "REPEATABLE READ"} if self.postgresql else {}
         with self.engine.connect().execution_options(**options) as conn, conn.begin():
             cursor = conn.connection.cursor()
             try:
-                cursor.execute(self._sql["sizes"], params)
-                sizes = cursor.fetchall()
-                taken, total = 0, 0
-                for _, size in sizes[:limit]:
-                    if taken and total + size > max_bytes:
-                        break
-                    taken, total = taken + 1, total + size
-                if not taken:
-                    return [], False
-                cursor.execute(self._sql["page"], {**params, "u": sizes[taken - 1][0]})
-                rows = cursor.fetchall()
+                return self._page(cursor, params, limit, max_bytes)
             finally:
                 cursor.close()
+
+    def _page(
+        self, cursor: Any, params: dict[str, Any], limit: int, max_bytes: int
+    ) -> tuple[list[tuple[int, bytes]], bool]:
+        cursor.execute(self._sql["sizes"], params)
+        sizes = cursor.fetchall()
+        taken, total = 0, 0
+        for _, size in sizes[:limit]:
+            if taken and total + size > max_bytes:
+                break
+            taken, total = taken + 1, total + size
+        if not taken:
+            return [], False
+        cursor.execute(self._sql["page"], {**params, "u": sizes[taken - 1][0]})
+        rows = cursor.fetchall()
         return [(int(s), bytes(data)) for s, data in rows], len(sizes) > taken
 
     def heads(self, building_id: str) -> dict[str, dict[str, object]]:
@@ -403,29 +582,35 @@ class Storage:
     # -- monthly usage ---------------------------------------------------------
 
     def add_usage(self, pending: dict[tuple[str, str], int]) -> dict[tuple[str, str], int]:
-        """Add this process's request counts; return the new totals."""
+        """Add this process's request counts; return the new totals. Runs on
+        the writer thread every few seconds with a row per active building:
+        prepared statements, a hundred rows each."""
         if not pending:
             return {}
-        dialect = postgresql if self.postgresql else sqlite
+        mark = "%s" if self.postgresql else "?"
         totals: dict[tuple[str, str], int] = {}
+        rows = sorted(pending.items())
         with self.engine.begin() as conn:
-            for (building_id, month), n in sorted(pending.items()):
-                stmt = dialect.insert(usage).values(
-                    building_id=building_id, month=month, requests=n
-                )
-                conn.execute(
-                    stmt.on_conflict_do_update(
-                        index_elements=["building_id", "month"],
-                        set_={"requests": usage.c.requests + stmt.excluded.requests},
+            cursor = conn.connection.cursor()
+            try:
+                for start in range(0, len(rows), _ROWS_PER_STATEMENT):
+                    chunk = rows[start : start + _ROWS_PER_STATEMENT]
+                    values = ", ".join([f"({mark}, {mark}, {mark})"] * len(chunk))
+                    cursor.execute(
+                        _ADD_USAGE.format(values=values),
+                        [value for (b, month), n in chunk for value in (b, month, n)],
                     )
-                )
-                totals[(building_id, month)] = int(
-                    conn.execute(
-                        select(usage.c.requests).where(
-                            usage.c.building_id == building_id, usage.c.month == month
+                    for month in sorted({month for (_, month), _ in chunk}):
+                        ids = [b for (b, m), _ in chunk if m == month]
+                        cursor.execute(
+                            "SELECT building_id, requests FROM usage WHERE month = "
+                            f"{mark} AND building_id IN ({', '.join([mark] * len(ids))})",
+                            [month, *ids],
                         )
-                    ).scalar_one()
-                )
+                        for building_id, n in cursor.fetchall():
+                            totals[(building_id, month)] = int(n)
+            finally:
+                cursor.close()
         return totals
 
     def usage_of(self, month: str) -> Iterator[tuple[str, int]]:

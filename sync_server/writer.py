@@ -1,65 +1,166 @@
-"""Group commit: appends that arrive together are stored in one transaction.
+"""The writer thread: every database change of the process, in order.
 
-Each append waits on a future; one task per process takes every append
-queued so far (up to a cap), stores them on the writer thread in one
-transaction (``RelayCore.append``), then answers them all. An answer is
-sent only after the commit, so an acknowledged envelope survives a crash
+Members-log changes, registrations and request counts (:meth:`Writer.call`)
+run one at a time; appends (:meth:`Writer.submit`) that arrive together are
+stored in one transaction (group commit, ``RelayCore.append``) and
+answered after the commit, so an acknowledged envelope survives a crash
 (docs/sync-protocol.md §7.1). Under load this turns one fsync per envelope
 into one per batch; alone, an append is stored at once.
+
+The thread takes its work from a queue itself: when a batch is committed
+it starts on the appends queued meanwhile at once, without waiting for the
+event loop (which, serving hundreds of connections, may take a while to
+come round). Results go back to the loop with one wake-up per batch.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from concurrent.futures import Executor
+import contextlib
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from .core import RelayCore
 from .storage import AppendItem, Outcome, Stored
+
+T = TypeVar("T")
 
 MAX_BATCH = 256
 MAX_BATCH_BYTES = 16 << 20
 
-OnStored = Callable[[list[tuple[AppendItem, Stored]]], Awaitable[None]]
+OnStored = Callable[[list[tuple[AppendItem, Stored]]], None]
+Store = Callable[[list[AppendItem]], list[Outcome]]
+
+_Append = tuple[asyncio.Future[Outcome], AppendItem]
+_Call = tuple[asyncio.Future[Any], Callable[..., Any], tuple[Any, ...]]
 
 
-class BatchWriter:
-    def __init__(self, core: RelayCore, executor: Executor, on_stored: OnStored) -> None:
-        self.core = core
-        self.executor = executor
+class Writer:
+    """One thread; :meth:`call` and :meth:`submit` from the event loop.
+    ``store`` (``RelayCore.append``) must be set before the first append."""
+
+    def __init__(self, on_stored: OnStored, name: str = "relay-writer") -> None:
+        self.loop = asyncio.get_running_loop()
         self.on_stored = on_stored
-        self._queue: asyncio.Queue[tuple[AppendItem, asyncio.Future[Outcome]]] = asyncio.Queue()
+        self.store: Store | None = None
+        self.batches = 0  # group commits made
+        self.batched = 0  # appends in them
+        self.seconds = 0.0  # time spent storing them, wall clock
+        self._jobs: queue.SimpleQueue[_Append | _Call | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._work, name=name, daemon=True)
+        self._thread.start()
+
+    # -- on the event loop ----------------------------------------------------
+
+    def call(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        """Run ``fn(*args)`` on the writer thread, after what is queued."""
+        future: asyncio.Future[T] = self.loop.create_future()
+        self._jobs.put((future, fn, args))
+        return future
 
     async def submit(self, item: AppendItem) -> Outcome:
-        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
-        await self._queue.put((item, future))
+        """Store ``item`` in the next group commit; its outcome once committed."""
+        future: asyncio.Future[Outcome] = self.loop.create_future()
+        self._jobs.put((future, item))
         return await future
 
-    async def run(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            batch = [await self._queue.get()]
-            size = len(batch[0][0].data)
-            while not self._queue.empty() and len(batch) < MAX_BATCH and size < MAX_BATCH_BYTES:
-                batch.append(self._queue.get_nowait())
-                size += len(batch[-1][0].data)
-            items = [item for item, _ in batch]
-            try:
-                outcomes = await loop.run_in_executor(self.executor, self.core.append, items)
-            except asyncio.CancelledError:
-                for _, future in batch:
-                    future.cancel()
-                raise
-            except Exception as exc:  # the database failed: every waiter hears it
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
+    async def close(self) -> None:
+        """Finish what is queued, then stop the thread."""
+        self._jobs.put(None)
+        await self.loop.run_in_executor(None, self._thread.join)
+
+    def _settle(
+        self,
+        futures: list[asyncio.Future[Any]],
+        outcomes: list[Any],
+        items: list[AppendItem] | None,
+    ) -> None:
+        for future, outcome in zip(futures, outcomes, strict=True):
+            if future.done():  # the request was cancelled meanwhile
                 continue
-            stored = []
-            for (item, future), outcome in zip(batch, outcomes, strict=True):
-                if isinstance(outcome, Stored) and not outcome.duplicate:
-                    stored.append((item, outcome))
-                if not future.done():
-                    future.set_result(outcome)
+            if isinstance(outcome, _Failed):
+                future.set_exception(outcome.error)
+            else:
+                future.set_result(outcome)
+        if items:
+            stored = [
+                (item, outcome)
+                for item, outcome in zip(items, outcomes, strict=True)
+                if isinstance(outcome, Stored) and not outcome.duplicate
+            ]
             if stored:
-                await self.on_stored(stored)
+                self.on_stored(stored)
+
+    # -- on the writer thread ---------------------------------------------------
+
+    def _work(self) -> None:
+        pending: deque[_Append | _Call | None] = deque()
+        while True:
+            if not pending:
+                pending.append(self._jobs.get())
+            while True:
+                try:
+                    pending.append(self._jobs.get_nowait())
+                except queue.Empty:
+                    break
+            job = pending.popleft()
+            if job is None:
+                if pending:  # stop after what was queued before the stop
+                    pending.append(None)
+                    continue
+                return
+            if len(job) == 3:
+                future, fn, args = job
+                try:
+                    result: Any = fn(*args)
+                except BaseException as exc:
+                    result = _Failed(exc)
+                self._hand_back([future], [result], None)
+                continue
+            batch = [job]
+            size = len(job[1].data)
+            while (
+                pending
+                and pending[0] is not None
+                and len(pending[0]) == 2
+                and len(batch) < MAX_BATCH
+                and size < MAX_BATCH_BYTES
+            ):
+                batch.append(pending.popleft())  # type: ignore[arg-type]
+                size += len(batch[-1][1].data)
+            self._commit(batch)
+
+    def _commit(self, batch: list[_Append]) -> None:
+        futures = [future for future, _ in batch]
+        items = [item for _, item in batch]
+        started = time.perf_counter()
+        try:
+            assert self.store is not None, "the writer has no store yet"
+            outcomes: list[Any] = self.store(items)
+        except BaseException as exc:  # the database failed: every waiter hears it
+            outcomes = [_Failed(exc)] * len(batch)
+        finally:
+            self.batches += 1
+            self.batched += len(batch)
+            self.seconds += time.perf_counter() - started
+        self._hand_back(futures, outcomes, items)
+
+    def _hand_back(
+        self,
+        futures: list[asyncio.Future[Any]],
+        outcomes: list[Any],
+        items: list[AppendItem] | None,
+    ) -> None:
+        # a closed loop has nobody waiting any more
+        with contextlib.suppress(RuntimeError):
+            self.loop.call_soon_threadsafe(self._settle, futures, outcomes, items)
+
+
+class _Failed:
+    """An exception to raise in the waiting request."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error

@@ -4,6 +4,8 @@ relay's own decoding and verification path."""
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
 import logging
 from pathlib import Path
@@ -18,7 +20,7 @@ from sync_server import cli, database
 from sync_server.config import Limits
 from sync_server.core import RelayCore
 from sync_server.errors import RelayError
-from sync_server.metrics import JsonFormatter
+from sync_server.metrics import JsonFormatter, JsonLinesHandler
 from sync_server.schema import metadata
 from sync_server.storage import Storage
 from tests.relay.test_append import refused
@@ -165,3 +167,42 @@ async def test_one_json_log_line_per_request_without_bodies(relay, building, cap
     assert line["building"] == building.building_id
     assert isinstance(line["ms"], float)
     assert building.syndic.id not in json.dumps(line)
+
+
+@pytest.mark.asyncio
+async def test_access_lines_written_directly_are_the_json_of_a_log_record(relay, building):
+    """With the relay's own handler (``setup_logging``) access lines skip
+    ``logging`` and are written once per turn of the event loop; they must
+    be the lines ``JsonFormatter`` makes, one per request."""
+    stream = io.StringIO()
+    handler = JsonLinesHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger("koprogo.relay")
+    saved = root.handlers[:], root.level, root.propagate
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    root.propagate = False
+    try:
+        raw = building.envelope(building.syndic)
+        assert (await relay.client.append(building, building.syndic, raw)).status == 201
+        assert (await relay.client.pull(building, building.syndic)).status == 200
+        await asyncio.sleep(0)
+        assert (await relay.client.send("GET", "/v1/buildings/a%22b%5C/heads")).status == 401
+        await asyncio.sleep(0)
+    finally:
+        root.handlers[:], level, root.propagate = saved[0], saved[1], saved[2]
+        root.setLevel(level)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert [(line["method"], line["status"]) for line in lines] == [
+        ("POST", 201),
+        ("GET", 200),
+        ("GET", 401),
+    ]
+    record = logging.LogRecord("koprogo.relay.access", logging.INFO, "", 0, "request", (), None)
+    record.fields = {"method": "POST", "path": "p", "status": 201, "ms": 1.5, "building": "b"}
+    assert set(lines[0]) == set(json.loads(JsonFormatter().format(record)))
+    assert lines[0]["logger"] == "koprogo.relay.access" and lines[0]["level"] == "info"
+    assert lines[0]["path"] == "/v1/buildings/{b}/docs/{doc}/envelopes"
+    assert lines[0]["building"] == building.building_id
+    assert lines[2]["building"] == 'a"b\\'  # escaped as JSON
+    assert isinstance(lines[0]["ms"], float) and lines[0]["time"].endswith("Z")
