@@ -19,8 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from pycrdt import Map
-
+from node.documents import directory_doc
 from node.documents.inbox_doc import InboxItem
 from node.i18n import N_, _
 from node.session import Session
@@ -34,18 +33,11 @@ from .table import Column, RecordTable
 
 
 def person_names(session: Session) -> dict[str, str]:
-    """Person id -> name, from the building's directory (holders of a lot).
-
-    Wish for node: ``directory_doc.person_names(doc) -> dict[str, str]``;
-    until then the directory's ``persons`` root is read here."""
+    """Person id -> name, from the building's directory (holders of a lot)."""
     if not session.can_read("directory"):
         return {}
-    persons = session.document("directory").doc.get("persons", type=Map).to_py() or {}
-    return {
-        person_id: str(fields.get("name", ""))
-        for person_id, fields in persons.items()
-        if isinstance(fields, dict) and fields.get("name")
-    }
+    names = directory_doc.person_names(session.document("directory").doc)
+    return {pid: name for pid, name in names.items() if name}
 
 
 @dataclass(frozen=True)

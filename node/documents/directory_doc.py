@@ -88,5 +88,10 @@ def read(doc: pycrdt.Doc) -> list[DirectoryLot]:
     )
 
 
+def person_names(doc: pycrdt.Doc) -> dict[str, str]:
+    """Person id → name, for the holders the directory lists."""
+    return {pid: f.get("name", "") for pid, f in _json(doc.get("persons", type=Map)).items()}
+
+
 def differs(doc: pycrdt.Doc, content: dict[str, dict[str, dict[str, Any]]]) -> bool:
     return any(_json(doc.get(name, type=Map)) != records for name, records in content.items())

@@ -49,6 +49,7 @@ class RoundReport:
     snapshots: set[str] = field(default_factory=set)  # docs compacted by another device
     gaps: set[str] = field(default_factory=set)  # docs where a device counter jumped
     compacted: set[str] = field(default_factory=set)  # docs this device compacted
+    changed: set[str] = field(default_factory=set)  # docs that received something new
 
 
 class _MissingKey(Exception):
@@ -409,6 +410,7 @@ class SyncEngine:
         if header.kind in (Kind.UPDATE, Kind.REPLY, Kind.SNAPSHOT):
             live.apply_remote(payload, deps or None, schema)
             report.applied += 1
+            report.changed.add(doc_id)
         if header.kind is Kind.STATE_VECTOR:
             report.asked.setdefault(doc_id, []).append(payload)
         if header.kind is Kind.SNAPSHOT:
