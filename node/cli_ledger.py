@@ -70,12 +70,13 @@ def cmd_invoice_add(args: argparse.Namespace, open_session: Callable) -> int:
             args.supplier, args.number, day, _day(args.due) if args.due else None, lines
         )
         invoice = session.ledger.invoices(session.ledger.year_of(day).label)[change.record_id]
+        allocation = session.ledger.allocation(change.record_id)
     _print(
         {
             "id": change.record_id,
             "entry": invoice["entry"],
             "total": sum(x["amount"] for x in invoice["lines"]),
-            "allocation": invoice["allocation"],
+            "allocation": allocation,
         },
         args.json,
         lambda d: d["id"],

@@ -14,7 +14,8 @@ Layout::
     meta        {schema, year, start, end, closed, reserve_waived}
     accounts    {number: {fr, nl, de, en}}          sub-accounts of the building
     entries     {id: {date, journal, reference, description, lines, reverses, source}}
-    invoices    {id: {supplier, number, date, due, lines, allocation, entry, paid_entry}}
+    invoices    {id: {supplier, number, date, due, lines, entry, paid_entry}}
+    weights     {snapshot id: weights}   the key weights invoice lines were split with
     budgets     {"ordinary" | "extraordinary": {lines}}
     calls       {id: {fund, title, due, amount, key, shares, entry}}
     statements  {fingerprint: {account, number, new_date, movements}}   imported CODA
@@ -24,6 +25,7 @@ Layout::
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import date
 from typing import Any
@@ -36,7 +38,17 @@ from ..domain.accounting.ledger import Entry, FiscalYear, Journal, Line
 from .registry_doc import _json, _set_fields
 
 SCHEMA = (1, 0)
-ROOTS = ("meta", "accounts", "entries", "invoices", "budgets", "calls", "statements", "queue")
+ROOTS = (
+    "meta",
+    "accounts",
+    "entries",
+    "invoices",
+    "weights",
+    "budgets",
+    "calls",
+    "statements",
+    "queue",
+)
 
 
 def root(doc: pycrdt.Doc, name: str) -> Map:
@@ -171,6 +183,23 @@ def read_records(
                 fields[name] = json.loads(fields[name])
         out[record_id] = fields
     return out
+
+
+def put_weights(doc: pycrdt.Doc, weights: dict[str, int]) -> str:
+    """Keep the weights a line is split with, once per distinct set (an
+    invoice line names the set; 2,000 invoices a year on 500 lots would
+    otherwise store a million numbers). Returns the set's id, derived from
+    its content, so two devices name the same set the same way."""
+    body = json.dumps(dict(sorted(weights.items())), separators=(",", ":"))
+    snapshot = hashlib.sha256(body.encode()).hexdigest()[:24]
+    store = root(doc, "weights")
+    if snapshot not in store:
+        store[snapshot] = body
+    return snapshot
+
+
+def read_weights(doc: pycrdt.Doc) -> dict[str, dict[str, int]]:
+    return {k: json.loads(v) for k, v in _json(root(doc, "weights")).items()}
 
 
 def read_accounts(doc: pycrdt.Doc) -> list[Account]:

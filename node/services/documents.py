@@ -11,12 +11,21 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..domain.accounting.calls import Fund
-from ..domain.accounting.statements import ChargeStatement, charge_statement
-from ..domain.registry import GENERAL_KEY_ID, Association, Person
+from ..domain.accounting.ledger import FiscalYear, LedgerView
+from ..domain.accounting.statements import (
+    ChargeStatement,
+    YearCharges,
+    charge_statement,
+    owners_in,
+    year_charges,
+)
+from ..domain.registry import GENERAL_KEY_ID, Association, Person, Registry
 from ..errors import InputError, NotFoundError
 from ..i18n import N_, _
 from ..pdf import call_for_funds as cpdf
@@ -39,6 +48,17 @@ _STATEMENT_TITLE = N_("Charge statement {year}")
 _STATEMENT_TEXT = N_("Your charges: {charges}; called: {called}; paid: {paid}; balance: {balance}.")
 
 PAYMENT_DAYS = 30  # a balance due on a charge statement is asked within 30 days
+
+
+@dataclass(frozen=True)
+class _YearData:
+    label: int
+    view: LedgerView
+    registry: Registry
+    invoices: Mapping[str, Any]
+    calls: Mapping[str, Any]
+    charges: YearCharges
+    year: FiscalYear
 
 
 class DocumentsService:
@@ -172,9 +192,10 @@ class DocumentsService:
         from ..i18n import translator
 
         delivered = 0
-        for person_id in owners_in(self._session.registry.read()):
+        data_of_year = self._year(label)
+        for person_id in owners_in(data_of_year.registry):
             person = self._person(person_id)
-            statement = self.charge_statement(person_id, label, person.language)
+            statement = self.charge_statement(person_id, label, person.language, data_of_year)
             if not statement.lots and not statement.provisions:
                 continue
             t = translator(person.language)
@@ -204,23 +225,36 @@ class DocumentsService:
 
     # -- charge statements ---------------------------------------------------------------------
 
-    def charge_statement(self, person_id: str, label: int, language: str) -> ChargeStatement:
+    def _year(self, label: int) -> _YearData:
+        """Everything the statements of one year read, read once."""
         ledger = self._session.ledger
-        return charge_statement(
-            person_id,
+        view, invoices, calls = ledger.view(label), ledger.invoices(label), ledger.calls(label)
+        return _YearData(
             label,
-            ledger.view(label),
+            view,
             self._session.registry.read(),
-            ledger.invoices(label),
-            ledger.calls(label),
-            language,
+            invoices,
+            calls,
+            year_charges(view, invoices, calls, ledger.weights(label)),
+            ledger.year(label),
         )
 
-    def charge_statement_pdf(self, person_id: str, label: int) -> bytes:
+    def charge_statement(
+        self, person_id: str, label: int, language: str, data: _YearData | None = None
+    ) -> ChargeStatement:
+        d = data or self._year(label)
+        return charge_statement(
+            person_id, label, d.view, d.registry, d.invoices, d.calls, language, d.charges
+        )
+
+    def charge_statement_pdf(
+        self, person_id: str, label: int, data: _YearData | None = None
+    ) -> bytes:
+        d = data or self._year(label)
         person = self._person(person_id)
-        statement = self.charge_statement(person_id, label, person.language)
+        statement = self.charge_statement(person_id, label, person.language, d)
         association = self._association()
-        year = self._session.ledger.year(label)
+        year = d.year
         lots = []
         for lot in statement.lots:
             by_key: dict[str, list] = defaultdict(list)
@@ -241,7 +275,7 @@ class DocumentsService:
             if keys:
                 lots.append(spdf.LotCharges(lot.number, keys))
         calls = []
-        for call_id, call in sorted(self._session.ledger.calls(label).items()):
+        for call_id, call in sorted(d.calls.items()):
             if call["fund"] != Fund.WORKING.value:
                 continue
             called = sum(int(s["amount"]) for s in call["shares"] if s["person"] == person_id)
@@ -261,7 +295,7 @@ class DocumentsService:
         if statement.balance > 0 and association.iban:
             from ..domain.payments import call_reference
 
-            index = sorted({o.person_id for o in self._session.registry.read().ownerships})
+            index = sorted({o.person_id for o in d.registry.ownerships})
             payment = PaymentDetails(
                 association.iban,
                 association.name,
@@ -281,3 +315,12 @@ class DocumentsService:
             due_date=date.today() + timedelta(days=PAYMENT_DAYS) if payment else None,
         )
         return spdf.render_charge_statement(document)
+
+    def charge_statement_pdfs(self, label: int) -> Iterator[tuple[str, bytes]]:
+        """(person id, PDF) of every owner's statement of the year, the year
+        read once; a generator, so a screen can show progress."""
+        data = self._year(label)
+        for person_id in owners_in(data.registry):
+            statement = self.charge_statement(person_id, label, "en", data)
+            if statement.lots:
+                yield person_id, self.charge_statement_pdf(person_id, label, data)

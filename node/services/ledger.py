@@ -28,7 +28,7 @@ from ..domain.accounting.calls import (
     ageing,
     check_reserve_fund,
     instalments,
-    open_items,
+    open_items_by_owner,
     split_call,
 )
 from ..domain.accounting.chart import POSTING, Account, Chart, Kind
@@ -214,7 +214,7 @@ class LedgerService:
                         "not {account}."
                     ).format(account=line.account)
                 )
-            allocation.append(allocate(line.amount, self.key_weights(line.key)))
+            allocation.append(self.key_weights(line.key))
         invoice_id = new_ulid()
         total = sum(line.amount for line in lines)
         entry = Entry(
@@ -238,6 +238,7 @@ class LedgerService:
         )
         check_entry(entry, chart, self.year(year.label))
         with self._live(year.label).edit() as doc:
+            snapshots = [ldoc.put_weights(doc, weights) for weights in allocation]
             ldoc.put_record(
                 doc,
                 "invoices",
@@ -248,10 +249,15 @@ class LedgerService:
                     "date": day.isoformat(),
                     "due": due.isoformat() if due else "",
                     "lines": [
-                        {"account": x.account, "amount": x.amount, "key": x.key, "label": x.label}
-                        for x in lines
+                        {
+                            "account": x.account,
+                            "amount": x.amount,
+                            "key": x.key,
+                            "label": x.label,
+                            "weights": snapshot,
+                        }
+                        for x, snapshot in zip(lines, snapshots, strict=True)
                     ],
-                    "allocation": allocation,
                     "entry": entry.id,
                     "paid_entry": "",
                 },
@@ -260,7 +266,19 @@ class LedgerService:
         return Change.of("invoices", "entries", record_id=invoice_id)
 
     def invoices(self, label: int) -> dict[str, dict[str, Any]]:
-        return ldoc.read_records(self._live(label).doc, "invoices", ("lines", "allocation"))
+        return ldoc.read_records(self._live(label).doc, "invoices", ("lines",))
+
+    def weights(self, label: int) -> dict[str, dict[str, int]]:
+        """The key weights invoices of the year were split with (by snapshot id)."""
+        return ldoc.read_weights(self._live(label).doc)
+
+    def allocation(self, invoice_id: str) -> list[dict[str, int]]:
+        """Each line of an invoice split between lots, to the cent, with the
+        weights in force when it was posted (DOMAIN §1; rounding rule in
+        :mod:`node.domain.accounting.allocation`)."""
+        label, invoice = self._find("invoices", invoice_id, ("lines",))
+        snapshots = self.weights(label)
+        return [allocate(int(x["amount"]), snapshots[x["weights"]]) for x in invoice["lines"]]
 
     def pay_invoice(self, invoice_id: str, day: date, bank: str = POSTING.bank_current) -> Change:
         """The bank pays the supplier: an entry in the bank journal."""
@@ -489,11 +507,12 @@ class LedgerService:
         """Each owner's balance with what is late, by age (0–30, 31–60,
         61–90, > 90 days past due)."""
         view = self.view(label)
-        registry = self._session.registry.read()
+        persons = {p.id: p for p in self._session.registry.read().persons}
+        open_by_owner = open_items_by_owner(view.entries)
         out = []
         for person, balance in view.owner_balances().items():
-            found = registry.person(person)
-            buckets = ageing(open_items(view.entries, person, today), today)
+            found = persons.get(person)
+            buckets = ageing(open_by_owner.get(person, []), today)
             out.append(
                 OwnerBalance(person, found.name if found else person, balance, tuple(buckets))
             )

@@ -202,24 +202,29 @@ def ageing(open_items: Sequence[tuple[date, int]], today: date) -> list[int]:
     return totals
 
 
-def open_items(entries: Sequence, person: str, today: date) -> list[tuple[date, int]]:
-    """What ``person`` still owes, call by call: their payments (credits on
-    the owners' accounts) settle the oldest amounts first. Returns
-    (date due, amount still open) for the amounts not yet settled, due up to
-    ``today`` or later."""
-    debits: list[tuple[date, str, int]] = []
-    credit = 0
+def open_items_by_owner(entries: Sequence) -> dict[str, list[tuple[date, int]]]:
+    """What each owner still owes, amount by amount: their payments (credits
+    on the owners' accounts 410x) settle the oldest amounts first. One pass
+    over the entries, then first-in-first-out per owner. Returns, per
+    person, (date due, amount still open) of what is not yet settled."""
+    debits: dict[str, list[tuple[date, str, int]]] = {}
+    credits: dict[str, int] = {}
     for entry in entries:
         for line in entry.lines:
-            if line.person != person or not line.account.startswith("410"):
+            if not line.person or not line.account.startswith("410"):
                 continue
             if line.debit:
-                debits.append((entry.date, entry.id, line.debit))
-            credit += line.credit
-    items = []
-    for due, _id, amount in sorted(debits):
-        settled = min(amount, credit)
-        credit -= settled
-        if amount - settled:
-            items.append((due, amount - settled))
-    return items
+                debits.setdefault(line.person, []).append((entry.date, entry.id, line.debit))
+            if line.credit:
+                credits[line.person] = credits.get(line.person, 0) + line.credit
+    out: dict[str, list[tuple[date, int]]] = {}
+    for person in set(debits) | set(credits):
+        credit = credits.get(person, 0)
+        items = []
+        for due, _id, amount in sorted(debits.get(person, ())):
+            settled = min(amount, credit)
+            credit -= settled
+            if amount - settled:
+                items.append((due, amount - settled))
+        out[person] = items
+    return out

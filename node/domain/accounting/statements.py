@@ -3,8 +3,8 @@ statement, budget versus actual, and each owner's charge statement
 (décompte de charges / afrekening).
 
 Pure functions over values read from the documents. The charge statement
-divides each year's expenses as they were divided when posted (the
-invoice's frozen per-lot allocation), gives each holder their part of the
+divides each year's expenses with the weights in force when they were
+posted (kept with each invoice line), gives each holder their part of the
 lot's charges the way calls are split (:func:`calls.payers`, shares), and
 sets them against the working-fund calls of the year: the difference is
 due, or refundable.
@@ -195,19 +195,26 @@ def year_charges(
     view: LedgerView,
     invoices: Mapping[str, Mapping[str, Any]],
     calls: Mapping[str, Mapping[str, Any]],
+    weights: Mapping[str, Mapping[str, int]],
 ) -> YearCharges:
+    """The year's charges divided once per account, key and set of weights
+    (the weights in force when the invoices were posted): each lot's part of
+    the total of those invoices, to the cent (:func:`allocation.allocate`)."""
     reversed_entries = {e.reverses for e in view.entries if e.reverses}
-    per_lot: dict[str, dict[tuple[str, str], list[int]]] = defaultdict(
-        lambda: defaultdict(lambda: [0, 0])
-    )
+    totals: dict[tuple[str, str, str], int] = defaultdict(int)
     for invoice in invoices.values():
         if invoice.get("entry") in reversed_entries:
             continue
-        for line, allocation in zip(invoice["lines"], invoice["allocation"], strict=True):
-            for lot, part in allocation.items():
-                slot = per_lot[lot][(line["account"], line["key"])]
-                slot[0] += int(line["amount"])
-                slot[1] += int(part)
+        for line in invoice["lines"]:
+            totals[(line["account"], line["key"], line["weights"])] += int(line["amount"])
+    per_lot: dict[str, dict[tuple[str, str], list[int]]] = defaultdict(
+        lambda: defaultdict(lambda: [0, 0])
+    )
+    for (account, key, snapshot), total in totals.items():
+        for lot, part in allocate(total, weights[snapshot]).items():
+            slot = per_lot[lot][(account, key)]
+            slot[0] += total
+            slot[1] += part
     provisions: dict[str, int] = defaultdict(int)
     reserve: dict[str, int] = defaultdict(int)
     for call in calls.values():
@@ -237,11 +244,11 @@ def charge_statement(
     invoices: Mapping[str, Mapping[str, Any]],
     calls: Mapping[str, Mapping[str, Any]],
     language: str,
-    charges_of_year: YearCharges | None = None,
+    charges_of_year: YearCharges,
 ) -> ChargeStatement:
     """This owner's décompte for the year (see the module docstring);
-    pass ``charges_of_year`` when making many statements of one year."""
-    index = charges_of_year or year_charges(view, invoices, calls)
+    ``charges_of_year`` (:func:`year_charges`) is read once for all owners."""
+    index = charges_of_year
     key_names = {k.id: k.name for k in registry.keys}
     chart: Chart = view.chart
     lots_out = []
