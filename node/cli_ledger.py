@@ -407,6 +407,7 @@ def cmd_report(args: argparse.Namespace, open_session: Callable) -> int:
         balance_sheet,
         budget_versus_actual,
         income_statement,
+        simplified_report,
     )
 
     language = args.report_language
@@ -417,6 +418,7 @@ def cmd_report(args: argparse.Namespace, open_session: Callable) -> int:
         income = income_statement(view, language)
         versus = budget_versus_actual(view, dict(budget.lines), language)
         simplified = not session.registry.facts().full_accounting_mandatory
+        short = simplified_report(view)
 
     def rows(items: Any) -> list[dict]:
         return [{"account": r.account, "label": r.label, "amount": r.amount} for r in items]
@@ -436,6 +438,19 @@ def cmd_report(args: argparse.Namespace, open_session: Callable) -> int:
             "total_charges": income.total_charges,
             "total_income": income.total_income,
             "result": income.result,
+        },
+        "simplified": {
+            name: getattr(short, name)
+            for name in (
+                "income",
+                "expenses",
+                "cash",
+                "working_fund",
+                "reserve_fund",
+                "owners_owe",
+                "owners_advance",
+                "debts",
+            )
         },
         "budget_versus_actual": [
             {

@@ -200,3 +200,30 @@ def test_reserve_fund_minimum_from_last_years_charges(demo):
     demo.ledger.record_reserve_waiver(2027, "AG 2027-03-12, point 7 (4/5)")
     check, _basis = demo.ledger.reserve_fund_check(2027)
     assert (check.ok, check.reason) == (True, "waived")
+
+
+def test_the_simplified_presentation_for_small_buildings(tmp_path):
+    from node.domain.accounting.statements import simplified_report
+    from node.domain.registry import Association, LotType
+    from node.session import Session
+
+    session = Session.create(tmp_path / "small", lambda _c: PASSPHRASE)
+    session.registry.create_building(Association("ACP Petit", 1000))
+    session.registry.add_lot("1", LotType.APARTMENT, 600)
+    session.registry.add_lot("2", LotType.APARTMENT, 400)
+    ann = session.registry.add_person("Ann").record_id
+    bob = session.registry.add_person("Bob").record_id
+    session.registry.set_owner("1", ann, 10_000, voting=True)
+    session.registry.set_owner("2", bob, 10_000, voting=True)
+    assert session.registry.facts().full_accounting_mandatory is False
+    session.ledger.generate_calls(
+        2027, Fund.WORKING, Schedule.ONCE, amount=100_000, once_on=date(2027, 1, 15)
+    )
+    session.ledger.record_payment(ann, 70_000, date(2027, 1, 20), "virement")
+    session.ledger.record_payment(bob, 45_000, date(2027, 1, 21), "virement")
+    session.ledger.add_invoice("Ores", "1", date(2027, 2, 1), None, [InvoiceLine("612", 30_000)])
+    report = simplified_report(session.ledger.view(2027))
+    assert (report.income, report.expenses, report.cash) == (100_000, 30_000, 115_000)
+    assert (report.owners_owe, report.owners_advance, report.debts) == (0, 15_000, 30_000)
+    assert report.working_fund == 70_000  # called and not yet spent
+    session.close()

@@ -300,3 +300,40 @@ def charge_statement(
 
 def owners_in(registry: Registry) -> Sequence[str]:
     return sorted({o.person_id for o in registry.ownerships})
+
+
+@dataclass(frozen=True)
+class SimplifiedReport:
+    """The simplified accounts allowed below 20 lots (art. 3.89 §5, 17°):
+    income and expenses, the cash position, the working and reserve funds,
+    and the owners' receivables and the debts — same engine, fewer lines."""
+
+    income: int
+    expenses: int
+    cash: int  # banks and cash (class 5)
+    working_fund: int  # called for the working fund and not yet spent
+    reserve_fund: int
+    owners_owe: int  # what owners still owe (receivables)
+    owners_advance: int  # what owners paid in advance
+    debts: int  # suppliers and other debts
+
+
+def simplified_report(view: LedgerView) -> SimplifiedReport:
+    balances = view.balances()
+    owners = view.owner_balances()
+
+    def net(*prefixes: str) -> int:
+        return sum(b.net for a, b in balances.items() if a.startswith(prefixes))
+
+    income = -net("7")
+    expenses = net("6")
+    return SimplifiedReport(
+        income=income,
+        expenses=expenses,
+        cash=net("5"),
+        working_fund=-net("10") + income - expenses,
+        reserve_fund=-net("16"),
+        owners_owe=sum(v for v in owners.values() if v > 0),
+        owners_advance=-sum(v for v in owners.values() if v < 0),
+        debts=-net("44", "45", "17"),
+    )
