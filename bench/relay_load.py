@@ -317,6 +317,7 @@ def run_load(
     for ready in readies:
         ready.wait(timeout=600)
     cpu_before = cpu_by_thread(pid)
+    metrics_before = {} if bare else scrape(url)
     if args.timeline:
         print(f"  timed phase starts (server pid {pid})", flush=True)
     go.set()
@@ -325,6 +326,10 @@ def run_load(
         stats.merge(out.get(timeout=args.seconds + 300))
     cpu_after = cpu_by_thread(pid)
     cpu = {name: cpu_after[name] - cpu_before.get(name, 0.0) for name in cpu_after}
+    if not bare:
+        metrics_after = scrape(url)
+        for name, value in metrics_after.items():
+            cpu[name] = value - metrics_before.get(name, 0.0)
     for proc in workers:
         proc.join()
     return stats, cpu
@@ -364,7 +369,7 @@ def report(name: str, stats: Stats, seconds: float, cpu: dict[str, float]) -> fl
     threads = ", ".join(
         f"{thread} {used / seconds * 100:.0f}%"
         for thread, used in sorted(cpu.items(), key=lambda kv: -kv[1])
-        if thread and used / seconds >= 0.005
+        if thread in ("main", "other threads")
     )
     print(
         f"       server CPU {cpu[''] / seconds * 100:.0f}% of a core, "
@@ -374,20 +379,33 @@ def report(name: str, stats: Stats, seconds: float, cpu: dict[str, float]) -> fl
     return len(both) / seconds
 
 
-def commits(url: str) -> None:
-    """The relay's group commits, from its metrics."""
+def scrape(url: str) -> dict[str, float]:
+    """The relay's counters of group commits and of CPU time by thread."""
     with urllib.request.urlopen(f"{url}/metrics", timeout=10) as answer:
         text = answer.read().decode()
     figures = {}
     for line in text.splitlines():
-        name, _, value = line.partition(" ")
+        name, _, value = line.rpartition(" ")
         if name.startswith("koprogo_relay_write_"):
-            figures[name[len("koprogo_relay_write_") :]] = float(value)
-    batches = figures.get("batches_total", 0)
+            figures[name[len("koprogo_relay_") :]] = float(value)
+        elif name.startswith("koprogo_relay_thread_cpu_seconds_total"):
+            figures["thread " + name.split('"')[1]] = float(value)
+    return figures
+
+
+def commits(figures: dict[str, float], requests: int) -> None:
+    batches = figures.get("write_batches_total", 0)
     if batches:
         print(
-            f"       {batches:.0f} group commits, {figures['batched_appends_total'] / batches:.1f} "
-            f"appends and {figures['batch_seconds_total'] / batches * 1000:.1f} ms each"
+            f"       {batches:.0f} group commits, "
+            f"{figures['write_batched_appends_total'] / batches:.1f} appends and "
+            f"{figures['write_batch_seconds_total'] / batches * 1000:.1f} ms each"
+        )
+    threads = {n[7:]: v for n, v in figures.items() if n.startswith("thread ")}
+    if threads and requests:
+        print(
+            "       CPU by thread, µs/request: "
+            + ", ".join(f"{n} {v / requests * 1e6:.0f}" for n, v in sorted(threads.items()))
         )
 
 
@@ -446,6 +464,13 @@ def main() -> None:
     )
     parser.add_argument("--bare-server", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--skip-bare", action="store_true")
+    parser.add_argument(
+        "--relay-option",
+        action="append",
+        default=[],
+        help="one more argument for `koprogo-relay serve` (repeat: --relay-option=--verify-threads "
+        "--relay-option=0)",
+    )
     parser.add_argument("--keep-log", help="copy the relay's log (stderr) to this file")
     parser.add_argument(
         "--timeline", action="store_true", help="the relay's answers second by second"
@@ -460,7 +485,7 @@ def main() -> None:
         ["-m", "sync_server.cli", "serve", "--port", str(port), "--data-dir", str(folder),
          "--log-level", args.log_level, "--device-rate", "1e6", "--device-burst", "1000000",
          "--address-rate", "1e6", "--address-burst", "1000000",
-         "--max-requests-per-month", "1000000000"],
+         "--max-requests-per-month", "1000000000", *args.relay_option],
         port, folder / "relay.log",
     )  # fmt: skip
     try:
@@ -471,8 +496,8 @@ def main() -> None:
         )
         stats, cpu = run_load(f"http://127.0.0.1:{port}", args, False, relay.pid)
         rss, peak = rss_mib(relay.pid)
-        commits(f"http://127.0.0.1:{port}")
         relay_rate = report("relay", stats, args.seconds, cpu)
+        commits(cpu, len(stats.appends) + len(stats.pulls))
         if args.timeline:
             timeline(stats)
         print(f"relay RSS {rss:.0f} MiB (peak {peak:.0f} MiB), "

@@ -146,7 +146,8 @@ async def relay_resources(app: web.Application) -> AsyncIterator[None]:
         await loop.run_in_executor(None, database.migrate, config.database_url)
     rt.engine = database.make_engine(config.database_url, pool_size=config.db_threads + 2)
     rt.writer = Writer(_announcer(app))
-    rt.verifier = Lane("relay-verifier", config.verify_threads)
+    if config.verify_threads:
+        rt.verifier = Lane("relay-verifier", config.verify_threads)
     try:
         await rt.write(database.check_schema, rt.engine)
         rt.storage = Storage(rt.engine, rt.origin)
@@ -156,6 +157,7 @@ async def relay_resources(app: web.Application) -> AsyncIterator[None]:
             setup=rt.storage.open_reader,
             teardown=rt.storage.close_reader,
         )
+        rt.storage.open_reader()  # small pulls on the event loop (SQLite)
         rt.core = RelayCore(rt.storage, config.limits)
         rt.writer.store = rt.core.append
         loaded = await rt.write(rt.core.load)
@@ -182,6 +184,8 @@ async def relay_resources(app: web.Application) -> AsyncIterator[None]:
         for worker in (rt.writer, rt.reader, rt.verifier):
             if worker is not None:
                 await worker.close()
+        if rt.storage is not None:
+            rt.storage.close_reader()
         rt.engine.dispose()
         access.flush()
         rt.loop = None

@@ -99,6 +99,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="SQLite: refuse an un-migrated database instead of migrating it",
     )
+    serve.add_argument(
+        "--verify-threads",
+        type=int,
+        default=1,
+        help="threads verifying signatures beside the event loop (default 1; 0: on the loop)",
+    )
     serve.add_argument("--log-level", default="INFO", help="INFO (one line per request) or WARNING")
 
     migrate = commands.add_parser("migrate", help="bring the database to the newest schema")
@@ -167,6 +173,7 @@ def _serve(args: argparse.Namespace, url: str) -> int:
         limits=limits,
         auto_migrate=not args.no_auto_migrate,
         trust_forwarded_for=args.trust_forwarded_for,
+        verify_threads=max(0, args.verify_threads),
     )
     if not config.auto_migrate or config.is_postgresql:
         engine = database.make_engine(url)

@@ -9,6 +9,7 @@ for queries. Nothing here decides a protocol rule.
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -20,10 +21,12 @@ from shared.protocol import MAX_ENVELOPE_BYTES, PULL_PAGE_BYTES, PULL_PAGE_ENVEL
 
 from .core import envelope_check, request_check
 from .errors import RelayError, bad_request
+from .metrics import thread_cpu_seconds
 from .runtime import CONFIG, METRICS, NOW, RUNTIME, Runtime
 from .storage import AppendItem, MembersChanged, Stored
 
 MORE_HEADER = "KoproGo-More"
+PULL_HERE_BYTES = 64 << 10  # SQLite: pages up to this size are read on the event loop
 
 
 def _rt(request: web.Request) -> Runtime:
@@ -208,9 +211,12 @@ async def pull(request: web.Request) -> web.Response:
     after = _int_query(request, "after", 0, minimum=0)
     limit = min(_int_query(request, "limit", PULL_PAGE_ENVELOPES, minimum=1), PULL_PAGE_ENVELOPES)
     assert rt.storage is not None
-    records, more = await rt.read(
-        rt.storage.pull, building_id, request.match_info["doc"], after, limit, PULL_PAGE_BYTES
-    )
+    args = (building_id, request.match_info["doc"], after, limit, PULL_PAGE_BYTES)
+    page = rt.storage.pull_here(*args, at_most=PULL_HERE_BYTES)
+    if page is None:
+        page = await rt.read(rt.storage.pull, *args)
+    assert page is not None
+    records, more = page
     body = b"".join(
         seq.to_bytes(8, "big") + len(data).to_bytes(4, "big") + data for seq, data in records
     )
@@ -268,7 +274,11 @@ async def metrics(request: web.Request) -> web.Response:
             "write_batched_appends_total": (rt.writer.batched, "Appends in group commits."),
             "write_batch_seconds_total": (rt.writer.seconds, "Time spent in group commits."),
         }
-    text_ = request.app[METRICS].render(gauges, counters)
+    threads = {"loop": [threading.current_thread()]}
+    for name, worker in (("writer", rt.writer), ("reader", rt.reader), ("verifier", rt.verifier)):
+        if worker is not None:
+            threads[name] = worker.threads
+    text_ = request.app[METRICS].render(gauges, counters, thread_cpu_seconds(threads))
     return web.Response(text=text_, content_type="text/plain", charset="utf-8")
 
 

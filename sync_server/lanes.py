@@ -66,6 +66,10 @@ class Lane:
         for thread in self._threads:
             thread.start()
 
+    @property
+    def threads(self) -> list[threading.Thread]:
+        return list(self._threads)
+
     def call(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
         """Run ``fn(*args)`` in a lane thread; await the returned future."""
         future: asyncio.Future[T] = self.loop.create_future()

@@ -14,6 +14,7 @@ import contextlib
 import json
 import logging
 import sys
+import threading
 import time
 from bisect import bisect_left
 
@@ -36,9 +37,14 @@ class Metrics:
         self.latency_sum += seconds
 
     def render(
-        self, gauges: dict[str, float], counters: dict[str, tuple[float, str]] | None = None
+        self,
+        gauges: dict[str, float],
+        counters: dict[str, tuple[float, str]] | None = None,
+        thread_cpu: dict[str, float] | None = None,
     ) -> str:
-        """The text exposition; ``counters`` are more counters by name: (value, help)."""
+        """The text exposition; ``counters`` are more counters by name:
+        (value, help); ``thread_cpu`` the CPU seconds used by each kind of
+        thread (see :func:`thread_cpu_seconds`)."""
         lines = [
             "# HELP koprogo_relay_requests_total Requests answered, by endpoint and status.",
             "# TYPE koprogo_relay_requests_total counter",
@@ -70,9 +76,36 @@ class Metrics:
                 f"# TYPE koprogo_relay_{name} counter",
                 f"koprogo_relay_{name} {value}",
             ]
+        if thread_cpu:
+            lines += [
+                "# HELP koprogo_relay_thread_cpu_seconds_total CPU time used, by thread.",
+                "# TYPE koprogo_relay_thread_cpu_seconds_total counter",
+            ]
+            lines += [
+                f'koprogo_relay_thread_cpu_seconds_total{{thread="{name}"}} {seconds:.6f}'
+                for name, seconds in sorted(thread_cpu.items())
+            ]
         for name, value in sorted(gauges.items()):
             lines += [f"# TYPE koprogo_relay_{name} gauge", f"koprogo_relay_{name} {value:g}"]
         return "\n".join(lines) + "\n"
+
+
+def thread_cpu_seconds(threads: dict[str, list[threading.Thread]]) -> dict[str, float]:
+    """CPU seconds used so far by each group of threads (empty where the
+    platform cannot tell another thread's CPU time)."""
+    if not hasattr(time, "pthread_getcpuclockid"):
+        return {}
+    used: dict[str, float] = {}
+    for name, group in threads.items():
+        for thread in group:
+            if thread.ident is None or not thread.is_alive():
+                continue
+            try:
+                clock = time.pthread_getcpuclockid(thread.ident)
+                used[name] = used.get(name, 0.0) + time.clock_gettime(clock)
+            except OSError:
+                continue
+    return used
 
 
 def _timestamp(created: float) -> str:

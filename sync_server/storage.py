@@ -176,10 +176,11 @@ class Storage:
     # -- reader threads --------------------------------------------------------
 
     def open_reader(self) -> None:
-        """Called in each reader thread before its first read. With SQLite
-        the thread keeps one connection for its pulls (taking one from the
-        pool for each pull cost three times the pull itself); PostgreSQL
-        connections come from the pool, checked before use."""
+        """Called in each reader thread before its first read, and in the
+        event loop's thread (:meth:`pull_here`). With SQLite the thread
+        keeps one connection for its pulls (taking one from the pool for
+        each pull cost three times the pull itself); PostgreSQL connections
+        come from the pool, checked before use."""
         if not self.postgresql:
             self._local.reader = self.engine.raw_connection()
 
@@ -504,20 +505,27 @@ class Storage:
     # -- reads ---------------------------------------------------------------
 
     def pull(
-        self, building_id: str, doc_id: str, after: int, limit: int, max_bytes: int
-    ) -> tuple[list[tuple[int, bytes]], bool]:
+        self,
+        building_id: str,
+        doc_id: str,
+        after: int,
+        limit: int,
+        max_bytes: int,
+        at_most: int | None = None,
+    ) -> tuple[list[tuple[int, bytes]], bool] | None:
         """Envelopes with seq > ``after`` in order: at most ``limit`` of them
         and ``max_bytes`` in all (at least one), and whether more follow (§7.3).
         Sizes are read first so that a page never loads more than it sends;
-        both reads see one snapshot of the database."""
+        both reads see one snapshot of the database. With ``at_most``, None
+        instead of a page of more bytes than that (see :meth:`pull_here`)."""
         params = {"b": building_id, "d": doc_id, "a": after, "l": limit + 1}
         reader = getattr(self._local, "reader", None)
-        if reader is not None:  # SQLite, in a reader thread
+        if reader is not None:  # SQLite, in a thread with its own connection
             cursor = reader.cursor()
             try:
                 cursor.execute("BEGIN")
                 try:
-                    return self._page(cursor, params, limit, max_bytes)
+                    return self._page(cursor, params, limit, max_bytes, at_most)
                 finally:
                     cursor.execute("COMMIT")
             finally:
@@ -526,13 +534,30 @@ class Storage:
         with self.engine.connect().execution_options(**options) as conn, conn.begin():
             cursor = conn.connection.cursor()
             try:
-                return self._page(cursor, params, limit, max_bytes)
+                return self._page(cursor, params, limit, max_bytes, at_most)
             finally:
                 cursor.close()
 
+    def pull_here(
+        self, building_id: str, doc_id: str, after: int, limit: int, max_bytes: int, at_most: int
+    ) -> tuple[list[tuple[int, bytes]], bool] | None:
+        """:meth:`pull` in the calling thread (the event loop's) when it has
+        a connection of its own (SQLite, see :meth:`open_reader`) and the
+        page holds at most ``at_most`` bytes; else None, and the caller
+        pulls on a reader thread. A SQLite read in WAL mode never waits for
+        the writer, and a small page costs less than handing it to a thread."""
+        if getattr(self._local, "reader", None) is None:
+            return None
+        return self.pull(building_id, doc_id, after, limit, max_bytes, at_most)
+
     def _page(
-        self, cursor: Any, params: dict[str, Any], limit: int, max_bytes: int
-    ) -> tuple[list[tuple[int, bytes]], bool]:
+        self,
+        cursor: Any,
+        params: dict[str, Any],
+        limit: int,
+        max_bytes: int,
+        at_most: int | None = None,
+    ) -> tuple[list[tuple[int, bytes]], bool] | None:
         cursor.execute(self._sql["sizes"], params)
         sizes = cursor.fetchall()
         taken, total = 0, 0
@@ -542,6 +567,8 @@ class Storage:
             taken, total = taken + 1, total + size
         if not taken:
             return [], False
+        if at_most is not None and total > at_most:
+            return None
         cursor.execute(self._sql["page"], {**params, "u": sizes[taken - 1][0]})
         rows = cursor.fetchall()
         return [(int(s), bytes(data)) for s, data in rows], len(sizes) > taken

@@ -53,6 +53,10 @@ class Writer:
         self._thread = threading.Thread(target=self._work, name=name, daemon=True)
         self._thread.start()
 
+    @property
+    def threads(self) -> list[threading.Thread]:
+        return [self._thread]
+
     # -- on the event loop ----------------------------------------------------
 
     def call(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:

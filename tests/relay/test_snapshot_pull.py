@@ -52,6 +52,27 @@ async def test_pull_pages_by_bytes(relay, building, monkeypatch):
     assert page.headers["KoproGo-More"] == "1"
 
 
+async def test_large_pages_are_read_on_a_reader_thread_small_ones_on_the_loop(
+    relay, building, monkeypatch
+):
+    """SQLite reads small pages on the event loop and hands larger ones to a
+    reader thread (PostgreSQL always does): the pages are the same."""
+    from sync_server import handlers
+
+    sent = await fill(relay, building, 6, size=1000)
+    handed = []
+    reader = relay.runtime.reader
+    call = reader.call
+    monkeypatch.setattr(reader, "call", lambda fn, *args: handed.append(fn) or call(fn, *args))
+    here = await relay.client.pull(building, building.syndic, after=1, limit=3)
+    monkeypatch.setattr(handlers, "PULL_HERE_BYTES", 2000)
+    there = await relay.client.pull(building, building.syndic, after=1, limit=3)
+    assert here.records() == there.records() == sent[1:4]
+    assert here.headers["KoproGo-More"] == there.headers["KoproGo-More"] == "1"
+    pulls = [fn for fn in handed if fn.__name__ == "pull"]
+    assert len(pulls) == (2 if relay.runtime.storage.postgresql else 1)
+
+
 async def test_pull_limit_is_capped_and_checked(relay, building):
     await fill(relay, building, 2)
     refused(await relay.client.pull(building, building.syndic, limit=0), 400, "bad-query")
