@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
+from node.domain.payments import format_eur
 from node.domain.registry import FULL_SHARE, LotType, Right, format_share
 from node.i18n import LANGUAGE_NAMES, N_, _, current_language, format_number, ngettext
 from node.keys import KeyStorage
@@ -72,6 +73,12 @@ def fmt_int(value: int | None) -> str:
     10,000), written by the node's formatter so the screens and the problem
     messages agree."""
     return "" if value is None else format_number(value)
+
+
+def fmt_eur(cents: int | None) -> str:
+    """An amount (integer cents, as node keeps them) in euros, written the
+    way the app's language writes them (``1 234,56 €``, ``€1,234.56``)."""
+    return "" if cents is None else format_eur(cents, current_language())
 
 
 def fmt_date(day: date | None) -> str:

@@ -23,6 +23,7 @@ from node.services.registry import ALL, Change
 
 from .labels import fmt_int, key_storage_label, role_label
 from .ops import Ops
+from .pages.accounts import ACCOUNT_PAGES, AccountsContext
 from .pages.association import AssociationPage
 from .pages.base import Page
 from .pages.devices import DevicesPage
@@ -100,6 +101,16 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         for name, page_class in PAGES:
             page_widget = page_class(ops)
+            page_widget.setObjectName(f"page_{name}")
+            page_widget.message.connect(self.notify)
+            page_widget.navigate.connect(self.go_to)
+            self.pages[name] = page_widget
+            self.stack.addWidget(page_widget)
+        # The accounts: management's devices only (owners' and the shared
+        # computer's cannot read the ledger), one fiscal year for all pages.
+        self.accounts = AccountsContext(self)
+        for name, page_class in ACCOUNT_PAGES:
+            page_widget = page_class(ops, self.accounts)
             page_widget.setObjectName(f"page_{name}")
             page_widget.message.connect(self.notify)
             page_widget.navigate.connect(self.go_to)
@@ -199,6 +210,7 @@ class MainWindow(QMainWindow):
         # Explicit heights: stylesheet padding does not reach item size hints.
         sections = (
             (_("Building"), [name for name, _page in PAGES]),
+            (_("Accounts"), [name for name, _page in ACCOUNT_PAGES]),
             (_("Messages"), list(INBOX_PAGES)),
             (_("Sync"), ["devices"]),
         )
@@ -209,13 +221,15 @@ class MainWindow(QMainWindow):
             nav.addItem(section)
             if names == list(INBOX_PAGES):
                 self.messages_section = section
+            if names and names[0] == ACCOUNT_PAGES[0][0]:
+                self.accounts_section = section
             for name in names:
                 item = QListWidgetItem(self.pages[name].title())
                 item.setData(PAGE_ROLE, name)
                 item.setSizeHint(QSize(0, 36))
                 nav.addItem(item)
         nav.currentItemChanged.connect(self._on_nav)
-        for number, name in enumerate(self.pages, start=1):  # Ctrl+1 … Ctrl+5
+        for number, name in enumerate(list(self.pages)[:9], start=1):  # Ctrl+1 … Ctrl+9
             shortcut = QShortcut(QKeySequence(f"Ctrl+{number}"), self)
             shortcut.activated.connect(lambda name=name: self.go_to(name))
         return nav
@@ -317,6 +331,7 @@ class MainWindow(QMainWindow):
         self.banner.setText(state.read_only_reason or "")
         self.banner.setVisible(bool(state.read_only_reason) and state.readable)
         self.problems.setVisible(state.readable)
+        self._show_accounts_entries(state.readable)
         self._show_current()
         self._open_inbox_once()
 
@@ -439,6 +454,16 @@ class MainWindow(QMainWindow):
         if shown is not None:
             self.inbox_button.setText(self.pages[shown].title())
         self.inbox_button.setVisible(shown is not None)
+
+    def _show_accounts_entries(self, readable: bool) -> None:
+        """The accounts are management's: an owner's device or the building's
+        shared computer never shows them (it cannot read the ledger)."""
+        accounts = {name for name, _page in ACCOUNT_PAGES}
+        for row in range(self.nav.count()):
+            item = self.nav.item(row)
+            if item.data(PAGE_ROLE) in accounts:
+                item.setHidden(not readable)
+        self.accounts_section.setHidden(not readable)
 
     def _open_inbox_once(self) -> None:
         """An owner's or the shared computer's window shows its inbox page

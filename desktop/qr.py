@@ -34,7 +34,11 @@ def qr_matrix(text: str) -> list[list[bool]]:
 
 def qr_image(text: str, module: int = 6) -> QImage:
     """``text`` as a black-on-white QR code, ``module`` pixels per module."""
-    matrix = qr_matrix(text)
+    return matrix_image(qr_matrix(text), module)
+
+
+def matrix_image(matrix: list[list[bool]], module: int = 6) -> QImage:
+    """A QR code's module matrix (from any encoder) as a black-on-white image."""
     side = (len(matrix) + 2 * QUIET_ZONE) * module
     image = QImage(side, side, QImage.Format.Format_RGB32)
     image.fill(QColor("#ffffff"))

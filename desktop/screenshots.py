@@ -10,7 +10,11 @@ page with an invite for a council member, the building connected to a
 throwaway relay started on 127.0.0.1 for the picture), ``messages.png``
 (the Persons page with a message in an owner's inbox) and
 ``kiosk-inbox.png`` (the building's shared computer, joined in a second
-temporary profile, where an enrolled resident is asked for their PIN).
+temporary profile, where an enrolled resident is asked for their PIN),
+``accounts-calls.png`` (a quarterly call for funds, what each owner is
+asked for and one owner's notice) and ``accounts-year-end.png`` (the
+budget against what was spent, with its chart), on a year of accounts
+made up for the pictures (:func:`seed_accounts`).
 """
 
 from __future__ import annotations
@@ -118,6 +122,8 @@ def take(outdir: Path, language: str) -> list[Path]:
                     ownership.occupants.selectRow(0)
                 _settle(app)
                 written.append(_save(main, outdir / name))
+
+            written += _accounts(app, controller, outdir)
 
             with local_relay(Path(tmp) / "relay") as url:
                 written.append(_devices(app, controller, url, outdir / "devices.png"))
@@ -229,6 +235,94 @@ def _kiosk(app, controller, url: str, tmp: Path, path: Path) -> Path:  # type: i
         if shared.start_window is not None:
             shared.start_window.close()
         shared.shutdown()
+
+
+def seed_accounts(session, year: int) -> None:  # type: ignore[no-untyped-def]
+    """A plausible year of the demo building's accounts (on the worker):
+    budgets, quarterly calls for both funds, supplier invoices by key, and
+    owners' payments — most on time, a few late."""
+    from datetime import date, timedelta
+
+    from node.domain.accounting.calls import BudgetKind, Fund, Schedule
+    from node.services.ledger import InvoiceLine
+
+    ledger = session.ledger
+    registry = session.registry.read()
+    lift = next((k.id for k in registry.keys if "Lift" in k.name), "general")
+    ledger.set_budget(
+        year,
+        BudgetKind.ORDINARY,
+        {"611": 1_450_000, "612": 980_000, "613": 420_000, "614": 610_000, "616": 180_000,
+         "650": 12_000},
+    )  # fmt: skip
+    ledger.set_budget(year, BudgetKind.EXTRAORDINARY, {"611": 2_400_000})
+    ledger.generate_calls(year, Fund.WORKING, Schedule.QUARTERLY)
+    ledger.generate_calls(year, Fund.RESERVE, Schedule.QUARTERLY, amount=480_000)
+    invoices = (
+        ("Kone Belgium", "KB-2031", (1, 14), [InvoiceLine("611", 312_450, lift, "Lift")]),
+        ("Engie", "E-88127", (2, 3), [InvoiceLine("612", 243_180)]),
+        ("AXA Belgium", "P-5512", (2, 20), [InvoiceLine("614", 608_900)]),
+        ("Vanhoutte Toitures", "F-1190", (3, 11), [InvoiceLine("611", 187_600)]),
+        ("Engie", "E-90410", (5, 4), [InvoiceLine("612", 251_940)]),
+        ("Kone Belgium", "KB-2207", (6, 16), [InvoiceLine("611", 298_770, lift, "Lift")]),
+        ("Bureau Dewinter", "H-2026-2", (7, 1), [InvoiceLine("613", 210_000)]),
+        ("Engie", "E-93302", (8, 5), [InvoiceLine("612", 236_015)]),
+        ("Clean & Co", "CC-771", (9, 9), [InvoiceLine("616", 96_480)]),
+        ("Engie", "E-96654", (11, 4), [InvoiceLine("612", 259_330)]),
+    )
+    today = date.today()
+    for supplier, number, (month, day), lines in invoices:
+        on = date(year, month, day)
+        if on > today:
+            continue
+        change = ledger.add_invoice(supplier, number, on, on + timedelta(days=30), lines)
+        if on + timedelta(days=25) <= today:
+            ledger.pay_invoice(change.record_id, on + timedelta(days=25))
+    for call_id, call in sorted(ledger.calls(year).items()):
+        due = date.fromisoformat(call["due"])
+        owed: dict[str, tuple[int, str]] = {}
+        for share in call["shares"]:
+            amount, _ref = owed.get(share["person"], (0, share["reference"]))
+            owed[share["person"]] = (amount + share["amount"], share["reference"])
+        for index, (person, (amount, reference)) in enumerate(sorted(owed.items())):
+            late = call_id.endswith(("-03", "-04")) and index % 5 == 1
+            paid_on = due + timedelta(days=8 + index % 12)
+            if not late and paid_on <= today:
+                fund = Fund(call["fund"])
+                ledger.record_payment(person, amount, paid_on, reference, fund)
+
+
+def _accounts(app, controller, outdir: Path) -> list[Path]:  # type: ignore[no-untyped-def]
+    """The calls for funds page and the year-end page on a year of accounts."""
+    from datetime import date
+
+    main = controller.main
+    year = date.today().year
+    done: list[object] = []
+    controller.ops.run(lambda s: seed_accounts(s, year), done.append, done.append)
+    _wait(app, lambda: bool(done))
+    if done[0] is not None:
+        raise SystemExit(f"screenshots: the accounts could not be made: {done[0]}")
+    main.go_to("accounts_calls")
+    calls = main.pages["accounts_calls"]
+    calls.refresh()
+    _wait(app, lambda: calls.data is not None and bool(calls.data.rows) and not controller.ops.busy)
+    calls.table.select_id(f"{year}-working-03")
+    marie = next(p for p in main.state.registry.persons if p.name == "Marie Lambert")
+    calls.owners.select_id(marie.id)
+    _wait(app, lambda: calls.preview.notice is not None)
+    calls.owners.setFocus()
+    _settle(app, 0.5)
+    written = [_save(main, outdir / "accounts-calls.png")]
+
+    main.go_to("accounts_year_end")
+    year_end = main.pages["accounts_year_end"]
+    _wait(app, lambda: year_end.data is not None and not controller.ops.busy)
+    year_end.tabs.setCurrentIndex(2)
+    _settle(app, 0.5)
+    written.append(_save(main, outdir / "accounts-year-end.png"))
+    main.go_to("lots")
+    return written
 
 
 def _save(widget, path: Path) -> Path:  # type: ignore[no-untyped-def]

@@ -78,6 +78,31 @@ QLabel#messageTitle {{ font-size: 12pt; font-weight: 600; color: {INK}; }}
 QPlainTextEdit#messageText {{ background: #ffffff; border: 1px solid {LINE}; padding: 6px;
     color: {INK}; }}
 QLineEdit#pinField {{ font-size: 14pt; padding: 4px; }}
+QLabel#allocationCheck {{ color: {MUTED}; padding: 2px 0; }}
+QLabel#allocationCheck[ok="true"] {{ color: #1e6b34; font-weight: 600; }}
+QLabel#allocationCheck[ok="false"] {{ color: {DANGER}; font-weight: 600; }}
+QLabel#reserveStatus {{ font-weight: 600; }}
+QLabel#reserveStatus[state="ok"] {{ color: #1e6b34; }}
+QLabel#reserveStatus[state="problem"] {{ color: {DANGER}; }}
+QLabel#reserveStatus[state="info"] {{ color: {ACCENT}; }}
+QLabel#budgetTotal, QLabel#statementTotal, QLabel#balancesTotals {{ font-weight: 600; color: {INK};
+    padding: 4px 2px; }}
+QLabel#statementBalance {{ font-weight: 600; }}
+QLabel#statementBalance[due="true"] {{ color: {DANGER}; }}
+QLabel#importReport {{ color: #1e6b34; }}
+QLabel#importReport[ok="false"] {{ color: {DANGER}; }}
+QScrollArea#noticePreview {{ background: #e9edf1; border: 1px solid {LINE}; }}
+QFrame#paper {{ background: #ffffff; }}
+QLabel#noticeSender {{ font-weight: 600; color: {INK}; }}
+QLabel#noticeRecipient {{ font-weight: 600; color: {INK}; }}
+QLabel#noticeTitle {{ font-size: 12pt; font-weight: 600; color: {INK}; padding-top: 6px; }}
+QLabel#noticeMuted {{ color: {MUTED}; }}
+QLabel#noticeHeader {{ color: {MUTED}; font-weight: 600; border-bottom: 1px solid {LINE}; }}
+QLabel#noticeStrong {{ font-weight: 600; color: {INK}; }}
+QFrame#paymentBlock {{ border: 1px solid {INK}; border-radius: 2px; background: #ffffff; }}
+QLabel#structuredReference {{ font-family: "DejaVu Sans Mono", monospace; font-size: 11pt;
+    font-weight: 600; color: {INK}; }}
+QToolButton#pdfMenuButton {{ padding: 5px 14px; }}
 """
 
 

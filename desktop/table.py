@@ -19,6 +19,7 @@ from .qt import (
     QAbstractTableModel,
     QBrush,
     QColor,
+    QFont,
     QHeaderView,
     QItemSelectionModel,
     QKeySequence,
@@ -45,6 +46,8 @@ class Column:
     numeric: bool = False
     tooltip: Callable[[Any], str] | None = None
     warn: Callable[[Any], bool] | None = None  # paint the cell as a problem
+    strong: Callable[[Any], bool] | None = None  # bold (headings, totals)
+    muted: Callable[[Any], bool] | None = None  # grey (what is only for information)
 
 
 class RecordModel(QAbstractTableModel):
@@ -93,8 +96,15 @@ class RecordModel(QAbstractTableModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole and column.tooltip:
             return column.tooltip(row)
-        if role == Qt.ItemDataRole.ForegroundRole and column.warn and column.warn(row):
-            return QBrush(QColor("#b3261e"))
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if column.warn and column.warn(row):
+                return QBrush(QColor("#b3261e"))
+            if column.muted and column.muted(row):
+                return QBrush(QColor("#8a96a3"))
+        if role == Qt.ItemDataRole.FontRole and column.strong and column.strong(row):
+            font = QFont()
+            font.setBold(True)
+            return font
         return None
 
     def headerData(
@@ -168,6 +178,12 @@ class RecordTable(QTableView):
         self.delete_shortcut = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self)
         self.delete_shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
         self._sized = False
+
+    def keep_order(self) -> None:
+        """Show the rows in the order given (statements, an entry's lines):
+        no sorting by the headers."""
+        self.setSortingEnabled(False)
+        self.proxy.sort(-1)
 
     def set_rows(self, rows: Sequence[Any]) -> None:
         """Show ``rows``, keeping the selected record selected if it is still there."""
