@@ -32,6 +32,9 @@ _KINDS = {
 }
 
 
+KEPT_PERSON_PREFIX = "person-pin:"
+"""Secrets named so hold a person's keys kept on the kiosk under their PIN."""
+
 _WRITE_DENIED = N_("Only the syndic's device changes this part; this device shows it read-only.")
 
 
@@ -109,7 +112,7 @@ class Session:
             live = LiveDocument(self.profile.store, ref, schema, roots)
             live.outbox_enabled = self.sync_enabled
             role = self.profile.store.get_meta("role")
-            if role and not may_write(Role(role), doc_id):
+            if role and not may_write(Role(role), doc_id, self.writes_for()):
                 live.deny_writes(_WRITE_DENIED)
             live.subscribe(lambda: self._maybe_checkpoint(live))
             self._documents[doc_id] = live
@@ -118,6 +121,15 @@ class Session:
     def _maybe_checkpoint(self, live: LiveDocument) -> None:
         if self.profile.store.update_count(live.ref) >= CHECKPOINT_EVERY:
             live.checkpoint()
+
+    def writes_for(self) -> frozenset[str]:
+        """The persons this device writes for: its own person, and on the
+        building's shared PC every person whose keys it keeps."""
+        store = self.profile.store
+        persons = {store.get_meta("person")} - {None, ""}
+        prefix = KEPT_PERSON_PREFIX
+        persons |= {name.removeprefix(prefix) for name in store.secret_names(prefix)}
+        return frozenset(persons)
 
     def can_read(self, doc_id: str) -> bool:
         """Whether this device may read ``doc_id``: by its role, or for a

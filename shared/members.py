@@ -182,6 +182,14 @@ class MembersState:
         device = self.devices.get(device_id)
         return device if device is not None and not device.revoked else None
 
+    def persons_of(self, device_id: str) -> frozenset[str]:
+        """The persons ``device_id`` writes for: the person it belongs to,
+        and on a kiosk every person whose keys it keeps."""
+        device = self.devices.get(device_id)
+        own = {device.person} if device is not None and device.person else set()
+        kept = {person for person, by in self.person_keys.items() if device_id in by}
+        return frozenset(own | kept)
+
     def apply(self, entry: SignedEntry, now: int | None = None) -> None:
         """Check ``entry`` against the log so far and take it in.
 

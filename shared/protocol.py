@@ -49,17 +49,26 @@ _DOCUMENTS: dict[str, tuple[Audience, frozenset[Role]]] = {
     "ledger": (Audience.MANAGEMENT, frozenset({Role.SYNDIC})),
     "maintenance": (Audience.MANAGEMENT, frozenset({Role.SYNDIC, Role.COUNCIL})),
     "directory": (Audience.BUILDING, frozenset({Role.SYNDIC})),
-    # owners add their own signed ballots / opt-ins; the node checks the
-    # signature inside, the relay only checks the role may write at all
-    "assembly": (Audience.BUILDING, frozenset(Role)),
+    # the syndic's: agenda, attendance, votes in the room, minutes / the
+    # campaign; what owners add themselves goes to per-person documents
+    "assembly": (Audience.BUILDING, frozenset({Role.SYNDIC})),
     "community": (Audience.BUILDING, frozenset(Role)),
-    "energy": (Audience.BUILDING, frozenset(Role)),
+    "energy": (Audience.BUILDING, frozenset({Role.SYNDIC})),
     "inbox": (Audience.PERSONAL, frozenset({Role.SYNDIC})),
+    # one person's own signed records (docs/decisions/0002): ballots of a
+    # meeting, opt-ins of an energy campaign; written by that person's
+    # devices, by a kiosk keeping their keys, and by the syndic
+    "ballots": (Audience.BUILDING, frozenset(Role)),
+    "optins": (Audience.BUILDING, frozenset(Role)),
 }
+
+PER_PERSON_KINDS = frozenset({"ballots", "optins"})
+"""Kinds whose last path part names the one person whose records they hold."""
 
 _DOC_ID = re.compile(
     r"^(registry|directory|maintenance|community|ledger/[0-9]{4}|"
-    r"assembly/[0-9A-Z]{26}|energy/[0-9A-Z]{26}|inbox/[0-9A-Z]{26})$"
+    r"assembly/[0-9A-Z]{26}|energy/[0-9A-Z]{26}|inbox/[0-9A-Z]{26}|"
+    r"ballots/[0-9A-Z]{26}/[0-9A-Z]{26}|optins/[0-9A-Z]{26}/[0-9A-Z]{26})$"
 )
 
 MAX_DOC_ID_BYTES = 64
@@ -82,11 +91,25 @@ def audience_of(doc_id: str) -> Audience:
     return _DOCUMENTS[doc_kind(doc_id)][0]
 
 
-def may_write(role: Role, doc_id: str) -> bool:
+def doc_person(doc_id: str) -> str | None:
+    """The person a per-person document belongs to, else ``None``."""
+    if doc_kind(doc_id) in PER_PERSON_KINDS:
+        return doc_id.rsplit("/", 1)[1]
+    return None
+
+
+def may_write(role: Role, doc_id: str, persons: frozenset[str] = frozenset()) -> bool:
     """Whether a device of ``role`` may append to ``doc_id`` (relay and node
-    both refuse otherwise)."""
+    both refuse otherwise). ``persons`` are the persons the device writes
+    for: its own person, and on a kiosk those whose keys it keeps
+    (:meth:`shared.members.MembersState.persons_of`); they matter only for
+    per-person documents, which other devices than the syndic's may not
+    write."""
     entry = _DOCUMENTS.get(doc_kind(doc_id))
-    return entry is not None and role in entry[1]
+    if entry is None or role not in entry[1]:
+        return False
+    owner = doc_person(doc_id)
+    return owner is None or role in ADMIN_ROLES or owner in persons
 
 
 def may_read(role: Role, audience: Audience) -> bool:

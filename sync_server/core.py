@@ -348,13 +348,13 @@ class RelayCore:
             signature_valid = signatures_valid((envelope_check(envelope, device),))[0]
         if not signature_valid:
             raise bad_request("bad-signature", "the envelope's signature does not verify")
-        if not may_write(device.role, doc_id):
+        building = self.building(building_id)
+        if not may_write(device.role, doc_id, building.state.persons_of(device.id)):
             raise RelayError(
                 403, "forbidden", f"a {device.role.value} device may not write this document"
             )
         if header.audience is not audience_of(doc_id):
             raise bad_request("wrong-audience", "the envelope's audience is not the document's")
-        building = self.building(building_id)
         if header.key_epoch != building.state.epoch:
             raise conflict(
                 "stale-epoch",

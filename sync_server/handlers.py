@@ -296,7 +296,7 @@ def _int_query(request: web.Request, name: str, default: int, minimum: int) -> i
 
 
 def routes() -> list[web.RouteDef]:
-    doc = "{doc:[a-z]+(?:/[0-9A-Z]{4,26})?}"
+    doc = "{doc:[a-z]+(?:/[0-9A-Z]{4,26}){0,2}}"
     base = "/v1/buildings/{b}"
     return [  # the busiest first: aiohttp tries the routes of a prefix in this order
         web.post(f"{base}/docs/{doc}/envelopes", append),

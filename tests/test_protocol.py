@@ -14,7 +14,15 @@ from shared import auth, envelope, invites, members
 from shared.crypto import DecryptionError
 from shared.envelope import EnvelopeError, Header, Kind
 from shared.ids import new_ulid
-from shared.protocol import Audience, Role, audience_of, is_valid_doc_id, may_read, may_write
+from shared.protocol import (
+    Audience,
+    Role,
+    audience_of,
+    doc_person,
+    is_valid_doc_id,
+    may_read,
+    may_write,
+)
 
 VECTORS = json.loads((Path(__file__).parent / "vectors" / "protocol-v1.json").read_text())
 INPUTS = {k: bytes.fromhex(v) for k, v in VECTORS["inputs"].items()}
@@ -192,6 +200,45 @@ def test_request_signature_checks_time_body_and_path():
 def test_who_may_write_what(role, doc_id, allowed):
     assert is_valid_doc_id(doc_id)
     assert may_write(role, doc_id) is allowed
+
+
+_MEETING = "01JD0000000000000000000001"
+_ALICE = "01JD000000000000000000000A"
+_BOB = "01JD000000000000000000000B"
+
+
+@pytest.mark.parametrize(
+    ("role", "doc_id", "persons", "allowed"),
+    [
+        # a person's ballots: their own device, a kiosk keeping their keys, the syndic
+        (Role.OWNER, f"ballots/{_MEETING}/{_ALICE}", {_ALICE}, True),
+        (Role.OWNER, f"ballots/{_MEETING}/{_ALICE}", {_BOB}, False),
+        (Role.OWNER, f"ballots/{_MEETING}/{_ALICE}", set(), False),
+        (Role.KIOSK, f"ballots/{_MEETING}/{_ALICE}", {_ALICE, _BOB}, True),
+        (Role.KIOSK, f"ballots/{_MEETING}/{_ALICE}", {_BOB}, False),
+        (Role.COUNCIL, f"ballots/{_MEETING}/{_ALICE}", {_BOB}, False),
+        (Role.SYNDIC, f"ballots/{_MEETING}/{_ALICE}", set(), True),
+        (Role.OWNER, f"optins/{_MEETING}/{_BOB}", {_BOB}, True),
+        (Role.OWNER, f"optins/{_MEETING}/{_BOB}", {_ALICE}, False),
+        # persons change nothing for the other documents
+        (Role.OWNER, "registry", {_ALICE}, False),
+        (Role.OWNER, f"inbox/{_ALICE}", {_ALICE}, False),
+        (Role.OWNER, "community", set(), True),
+    ],
+)
+def test_per_person_documents_are_written_for_their_person_only(role, doc_id, persons, allowed):
+    assert is_valid_doc_id(doc_id)
+    per_person = doc_id.startswith(("ballots/", "optins/"))
+    assert doc_person(doc_id) == (doc_id.rsplit("/", 1)[1] if per_person else None)
+    assert may_write(role, doc_id, frozenset(persons)) is allowed
+
+
+@pytest.mark.parametrize(
+    "doc_id",
+    [f"ballots/{_MEETING}", f"ballots/{_MEETING}/{_ALICE}/x", f"optins/{_ALICE}", "ballots"],
+)
+def test_per_person_document_ids_name_a_meeting_and_a_person(doc_id):
+    assert not is_valid_doc_id(doc_id)
 
 
 def test_owners_and_the_kiosk_cannot_read_management_documents():

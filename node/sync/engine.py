@@ -93,6 +93,12 @@ class SyncEngine:
             raise SyncError(_("This device is not a member of the building."))
         return device.role
 
+    @property
+    def persons(self) -> frozenset[str]:
+        """The persons this device writes for (its own; on a kiosk, those
+        whose keys it keeps)."""
+        return self.members.persons_of(self.identity.device_id)
+
     # -- a whole round ------------------------------------------------------------
 
     async def sync_once(self) -> RoundReport:
@@ -387,7 +393,9 @@ class SyncEngine:
             envelope.verify(sender.sign_key)
             if header.doc_id != doc_id or header.building_id != self.session.building_id:
                 raise EnvelopeError("envelope filed under the wrong document")
-            if header.kind in (Kind.UPDATE, Kind.SNAPSHOT) and not may_write(sender.role, doc_id):
+            if header.kind in (Kind.UPDATE, Kind.SNAPSHOT) and not may_write(
+                sender.role, doc_id, self.members.persons_of(sender.id)
+            ):
                 raise EnvelopeError("sent by a device whose role may not write this document")
         except EnvelopeError as exc:
             report.skipped.append(f"{doc_id}#{seq}: {exc}")

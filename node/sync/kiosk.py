@@ -41,7 +41,7 @@ from ..documents import inbox_doc
 from ..documents.live import covers
 from ..errors import InputError, KeyAccessError
 from ..i18n import _
-from ..session import Session
+from ..session import KEPT_PERSON_PREFIX, Session
 from .engine import SyncEngine
 
 MIN_PIN = 6
@@ -54,7 +54,7 @@ _COSTS = {
 
 
 def _secret_name(person: str) -> str:
-    return f"person-pin:{person}"
+    return f"{KEPT_PERSON_PREFIX}{person}"
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ def _open_under_pin(pin: str, blob: str) -> dict:
 
 def enrolled(session: Session) -> list[str]:
     """Persons whose keys this kiosk keeps (each behind their PIN)."""
-    prefix = "person-pin:"
+    prefix = KEPT_PERSON_PREFIX
     return [name.removeprefix(prefix) for name in session.profile.store.secret_names(prefix)]
 
 

@@ -40,7 +40,7 @@ async def after_pull(engine: SyncEngine, live: LiveDocument, report: RoundReport
     doc_id, store = live.ref.doc_id, engine.store
     if doc_id in report.snapshots:
         forget(engine, live)
-    if not may_write(engine.role, doc_id):
+    if not may_write(engine.role, doc_id, engine.persons):
         return
     queued = False
     for state_vector in report.asked.pop(doc_id, []):
