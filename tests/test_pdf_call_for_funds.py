@@ -38,7 +38,7 @@ def test_what_the_owner_reads():
         "Madame Françoise Dœuvre-Müller\nRue de l’Église 3 bte 2\n1000 Bruxelles",
         "ACP Résidence Les Tilleuls",
         "0403.170.701",
-        "A3\nGeneral quotas\n 945 / 10 000\n 9,45 %\n 1 234,56 €",
+        "A3\nQuotes-parts générales\n 945 / 10 000\n 9,45 %\n 1 234,56 €",
         "C12\nAscenseur\n 53 / 10 000\n 0,53 %\n 65,44 €",
         "Total\n 1 300,00 €",
         "15 avril 2027",  # due date, in French
@@ -142,7 +142,7 @@ def test_notices_printed_together_are_numbered_notice_by_notice():
         assert f"Page {number} / {first_count}" in text
         assert "Madame Françoise Dœuvre-Müller" in text
     last = pages[-1]
-    assert "Page 1 / 1" in last
+    assert "Pagina 1 / 1" in last  # the Dutch notice
     assert "Jan Peeters" in last
     assert "+++012/3456/78939+++" in last
     assert "€ 1.300,00" in last

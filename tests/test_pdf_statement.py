@@ -92,21 +92,21 @@ def test_the_balance_is_the_share_of_expenses_minus_what_was_paid():
 def test_what_the_owner_reads():
     text = "\n".join(pages_text(render_charge_statement(statement())))
     for expected in (
-        "Statement of charges — exercice 2026",
+        "Décompte de charges — exercice 2026",
         "Madame Françoise Dœuvre-Müller",
         "Lot A3",
-        "General quotas — weight of the lot 245 / 10 000 (2,45 %)",
+        "Quotes-parts générales — poids du lot 245 / 10 000 (2,45 %)",
         "6100\nÉlectricité des communs\n 4 123,50 €\n 245 / 10 000\n 101,03 €",
-        "Chauffage — weight of the lot 820 / 12 000 (6,83 %)",
+        "Chauffage — poids du lot 820 / 12 000 (6,83 %)",
         "6140\nChauffage (gaz)\n 18 234,00 €\n 820 / 12 000\n 1 245,99 €",
-        "Charges of lot A3: 1 427,06 €",
+        "Charges du lot A3 : 1 427,06 €",
         "Lot C12",
-        "Held by you since 1 mars 2026.",
-        "Charges of lot C12: 6,19 €",
+        "Vous détenez ce lot depuis le 1er mars 2026.",
+        "Charges du lot C12 : 6,19 €",
         "Provision T3 2026\n 15/07/2026\n 400,00 €\n 400,00 €\n 0,00 €",
-        "Your share of the expenses\n 1 433,25 €",
-        "Paid on the calls for funds of the period\n 1 200,00 €",
-        "Balance due by you\n 233,25 €",
+        "Votre quote-part des dépenses\n 1 433,25 €",
+        "Payé sur les appels de fonds de la période\n 1 200,00 €",
+        "Solde à votre charge\n 233,25 €",
         "20 avril 2027",
         "+++012/3456/78939+++",
         "BE68 5390 0754 7034",
@@ -139,7 +139,7 @@ def test_a_balance_in_the_owners_favour_has_no_payment_block():
 @pytest.mark.parametrize(
     ("language", "balance", "held"),
     [
-        ("fr", "233,25 €", "1 mars 2026"),
+        ("fr", "233,25 €", "1er mars 2026"),
         ("nl", "€ 233,25", "1 maart 2026"),
         ("de", "233,25 €", "1. März 2026"),
         ("en", "€233.25", "1 March 2026"),
@@ -174,14 +174,14 @@ def test_a_long_statement_repeats_its_table_headers():
     with_expenses = [t for t in pages if "Dépense" in t]
     assert len(with_expenses) >= 2
     for text in with_expenses:
-        assert "Account\nExpense\n Building total\n Weight of the lot\n Your share" in text
+        assert "Compte\nDépense\n Total de\nl’immeuble\n Poids du lot\n Votre\nquote-part" in text
 
 
 def test_statements_printed_together_are_numbered_one_by_one():
     second = statement("nl", recipient=recipient("Jan Peeters"))
     pages = pages_text(render_charge_statements([statement(), second]))
-    assert any("Jan Peeters" in p and "Page 1 /" in p for p in pages)
-    assert sum("Page 1 /" in p for p in pages) == 2
+    assert any("Jan Peeters" in p and "Pagina 1 /" in p for p in pages)  # the Dutch one
+    assert sum(("Page 1 /" in p or "Pagina 1 /" in p) for p in pages) == 2
 
 
 def test_the_details_beside_the_address():

@@ -55,7 +55,10 @@ def format_date(day: date, language: str, style: DateStyle = "long") -> str:
     ``15 April 2027`` (long), or ``15/04/2027`` (``15.04.2027`` in German)
     for tables."""
     pattern = "long" if style == "long" else _NUMERIC_DATE[language]
-    return _printable(_babel_date(day, pattern, locale=_locale(language)))
+    text = _babel_date(day, pattern, locale=_locale(language))
+    if style == "long" and language == "fr" and day.day == 1:
+        text = "1er" + text[1:]  # French writes the first of the month « 1er avril »
+    return _printable(text)
 
 
 def format_share(weight: int, total: int, language: str) -> str:
