@@ -279,9 +279,9 @@ class Vote(StrEnum):
 
 @dataclass(frozen=True)
 class Tally:
-    votes_for: int
-    votes_against: int
-    abstentions: int
+    votes_for: Fraction  # whole numbers unless a capped proxy holder split their votes
+    votes_against: Fraction
+    abstentions: Fraction
     majority: Majority
     passed: bool
     share: Fraction | None  # for / (for + against), None when no vote was cast
@@ -293,21 +293,54 @@ def tally(
     majority: Majority,
     all_owners: set[str] | None = None,
 ) -> Tally:
-    """Count one resolution (art. 3.88). ``attending`` gives the votes of
-    each person present or represented (their lots, plus those they hold by
-    proxy); each is capped (:func:`capped_votes`) against the others
-    attending. The majority is computed on votes cast — abstentions, blank
-    and void votes are not votes cast. Unanimity needs every owner of the
-    building (``all_owners``) to vote for. Example (DOMAIN §3): 400 for, 100
-    against, 150 abstain → 400/500 = 80 %, which passes even at 4/5."""
-    counted = capped_votes(attending)
-    weight_for = sum(counted[p] for p, v in ballots.items() if v is Vote.FOR)
-    weight_against = sum(counted[p] for p, v in ballots.items() if v is Vote.AGAINST)
-    abstentions = sum(counted[p] for p, v in ballots.items() if v is Vote.ABSTAIN)
+    """Count one resolution where every attending person votes for
+    themselves (:func:`tally_groups` with no proxies)."""
+    return tally_groups(ballots, attending, {p: p for p in attending}, majority, all_owners)
+
+
+def tally_groups(
+    ballots: Mapping[str, Vote],
+    weights: Mapping[str, int],
+    holder: Mapping[str, str],
+    majority: Majority,
+    all_owners: set[str] | None = None,
+) -> Tally:
+    """Count one resolution (art. 3.88).
+
+    ``weights`` gives the votes (quotas) of each owner present or
+    represented for this item, ``holder`` who casts them: the owner, or the
+    person holding their proxy. The vote cap (:func:`capped_votes`) applies
+    per holder, across their own lots and every proxy they carry; a capped
+    holder's owners each count in proportion. The majority is computed on
+    votes cast — abstentions, blank and void votes are not votes cast.
+    Unanimity needs every owner of the building (``all_owners``) to vote
+    for. Example (DOMAIN §3): 400 for, 100 against, 150 abstain → 400/500 =
+    80 %, which passes even at 4/5."""
+    groups: dict[str, int] = {}
+    for owner, weight in weights.items():
+        groups[holder[owner]] = groups.get(holder[owner], 0) + weight
+    capped = capped_votes(groups)
+
+    def counted(owner: str) -> Fraction:
+        group = holder[owner]
+        return (
+            Fraction(weights[owner] * capped[group], groups[group]) if groups[group] else Fraction()
+        )
+
+    def total(vote: Vote) -> Fraction:
+        return sum(
+            (counted(o) for o, v in ballots.items() if v is vote and o in weights), Fraction()
+        )
+
+    weight_for, weight_against, abstentions = (
+        total(Vote.FOR),
+        total(Vote.AGAINST),
+        total(Vote.ABSTAIN),
+    )
     cast = weight_for + weight_against
-    share = Fraction(weight_for, cast) if cast else None
+    share = weight_for / cast if cast else None
     if majority is Majority.UNANIMITY:
-        everyone = all_owners if all_owners is not None else set(attending)
+        everyone = all_owners if all_owners is not None else set(weights)
         passed = bool(everyone) and all(ballots.get(p) is Vote.FOR for p in everyone)
     elif share is None:
         passed = False
