@@ -11,7 +11,7 @@ from pathlib import Path
 
 from shared.protocol import Audience, Role, audience_of, may_read, may_write
 
-from .documents import directory_doc, inbox_doc, ledger_doc, registry_doc
+from .documents import assembly_doc, directory_doc, inbox_doc, ledger_doc, registry_doc
 from .documents.live import KIND_UPDATE, LiveDocument
 from .errors import ProfileError
 from .i18n import N_, _
@@ -29,6 +29,8 @@ _KINDS = {
     "directory": (directory_doc.SCHEMA, directory_doc.ROOTS),
     "inbox": (inbox_doc.SCHEMA, inbox_doc.ROOTS),
     "ledger": (ledger_doc.SCHEMA, ledger_doc.ROOTS),
+    "assembly": (assembly_doc.SCHEMA, assembly_doc.ROOTS),
+    "ballots": (assembly_doc.BALLOT_SCHEMA, assembly_doc.BALLOT_ROOTS),
 }
 
 
@@ -48,6 +50,7 @@ class Session:
         self.profile = profile
         self._documents: dict[str, LiveDocument] = {}
         self._closed = False
+        from .services.assembly import AssemblyService
         from .services.bank import BankService
         from .services.documents import DocumentsService
         from .services.inbox import InboxService
@@ -55,6 +58,7 @@ class Session:
         from .services.registry import RegistryService
 
         self.registry = RegistryService(self)
+        self.assembly = AssemblyService(self)
         self.inbox = InboxService(self)
         self.ledger = LedgerService(self)
         self.bank = BankService(self)
