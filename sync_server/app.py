@@ -160,6 +160,7 @@ async def relay_resources(app: web.Application) -> AsyncIterator[None]:
         rt.storage.open_reader()  # small pulls on the event loop (SQLite)
         rt.core = RelayCore(rt.storage, config.limits)
         rt.writer.store = rt.core.append
+        await rt.write(rt.storage.open_writer)
         loaded = await rt.write(rt.core.load)
         await rt.write(_load_usage, rt)
         rt.tasks.append(asyncio.create_task(_flush_usage_forever(app), name="relay-usage"))
@@ -181,6 +182,9 @@ async def relay_resources(app: web.Application) -> AsyncIterator[None]:
         if rt.core is not None:
             with contextlib.suppress(Exception):
                 await rt.write(_flush_usage, rt)
+        if rt.storage is not None and rt.writer is not None:
+            with contextlib.suppress(Exception):
+                await rt.write(rt.storage.close_writer)
         for worker in (rt.writer, rt.reader, rt.verifier):
             if worker is not None:
                 await worker.close()

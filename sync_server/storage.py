@@ -19,6 +19,7 @@ core.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
@@ -190,6 +191,36 @@ class Storage:
             self._local.reader = None
             reader.close()
 
+    def open_writer(self) -> None:
+        """Called in the writer thread: with SQLite it keeps one connection
+        for its group commits (a pool checkout, a SQLAlchemy transaction and
+        a rollback on return cost as much as a small batch)."""
+        if not self.postgresql:
+            self._local.writer = self.engine.raw_connection()
+
+    def close_writer(self) -> None:
+        writer = getattr(self._local, "writer", None)
+        if writer is not None:
+            self._local.writer = None
+            writer.close()
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[Any]:
+        """A DBAPI connection in a transaction, committed at the end: the
+        writer thread's own (:meth:`open_writer`) or one from the pool."""
+        writer = getattr(self._local, "writer", None)
+        if writer is None:
+            with self.engine.begin() as conn:
+                yield conn.connection
+            return
+        try:
+            yield writer
+            writer.commit()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                writer.rollback()
+            raise
+
     # -- members log ---------------------------------------------------------
 
     def load_members(self, building_id: str | None = None, after: int = -1) -> dict[str, list]:
@@ -292,8 +323,8 @@ class Storage:
         """
         order = sorted(range(len(items)), key=lambda i: (items[i].building_id, items[i].doc_id))
         outcomes: list[Outcome | None] = [None] * len(items)
-        with self.engine.begin() as conn:
-            cursor = conn.connection.cursor()
+        with self._transaction() as dbapi:
+            cursor = dbapi.cursor()
             batch = _Batch()
             try:
                 run: list[int] = []  # updates to store together (SQLite)

@@ -25,7 +25,7 @@ from shared.envelope import Kind
 from shared.ids import new_ulid
 from sync_server import database, schema
 from sync_server.errors import RelayError
-from sync_server.storage import AppendItem, MembersChanged, Storage
+from sync_server.storage import AppendItem, MembersChanged, Storage, Stored
 
 BUILDINGS = [new_ulid(), new_ulid()]
 UNKNOWN_BUILDING = new_ulid()
@@ -174,3 +174,38 @@ def test_request_counts_add_up_across_flushes_and_months(database_url: str) -> N
         assert storage.add_usage({}) == {}
     finally:
         engine.dispose()
+
+
+def test_a_failed_batch_leaves_nothing_and_the_writer_connection_goes_on(tmp_path: Path) -> None:
+    """The writer thread's own SQLite connection (``open_writer``): a batch
+    that fails midway is rolled back whole, and the next batch commits."""
+    storage = fresh_storage(tmp_path, "writer.sqlite3")
+    storage.open_writer()
+    try:
+        plan = [Op(0, 0, 0, 0, None, False, None, 0, 100, False) for _ in range(3)]
+        items = items_of(plan)
+        real = storage._insert_many
+        calls = []
+
+        def failing(cur, sql, width, rows):  # type: ignore[no-untyped-def]
+            calls.append(sql)
+            if len(calls) == 2:  # after the envelopes were inserted
+                raise RuntimeError("disk on fire")
+            real(cur, sql, width, rows)
+
+        storage._insert_many = failing  # type: ignore[method-assign]
+        try:
+            storage.append_batch(items, admit)
+        except RuntimeError:
+            pass
+        else:
+            raise AssertionError("the batch should have failed")
+        storage._insert_many = real  # type: ignore[method-assign]
+        assert all(not rows for name, rows in contents(storage).items() if name != "buildings")
+        again = items_of(plan)  # new envelopes with the same counters: nothing was used up
+        outcomes = storage.append_batch(again, admit)
+        assert outcomes == [Stored(seq, duplicate=False) for seq in (1, 2, 3)]
+        assert len(contents(storage)["envelopes"]) == 3
+    finally:
+        storage.close_writer()
+        storage.engine.dispose()
