@@ -287,3 +287,25 @@ def test_owners_devices_cannot_write_the_assembly(tmp_path):
     with pytest.raises(ReadOnlyError):
         owner.assembly.add_item(meeting, "x", "ordinary")
     owner.close()
+
+
+def test_an_anonymous_poll_shows_counts_not_who_answered_what(tmp_path):
+    session, people = building(tmp_path / "p")
+    poll = session.assembly.create("poll", "Couleur du hall", STARTS, "", anonymous=True)
+    question = session.assembly.add_item(
+        poll, "Quelle couleur ?", answers="choice", options=["vert", "bleu"]
+    )
+    session.profile.store.set_meta({"person": people["Ann"]})
+    session.assembly.cast(poll, {question: "vert"}, at=OPEN)
+    (resolution,) = session.assembly.minutes_data(poll)["resolutions"]
+    assert resolution["answers"] == {"vert": 1}
+    assert resolution["against_names"] == resolution["abstained_names"] == []
+    assert session.assembly.shown_ballots(poll)[0].votes == {question: "vert"}  # her own
+    session.profile.store.set_meta({"person": people["Bob"]})  # as if on Bob's device
+    (ann,) = session.assembly.shown_ballots(poll)
+    assert ann.person == people["Ann"] and ann.votes == {}
+    with pytest.raises(InputError, match="not an answer"):
+        session.assembly.add_item(poll, "Note", answers="rating")
+        session.assembly.cast(poll, {"2": "7"}, at=OPEN)
+    with pytest.raises(InputError, match="Only a poll is anonymous"):
+        session.assembly.create("ordinary", "AG", STARTS, "Salle", anonymous=True)

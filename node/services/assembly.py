@@ -13,6 +13,7 @@ same on every device once they hold the same records.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -62,8 +63,9 @@ def _utc(moment: datetime | None) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else _utc(moment).isoformat()
+def _iso(moment: datetime | None) -> str:
+    """An instant as stored: ISO 8601 in UTC; ``None`` is now."""
+    return _utc(moment).isoformat()
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,7 @@ class MeetingInfo:
     chair: str
     secretary: str
     distributed_on: date | None
+    anonymous: bool = False  # polls: nobody's answer is shown, only the counts
 
     @property
     def status(self) -> str:
@@ -174,6 +177,7 @@ class AssemblyService:
             str(data.get("chair", "")),
             str(data.get("secretary", "")),
             _date(data.get("distributed_on")),
+            bool(data.get("anonymous", False)),
         )
 
     def info(self, meeting: str) -> MeetingInfo:
@@ -208,6 +212,7 @@ class AssemblyService:
         remote_until: datetime | None = None,
         period_start: date | None = None,
         request: Mapping[str, Any] | None = None,
+        anonymous: bool = False,
         _second_of: tuple[str, date] | None = None,
     ) -> str:
         """A new meeting; its voter roll is taken from the registry now and
@@ -223,6 +228,8 @@ class AssemblyService:
             raise InputError(_("{lang!r} is not a language of KoproGo.").format(lang=language))
         if remote_terms and not remote_allowed:
             raise InputError(_("Remote participation terms are given but remote voting is off."))
+        if anonymous and kind is not MeetingKind.POLL:
+            raise InputError(_("Only a poll is anonymous: the minutes name who voted against."))
         request_data = None
         if request is not None:
             request_data = self._check_request(kind, request)
@@ -240,6 +247,7 @@ class AssemblyService:
                 place=place.strip(),
                 language=language,
                 remote_allowed=remote_allowed,
+                anonymous=anonymous or None,
                 remote_terms=remote_terms.strip() or None,
                 remote_until=_iso(remote_until) if remote_until else None,
                 period_start=period_start.isoformat() if period_start else None,
@@ -706,10 +714,21 @@ class AssemblyService:
         for doc_id in self._ballot_docs(meeting):
             person = doc_id.rsplit("/", 1)[1]
             for ballot_id, fields in adoc.read_ballots(self._session.document(doc_id).doc).items():
-                record = _parse_ballot(ballot_id, person, meeting, fields, verifier)
-                if record is not None:
-                    out.append(record)
+                out.append(_parse_ballot(ballot_id, person, meeting, fields, verifier))
         return sorted(out, key=lambda b: b.id)
+
+    def shown_ballots(self, meeting: str) -> list[BallotRecord]:
+        """The ballots a screen or a listing may show. In an anonymous poll
+        only who answered is shown, not what (except this device's own
+        person's answers); the answers stay signed per person, which is
+        what stops anyone answering twice."""
+        own = self._store().get_meta("person") or ""
+        if not self.info(meeting).anonymous:
+            return self.ballots(meeting)
+        return [
+            b if b.person == own else dataclasses.replace(b, votes={})
+            for b in self.ballots(meeting)
+        ]
 
     def cast(
         self,
@@ -1049,7 +1068,7 @@ class _Verifier:
 
 def _parse_ballot(
     ballot_id: str, person: str, meeting: str, fields: Mapping[str, Any], verifier: _Verifier
-) -> BallotRecord | None:
+) -> BallotRecord:
     try:
         payload_bytes = str(fields["payload"]).encode()
         payload = json.loads(payload_bytes)
@@ -1057,8 +1076,9 @@ def _parse_ballot(
         signer = str(fields["signer"])
         signed_at = datetime.fromisoformat(payload["signed_at"])
         votes = {str(k): str(v) for k, v in payload["votes"].items()}
-    except (KeyError, ValueError, TypeError):
-        return None  # not a ballot this version can read
+    except (KeyError, ValueError, TypeError, AttributeError):
+        # unreadable: listed among the refused ballots, never silently dropped
+        return BallotRecord(ballot_id, person, {}, datetime.min.replace(tzinfo=UTC), "", False)
     valid = payload.get("meeting") == meeting and payload.get("person") == person
     key = verifier.key(signer, person) if valid else None
     if key is None:
