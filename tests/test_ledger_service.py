@@ -131,6 +131,19 @@ def test_a_correction_is_a_reversal(demo):
         demo.ledger.reverse(entry_id, date(2027, 2, 3))
 
 
+def test_a_reversed_payment_leaves_the_invoice_unpaid_and_payable_again(demo):
+    invoice = demo.ledger.add_invoice(
+        "Ores", "10", date(2027, 2, 1), None, [InvoiceLine("612", 5_000)]
+    ).record_id
+    paid = demo.ledger.pay_invoice(invoice, date(2027, 2, 5)).record_id
+    assert demo.ledger.invoices(2027)[invoice]["paid_entry"] == paid
+    demo.ledger.reverse(paid, date(2027, 2, 6))
+    assert not demo.ledger.invoices(2027)[invoice]["paid_entry"]
+    again = demo.ledger.pay_invoice(invoice, date(2027, 2, 7)).record_id
+    assert again != paid and demo.ledger.invoices(2027)[invoice]["paid_entry"] == again
+    assert demo.ledger.view(2027).balance("440") == 0  # paid once, in the end
+
+
 def test_charge_statements_share_out_every_cent_of_the_year(demo):
     from node.domain.accounting.statements import (
         balance_sheet,

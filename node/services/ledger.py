@@ -161,8 +161,20 @@ class LedgerService:
             if found is not None:
                 if any(e.reverses == entry_id for e in self.view(label).entries):
                     raise InputError(_("Entry {id} is already reversed.").format(id=entry_id))
-                return self.post(reversal(found, f"rev-{entry_id}", on))
+                change = self.post(reversal(found, f"rev-{entry_id}", on))
+                self._unpay_invoices(entry_id)
+                return change
         raise NotFoundError(_("There is no entry {id}.").format(id=entry_id))
+
+    def _unpay_invoices(self, entry_id: str) -> None:
+        """An invoice whose payment entry is reversed is unpaid again."""
+        for label in self.years():
+            invoices = ldoc.read_records(self._live(label).doc, "invoices")
+            paid = [i for i, f in invoices.items() if f.get("paid_entry") == entry_id]
+            if paid:
+                with self._live(label).edit() as doc:
+                    for invoice_id in paid:
+                        ldoc.put_record(doc, "invoices", invoice_id, {"paid_entry": ""})
 
     # -- supplier invoices ---------------------------------------------------------------------
 
@@ -286,8 +298,16 @@ class LedgerService:
         if invoice.get("paid_entry"):
             raise InputError(_("This invoice is already paid."))
         total = sum(int(x["amount"]) for x in invoice["lines"])
+        # the same id on every device for the same payment; a new one after a
+        # reversed payment (the reversed entry keeps its id forever)
+        earlier = sum(
+            1
+            for year in self.years()
+            for e in self.view(year).entries
+            if e.source == f"invoice-payment:{invoice_id}"
+        )
         entry = Entry(
-            f"pay-{invoice_id}",
+            f"pay-{invoice_id}" + (f"-{earlier + 1}" if earlier else ""),
             day,
             Journal.BANK,
             invoice["number"],
