@@ -4,8 +4,9 @@ Thin transport (STYLE §8): a middleware reads the clock once per request,
 checks the protocol version (426 for an unknown major, §1), turns refusals
 into ``{"error", "message"}`` answers, counts metrics and writes one JSON
 log line; every answer, errors included, carries ``KoproGo-Time`` and
-``KoproGo-Protocol`` (§4). Resources (engine, executors, core, writer task,
-PostgreSQL listener, usage flusher) live in one ``cleanup_ctx``.
+``KoproGo-Protocol`` (§4). Resources (engine, writer thread, reader and
+verifier threads, core, PostgreSQL listener, usage flusher) live in one
+``cleanup_ctx``.
 """
 
 from __future__ import annotations

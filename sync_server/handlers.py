@@ -1,9 +1,10 @@
 """HTTP handlers of docs/sync-protocol.md §7: parse, authorise, call the core.
 
 Each handler reads the request, takes ``now`` from the middleware (read
-once per request), authenticates signed requests (§4), and calls the
-clock-free core, on the writer thread for changes and on a reader thread
-for queries. Nothing here decides a protocol rule.
+once per request), authenticates signed requests (§4, signatures checked
+on the verifier thread), and calls the clock-free core: on the writer
+thread for changes, on a reader thread for queries (small pulls with
+SQLite on the event loop itself). Nothing here decides a protocol rule.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 ``create_app`` puts the config, the metrics and an empty :class:`Runtime`
 under their keys; the ``cleanup_ctx`` fills the runtime when the app starts
-(database engine, executors, core, hub, writer) and empties it on shutdown.
+(database engine, writer, reader and verifier threads, core, hub) and
+empties it on shutdown.
 """
 
 from __future__ import annotations
