@@ -51,6 +51,7 @@ class Session:
         self._documents: dict[str, LiveDocument] = {}
         self._closed = False
         from .services.assembly import AssemblyService
+        from .services.assembly_documents import AssemblyDocuments
         from .services.bank import BankService
         from .services.documents import DocumentsService
         from .services.inbox import InboxService
@@ -59,6 +60,7 @@ class Session:
 
         self.registry = RegistryService(self)
         self.assembly = AssemblyService(self)
+        self.assembly_documents = AssemblyDocuments(self)
         self.inbox = InboxService(self)
         self.ledger = LedgerService(self)
         self.bank = BankService(self)

@@ -640,13 +640,26 @@ class AssemblyService:
             adoc.put_record(doc, "items", item, {"voted_at": _iso(at)})
         return Change.of("items")
 
-    def close(self, meeting: str, at: datetime | None = None) -> Change:
+    def set_officers(self, meeting: str, chair: str = "", secretary: str = "") -> Change:
+        """Name the chair and the secretary (they sign the minutes)."""
+        self.info(meeting)
+        fields = {"chair": chair.strip() or None, "secretary": secretary.strip() or None}
+        with self._live(meeting).edit() as doc:
+            adoc.set_meta(doc, **{k: v for k, v in fields.items() if v})
+        return Change.of("meta")
+
+    def close(
+        self, meeting: str, at: datetime | None = None, chair: str = "", secretary: str = ""
+    ) -> Change:
         """Close the meeting: remote ballots signed later are refused."""
         info = self._open_for_session(meeting)
         if info.opened_at is None:
             raise InputError(_("Open the meeting first."))
         with self._live(meeting).edit() as doc:
             adoc.set_meta(doc, closed_at=_iso(at))
+            for name, value in (("chair", chair), ("secretary", secretary)):
+                if value.strip():
+                    adoc.set_meta(doc, **{name: value.strip()})
         return Change.of("meta")
 
     def schedule_second(self, meeting: str, starts: datetime, place: str = "") -> str:

@@ -1,0 +1,160 @@
+"""An assembly run offline and synced afterwards, through a real relay
+process (issue 5, point 8; ARCHITECTURE §8): two owners vote remotely from
+their own profiles, the syndic's laptop runs the session with the relay
+down, one remote voter attends in person and votes differently, then all
+three sync and derive the same results and byte-identical minutes data."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from tests.relay.fixtures import RelayProcess
+from tests.sync.helpers import Node, invite, join
+
+ANN = "Annelies Peeters-Claes"  # votes for A1.1 and A6.1
+FATIMA = "Fatima El Amrani"  # votes for A1.2
+OTHERS = [  # owners present in the room besides Annelies
+    "Hélène Verstraete",
+    "Nathalie Renard",
+    "Olivier Mertens",
+    "Wouter De Smet",
+    "Isabelle Fontaine",
+    "Ahmed Benali",
+    "Sarah Goossens",
+    "Michel Leroy",
+    "Boulangerie Delvaux SRL",
+    "Julie Martin",
+]
+
+
+@pytest.fixture
+def nodes(tmp_path: Path, capsys, passphrase):
+    return lambda name: Node(tmp_path / name, capsys)
+
+
+def test_an_offline_assembly_converges_with_remote_ballots(nodes, relay_factory, tmp_path):
+    relay = relay_factory()
+    syndic = nodes("syndic")
+    syndic.run("demo")
+    syndic.run("relay", "connect", relay.url)
+    persons = {p["name"]: p["id"] for p in syndic.json("registry")["persons"]}
+
+    meeting = syndic.json(
+        "assembly", "create", "--title", "AG ordinaire 2027", "--date", "2027-03-15T18:30",
+        "--place", "Salle commune", "--remote", "--remote-terms", "Vote par KoproGo avant la séance",
+    )["id"]  # fmt: skip
+    syndic.run("assembly", "agenda", "add", meeting, "--title", "Budget 2027",
+               "--category", "budget_accounts")  # fmt: skip
+    syndic.run("assembly", "agenda", "add", meeting, "--title", "Ravalement de façade",
+               "--category", "common_works")  # fmt: skip
+    syndic.run("assembly", "convene", meeting, "--date", "2027-02-20")
+    syndic.run("sync")
+
+    owners = {}
+    for name in (ANN, FATIMA):
+        owner = nodes(name.split()[0].lower())
+        join(owner, relay.url, invite(syndic, "owner", persons[name]))
+        owner.run("sync")
+        assert [i["title"] for i in owner.json("assembly", "agenda", "list", meeting)] == [
+            "Budget 2027",
+            "Ravalement de façade",
+        ]
+        owners[name] = owner
+    owners[ANN].run("assembly", "ballot", "cast", meeting, "--vote", "1=for", "--vote", "2=for")
+    owners[FATIMA].run(
+        "assembly", "ballot", "cast", meeting, "--vote", "1=against", "--vote", "2=abstain"
+    )
+    # an owner's device may not sign for someone else, nor write the meeting
+    owners[FATIMA].run(
+        "assembly", "ballot", "cast", meeting, "--vote", "1=for", "--person", ANN, ok=False
+    )
+    assert "signed only by the owner" in owners[FATIMA].last_error
+    owners[FATIMA].run("assembly", "attend", meeting, ANN, ok=False)
+    assert "read-only" in owners[FATIMA].last_error
+    for owner in owners.values():
+        owner.run("sync")
+    syndic.run("sync")
+    assert len(syndic.json("assembly", "ballot", "list", meeting)) == 2
+
+    relay.stop()  # the meeting room has no network
+    for name in [ANN, *OTHERS]:
+        syndic.run("assembly", "attend", meeting, name, "--at", "2027-03-15T18:25")
+    opened = syndic.json(
+        "assembly", "open", meeting, "--at", "2027-03-15T18:40", "--chair", ANN,
+        "--secretary", "Gestion Dupont",
+    )  # fmt: skip
+    assert opened["reached"] and opened["owners_present"] == 12  # 11 in the room + Fatima
+    # Annelies, in the room, now votes against the façade: it replaces her remote "for"
+    syndic.run("assembly", "vote", meeting, "--item", "1", "--all", "for",
+               "--against", "Olivier Mertens")  # fmt: skip
+    syndic.run("assembly", "vote", meeting, "--item", "2", "--all", "for",
+               "--against", ANN, "--abstain", "Michel Leroy")  # fmt: skip
+    syndic.run("assembly", "close", meeting, "--at", "2027-03-15T20:10")
+    offline = syndic.json("assembly", "result", meeting)
+    assert syndic.json("status")["pending_envelopes"] > 0  # waiting for the network
+
+    relay = RelayProcess(relay.data_dir, port=relay.port).start()  # back online
+    try:
+        for node in (syndic, *owners.values(), syndic, *owners.values()):
+            node.run("sync")
+        results = [
+            n.run("assembly", "result", meeting, "--json") for n in (syndic, *owners.values())
+        ]
+    finally:
+        relay.stop()
+    assert results[0] == results[1] == results[2]  # byte-identical minutes data
+    assert syndic.json("assembly", "result", meeting) == offline
+
+    budget, facade = offline["resolutions"]
+    assert budget["passed"] and budget["against_names"] == ["Fatima El Amrani", "Olivier Mertens"]
+    assert facade["against_names"] == [ANN] and facade["abstained_names"] == [
+        "Fatima El Amrani",
+        "Michel Leroy",
+    ]
+    assert facade["remote"] == ["Fatima El Amrani"]  # Annelies's remote ballot was replaced
+
+    pdf = tmp_path / "minutes.pdf"
+    syndic.run("assembly", "minutes", "pdf", meeting, "--out", str(pdf))
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.read_bytes())).pages)
+    assert "Olivier Mertens" in text and "Fatima El Amrani" in text and ANN in text
+
+
+def test_an_owner_votes_on_the_building_pc_with_their_pin(nodes, relay_process, monkeypatch):
+    syndic = nodes("syndic")
+    syndic.run("demo")
+    syndic.run("relay", "connect", relay_process.url)
+    persons = {p["name"]: p["id"] for p in syndic.json("registry")["persons"]}
+    meeting = syndic.json(
+        "assembly", "create", "--title", "AG", "--date", "2027-03-15T18:30",
+        "--place", "Salle", "--remote",
+    )["id"]  # fmt: skip
+    syndic.run("assembly", "agenda", "add", meeting, "--title", "Budget", "--category",
+               "budget_accounts")  # fmt: skip
+    kiosk = nodes("kiosk")
+    join(kiosk, relay_process.url, invite(syndic, "kiosk"))
+    code = syndic.json(
+        "invite", "create", "--role", "owner", "--person", persons[FATIMA], "--kiosk"
+    )["code"]
+    monkeypatch.setenv("KOPROGO_PIN", "314159")
+    kiosk.run("person-key", "enrol", "--code", code)
+    syndic.run("sync")
+    kiosk.run("sync")
+
+    monkeypatch.setenv("KOPROGO_PIN", "000000")  # a neighbour who does not know her PIN
+    kiosk.run("assembly", "ballot", "cast", meeting, "--vote", "1=against", "--person", FATIMA,
+              ok=False)  # fmt: skip
+    assert "PIN is not correct" in kiosk.last_error
+    kiosk.run("assembly", "ballot", "cast", meeting, "--vote", "1=for", "--person", ANN, ok=False)
+    assert "not been enrolled" in kiosk.last_error
+    monkeypatch.setenv("KOPROGO_PIN", "314159")
+    kiosk.run("assembly", "ballot", "cast", meeting, "--vote", "1=against", "--person", FATIMA)
+    kiosk.run("sync")
+    syndic.run("sync")
+    (ballot,) = syndic.json("assembly", "ballot", "list", meeting)
+    assert (ballot["name"], ballot["valid"]) == (FATIMA, True)
+    (budget,) = syndic.json("assembly", "result", meeting)["resolutions"]
+    assert budget["remote"] == [FATIMA]
