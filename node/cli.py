@@ -21,7 +21,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from . import cli_assembly, cli_ledger, cli_sync, i18n
+from . import cli_assembly, cli_governance, cli_ledger, cli_sync, i18n
 from .domain.registry import (
     Association,
     Registry,
@@ -581,6 +581,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_sync.add_commands(sub, _add, _open, _profile_dir, _passphrase_prompt, _Parser)
     cli_ledger.add_commands(sub, _add, _open, _Parser)
     cli_assembly.add_commands(sub, _add, _open, _Parser)
+    cli_governance.add_commands(sub, _add, _open, _Parser)
     return parser
 
 

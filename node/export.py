@@ -9,6 +9,7 @@ to keep, open in any SQLite tool or spreadsheet, or take elsewhere.
 from __future__ import annotations
 
 import csv
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,8 @@ def registry_tables(registry: Registry) -> dict[str, tuple[list[dict[str, Any]],
                 "reserve_iban": a.reserve_iban,
                 "bic": a.bic,
                 "quota_total": a.quota_total,
+                "syndic_mandate_from": _iso(a.syndic_mandate_from),
+                "syndic_mandate_until": _iso(a.syndic_mandate_until),
             }
         ]
         if a
@@ -122,7 +125,39 @@ def registry_tables(registry: Registry) -> dict[str, tuple[list[dict[str, Any]],
             ],
             ("key_id", "lot_id"),
         ),
+        "council_mandates": (
+            [
+                {
+                    "id": m.id,
+                    "person_id": m.person_id,
+                    "person_name": persons[m.person_id].name if m.person_id in persons else None,
+                    "role": m.role.value,
+                    "from": m.start.isoformat(),
+                    "until": _iso(m.until),
+                    "meeting_id": m.meeting_id or None,
+                }
+                for m in registry.council
+            ],
+            "id",
+        ),
+        "auditors": (
+            [
+                {
+                    "year": x.year,
+                    "person_id": x.person_id or None,
+                    "name": persons[x.person_id].name if x.person_id in persons else x.name,
+                    "owner": x.owner,
+                    "meeting_id": x.meeting_id or None,
+                }
+                for x in registry.auditors
+            ],
+            "year",
+        ),
     }
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 def export_registry(registry: Registry, target: Path) -> list[Path]:

@@ -54,6 +54,7 @@ class Session:
         from .services.assembly_documents import AssemblyDocuments
         from .services.bank import BankService
         from .services.documents import DocumentsService
+        from .services.governance import GovernanceService
         from .services.inbox import InboxService
         from .services.ledger import LedgerService
         from .services.registry import RegistryService
@@ -65,6 +66,7 @@ class Session:
         self.ledger = LedgerService(self)
         self.bank = BankService(self)
         self.documents = DocumentsService(self)
+        self.governance = GovernanceService(self)
 
     # -- lifecycle ----------------------------------------------------------
 

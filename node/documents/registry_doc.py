@@ -6,13 +6,20 @@ record a nested map of fields so that concurrent edits of different fields
 
     meta          {"schema": 1}
     association   {name, quota_total, bce_number, street, postal_code, city,
-                   country, provisional_acceptance, fiscal_year_start}
+                   country, provisional_acceptance, fiscal_year_start,
+                   syndic_mandate_from, syndic_mandate_until}
     lots          {id: {number, type, quota, floor}}
     persons       {id: {name, email, phone, street, postal_code, city, country,
                         language, email_consent}}
     ownerships    {id: {lot_id, person_id, share, right, voting}}
     occupants     {id: {lot_id, person_id, since}}
     keys          {id: {name, weights: {lot_id: weight}}}
+    council       {id: {person_id, role, from, until, meeting_id}}      (schema 1.1)
+    auditors      {"<fiscal year>": {person_id, name, owner, meeting_id}} (schema 1.1)
+
+Schema 1.1 only added the ``council`` and ``auditors`` maps: a document
+without them reads as an empty council and no auditor, and an older node
+reads a 1.1 document normally (it ignores maps it does not know).
 
 Numbers come back from Yjs as floats; they are turned back into ints here.
 A record that cannot be read back is reported, never dropped silently.
@@ -28,6 +35,7 @@ from typing import Any
 import pycrdt
 from pycrdt import Map
 
+from ..domain.governance import Auditor, CouncilMandate, CouncilRole
 from ..domain.registry import (
     Address,
     Association,
@@ -42,8 +50,8 @@ from ..domain.registry import (
 )
 from ..errors import InputError
 
-SCHEMA = (1, 0)
-COLLECTIONS = ("lots", "persons", "ownerships", "occupants", "keys")
+SCHEMA = (1, 1)
+COLLECTIONS = ("lots", "persons", "ownerships", "occupants", "keys", "council", "auditors")
 ROOTS = ("meta", "association", *COLLECTIONS)
 
 
@@ -97,6 +105,8 @@ def _association(fields: dict[str, Any]) -> Association | None:
         iban=fields.get("iban", ""),
         reserve_iban=fields.get("reserve_iban", ""),
         bic=fields.get("bic", ""),
+        syndic_mandate_from=_opt_date(fields.get("syndic_mandate_from")),
+        syndic_mandate_until=_opt_date(fields.get("syndic_mandate_until")),
     )
 
 
@@ -121,6 +131,21 @@ _READERS: dict[str, Callable[[str, dict[str, Any]], Any]] = {
     ),
     "keys": lambda id_, f: DistributionKey(
         id_, f["name"], {lot: _int(w) for lot, w in (f.get("weights") or {}).items()}
+    ),
+    "council": lambda id_, f: CouncilMandate(
+        id_,
+        f["person_id"],
+        CouncilRole(f["role"]),
+        date.fromisoformat(f["from"]),
+        _opt_date(f.get("until")),
+        f.get("meeting_id", ""),
+    ),
+    "auditors": lambda id_, f: Auditor(
+        int(id_),
+        person_id=f.get("person_id", ""),
+        name=f.get("name", ""),
+        owner=bool(f.get("owner", False)),
+        meeting_id=f.get("meeting_id", ""),
     ),
 }
 
@@ -282,7 +307,13 @@ def association_fields(a: Association) -> dict[str, Any]:
         "iban": a.iban,
         "reserve_iban": a.reserve_iban,
         "bic": a.bic,
+        "syndic_mandate_from": _iso(a.syndic_mandate_from),
+        "syndic_mandate_until": _iso(a.syndic_mandate_until),
     }
+
+
+def _iso(day: date | None) -> str:
+    return day.isoformat() if day else ""
 
 
 def lot_fields(lot: Lot) -> dict[str, Any]:
@@ -316,6 +347,30 @@ def occupant_fields(o: Occupant) -> dict[str, Any]:
         "person_id": o.person_id,
         "since": o.since.isoformat() if o.since else "",
     }
+
+
+def council_fields(m: CouncilMandate) -> dict[str, Any]:
+    return {
+        "person_id": m.person_id,
+        "role": m.role.value,
+        "from": m.start.isoformat(),
+        "until": _iso(m.until),
+        "meeting_id": m.meeting_id,
+    }
+
+
+def auditor_fields(a: Auditor) -> dict[str, Any]:
+    return {
+        "person_id": a.person_id,
+        "name": a.name,
+        "owner": a.owner,
+        "meeting_id": a.meeting_id,
+    }
+
+
+def auditor_id(year: int) -> str:
+    """Auditors are keyed by fiscal year: one appointment per year."""
+    return str(year)
 
 
 def _set_fields(target: Map, fields: dict[str, Any]) -> None:

@@ -18,6 +18,7 @@ from types import MappingProxyType
 
 from ..errors import InputError
 from ..i18n import LANGUAGES, _
+from .governance import Auditor, CouncilMandate
 from .identifiers import (
     compact_bce,
     compact_iban,
@@ -102,6 +103,8 @@ class Association:
     iban: str = ""  # the current account, in the ACP's name (art. 3.86 §3)
     reserve_iban: str = ""  # the reserve fund's separate account
     bic: str = ""
+    syndic_mandate_from: date | None = None  # art. 3.89 §1: at most three years
+    syndic_mandate_until: date | None = None
 
     def __post_init__(self) -> None:
         _require(bool(self.name.strip()), _("The association needs a name."))
@@ -251,6 +254,8 @@ class Registry:
     ownerships: tuple[Ownership, ...] = ()
     occupants: tuple[Occupant, ...] = ()
     keys: tuple[DistributionKey, ...] = ()
+    council: tuple[CouncilMandate, ...] = ()
+    auditors: tuple[Auditor, ...] = ()
     unreadable: tuple[tuple[str, str], ...] = ()
     """(collection, record id) of records that could not be read back."""
 
@@ -270,6 +275,9 @@ class Registry:
         if key_id == GENERAL_KEY_ID:
             return general_key(self)
         return next((k for k in self.keys if k.id == key_id), None)
+
+    def auditor(self, year: int) -> Auditor | None:
+        return next((a for a in self.auditors if a.year == year), None)
 
 
 # -- parsing user input -------------------------------------------------------

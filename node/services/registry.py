@@ -53,7 +53,7 @@ class Change:
         return cls(frozenset(collections), record_id)
 
 
-ALL = ("association", "lots", "persons", "ownerships", "occupants", "keys")
+ALL = ("association", "lots", "persons", "ownerships", "occupants", "keys", "council", "auditors")
 
 
 class RegistryService:
