@@ -24,6 +24,7 @@ from node.services.registry import ALL, Change
 from .labels import fmt_int, key_storage_label, role_label
 from .ops import Ops
 from .pages.accounts import ACCOUNT_PAGES, AccountsContext
+from .pages.assembly import ASSEMBLY_PAGES, AssemblyContext
 from .pages.association import AssociationPage
 from .pages.base import Page
 from .pages.devices import DevicesPage
@@ -116,6 +117,16 @@ class MainWindow(QMainWindow):
             page_widget.navigate.connect(self.go_to)
             self.pages[name] = page_widget
             self.stack.addWidget(page_widget)
+        # The assemblies: every device sees its meetings; what each may do
+        # there (run them, vote remotely, watch) is read on the worker.
+        self.assembly = AssemblyContext(ops, self)
+        for name, page_class in ASSEMBLY_PAGES:
+            page_widget = page_class(ops, self.assembly)
+            page_widget.setObjectName(f"page_{name}")
+            page_widget.message.connect(self.notify)
+            page_widget.navigate.connect(self.go_to)
+            self.pages[name] = page_widget
+            self.stack.addWidget(page_widget)
         self.devices = DevicesPage(ops, sync)
         self.devices.setObjectName("page_devices")
         self.devices.message.connect(self.notify)
@@ -135,6 +146,8 @@ class MainWindow(QMainWindow):
 
         self.nav = self._make_navigation()
         self._show_inbox_entries(sync.status)
+        self._show_assembly_entries()
+        self.assembly.access_changed.connect(self._show_assembly_entries)
         self.problems = ProblemsPanel()
         self.problems.activated.connect(self.show_problem)
 
@@ -211,6 +224,7 @@ class MainWindow(QMainWindow):
         sections = (
             (_("Building"), [name for name, _page in PAGES]),
             (_("Accounts"), [name for name, _page in ACCOUNT_PAGES]),
+            (_("Assemblies"), [name for name, _page in ASSEMBLY_PAGES]),
             (_("Messages"), list(INBOX_PAGES)),
             (_("Sync"), ["devices"]),
         )
@@ -388,6 +402,9 @@ class MainWindow(QMainWindow):
             self.stack.setCurrentWidget(self.unavailable)
         else:
             self.stack.setCurrentWidget(self.pages[name])
+        if self.state is not None:  # the session screen takes the whole height of the room's screen
+            full_height = getattr(self.pages[name], "full_height", False)
+            self.problems.setVisible(self.state.readable and not full_height)
 
     def current_page(self) -> str:
         item = self.nav.currentItem()
@@ -464,6 +481,17 @@ class MainWindow(QMainWindow):
             if item.data(PAGE_ROLE) in accounts:
                 item.setHidden(not readable)
         self.accounts_section.setHidden(not readable)
+
+    def _show_assembly_entries(self) -> None:
+        """Each device lists the assembly pages it uses: the session on the
+        syndic's and the council's, the remote ballot where someone signs."""
+        access = self.assembly.access
+        names = {name for name, _page in ASSEMBLY_PAGES}
+        for row in range(self.nav.count()):
+            item = self.nav.item(row)
+            name = item.data(PAGE_ROLE)
+            if name in names:
+                item.setHidden(access is None or not self.pages[name].available(access))
 
     def _open_inbox_once(self) -> None:
         """An owner's or the shared computer's window shows its inbox page

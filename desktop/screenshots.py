@@ -14,7 +14,9 @@ temporary profile, where an enrolled resident is asked for their PIN),
 ``accounts-calls.png`` (a quarterly call for funds, what each owner is
 asked for and one owner's notice) and ``accounts-year-end.png`` (the
 budget against what was spent, with its chart), on a year of accounts
-made up for the pictures (:func:`seed_accounts`).
+made up for the pictures (:func:`seed_accounts`), and
+``assembly-session.png`` (the session screen of an assembly, a resolution
+being voted with its live tally, :func:`seed_assembly`).
 """
 
 from __future__ import annotations
@@ -124,6 +126,7 @@ def take(outdir: Path, language: str) -> list[Path]:
                 written.append(_save(main, outdir / name))
 
             written += _accounts(app, controller, outdir)
+            written.append(_assembly(app, controller, outdir / "assembly-session.png"))
 
             with local_relay(Path(tmp) / "relay") as url:
                 written.append(_devices(app, controller, url, outdir / "devices.png"))
@@ -323,6 +326,76 @@ def _accounts(app, controller, outdir: Path) -> list[Path]:  # type: ignore[no-u
     written.append(_save(main, outdir / "accounts-year-end.png"))
     main.go_to("lots")
     return written
+
+
+def seed_assembly(session) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """An ordinary assembly of the demo building in session (on the worker):
+    convened in time, most owners present or represented, the first
+    resolution voted; the second being voted. Its id and the second item's."""
+    from datetime import date, datetime, time, timedelta
+
+    from node.domain.assembly import Vote
+    from node.domain.meeting import Mode
+
+    assembly = session.assembly
+    today = date.today()
+    meeting = assembly.create(
+        "ordinary",
+        "Assemblée générale ordinaire",
+        datetime.combine(today, time(18, 30)),
+        "Salle polyvalente, rez-de-chaussée",
+        period_start=today - timedelta(days=5),
+    )
+    items = [
+        assembly.add_item(meeting, "Approbation des comptes", "budget_accounts"),
+        assembly.add_item(meeting, "Ravalement de la façade avant", "common_works"),
+        assembly.add_item(meeting, "Remplacement de l'ascenseur", "common_works"),
+        assembly.add_item(meeting, "Nouvelle clé de répartition chauffage", "statutes"),
+    ]
+    assembly.convene(meeting, today - timedelta(days=20))
+    names = {n: p for p, n in assembly.names(meeting).items()}
+    owners = sorted(assembly.outcome(meeting).owners, key=lambda p: assembly.name(meeting, p))
+    arrived = datetime.combine(today, time(18, 20))
+    for index, person in enumerate(owners[:12]):
+        assembly.attend(meeting, person, Mode.PRESENT, at=arrived + timedelta(minutes=index))
+    proxy = next(p for p in owners[12:] if p != names.get("Marie Lambert"))
+    assembly.attend(
+        meeting, proxy, Mode.PROXY, names.get("Marie Lambert", "name:Zoé Martin"), arrived
+    )
+    assembly.open(meeting, datetime.combine(today, time(18, 35)), "Luc Janssens", "Julie Martin")
+    assembly.vote_all(meeting, items[0], Vote.FOR, {owners[3]: Vote.ABSTAIN})
+    assembly.close_item(meeting, items[0], datetime.combine(today, time(18, 50)))
+    assembly.vote_all(meeting, items[1], Vote.FOR, {owners[1]: Vote.AGAINST})
+    assembly.vote(meeting, items[1], owners[5], Vote.AGAINST)
+    assembly.vote(meeting, items[1], owners[7], Vote.ABSTAIN)
+    return meeting, items[1]
+
+
+def _assembly(app, controller, path: Path) -> Path:  # type: ignore[no-untyped-def]
+    """The session screen in the meeting room: attendance, the quorum, the
+    second resolution being voted with its live tally."""
+    main = controller.main
+    done: list[object] = []
+    controller.ops.run(seed_assembly, done.append, done.append)
+    _wait(app, lambda: bool(done))
+    if not isinstance(done[0], tuple):
+        raise SystemExit(f"screenshots: the assembly could not be made: {done[0]}")
+    meeting, item = done[0]
+    _wait(app, lambda: main.assembly.access is not None)
+    main.go_to("assembly_session")
+    page = main.pages["assembly_session"]
+    main.assembly.choose(meeting)
+    _wait(
+        app, lambda: page.data is not None and page.data.id == meeting and not controller.ops.busy
+    )
+    page.item_id = item
+    page.show_data(page.data)
+    page.votes.selectRow(2)
+    page.votes.setFocus()
+    _settle(app, 0.5)
+    saved = _save(main, path)
+    main.go_to("lots")
+    return saved
 
 
 def _save(widget, path: Path) -> Path:  # type: ignore[no-untyped-def]

@@ -103,6 +103,20 @@ QFrame#paymentBlock {{ border: 1px solid {INK}; border-radius: 2px; background: 
 QLabel#structuredReference {{ font-family: "DejaVu Sans Mono", monospace; font-size: 11pt;
     font-weight: 600; color: {INK}; }}
 QToolButton#pdfMenuButton {{ padding: 5px 14px; }}
+QLabel#roomSection {{ font-size: 11pt; font-weight: 600; color: {MUTED}; }}
+QLabel#resolutionTitle {{ font-size: 19pt; font-weight: 600; color: {INK}; }}
+QLabel#majorityLine, QLabel#quorumFigures {{ font-size: 12pt; color: {INK}; }}
+QTableView#attendanceTable {{ font-size: 12pt; }}
+QTableView#votesTable {{ font-size: 13pt; }}
+QPushButton#roomButton {{ font-size: 11pt; padding: 6px 12px; }}
+QFrame#quorumBox, QFrame#tallyPanel {{ background: #ffffff; border: 1px solid {LINE};
+    border-radius: 6px; }}
+QLabel#quorumVerdict, QLabel#tallyVerdict {{ font-size: 13pt; font-weight: 600; color: {INK}; }}
+QLabel#quorumVerdict[reached="true"], QLabel#tallyVerdict[passed="true"] {{ color: #1e6b34; }}
+QLabel#quorumVerdict[reached="false"], QLabel#tallyVerdict[passed="false"] {{ color: {DANGER}; }}
+QLabel#tallyFigure {{ font-size: 21pt; font-weight: 600; color: {INK}; }}
+QLabel#roomError {{ color: {DANGER}; font-size: 12pt; font-weight: 600; }}
+QLabel#ballotQuestion {{ font-size: 12pt; font-weight: 600; color: {INK}; }}
 """
 
 

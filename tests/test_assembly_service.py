@@ -181,7 +181,7 @@ def test_no_quorum_means_no_vote_and_a_second_assembly(acp):
 
 def test_a_full_session_gives_minutes_with_names_against_and_abstaining(acp):
     session, people = acp
-    meeting, budget, works = session_ready(session, people)
+    meeting, budget, _works = session_ready(session, people)
     for owner in ("Ann", "Bob", "Cem", "Dia"):
         session.assembly.attend(meeting, people[owner], at=OPEN)
     quorum = session.assembly.open(meeting, at=OPEN, chair="Ann", secretary="Bob")
@@ -259,7 +259,7 @@ def test_bad_answers_are_refused_and_nothing_is_written(acp):
 
 def test_the_meeting_survives_a_restart(tmp_path):
     session, people = building(tmp_path / "p")
-    meeting, budget, _w = session_ready(session, people)
+    meeting, _budget, _w = session_ready(session, people)
     session.assembly.attend(meeting, people["Ann"], at=OPEN)
     session.close()
     again = reopen(tmp_path / "p")

@@ -95,8 +95,11 @@ def test_two_devices_never_make_an_unbalanced_or_duplicated_entry(left, right):
                 view = side.ledger.view(2027)
                 assert view.is_balanced()
                 assert all(e.balanced for e in view.entries)
-                made = [e.source for e in view.entries
-                        if e.source and e.source != "payment" and not e.reverses]
+                made = [
+                    e.source
+                    for e in view.entries
+                    if e.source and e.source != "payment" and not e.reverses
+                ]
                 assert len(made) == len(set(made))  # one entry per call, invoice...
                 undone = [e.reverses for e in view.entries if e.reverses]
                 assert len(undone) == len(set(undone))  # reversed once, whoever did it

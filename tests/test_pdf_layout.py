@@ -67,7 +67,12 @@ def test_dates_per_language(language: str, long: str, numeric: str):
 
 @pytest.mark.parametrize(
     ("language", "first"),
-    [("fr", "1er mars 2026"), ("nl", "1 maart 2026"), ("de", "1. März 2026"), ("en", "1 March 2026")],
+    [
+        ("fr", "1er mars 2026"),
+        ("nl", "1 maart 2026"),
+        ("de", "1. März 2026"),
+        ("en", "1 March 2026"),
+    ],
 )
 def test_the_first_of_the_month(language: str, first: str):
     assert formats.format_date(date(2026, 3, 1), language) == first

@@ -20,11 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-import nacl.exceptions
-import nacl.signing
-
 from shared.ids import new_ulid
-from shared.protocol import Role
 
 from ..documents import assembly_doc as adoc
 from ..documents import directory_doc
@@ -45,6 +41,7 @@ from ..domain.meeting import (
 from ..errors import InputError, NotFoundError, ProfileError
 from ..i18n import _
 from .registry import Change
+from .signing import Verifier, signer
 
 if TYPE_CHECKING:
     from ..session import Session
@@ -722,7 +719,7 @@ class AssemblyService:
     def ballots(self, meeting: str) -> list[BallotRecord]:
         """Every remote ballot this device holds for the meeting, each with
         whether its signature verifies against the members log."""
-        verifier = _Verifier(self._session)
+        verifier = Verifier(self._session)
         out = []
         for doc_id in self._ballot_docs(meeting):
             person = doc_id.rsplit("/", 1)[1]
@@ -767,7 +764,8 @@ class AssemblyService:
                     moment=info.remote_until.astimezone().strftime("%Y-%m-%d %H:%M")
                 )
             )
-        signer, seed, person = self._signing_key(person, pin)
+        me = signer(self._session, person, pin)
+        person = me.person
         live = self._live(meeting)
         items = {i.id: i for i in adoc.read_items(live.doc) if not i.deferred}
         if person not in owners_of(adoc.read_roll(live.doc)):
@@ -783,23 +781,23 @@ class AssemblyService:
         payload = adoc.canonical(
             {"meeting": meeting, "person": person, "votes": clean, "signed_at": _iso(at)}
         )
-        signature = nacl.signing.SigningKey(seed).sign(adoc.BALLOT_CONTEXT + payload).signature
+        signature = me.sign(adoc.BALLOT_CONTEXT + payload)
         ballot_id = new_ulid()
         doc_id = f"ballots/{meeting}/{person}"
         ballots_live = self._session.document(doc_id)
         with ballots_live.edit() as doc:
             adoc.init_ballots(doc, meeting, person)
             for old_id, fields in adoc.read_ballots(doc).items():
-                if fields.get("signer") == signer:
+                if fields.get("signer") == me.id:
                     adoc.delete_record(doc, "ballots", old_id)
-            adoc.put_ballot(doc, ballot_id, payload, signer, base64.b64encode(signature).decode())
+            adoc.put_ballot(doc, ballot_id, payload, me.id, base64.b64encode(signature).decode())
         return ballot_id
 
     def withdraw(
         self, meeting: str, ballot_id: str, person: str | None = None, pin: str | None = None
     ) -> Change:
         """Withdraw one of a person's remote ballots (to settle a conflict)."""
-        _signer, _seed, person = self._signing_key(person, pin)
+        person = signer(self._session, person, pin).person
         doc_id = f"ballots/{meeting}/{person}"
         if doc_id not in self._ballot_docs(meeting):
             raise NotFoundError(_("There is no ballot {id}.").format(id=ballot_id))
@@ -807,34 +805,6 @@ class AssemblyService:
             if not adoc.delete_record(doc, "ballots", ballot_id):
                 raise NotFoundError(_("There is no ballot {id}.").format(id=ballot_id))
         return Change.of("ballots")
-
-    def _signing_key(self, person: str | None, pin: str | None) -> tuple[str, bytes, str]:
-        """(signer, signing seed, person) of who is signing on this device."""
-        store = self._store()
-        role = store.get_meta("role")
-        if role == Role.KIOSK.value:
-            if not person or pin is None:
-                raise InputError(
-                    _("On the building's shared PC, choose who you are and give your PIN.")
-                )
-            from ..sync import kiosk
-
-            unlocked = kiosk.unlock(self._session, person, pin)
-            return f"kiosk:{self._device_id()}", unlocked.sign_seed, person
-        own = store.get_meta("person")
-        if not own:
-            raise InputError(_("This device belongs to no owner: it cannot sign a ballot."))
-        if person and person != own:
-            raise InputError(_("A ballot is signed only by the owner it belongs to."))
-        from ..identity import device_identity
-
-        identity = device_identity(store)
-        return identity.device_id, identity.sign_seed, own
-
-    def _device_id(self) -> str:
-        from ..identity import device_identity
-
-        return device_identity(self._store()).device_id
 
     # -- what it decided ----------------------------------------------------------------------
 
@@ -961,8 +931,8 @@ class AssemblyService:
                     "share": figure(tally.share) if tally and tally.share is not None else None,
                     "passed": bool(tally and tally.passed),
                     "voted": tally is not None,
-                    "against_names": [who(p) for p in result.against],
-                    "abstained_names": [who(p) for p in result.abstained],
+                    "against_names": sorted(who(p) for p in result.against),
+                    "abstained_names": sorted(who(p) for p in result.abstained),
                     "excluded": [
                         {"name": who(p), "reason": r}
                         for p, r in sorted(result.item.excluded.items())
@@ -1054,33 +1024,8 @@ def _check_answer(item: Any, answer: str, kind: MeetingKind) -> str:
     return answer
 
 
-class _Verifier:
-    """Checks ballot signatures against the members log (or, on a profile
-    that never synced, against this device's own key)."""
-
-    def __init__(self, session: Session) -> None:
-        from ..identity import device_identity
-        from ..sync.engine import members_state
-
-        self.members = members_state(session)
-        self.own = device_identity(session.profile.store)
-        self.own_person = session.profile.store.get_meta("person") or ""
-
-    def key(self, signer: str, person: str) -> bytes | None:
-        if signer.startswith("kiosk:"):
-            device = signer[6:]
-            kept = self.members.person_keys.get(person, {}).get(device)
-            return kept.sign_key if kept is not None else None
-        device = self.members.devices.get(signer)
-        if device is not None:
-            return device.sign_key if device.person == person else None
-        if not self.members.devices and signer == self.own.device_id and person == self.own_person:
-            return self.own.sign_public
-        return None
-
-
 def _parse_ballot(
-    ballot_id: str, person: str, meeting: str, fields: Mapping[str, Any], verifier: _Verifier
+    ballot_id: str, person: str, meeting: str, fields: Mapping[str, Any], verifier: Verifier
 ) -> BallotRecord:
     try:
         payload_bytes = str(fields["payload"]).encode()
@@ -1092,13 +1037,9 @@ def _parse_ballot(
     except (KeyError, ValueError, TypeError, AttributeError):
         # unreadable: listed among the refused ballots, never silently dropped
         return BallotRecord(ballot_id, person, {}, datetime.min.replace(tzinfo=UTC), "", False)
-    valid = payload.get("meeting") == meeting and payload.get("person") == person
-    key = verifier.key(signer, person) if valid else None
-    if key is None:
-        valid = False
-    else:
-        try:
-            nacl.signing.VerifyKey(key).verify(adoc.BALLOT_CONTEXT + payload_bytes, signature)
-        except nacl.exceptions.BadSignatureError:
-            valid = False
+    valid = (
+        payload.get("meeting") == meeting
+        and payload.get("person") == person
+        and verifier.verifies(signer, person, adoc.BALLOT_CONTEXT + payload_bytes, signature)
+    )
     return BallotRecord(ballot_id, person, votes, signed_at, signer, valid)

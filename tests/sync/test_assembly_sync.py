@@ -45,7 +45,8 @@ def test_an_offline_assembly_converges_with_remote_ballots(nodes, relay_factory,
 
     meeting = syndic.json(
         "assembly", "create", "--title", "AG ordinaire 2027", "--date", "2027-03-15T18:30",
-        "--place", "Salle commune", "--remote", "--remote-terms", "Vote par KoproGo avant la séance",
+        "--place", "Salle commune", "--remote",
+        "--remote-terms", "Vote par KoproGo avant la séance",
     )["id"]  # fmt: skip
     syndic.run("assembly", "agenda", "add", meeting, "--title", "Budget 2027",
                "--category", "budget_accounts")  # fmt: skip
@@ -72,7 +73,7 @@ def test_an_offline_assembly_converges_with_remote_ballots(nodes, relay_factory,
     owners[FATIMA].run(
         "assembly", "ballot", "cast", meeting, "--vote", "1=for", "--person", ANN, ok=False
     )
-    assert "signed only by the owner" in owners[FATIMA].last_error
+    assert "signs only for the owner" in owners[FATIMA].last_error
     owners[FATIMA].run("assembly", "attend", meeting, ANN, ok=False)
     assert "read-only" in owners[FATIMA].last_error
     for owner in owners.values():
