@@ -21,7 +21,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from . import cli_assembly, cli_governance, cli_ledger, cli_sync, i18n
+from . import cli_assembly, cli_energy, cli_governance, cli_ledger, cli_sync, i18n
 from .domain.registry import (
     Association,
     Registry,
@@ -582,6 +582,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_ledger.add_commands(sub, _add, _open, _Parser)
     cli_assembly.add_commands(sub, _add, _open, _Parser)
     cli_governance.add_commands(sub, _add, _open, _Parser)
+    cli_energy.add_commands(sub, _add, _open, _Parser)
     return parser
 
 

@@ -11,7 +11,14 @@ from pathlib import Path
 
 from shared.protocol import Audience, Role, audience_of, may_read, may_write
 
-from .documents import assembly_doc, directory_doc, inbox_doc, ledger_doc, registry_doc
+from .documents import (
+    assembly_doc,
+    directory_doc,
+    energy_doc,
+    inbox_doc,
+    ledger_doc,
+    registry_doc,
+)
 from .documents.live import KIND_UPDATE, LiveDocument
 from .errors import ProfileError
 from .i18n import N_, _
@@ -31,6 +38,8 @@ _KINDS = {
     "ledger": (ledger_doc.SCHEMA, ledger_doc.ROOTS),
     "assembly": (assembly_doc.SCHEMA, assembly_doc.ROOTS),
     "ballots": (assembly_doc.BALLOT_SCHEMA, assembly_doc.BALLOT_ROOTS),
+    "energy": (energy_doc.SCHEMA, energy_doc.ROOTS),
+    "optins": (energy_doc.OPTIN_SCHEMA, energy_doc.OPTIN_ROOTS),
 }
 
 
@@ -54,6 +63,7 @@ class Session:
         from .services.assembly_documents import AssemblyDocuments
         from .services.bank import BankService
         from .services.documents import DocumentsService
+        from .services.energy import EnergyService
         from .services.governance import GovernanceService
         from .services.inbox import InboxService
         from .services.ledger import LedgerService
@@ -67,6 +77,7 @@ class Session:
         self.bank = BankService(self)
         self.documents = DocumentsService(self)
         self.governance = GovernanceService(self)
+        self.energy = EnergyService(self)
 
     # -- lifecycle ----------------------------------------------------------
 

@@ -204,24 +204,35 @@ def erase_person(session: Session, person_id: str) -> dict[str, Any]:
     With a relay, everything queued is pushed first, so no queued change
     still holding the person can leave later; if the relay cannot be reached
     nothing is erased and the error says so."""
-    from .maintenance import compact, forget
-
     connected = bool(session.profile.store.get_meta("relay_url"))
     if connected:
         sync_once(session)
     session.registry.erase_person(person_id)
-    live = session.document("registry")
-    if not connected:
+    return erase_documents(session, ["registry"])
+
+
+def erase_documents(session: Session, doc_ids: list[str]) -> dict[str, Any]:
+    """Make what was just deleted from ``doc_ids`` leave every file: this
+    profile's (its log folded into one checkpoint), the relay's (a snapshot
+    replaces every envelope of the document) and, as they sync, the other
+    devices'. Without a relay only this profile is cleaned."""
+    from .maintenance import compact, forget
+
+    lives = [session.document(doc_id) for doc_id in doc_ids]
+    if not session.profile.store.get_meta("relay_url"):
+        for live in lives:
+            live.forget_history()
         session.profile.store.vacuum()
         return {"relay": False, "compacted": []}
 
     async def push_and_compact(engine: SyncEngine) -> list[str]:
         report = await engine.sync_once()
-        done = await compact(engine, live, report)
-        if not done:  # someone compacted meanwhile: pull theirs, then ours
-            await engine.sync_once()
-            await compact(engine, live, report)
-        forget(engine, live)
+        for live in lives:
+            done = await compact(engine, live, report)
+            if not done:  # someone compacted meanwhile: pull theirs, then ours
+                await engine.sync_once()
+                await compact(engine, live, report)
+            forget(engine, live)
         return sorted(report.compacted)
 
     return {"relay": True, "compacted": with_engine(session, push_and_compact)}
