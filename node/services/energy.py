@@ -43,6 +43,7 @@ from ..domain.energy import (
     Reading,
     Status,
 )
+from ..domain.meeting import MeetingKind
 from ..errors import InputError, KoprogoError, NotFoundError
 from ..i18n import _
 from . import energy_crypto
@@ -369,6 +370,13 @@ class EnergyService:
             raise NotFoundError(_("There is no item {id}.").format(id=item))
         return meeting, item, result
 
+    def _settled(self, meeting: str) -> bool:
+        """Whether a meeting's decisions are final: a meeting held in session
+        once it is closed; a written procedure or a poll as its answers stand."""
+        info = self._session.assembly.info(meeting)
+        held = info.kind in (MeetingKind.ORDINARY, MeetingKind.EXTRAORDINARY)
+        return info.status == "closed" or not held
+
     def submit_to_assembly(self, campaign: str, meeting: str, item: str) -> Change:
         """Draft → AwaitingAGVote: the assembly resolution that will give the mandate."""
         meeting, item, result = self._resolution(meeting, item)
@@ -395,8 +403,8 @@ class EnergyService:
         if info.mandate is not None:
             meeting, item = info.mandate
             _m, _i, result = self._resolution(meeting, item)
-            closed = self._session.assembly.info(meeting).status == "closed"
-            adopted = closed and result.tally is not None and bool(result.tally.passed)
+            passed = result.tally is not None and bool(result.tally.passed)
+            adopted = passed and self._settled(meeting)
         change = self._move(campaign, Status.COLLECTING_DATA, Gate(mandate_adopted=adopted))
         with self._live(campaign).edit() as doc:
             self._write_units(doc)  # the owners as they are when collecting starts
@@ -437,7 +445,9 @@ class EnergyService:
         if info.final_vote is not None:
             meeting, item = info.final_vote
             _m, _i, result = self._resolution(meeting, item)
-            if result.item.answers:
+            if not self._settled(meeting):
+                decided = False
+            elif result.item.answers:
                 counts = dict(result.answers)
                 best = max(counts.values(), default=0)
                 top = [a for a, n in counts.items() if n == best and best > 0]

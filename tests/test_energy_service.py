@@ -1,0 +1,203 @@
+"""The energy service on one profile (issue 6): every bad input ends in a
+clear message and changes nothing; a tampered opt-in never counts; the
+final vote by a poll picks the offer; the state machine's checks."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+
+import pytest
+
+from node.documents import energy_doc as edoc
+from node.domain.energy import EnergyType, Status
+from node.errors import InputError, NotFoundError
+from node.services.energy import reading
+from shared.energy import Offer
+from tests.test_assembly_service import CLOSE, OPEN, STARTS, building, ordinary
+
+SHA = "cd" * 32
+
+
+@pytest.fixture
+def acp(tmp_path):
+    session, people = building(tmp_path / "syndic")
+    yield session, people
+    session.close()
+
+
+def campaign_collecting(session, people):  # type: ignore[no-untyped-def]
+    """A campaign whose mandate was adopted in a closed meeting."""
+    campaign = session.energy.create("Hiver", ["electricity"], date(2099, 1, 31))
+    meeting = ordinary(session)
+    item = session.assembly.add_item(meeting, "Achat groupé", category="ordinary")
+    session.energy.submit_to_assembly(campaign, meeting, item)
+    session.assembly.convene(meeting, date(2027, 2, 20))
+    for name in ("Ann", "Bob", "Cem"):
+        session.assembly.attend(meeting, people[name], "present", at=OPEN)
+    session.assembly.open(meeting, at=OPEN)
+    with pytest.raises(InputError, match="mandate"):
+        session.energy.start_collecting(campaign)  # adopted only once the meeting closed
+    session.assembly.vote_all(meeting, item, "for")
+    session.assembly.close(meeting, at=CLOSE)
+    session.energy.start_collecting(campaign)
+    return campaign
+
+
+def ann_reading(**changes):  # type: ignore[no-untyped-def]
+    fields = dict(
+        energy_type="electricity",
+        kwh={"electricity": 2400},
+        period_start=date(2026, 1, 1),
+        period_end=date(2026, 12, 31),
+        postal_code="1180",
+        bill_sha256=SHA,
+    )
+    fields.update(changes)
+    return reading(**fields)
+
+
+def test_bad_campaigns_are_refused_and_nothing_is_made(acp):
+    session, _people = acp
+    for args, message in [
+        (("", ["gas"], date(2099, 1, 1)), "needs a name"),
+        (("X", [], date(2099, 1, 1)), "Choose the energies"),
+        (("X", ["coal"], date(2099, 1, 1)), "Choose the energies"),
+        (("X", ["gas"], date(2000, 1, 1)), "already past"),
+        (("X", ["gas"], date(2099, 1, 1), 0), "1 to 120 months"),
+        (("X", ["gas"], date(2099, 1, 1), 12, "spot"), "fixed or variable"),
+    ]:
+        with pytest.raises(InputError, match=message):
+            session.energy.create(*args)
+    assert session.energy.campaigns() == []
+    with pytest.raises(NotFoundError):
+        session.energy.info("01M81JCW92EWKSY2232930GEN1")
+
+
+def test_the_mandate_is_a_resolution_not_a_poll(acp):
+    session, _people = acp
+    campaign = session.energy.create("Hiver", ["gas"], date(2099, 1, 31))
+    poll = session.assembly.create("poll", "Avis", STARTS, "")
+    question = session.assembly.add_item(poll, "Pour ?", answers="yes_no")
+    with pytest.raises(InputError, match="poll decides nothing"):
+        session.energy.submit_to_assembly(campaign, poll, question)
+    assert session.energy.info(campaign).status is Status.DRAFT
+    with pytest.raises(InputError, match="step by step"):
+        session.energy.negotiate(campaign)
+
+
+def test_an_owner_opts_in_reads_back_and_withdraws(acp):
+    session, people = acp
+    campaign = campaign_collecting(session, people)
+    with pytest.raises(InputError, match="belongs to no owner"):
+        session.energy.opt_in(campaign, "A1", ann_reading())
+    session.profile.store.set_meta({"person": people["Ann"]})  # as if on Ann's laptop
+    for changes, lot, message in [
+        ({}, "A2", "Only an owner of the unit"),  # Bob's
+        ({}, "P1", "no unit P1"),  # a parking does not take part
+        ({"postal_code": "118"}, "A1", "four digits"),
+        ({"energy_type": "gas", "kwh": {"gas": 5}}, "A1", "does not buy"),
+        ({"kwh": {"electricity": 0}}, "A1", "above zero"),
+    ]:
+        with pytest.raises(InputError, match=message):
+            session.energy.opt_in(campaign, lot, ann_reading(**changes))
+    with pytest.raises(InputError, match="Choose the energies"):
+        ann_reading(energy_type="wind")
+    assert session.energy.optins(campaign) == []
+
+    optin = session.energy.opt_in(campaign, "A1", ann_reading())
+    with pytest.raises(InputError, match="already opted in"):
+        session.energy.opt_in(campaign, "A1", ann_reading())
+    (mine,) = session.energy.mine(campaign)
+    assert mine.kwh == {"electricity": 2400} and mine.record.consent_valid
+    assert mine.record.energy_type == EnergyType.ELECTRICITY.value
+    stats = session.energy.refresh(campaign)
+    assert stats[0].participants == 0  # not verified yet
+    with pytest.raises(InputError, match="SHA-256 differs"):
+        session.energy.verify(campaign, optin, sha256="ab" * 32)
+    session.energy.verify(campaign, optin, sha256=SHA.upper())
+    (figure,) = session.energy.refresh(campaign)
+    assert figure.participants == 1 and not figure.shown and figure.total_kwh is None
+
+    session.energy.withdraw(campaign, optin)
+    with pytest.raises(InputError, match="already withdrawn"):
+        session.energy.withdraw(campaign, optin)
+    assert session.energy.refresh(campaign)[0].participants == 0
+    with pytest.raises(InputError, match="withdrawn"):
+        session.energy.verify(campaign, optin, sha256=SHA)
+    again = session.energy.opt_in(campaign, "A1", ann_reading())  # a new consent is possible
+    assert again != optin
+
+
+def test_a_tampered_opt_in_does_not_count(acp):
+    session, people = acp
+    campaign = campaign_collecting(session, people)
+    session.profile.store.set_meta({"person": people["Ann"]})
+    optin = session.energy.opt_in(campaign, "A1", ann_reading())
+    doc_id = f"optins/{campaign}/{people['Ann']}"
+    (genuine,) = session.energy.optins(campaign)
+    with session.document(doc_id).edit() as doc:  # someone rewrites the unit afterwards
+        edoc.put_record(doc, "optins", optin, {"lot": "A2"})
+    (record,) = session.energy.optins(campaign)
+    assert not record.consent_valid and not record.counts
+    with pytest.raises(InputError, match="does not verify"):
+        session.energy.verify(campaign, optin, sha256=SHA)
+    with session.document(doc_id).edit() as doc:
+        edoc.put_record(doc, "optins", optin, {"lot": genuine.lot})
+    assert session.energy.optins(campaign)[0].consent_valid  # restored, genuine again
+    fields = edoc.records(session.document(doc_id).doc, "optins")[optin]
+    sealed = json.loads(fields["sealed"])
+    sealed["aggregator"] = sealed[next(k for k in sealed if k != "aggregator")]
+    with session.document(doc_id).edit() as doc:  # swapped ciphertext: consent breaks
+        edoc.put_record(doc, "optins", optin, {"sealed": sealed})
+    assert not session.energy.optins(campaign)[0].consent_valid
+
+
+def test_the_final_poll_picks_the_offer(acp):
+    session, people = acp
+    campaign = campaign_collecting(session, people)
+    live = session.document(f"energy/{campaign}")
+    offers = [
+        Offer("01M81JCW92EWKSY2232930AAAA", "electricity:1", "Lampiris", 25_000, 500, 100, 12, 12,
+              "2099-06-30"),
+        Offer("01M81JCW92EWKSY2232930BBBB", "electricity:1", "Engie", 24_000, 700, 40, 24, 15,
+              "2099-06-30"),
+    ]  # fmt: skip
+    with live.edit() as doc:
+        edoc.set_meta(doc, status=Status.NEGOTIATING.value)  # as after publishing
+        for offer in offers:
+            edoc.put_record(doc, "offers", offer.id, {"offer": json.dumps(offer.to_json())})
+    views = session.energy.offers(campaign)
+    assert [(v.offer.provider, v.green_score) for v in views] == [("Engie", 0), ("Lampiris", 10)]
+    poll = session.assembly.create("poll", "Quelle offre ?", STARTS, "")
+    labels = [session.energy.offer_label(o) for o in offers]
+    question = session.assembly.add_item(poll, "Offre", answers="choice", options=labels)
+    session.energy.submit_final_vote(campaign, poll, question)
+    with pytest.raises(InputError, match="has not chosen"):
+        session.energy.finalize(campaign, offers[0].id)  # nobody answered yet
+    session.profile.store.set_meta({"person": people["Ann"]})  # Ann's laptop
+    session.assembly.cast(poll, {question: labels[0]}, at=OPEN)
+    with pytest.raises(InputError, match="has not chosen"):
+        session.energy.finalize(campaign, offers[1].id)
+    with pytest.raises(NotFoundError):
+        session.energy.finalize(campaign, "nope")
+    session.energy.finalize(campaign, offers[0].id)
+    info = session.energy.info(campaign)
+    assert info.status is Status.FINALIZED and info.chosen_offer == offers[0].id
+    with pytest.raises(InputError, match="step by step"):
+        session.energy.negotiate(campaign)
+    session.energy.complete(campaign, date(2027, 9, 1))
+    with pytest.raises(InputError, match="over"):
+        session.energy.cancel(campaign)
+    assert session.energy.retention(date(2027, 11, 29)).purged == []
+    assert session.energy.retention(date(2027, 11, 30)).purged == [campaign]
+    assert session.energy.info(campaign).purged_on == date(2027, 11, 30)
+    assert session.energy.retention(date(2028, 1, 1)).purged == []  # once
+    dropped = session.energy.retention(date(2033, 1, 1)).audit_dropped
+    assert dropped >= 1 and session.energy.audit(campaign) == []  # five years later
+
+
+def test_retention_on_a_device_that_is_not_the_syndics_does_nothing(acp):
+    session, _people = acp
+    session.profile.store.set_meta({"role": "owner"})
+    assert session.energy.retention(datetime(2099, 1, 1, tzinfo=UTC).date()).purged == []
