@@ -201,3 +201,18 @@ def test_retention_on_a_device_that_is_not_the_syndics_does_nothing(acp):
     session, _people = acp
     session.profile.store.set_meta({"role": "owner"})
     assert session.energy.retention(datetime(2099, 1, 1, tzinfo=UTC).date()).purged == []
+
+
+def test_the_syndics_tasks_hold_the_assembly_and_campaign_deadlines(acp):
+    session, people = acp
+    campaign = campaign_collecting(session, people)
+    (meeting,) = [m.id for m in session.assembly.meetings()]
+    tasks = {(t.kind, t.ref): t for t in session.governance.tasks(date(2027, 4, 1))}
+    minutes = tasks[("assembly-minutes", meeting)]
+    assert minutes.due == date(2027, 4, 14) and minutes.severity.value == "soon"  # 30 days
+    assert "minutes" in minutes.message
+    collecting = tasks[("energy-collecting-ends", campaign)]
+    assert collecting.due == date(2099, 1, 31) and collecting.severity.value == "later"
+    session.assembly.distributed(meeting, date(2027, 4, 2))
+    kinds = {t.kind for t in session.governance.tasks(date(2027, 4, 3))}
+    assert "assembly-minutes" not in kinds and "energy-collecting-ends" in kinds

@@ -43,6 +43,7 @@ from ..domain.energy import (
     Reading,
     Status,
 )
+from ..domain.governance import Task, severity_of
 from ..domain.meeting import MeetingKind
 from ..errors import InputError, KoprogoError, NotFoundError
 from ..i18n import _
@@ -959,6 +960,28 @@ class EnergyService:
             ({"id": k, **{n: str(v) for n, v in f.items()}} for k, f in events.items()),
             key=lambda e: (e["at"], e["id"]),
         )
+
+    # -- the syndic's tasks ---------------------------------------------------------------
+
+    def tasks(self, today: date) -> list[Task]:
+        """Campaign deadlines for the syndic's task list: data collection
+        whose deadline has come (move on to negotiation or cancel)."""
+        out = []
+        for info in self.campaigns():
+            if info.status is Status.COLLECTING_DATA and info.deadline is not None:
+                out.append(
+                    Task(
+                        info.deadline,
+                        "energy-collecting-ends",
+                        _(
+                            "Energy purchase {name}: taking part closes; move on to "
+                            "negotiation or cancel the campaign."
+                        ).format(name=info.name),
+                        severity_of(info.deadline, today, 7),
+                        info.id,
+                    )
+                )
+        return out
 
     # -- retention ------------------------------------------------------------------------
 

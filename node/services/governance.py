@@ -33,6 +33,7 @@ from ..domain.governance import (
     auditor_problems,
     council_mandate_problems,
     governance_tasks,
+    severity_of,
     syndic_tasks,
 )
 from ..domain.meeting import MeetingKind
@@ -242,7 +243,32 @@ class GovernanceService:
             syndic_mandate_until=association.syndic_mandate_until,
         )
         contributed = [source(today) for source in self._sources]
-        return syndic_tasks(today, own, *sources, *contributed)
+        modules = [self._assembly_tasks(today), self._session.energy.tasks(today)]
+        return syndic_tasks(today, own, *modules, *sources, *contributed)
+
+    def _assembly_tasks(self, today: date) -> list[Task]:
+        """The assembly's deadlines: convocations to send (15 days before),
+        assemblies owners asked for (30 days), minutes to distribute (30 days)."""
+        assembly = self._session.assembly
+        messages = {
+            "convocation": _("Send the convocations of {title} (15 days before the meeting)."),
+            "request": _("Convene {title}: owners holding a fifth of the quotas asked for it."),
+            "minutes": _("Distribute the minutes of {title} (within 30 days)."),
+        }
+        windows = {"convocation": 14, "request": 14, "minutes": 14}
+        out = []
+        for due, what, meeting in assembly.deadlines(today):
+            title = assembly.info(meeting).title
+            out.append(
+                Task(
+                    due,
+                    f"assembly-{what}",
+                    messages[what].format(title=title),
+                    severity_of(due, today, windows[what]),
+                    meeting,
+                )
+            )
+        return out
 
     def _ordinary_period(self, first: date, last: date) -> date | None:
         """The first day of the period of the earliest ordinary assembly
