@@ -44,6 +44,7 @@ from .state import Opened, Update, read_opened, read_state
 log = logging.getLogger(__name__)
 
 SLOW_MS = 300  # a call running longer than this gets a busy indicator
+DAILY_MS = 24 * 60 * 60 * 1000
 
 T = TypeVar("T")
 OnError = Callable[[KoprogoError], None]
@@ -83,6 +84,12 @@ class Ops(QObject):
         self._slow_timer.setInterval(SLOW_MS)
         self._slow_timer.timeout.connect(self._on_slow)
         self._finished.connect(self._deliver)
+        # ARCHITECTURE §6, DOMAIN §11: per-unit energy data is deleted when
+        # due, at start-up (on open) and then daily while the app runs
+        self._daily = QTimer(self)
+        self._daily.setInterval(DAILY_MS)
+        self._daily.timeout.connect(self._housekeeping)
+        self._daily.start()
 
     # -- what screens call ----------------------------------------------------
 
@@ -141,9 +148,13 @@ class Ops(QObject):
             new = factory()
             self._close_session()
             self._session = new
+            housekeeping(new)
             return read_opened(new)
 
         self._submit(work, on_done, on_error)
+
+    def _housekeeping(self) -> None:
+        self.run(housekeeping, background=True, on_error=lambda exc: None)  # none open: skip
 
     def close(self, on_done: Callable[[None], None] | None = None) -> None:
         """Close the session (checkpointing its documents) on the worker."""
@@ -256,6 +267,19 @@ class Ops(QObject):
         if slow != self._slow:
             self._slow = slow
             self.slow.emit(slow)
+
+
+def housekeeping(session: Session) -> None:
+    """What a profile does on its own when opened and daily: delete the
+    per-unit energy data that is due. A failure (relay unreachable) is
+    logged and retried at the next run; it never stops the app."""
+    try:
+        report = session.energy.retention()
+    except KoprogoError as exc:
+        log.warning("retention: %s", exc)
+        return
+    for error in report.errors:
+        log.warning("retention: %s", error)
 
 
 def generic_error_message() -> str:
