@@ -16,6 +16,7 @@ from .cli_ledger import _day, _print
 from .documents import directory_doc
 from .domain.energy import ENERGY_LABELS, ContractType, EnergyType, Figures
 from .errors import InputError, NotFoundError
+from .files import atomic_write_bytes
 from .i18n import _
 from .services.energy import CampaignInfo, OfferView, OptInRecord, reading
 
@@ -368,6 +369,15 @@ def cmd_retention(args: argparse.Namespace, open_session: Callable) -> int:
     return 1 if report.errors else 0
 
 
+def cmd_summary(args: argparse.Namespace, open_session: Callable) -> int:
+    with open_session(args) as session:
+        campaign = session.energy.find(args.campaign)
+        data = session.energy.summary_pdf(campaign, args.in_language)
+    atomic_write_bytes(Path(args.out), data)
+    print(args.out)
+    return 0
+
+
 def add_commands(sub: Any, add: Callable, open_session: Callable, parser_class: type) -> None:
     """Register ``energy ...`` on ``koprogo-node``'s parser."""
 
@@ -470,6 +480,11 @@ def add_commands(sub: Any, add: Callable, open_session: Callable, parser_class: 
     p.add_argument("campaign")
     p.add_argument("--fetch", action="store_true", help="fetch the pool's offers first")
     p.add_argument("--json", action="store_true")
+
+    p = add(esub, "summary", cmd(cmd_summary), "the campaign's summary for the assembly (PDF)")
+    p.add_argument("campaign")
+    p.add_argument("--out", required=True, help="the PDF file to write")
+    p.add_argument("--in-language", choices=["fr", "nl", "de", "en"], default="fr")
 
     p = add(esub, "audit", cmd(cmd_audit), "the campaign's audit trail")
     p.add_argument("campaign")

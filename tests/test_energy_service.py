@@ -4,10 +4,12 @@ final vote by a poll picks the offer; the state machine's checks."""
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import UTC, date, datetime
 
 import pytest
+from pypdf import PdfReader
 
 from node.documents import energy_doc as edoc
 from node.domain.energy import EnergyType, Status
@@ -184,6 +186,13 @@ def test_the_final_poll_picks_the_offer(acp):
     session.energy.finalize(campaign, offers[0].id)
     info = session.energy.info(campaign)
     assert info.status is Status.FINALIZED and info.chosen_offer == offers[0].id
+    text = "".join(
+        page.extract_text() for page in PdfReader(io.BytesIO(session.energy.summary_pdf(
+            campaign, "en"))).pages
+    )  # fmt: skip
+    assert "Hiver" in text and "Lampiris" in text and "Engie" in text
+    assert "Achat groupé" in text  # the mandate's resolution
+    assert "Nothing is shown below 5 participants" in text  # one verified participant at most
     with pytest.raises(InputError, match="step by step"):
         session.energy.negotiate(campaign)
     session.energy.complete(campaign, date(2027, 9, 1))

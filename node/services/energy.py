@@ -16,6 +16,7 @@ trail stay.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
@@ -959,6 +960,47 @@ class EnergyService:
         return sorted(
             ({"id": k, **{n: str(v) for n, v in f.items()}} for k, f in events.items()),
             key=lambda e: (e["at"], e["id"]),
+        )
+
+    # -- the summary for the assembly -----------------------------------------------------
+
+    def summary_pdf(self, campaign: str, language: str = "fr", on: date | None = None) -> bytes:
+        """The campaign's summary for the general assembly, as a PDF: the
+        facts, the mandate, the k-anonymous figures, the offers side by side
+        with the chosen one marked."""
+        from ..pdf.energy import CampaignSummary, EnergyFigures, OfferLine, render_summary
+        from ..pdf.layout import Letterhead
+
+        info = self.info(campaign)
+        association = self._session.registry.read().association
+        if association is None:
+            raise InputError(_("This profile holds no building yet."))
+        mandate = ""
+        if info.mandate is not None:
+            meeting, item = info.mandate
+            with contextlib.suppress(NotFoundError):
+                _m, _i, result = self._resolution(meeting, item)
+                held = self._session.assembly.info(meeting)
+                mandate = f"{held.title} ({held.starts.date().isoformat()}) — {result.item.title}"
+        return render_summary(
+            CampaignSummary(
+                letterhead=Letterhead(association),
+                language=language,
+                name=info.name,
+                status=info.status,
+                energy_types=info.energy_types,
+                deadline=info.deadline,
+                contract_months=info.contract_months,
+                contract_type=info.contract_type,
+                mandate=mandate,
+                figures=tuple(EnergyFigures.from_figures(f) for f in self.figures(campaign)),
+                offers=tuple(
+                    OfferLine.from_offer(v.offer, v.yearly_savings_cents)
+                    for v in self.offers(campaign)
+                ),
+                chosen_offer=info.chosen_offer,
+                generated_on=on or date.today(),
+            )
         )
 
     # -- the syndic's tasks ---------------------------------------------------------------
