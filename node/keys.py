@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import json
 import os
 from collections.abc import Callable
 from enum import StrEnum
@@ -27,10 +26,9 @@ from pathlib import Path
 import keyring
 import keyring.backends.fail
 import keyring.errors
-import nacl.pwhash.argon2id as argon2id
-import nacl.utils
 
-from shared.crypto import DecryptionError, new_key, open_sealed, seal
+from shared import keyfile
+from shared.crypto import new_key
 
 from .errors import KeyAccessError, ProfileError, WrongPassphrase
 from .files import atomic_write_bytes
@@ -39,17 +37,9 @@ from .i18n import _
 KEYRING_SERVICE = "koprogo"
 KEY_FILE = "storage-key.json"
 PASSPHRASE_ENV = "KOPROGO_PASSPHRASE"
-_KEYFILE_AAD = b"koprogo-keyfile-v1"
 MIN_PASSPHRASE_LENGTH = 8
-
-# Argon2id cost. "moderate" is libsodium's recommendation for keys that
-# protect data at rest (~256 MiB, under a second here). Tests lower it with
-# KOPROGO_ARGON2=interactive; the chosen cost is stored in the file, so any
-# file opens whatever the environment says.
-_COSTS = {
-    "moderate": (argon2id.OPSLIMIT_MODERATE, argon2id.MEMLIMIT_MODERATE),
-    "interactive": (argon2id.OPSLIMIT_INTERACTIVE, argon2id.MEMLIMIT_INTERACTIVE),
-}
+# The file's format and Argon2id cost (KOPROGO_ARGON2=interactive in tests)
+# are in shared/keyfile.py, which broker key files use too.
 
 
 class KeyStorage(StrEnum):
@@ -159,39 +149,18 @@ def load_storage_key(
 
 
 def write_key_file(path: Path, key: bytes, passphrase: str, cost: str | None = None) -> None:
-    cost = cost or os.environ.get("KOPROGO_ARGON2", "moderate")
-    opslimit, memlimit = _COSTS[cost]
-    salt = nacl.utils.random(argon2id.SALTBYTES)
-    wrapping = argon2id.kdf(32, passphrase.encode(), salt, opslimit=opslimit, memlimit=memlimit)
-    record = {
-        "format": "koprogo-key-file",
-        "version": 1,
-        "kdf": "argon2id",
-        "opslimit": opslimit,
-        "memlimit": memlimit,
-        "salt": base64.b64encode(salt).decode(),
-        "sealed_key": base64.b64encode(seal(wrapping, key, _KEYFILE_AAD)).decode(),
-    }
-    atomic_write_bytes(path, json.dumps(record, indent=2).encode())
+    atomic_write_bytes(path, keyfile.seal_key_file(key, passphrase, keyfile.STORAGE_KEY_AAD, cost))
 
 
 def read_key_file(path: Path, passphrase: str) -> bytes:
     try:
-        record = json.loads(path.read_bytes())
-        if record.get("format") != "koprogo-key-file" or record.get("kdf") != "argon2id":
-            raise ValueError("not a KoproGo key file")
-        salt = base64.b64decode(record["salt"])
-        sealed = base64.b64decode(record["sealed_key"])
-        opslimit, memlimit = int(record["opslimit"]), int(record["memlimit"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return keyfile.open_key_file(path.read_bytes(), passphrase, keyfile.STORAGE_KEY_AAD)
+    except keyfile.WrongPassphrase as exc:
+        raise WrongPassphrase(_("The passphrase is not correct.")) from exc
+    except (OSError, keyfile.KeyFileError) as exc:
         raise ProfileError(
             _("The key file {path} is damaged or not a KoproGo key file.").format(path=path)
         ) from exc
-    wrapping = argon2id.kdf(32, passphrase.encode(), salt, opslimit=opslimit, memlimit=memlimit)
-    try:
-        return open_sealed(wrapping, sealed, _KEYFILE_AAD)
-    except DecryptionError as exc:
-        raise WrongPassphrase(_("The passphrase is not correct.")) from exc
 
 
 def change_passphrase(profile_dir: Path, old: str, new: str) -> None:

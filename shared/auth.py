@@ -13,6 +13,11 @@ The nonce makes two identical requests in the same second (a legitimate
 retry, or polling) two different signatures, so the replay cache refuses
 only a true replay.
 
+Brokers (docs/sync-protocol.md §9) sign their requests the same way with
+their broker key, under another context (:data:`BROKER_CONTEXT`) and with
+``KoproGo-Broker: <base64 public key>`` in place of ``KoproGo-Device``: a
+device's signature never passes as a broker's, nor a broker's as a device's.
+
 The relay refuses a timestamp more than :data:`WINDOW` seconds from its own
 clock, and a signature it has already seen within the window (replay). A
 device whose clock is off learns the relay's time from the ``KoproGo-Time``
@@ -31,9 +36,11 @@ import nacl.exceptions
 import nacl.signing
 
 CONTEXT = b"koprogo-request-v1\x00"
+BROKER_CONTEXT = b"koprogo-broker-request-v1\x00"
 WINDOW = 300  # seconds either side of the relay's clock
 
 DEVICE_HEADER = "KoproGo-Device"
+BROKER_HEADER = "KoproGo-Broker"  # a broker's base64 public key, instead of the device id
 TIMESTAMP_HEADER = "KoproGo-Timestamp"
 SIGNATURE_HEADER = "KoproGo-Signature"
 NONCE_HEADER = "KoproGo-Nonce"
@@ -45,9 +52,11 @@ class AuthError(ValueError):
     """A request whose signature headers are missing, stale, replayed or wrong."""
 
 
-def message(method: str, path: str, body: bytes, timestamp: int, nonce: str) -> bytes:
+def message(
+    method: str, path: str, body: bytes, timestamp: int, nonce: str, context: bytes = CONTEXT
+) -> bytes:
     digest = hashlib.sha256(body).hexdigest()
-    return CONTEXT + f"{method.upper()}\n{path}\n{digest}\n{timestamp}\n{nonce}".encode()
+    return context + f"{method.upper()}\n{path}\n{digest}\n{timestamp}\n{nonce}".encode()
 
 
 def sign_request(
@@ -71,6 +80,27 @@ def sign_request(
     }
 
 
+def sign_broker_request(
+    signing_seed: bytes,
+    method: str,
+    path: str,
+    body: bytes,
+    timestamp: int,
+    nonce: str | None = None,
+) -> dict[str, str]:
+    """A broker's signature headers: :data:`BROKER_HEADER` names its public
+    key, and the signature is made under :data:`BROKER_CONTEXT`."""
+    nonce = os.urandom(16).hex() if nonce is None else nonce
+    signing_key = nacl.signing.SigningKey(signing_seed)
+    signed = signing_key.sign(message(method, path, body, timestamp, nonce, BROKER_CONTEXT))
+    return {
+        BROKER_HEADER: base64.b64encode(bytes(signing_key.verify_key)).decode(),
+        TIMESTAMP_HEADER: str(timestamp),
+        NONCE_HEADER: nonce,
+        SIGNATURE_HEADER: base64.b64encode(signed.signature).decode(),
+    }
+
+
 @dataclass(frozen=True)
 class SignedRequest:
     device_id: str
@@ -82,9 +112,13 @@ class SignedRequest:
 _HEX = frozenset("0123456789abcdef")
 
 
-def parse_headers(headers: dict[str, str] | object) -> SignedRequest:
+def parse_headers(
+    headers: dict[str, str] | object, signer_header: str = DEVICE_HEADER
+) -> SignedRequest:
+    """The signature headers; ``signer_header`` is :data:`DEVICE_HEADER`, or
+    :data:`BROKER_HEADER` for a broker (``device_id`` then holds its key)."""
     get = headers.get  # type: ignore[attr-defined]
-    device, stamp, signature = get(DEVICE_HEADER), get(TIMESTAMP_HEADER), get(SIGNATURE_HEADER)
+    device, stamp, signature = get(signer_header), get(TIMESTAMP_HEADER), get(SIGNATURE_HEADER)
     nonce = get(NONCE_HEADER)
     if not device or not stamp or not signature or not nonce:
         raise AuthError("missing signature headers")
@@ -97,7 +131,13 @@ def parse_headers(headers: dict[str, str] | object) -> SignedRequest:
 
 
 def verify_request(
-    signed: SignedRequest, verify_key: bytes, method: str, path: str, body: bytes, now: int
+    signed: SignedRequest,
+    verify_key: bytes,
+    method: str,
+    path: str,
+    body: bytes,
+    now: int,
+    context: bytes = CONTEXT,
 ) -> None:
     """Check freshness and signature; replay is checked by the caller, which
     keeps the signatures seen within the window."""
@@ -105,7 +145,7 @@ def verify_request(
         raise AuthError("stale timestamp")
     try:
         nacl.signing.VerifyKey(verify_key).verify(
-            message(method, path, body, signed.timestamp, signed.nonce), signed.signature
+            message(method, path, body, signed.timestamp, signed.nonce, context), signed.signature
         )
     except (nacl.exceptions.BadSignatureError, ValueError) as exc:
         raise AuthError("bad signature") from exc

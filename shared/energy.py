@@ -14,6 +14,7 @@ import json
 import re
 from dataclasses import asdict, dataclass
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import nacl.exceptions
@@ -24,7 +25,11 @@ K_ANONYMITY = 5
 
 ENERGY_TYPES = ("electricity", "gas")
 AGGREGATE_CONTEXT = b"koprogo-energy-aggregate-v1\x00"
+AGGREGATE_SIGNATURE_HEADER = "X-Koprogo-Aggregate-Signature"  # base64 sign_aggregate(...)
 MAX_KWH = 10_000_000  # one unit's yearly consumption, far above any flat's
+
+MILLICENTS_PER_EURO = 100_000  # Offer.price_kwh_millicents
+CENTS_PER_EURO = 100  # Offer.fixed_monthly_fee_cents
 
 _POSTAL = re.compile(r"^[1-9][0-9]{3}$")
 
@@ -186,6 +191,26 @@ class Offer:
             return cls(**data)
         except TypeError as exc:
             raise EnergyError(f"malformed offer: {exc}") from None
+
+
+def euros_to_units(text: str, units_per_euro: int) -> int:
+    """An amount of euros written in decimal ("0.2735") as whole units
+    (:data:`MILLICENTS_PER_EURO`, :data:`CENTS_PER_EURO`), exactly: refuses
+    more decimals than the unit holds, negative amounts and non-numbers."""
+    try:
+        amount = Decimal(text)
+    except (InvalidOperation, TypeError, ValueError):
+        raise EnergyError(f"{text!r} is not an amount in euros") from None
+    _require(amount.is_finite() and amount >= 0, f"{text!r} is not an amount in euros")
+    units = amount * units_per_euro
+    decimals = len(str(units_per_euro)) - 1
+    _require(units == units.to_integral_value(), f"{text!r} has more than {decimals} decimals")
+    return int(units)
+
+
+def units_to_euros(units: int, units_per_euro: int) -> Decimal:
+    """The inverse of :func:`euros_to_units`, for display."""
+    return Decimal(units) / units_per_euro
 
 
 def pool_of(aggregate: Aggregate) -> str:

@@ -29,6 +29,9 @@ from shared.protocol import MAX_REQUEST_BYTES, PROTOCOL_VERSION
 from . import database
 from .config import RelayConfig
 from .core import RelayCore
+from .energy import EnergyCore
+from .energy_handlers import energy_routes
+from .energy_store import EnergyStore
 from .errors import RelayError
 from .handlers import routes
 from .lanes import Lane
@@ -52,6 +55,7 @@ def create_app(config: RelayConfig) -> web.Application:
     app[METRICS] = Metrics()
     app[RUNTIME] = Runtime(origin=f"{os.getpid()}-{new_ulid()}")
     app.add_routes(routes())
+    app.add_routes(energy_routes())
     app.cleanup_ctx.append(relay_resources)
     app.on_response_prepare.append(_stamp)
     return app
@@ -160,6 +164,7 @@ async def relay_resources(app: web.Application) -> AsyncIterator[None]:
         )
         rt.storage.open_reader()  # small pulls on the event loop (SQLite)
         rt.core = RelayCore(rt.storage, config.limits)
+        rt.energy = EnergyCore(EnergyStore(rt.engine), rt.core)
         rt.writer.store = rt.core.append
         await rt.write(rt.storage.open_writer)
         loaded = await rt.write(rt.core.load)

@@ -7,7 +7,10 @@
   un-migrated or older one with a message saying so.
 * ``migrate``: bring the database to the newest schema (a SQLite file is
   backed up beside itself first).
-* ``stats [--json]``: buildings, devices, envelopes and bytes stored.
+* ``stats [--json]``: buildings, devices, envelopes and bytes stored, and
+  the energy pools' aggregates, brokers and offers.
+* ``broker …``: register energy brokers (operator), or act as one
+  (:mod:`sync_server.broker_cli`).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import logging
 import sys
 from dataclasses import replace
 
-from . import database
+from . import broker_cli, database
 from .config import DEFAULT_HOST, DEFAULT_PORT, Limits, RelayConfig, resolve_database_url
 
 
@@ -110,14 +113,19 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = commands.add_parser("migrate", help="bring the database to the newest schema")
     _database_options(migrate)
 
-    stats = commands.add_parser("stats", help="buildings, devices, envelopes and bytes stored")
+    stats = commands.add_parser(
+        "stats", help="buildings, devices, envelopes, bytes, energy aggregates and offers"
+    )
     _database_options(stats)
     stats.add_argument("--json", action="store_true", help="print JSON")
+    broker_cli.add_commands(commands, _database_options)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "broker":
+        return broker_cli.run(args)
     url = resolve_database_url(args.database_url, args.data_dir)
     if args.command == "migrate":
         before, after = database.migrate(url)

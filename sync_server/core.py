@@ -274,6 +274,9 @@ class RelayCore:
         self._check_invite_usable(invite.used_by, invite.expires, now)
         if kind == "join" and building.active_devices() >= self.limits.max_devices_per_building:
             raise RelayError(507, "device-quota", "the building has its maximum number of devices")
+        record = entry.data.get("device" if kind == "join" else "person")
+        if self.storage.is_broker_key(_record_key(record)):
+            raise bad_request("bad-entry", "a broker's key cannot be a device's (§9.3)")
         seq = self._append_entry(building_id, entry, now, used_invite=invite_id)
         return building_id, seq
 
@@ -443,6 +446,15 @@ def _entry(body: Any, key: str) -> SignedEntry:
         return SignedEntry.from_json(body[key])
     except MembersError as exc:
         raise bad_request("bad-entry", str(exc)) from exc
+
+
+def _record_key(record: Any) -> bytes:
+    """The signing key of a join's device record or a person record, or b""."""
+    sign = record.get("sign") if isinstance(record, dict) else None
+    try:
+        return unb64(sign) if isinstance(sign, str) else b""
+    except MembersError:
+        return b""
 
 
 def _b64(raw: bytes) -> str:

@@ -128,6 +128,9 @@ def stats(engine: Engine) -> dict[str, int]:
             "members_entries": count(schema.members),
             "documents": count(schema.documents),
             "devices": _device_count(conn),
+            "energy_aggregates": count(schema.energy_aggregates),
+            "brokers": count(schema.brokers),
+            "energy_offers": count(schema.energy_offers),
         }
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 
 from .config import RelayConfig
 from .core import RelayCore, SignatureCheck, signatures_valid
+from .energy import EnergyCore
 from .lanes import Lane
 from .metrics import Metrics
 from .notify import Hub
@@ -32,6 +33,7 @@ class Runtime:
     engine: Engine | None = None
     storage: Storage | None = None
     core: RelayCore | None = None
+    energy: EnergyCore | None = None  # energy pools (docs/sync-protocol.md §9)
     hub: Hub = field(default_factory=Hub)
     writer: Writer | None = None  # the writer thread: every change, appends in group commits
     reader: Lane | None = None  # reads (pulls, heads, invites, members refreshes)

@@ -4,7 +4,10 @@ compares them on SQLite and PostgreSQL).
 
 What is stored is what the relay may know (ARCHITECTURE §7): opaque ids,
 the public members log, encrypted envelope bytes with their sizes, and
-counts. Nothing here holds a name, an amount or a document's content.
+counts. Nothing here holds a name, an amount or a document's content —
+except what is public by design: a building's anonymous energy aggregate
+(at least five participants, no minimum or maximum), the certified brokers
+the operator registered, and their offers (docs/sync-protocol.md §9).
 """
 
 from __future__ import annotations
@@ -102,4 +105,50 @@ usage = Table(
     Column("building_id", ULID, primary_key=True),
     Column("month", String(7), primary_key=True),  # YYYY-MM, UTC
     Column("requests", BigInteger, nullable=False),
+)
+
+energy_aggregates = Table(
+    "energy_aggregates",
+    metadata,
+    # the fields of shared.energy.Aggregate, exactly; nothing of a single unit
+    Column("building_id", ULID, ForeignKey("buildings.id"), primary_key=True),
+    Column("campaign_id", ULID, primary_key=True),
+    Column("energy_type", String(16), primary_key=True),
+    Column("region", String(1), nullable=False),
+    Column("participants", Integer, nullable=False),
+    Column("units", Integer, nullable=False),
+    Column("total_kwh", BigInteger, nullable=False),
+    Column("average_kwh", BigInteger, nullable=False),
+    Column("median_kwh", BigInteger, nullable=False),
+    Column("published_at", String(40), nullable=False),  # as signed, the syndic's clock
+    # who vouches for it, and when the relay took it (its clock orders, §5)
+    Column("signature", LargeBinary, nullable=False),
+    Column("device_id", ULID, nullable=False),
+    Column("received_at", BigInteger, nullable=False),  # relay clock, milliseconds
+)
+
+brokers = Table(
+    "brokers",
+    metadata,
+    Column("name", String(80), primary_key=True),
+    Column("sign_key", LargeBinary, nullable=False),  # Ed25519 public key, 32 bytes
+    Column("added_at", BigInteger, nullable=False),
+    Index("uq_brokers_sign_key", "sign_key", unique=True),
+)
+
+energy_offers = Table(
+    "energy_offers",
+    metadata,
+    Column("id", ULID, primary_key=True),
+    Column("pool", String(16), nullable=False),  # "<energy type>:<region>"
+    Column("broker", String(80), ForeignKey("brokers.name"), nullable=False),
+    Column("provider", String(120), nullable=False),
+    Column("price_kwh_millicents", Integer, nullable=False),
+    Column("fixed_monthly_fee_cents", Integer, nullable=False),
+    Column("green_pct", SmallInteger, nullable=False),
+    Column("contract_months", SmallInteger, nullable=False),
+    Column("estimated_savings_pct", SmallInteger, nullable=False),
+    Column("valid_until", String(10), nullable=False),  # YYYY-MM-DD
+    Column("posted_at", BigInteger, nullable=False),  # relay clock, seconds
+    Index("ix_energy_offers_pool", "pool"),
 )

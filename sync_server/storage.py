@@ -33,7 +33,7 @@ from shared.envelope import Kind
 from shared.members import SignedEntry
 
 from .errors import RelayError, conflict
-from .schema import buildings, documents, envelopes, invites, members, usage
+from .schema import brokers, buildings, documents, envelopes, invites, members, usage
 
 NOTIFY_CHANNEL = "koprogo_relay"
 
@@ -292,6 +292,15 @@ class Storage:
             if used_invite is not None:
                 conn.execute(delete(invites).where(invites.c.id == used_invite))
             self._notify(conn, building_id, {"members": seq + 1})
+
+    def is_broker_key(self, sign_key: bytes) -> bool:
+        """Whether a broker registered this public key (docs/sync-protocol.md
+        §9.3: no key is both a device's and a broker's)."""
+        if not sign_key:
+            return False
+        with self.engine.connect() as conn:
+            found = conn.execute(select(brokers.c.name).where(brokers.c.sign_key == sign_key))
+            return found.first() is not None
 
     def invite(self, invite_id: str) -> tuple[str, bytes] | None:
         """(building id, sealed payload) of a stored, unused invite."""

@@ -149,11 +149,13 @@ class RelayClient:
         *,
         signed: bool = True,
         content_type: str = "application/json",
+        extra_headers: dict[str, str] | None = None,
     ) -> tuple[int, dict[str, str], bytes]:
         for attempt in (1, 2):
             headers = self._headers(method, path, body, signed)
             if body:
                 headers["Content-Type"] = content_type
+            headers.update(extra_headers or {})
             try:
                 async with self.session.request(
                     method, self.base_url + path, data=body or None, headers=headers
