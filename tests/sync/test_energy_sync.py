@@ -1,20 +1,26 @@
 """A group energy purchase across real devices and a real relay process
-(issue 6, points 1–4 and 7): the assembly gives the mandate, owners opt in
-from their own device and from the building's PC with their PIN, their
-consumption sealed so that only they and the syndic's aggregating key read
-it; the syndic verifies bills, and figures appear only from 5 verified
-participants; an owner withdraws, another erases; 90 days after the
+(issue 6): the assembly gives the mandate, owners opt in from their own
+device and from the building's PC with their PIN, their consumption sealed
+so that only they and the syndic's aggregating key read it; the syndic
+verifies bills, and figures appear only from 5 verified participants; the
+anonymous figures go to the relay's pool, where a broker (with
+``koprogo-relay broker``) sees the pool and posts offers the building
+fetches; an owner withdraws (the pool follows), another erases; a second
+assembly chooses the offer, the summary PDF marks it; 90 days after the
 campaign, every opt-in is gone and the audit trail stays."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 
 from node.domain.energy import yearly_kwh
 from node.errors import InputError
+from sync_server.cli import main as relay_main
 from tests.sync.helpers import Node, invite, join
 
 FATIMA = "Fatima El Amrani"  # A2.2, on her own laptop
@@ -35,29 +41,40 @@ def nodes(tmp_path: Path, capsys, passphrase):
     return lambda name: Node(tmp_path / name, capsys)
 
 
-def _mandate(syndic: Node) -> str:
-    """A meeting adopting the energy purchase by absolute majority; returns its id."""
+def _meeting(syndic: Node, title: str, day: str, item: str) -> str:
+    """A meeting with one resolution by absolute majority; returns its id."""
     meeting = syndic.json(
-        "assembly", "create", "--title", "AG 2027", "--date", "2027-03-15T18:30",
-        "--place", "Salle commune",
+        "assembly", "create", "--title", title, "--date", f"{day}T18:30",
+        "--place", "Salle commune", "--kind", "extraordinary",
     )["id"]  # fmt: skip
-    syndic.run("assembly", "agenda", "add", meeting, "--title", "Achat groupé d'énergie",
-               "--category", "ordinary")  # fmt: skip
+    syndic.run("assembly", "agenda", "add", meeting, "--title", item, "--category", "ordinary")
     syndic.run("assembly", "convene", meeting, "--date", "2027-02-20")
     return meeting
 
 
-def _hold(syndic: Node, meeting: str) -> None:
+def _hold(syndic: Node, meeting: str, day: str = "2027-03-15") -> None:
+    """The meeting held: 11 of 16 owners in the room, all for item 1."""
     for name in ["Klaus Becker", "Luc Janssens", "Sophie Dubois", "Ahmed Benali", ANN,
                  "Julie Martin", "Michel Leroy", "Wouter De Smet", "Olivier Mertens",
                  "Sarah Goossens", "Nathalie Renard"]:  # fmt: skip
-        syndic.run("assembly", "attend", meeting, name, "--at", "2027-03-15T18:25")
-    syndic.run("assembly", "open", meeting, "--at", "2027-03-15T18:40")
+        syndic.run("assembly", "attend", meeting, name, "--at", f"{day}T18:25")
+    syndic.run("assembly", "open", meeting, "--at", f"{day}T18:40")
     syndic.run("assembly", "vote", meeting, "--item", "1", "--all", "for")
-    syndic.run("assembly", "close", meeting, "--at", "2027-03-15T20:00")
+    syndic.run("assembly", "close", meeting, "--at", f"{day}T20:00")
 
 
-def test_a_campaign_from_mandate_to_deletion(nodes, relay_process, monkeypatch, tmp_path):
+def relay_cli(capsys, *args: str) -> str:  # type: ignore[no-untyped-def]
+    """``koprogo-relay ...`` as its operator or a broker would run it."""
+    capsys.readouterr()
+    code = relay_main(list(args))
+    out, err = capsys.readouterr()
+    assert code == 0, f"{args}: exit {code}: {err}"
+    return out
+
+
+def test_a_campaign_from_mandate_to_deletion(  # type: ignore[no-untyped-def]
+    nodes, relay_process, monkeypatch, tmp_path, capsys
+):
     relay = relay_process
     syndic = nodes("syndic")
     syndic.run("demo")
@@ -68,7 +85,7 @@ def test_a_campaign_from_mandate_to_deletion(nodes, relay_process, monkeypatch, 
         "energy", "create", "--name", "Hiver 2027", "--energy", "electricity",
         "--deadline", "2099-12-31", "--months", "12",
     )["id"]  # fmt: skip
-    meeting = _mandate(syndic)
+    meeting = _meeting(syndic, "AG 2027", "2027-03-15", "Achat groupé d'énergie")
     syndic.run("energy", "collect", campaign, ok=False)
     assert "step by step" in syndic.last_error  # Draft cannot jump to collecting
     syndic.run("energy", "mandate", campaign, "--meeting", meeting, "--item", "1")
@@ -171,11 +188,39 @@ def test_a_campaign_from_mandate_to_deletion(nodes, relay_process, monkeypatch, 
     assert "minimum" not in str(stats) and "maximum" not in str(stats)
     assert stats["participation_pct"] == round(100 * 6 / stats["units"])
 
+    # negotiation: only the anonymous figures go to the relay's pool; a broker answers
+    syndic.run("energy", "negotiate", campaign)
+    assert syndic.json("energy", "publish", campaign)["published"] == ["electricity"]
+    key = tmp_path / "broker.key"
+    public = relay_cli(capsys, "broker", "keygen", "--out", str(key)).strip()
+    relay_cli(capsys, "broker", "add", "Courtier SA", "--key", public,
+              "--data-dir", str(relay.data_dir))  # fmt: skip
+    broker = ["--relay", relay.url, "--key", str(key)]
+    (pool,) = json.loads(relay_cli(capsys, "broker", "pools", *broker, "--json"))["pools"]
+    assert (pool["pool"], pool["buildings"], pool["participants"], pool["total_kwh"]) == (
+        "electricity:1", 1, 6, stats["total_kwh"]
+    )  # fmt: skip
+    for provider, price, green in (
+        ("Wattson Énergie", "0.2735", "100"),
+        ("Gaz & Co", "0.249", "40"),
+    ):
+        relay_cli(capsys, "broker", "offer", *broker, "--pool", "electricity:1", "--provider",
+                  provider, "--price-kwh", price, "--monthly-fee", "5.00", "--green", green,
+                  "--months", "12", "--savings", "12", "--valid-until", "2099-06-30")  # fmt: skip
+    offers = syndic.json("energy", "offers", campaign, "--fetch")
+    assert [(o["provider"], o["green_score"]) for o in offers] == [
+        ("Gaz & Co", 0), ("Wattson Énergie", 10)
+    ]  # fmt: skip
+    assert all(o["yearly_savings_cents"] > 0 for o in offers)
+
     # Fatima withdraws: the campaign shows the new count on every device
     fatima.run("energy", "withdraw", campaign, optin)
     fatima.run("sync")
     syndic.run("sync")
     assert syndic.json("energy", "stats", campaign)[0]["participants"] == 5
+    syndic.run("energy", "publish", campaign)  # the pool follows
+    (pool,) = json.loads(relay_cli(capsys, "broker", "pools", *broker, "--json"))["pools"]
+    assert pool["participants"] == 5
     syndic.run("sync")
     neighbour.run("sync")
     assert neighbour.json("energy", "stats", campaign)[0]["participants"] == 5
@@ -192,8 +237,20 @@ def test_a_campaign_from_mandate_to_deletion(nodes, relay_process, monkeypatch, 
     assert ("CampaignCreated", campaign) in events
     assert ("DataDecrypted", kiosk_ids["Klaus Becker"]) in events
 
-    # cancelled, then 90 days later every opt-in is deleted everywhere
-    syndic.run("energy", "cancel", campaign, "--on", "2027-04-01")
+    # the assembly chooses; the campaign is completed, then 90 days later
+    # every opt-in is deleted everywhere
+    chosen = next(o["id"] for o in offers if o["provider"] == "Wattson Énergie")
+    final = _meeting(syndic, "AG extraordinaire énergie", "2027-03-22", "Choix du fournisseur")
+    syndic.run("energy", "final-vote", campaign, "--meeting", final, "--item", "1")
+    syndic.run("energy", "finalize", campaign, "--offer", chosen, ok=False)
+    assert "has not chosen" in syndic.last_error  # not voted yet
+    _hold(syndic, final, "2027-03-22")
+    syndic.run("energy", "finalize", campaign, "--offer", chosen)
+    pdf = tmp_path / "campagne.pdf"
+    syndic.run("energy", "summary", campaign, "--out", str(pdf), "--in-language", "en")
+    text = "".join(p.extract_text() for p in PdfReader(pdf).pages)
+    assert "Wattson Énergie" in text and "Gaz & Co" in text and "chosen" in text
+    syndic.run("energy", "complete", campaign, "--on", "2027-04-01")
     assert syndic.json("energy", "retention", "--today", "2027-06-29")["purged"] == []
     report = syndic.json("energy", "retention", "--today", "2027-06-30")
     assert report["purged"] == [campaign] and report["errors"] == []
@@ -203,7 +260,8 @@ def test_a_campaign_from_mandate_to_deletion(nodes, relay_process, monkeypatch, 
     monkeypatch.setenv("KOPROGO_PIN", PINS["Klaus Becker"])
     assert kiosk.json("energy", "mine", campaign, "--person", "Klaus Becker") == []
     shown = syndic.json("energy", "show", campaign)
-    assert shown["status"] == "cancelled" and shown["purged_on"] == "2027-06-30"
+    assert shown["status"] == "completed" and shown["purged_on"] == "2027-06-30"
+    assert shown["chosen_offer"] == chosen
     assert shown["figures"][0]["participants"] == 5  # the figures stay
     deleted = {e["subject"] for e in syndic.json("energy", "audit", campaign)
                if e["event"] == "BillDeleted"}  # fmt: skip
