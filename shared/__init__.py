@@ -4,4 +4,6 @@ This package imports neither ``node`` nor ``sync_server`` (checked by
 ``tests/test_layers.py``).
 """
 
-PROTOCOL_VERSION = (1, 0)
+from .protocol import PROTOCOL_VERSION  # defined once, in protocol.py
+
+__all__ = ["PROTOCOL_VERSION"]

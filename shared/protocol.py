@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from enum import IntEnum, StrEnum
 
-PROTOCOL_VERSION = (1, 0)
+PROTOCOL_VERSION = (1, 1)  # 1.1: energy pools (docs/sync-protocol.md §9)
 """(major, minor). A peer that meets a newer *major* version stops writing
 and says so; a newer minor version is read normally."""
 

@@ -202,7 +202,7 @@ async def test_a_replayed_request_is_refused(relay, building):
 async def test_unknown_protocol_major_gets_426(relay, building):
     result = await relay.client.send("GET", "/healthz", headers={auth.PROTOCOL_HEADER: "2.0"})
     refused(result, 426, "upgrade-required")
-    assert result.headers[auth.PROTOCOL_HEADER] == "1.0"
+    assert result.headers[auth.PROTOCOL_HEADER] == "1.1"
     minor = await relay.client.send("GET", "/healthz", headers={auth.PROTOCOL_HEADER: "1.7"})
     assert minor.status == 200
 

@@ -310,7 +310,7 @@ async def test_only_registered_broker_keys_reach_the_pools(relay, building):
     refused(await client.send("GET", "/v1/pools"), 401, "unauthenticated")
     # stale, replayed, forged
     refused(await as_broker(client, broker, "GET", "/v1/pools", skew=-1000), 401, "stale-timestamp")
-    headers = {"KoproGo-Protocol": "1.0", **broker.headers("GET", "/v1/pools", b"")}
+    headers = {"KoproGo-Protocol": "1.1", **broker.headers("GET", "/v1/pools", b"")}
     first = await client.send("GET", "/v1/pools", headers=headers)
     assert first.status == 200
     refused(await client.send("GET", "/v1/pools", headers=headers), 401, "replayed")
@@ -432,7 +432,7 @@ async def test_bad_offers_are_refused(relay):
         "POST",
         offers_path(pool),
         body=b"{",
-        headers={**broker.headers("POST", offers_path(pool), b"{"), "KoproGo-Protocol": "1.0"},
+        headers={**broker.headers("POST", offers_path(pool), b"{"), "KoproGo-Protocol": "1.1"},
     )
     refused(result, 400, "bad-json")
     assert store_of(relay).offers([pool], "2000-01-01") == []
