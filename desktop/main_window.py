@@ -28,6 +28,7 @@ from .pages.assembly import ASSEMBLY_PAGES, AssemblyContext
 from .pages.association import AssociationPage
 from .pages.base import Page
 from .pages.devices import DevicesPage
+from .pages.governance import GOVERNANCE_PAGES, TASKS_PAGE, GovernanceContext, TaskAlert
 from .pages.inbox import KioskInboxPage, MyInboxPage
 from .pages.keys import KeysPage
 from .pages.lots import LotsPage
@@ -141,6 +142,15 @@ class MainWindow(QMainWindow):
             self.pages[name] = page_widget
             self.stack.addWidget(page_widget)
         self._inbox_opened = False  # the window went to the device's inbox page once
+        # The council, the auditor, the syndic's mandate and tasks: the syndic's device only.
+        self.governance = GovernanceContext(ops, self)
+        for name, page_class in GOVERNANCE_PAGES:
+            page_widget = page_class(ops, self.governance)
+            page_widget.setObjectName(f"page_{name}")
+            page_widget.message.connect(self.notify)
+            page_widget.navigate.connect(self.go_to)
+            self.pages[name] = page_widget
+            self.stack.addWidget(page_widget)
         self.unavailable = self._make_unavailable()
         self.stack.addWidget(self.unavailable)
 
@@ -148,6 +158,8 @@ class MainWindow(QMainWindow):
         self._show_inbox_entries(sync.status)
         self._show_assembly_entries()
         self.assembly.access_changed.connect(self._show_assembly_entries)
+        self._show_governance_entries()
+        self.governance.access_changed.connect(self._show_governance_entries)
         self.problems = ProblemsPanel()
         self.problems.activated.connect(self.show_problem)
 
@@ -191,6 +203,9 @@ class MainWindow(QMainWindow):
         self.banner.setWordWrap(True)
         self.banner.hide()
         right_layout.addWidget(self.banner)
+        self.task_alert = TaskAlert(self.governance)
+        self.task_alert.open_tasks.connect(lambda: self.go_to(TASKS_PAGE))
+        right_layout.addWidget(self.task_alert)
         right_layout.addWidget(content, 1)
 
         body = QSplitter(Qt.Orientation.Horizontal)
@@ -225,6 +240,7 @@ class MainWindow(QMainWindow):
             (_("Building"), [name for name, _page in PAGES]),
             (_("Accounts"), [name for name, _page in ACCOUNT_PAGES]),
             (_("Assemblies"), [name for name, _page in ASSEMBLY_PAGES]),
+            (_("Governance"), [name for name, _page in GOVERNANCE_PAGES]),
             (_("Messages"), list(INBOX_PAGES)),
             (_("Sync"), ["devices"]),
         )
@@ -492,6 +508,17 @@ class MainWindow(QMainWindow):
             name = item.data(PAGE_ROLE)
             if name in names:
                 item.setHidden(access is None or not self.pages[name].available(access))
+
+    def _show_governance_entries(self) -> None:
+        """The governance pages are the syndic's: other devices do not list them."""
+        shown = self.governance.syndic_device
+        names = {name for name, _page in GOVERNANCE_PAGES}
+        for row in range(self.nav.count()):
+            item = self.nav.item(row)
+            if item.data(PAGE_ROLE) in names:
+                item.setHidden(not shown)
+                if item.data(PAGE_ROLE) == GOVERNANCE_PAGES[0][0]:
+                    self.nav.item(row - 1).setHidden(not shown)  # the section's title
 
     def _open_inbox_once(self) -> None:
         """An owner's or the shared computer's window shows its inbox page

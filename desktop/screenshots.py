@@ -16,7 +16,10 @@ asked for and one owner's notice) and ``accounts-year-end.png`` (the
 budget against what was spent, with its chart), on a year of accounts
 made up for the pictures (:func:`seed_accounts`), and
 ``assembly-session.png`` (the session screen of an assembly, a resolution
-being voted with its live tally, :func:`seed_assembly`).
+being voted with its live tally, :func:`seed_assembly`),
+``tasks-alert.png`` (the band that tells the syndic at start-up that tasks
+are overdue), ``council.png`` and ``syndic-tasks.png`` (the council's
+mandates and the syndic's task list, :func:`seed_governance`).
 """
 
 from __future__ import annotations
@@ -108,6 +111,12 @@ def take(outdir: Path, language: str) -> list[Path]:
             assert main is not None
             main.resize(*SIZE)
             main.go_to("lots")
+            # The demo has no council: the start-up band says so. Pictured
+            # once, then closed so that it is in no other picture.
+            _wait(app, lambda: main.governance.data is not None and not controller.ops.busy)
+            _settle(app)
+            written.append(_save(main, outdir / "tasks-alert.png"))
+            main.task_alert.close_button.click()
             lots = main.pages["lots"].table
             lots.selectRow(2)
             lots.setFocus()
@@ -127,6 +136,7 @@ def take(outdir: Path, language: str) -> list[Path]:
 
             written += _accounts(app, controller, outdir)
             written.append(_assembly(app, controller, outdir / "assembly-session.png"))
+            written += _governance(app, controller, outdir)
 
             with local_relay(Path(tmp) / "relay") as url:
                 written.append(_devices(app, controller, url, outdir / "devices.png"))
@@ -396,6 +406,50 @@ def _assembly(app, controller, path: Path) -> Path:  # type: ignore[no-untyped-d
     saved = _save(main, path)
     main.go_to("lots")
     return saved
+
+
+def seed_governance(session):  # type: ignore[no-untyped-def]
+    """The demo building's council (a president whose mandate ends soon, a
+    member) and a syndic's mandate recorded with no end (on the worker);
+    what it changed."""
+    from datetime import date, timedelta
+
+    from node.domain.governance import CouncilRole, add_years
+    from node.services.registry import Change
+
+    today = date.today()
+    names = {p.name: p.id for p in session.registry.read().persons}
+    governance = session.governance
+    start = today - timedelta(days=320)
+    governance.add_council_member(
+        names["Marie Lambert"], start, CouncilRole.PRESIDENT, today + timedelta(days=45)
+    )
+    governance.add_council_member(names["Julie Martin"], start)
+    governance.set_syndic_mandate(add_years(today, -3) + timedelta(days=70), None)
+    return Change.of("council", "association")
+
+
+def _governance(app, controller, outdir: Path) -> list[Path]:  # type: ignore[no-untyped-def]
+    """The council page and the syndic's tasks, overdue and soon ones."""
+    main = controller.main
+    done: list[object] = []
+    controller.ops.change(seed_governance, done.append, done.append)
+    _wait(app, lambda: bool(done))
+    main.go_to("governance_council")
+    council = main.pages["governance_council"]
+    _wait(app, lambda: len(council.table.rows()) == 2 and not controller.ops.busy)
+    council.table.selectRow(0)
+    council.table.setFocus()
+    _settle(app, 0.5)
+    written = [_save(main, outdir / "council.png")]
+    main.go_to("governance_tasks")
+    tasks = main.pages["governance_tasks"]
+    _wait(app, lambda: len(tasks.table.rows()) > 1 and not controller.ops.busy)
+    tasks.table.setFocus()
+    _settle(app, 0.5)
+    written.append(_save(main, outdir / "syndic-tasks.png"))
+    main.go_to("lots")
+    return written
 
 
 def _save(widget, path: Path) -> Path:  # type: ignore[no-untyped-def]
