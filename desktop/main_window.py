@@ -28,6 +28,7 @@ from .pages.assembly import ASSEMBLY_PAGES, AssemblyContext
 from .pages.association import AssociationPage
 from .pages.base import Page
 from .pages.devices import DevicesPage
+from .pages.energy import ENERGY_PAGES, EnergyContext
 from .pages.governance import GOVERNANCE_PAGES, TASKS_PAGE, GovernanceContext, TaskAlert
 from .pages.inbox import KioskInboxPage, MyInboxPage
 from .pages.keys import KeysPage
@@ -128,6 +129,15 @@ class MainWindow(QMainWindow):
             page_widget.navigate.connect(self.go_to)
             self.pages[name] = page_widget
             self.stack.addWidget(page_widget)
+        # The group energy purchase: the syndic runs campaigns, owners take part.
+        self.energy = EnergyContext(ops, self)
+        for name, page_class in ENERGY_PAGES:
+            page_widget = page_class(ops, self.energy)
+            page_widget.setObjectName(f"page_{name}")
+            page_widget.message.connect(self.notify)
+            page_widget.navigate.connect(self.go_to)
+            self.pages[name] = page_widget
+            self.stack.addWidget(page_widget)
         self.devices = DevicesPage(ops, sync)
         self.devices.setObjectName("page_devices")
         self.devices.message.connect(self.notify)
@@ -158,6 +168,8 @@ class MainWindow(QMainWindow):
         self._show_inbox_entries(sync.status)
         self._show_assembly_entries()
         self.assembly.access_changed.connect(self._show_assembly_entries)
+        self._show_energy_entries()
+        self.energy.access_changed.connect(self._show_energy_entries)
         self._show_governance_entries()
         self.governance.access_changed.connect(self._show_governance_entries)
         self.problems = ProblemsPanel()
@@ -240,6 +252,7 @@ class MainWindow(QMainWindow):
             (_("Building"), [name for name, _page in PAGES]),
             (_("Accounts"), [name for name, _page in ACCOUNT_PAGES]),
             (_("Assemblies"), [name for name, _page in ASSEMBLY_PAGES]),
+            (_("Energy"), [name for name, _page in ENERGY_PAGES]),
             (_("Governance"), [name for name, _page in GOVERNANCE_PAGES]),
             (_("Messages"), list(INBOX_PAGES)),
             (_("Sync"), ["devices"]),
@@ -519,6 +532,15 @@ class MainWindow(QMainWindow):
                 item.setHidden(not shown)
                 if item.data(PAGE_ROLE) == GOVERNANCE_PAGES[0][0]:
                     self.nav.item(row - 1).setHidden(not shown)  # the section's title
+
+    def _show_energy_entries(self) -> None:
+        """Each device lists the energy pages it uses ("Take part" where someone opts in)."""
+        access = self.energy.access
+        for row in range(self.nav.count()):
+            item = self.nav.item(row)
+            name = item.data(PAGE_ROLE)
+            if name in dict(ENERGY_PAGES):
+                item.setHidden(access is None or not self.pages[name].available(access))
 
     def _open_inbox_once(self) -> None:
         """An owner's or the shared computer's window shows its inbox page

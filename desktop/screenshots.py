@@ -20,6 +20,12 @@ being voted with its live tally, :func:`seed_assembly`),
 ``tasks-alert.png`` (the band that tells the syndic at start-up that tasks
 are overdue), ``council.png`` and ``syndic-tasks.png`` (the council's
 mandates and the syndic's task list, :func:`seed_governance`).
+
+``energy-campaign.png``, ``energy-offers.png`` and ``energy-optin.png``: a
+group energy purchase collecting data, one owner's bill verified and the
+figures withheld below 5 participants; the offers side by side; an owner
+taking part (:func:`seed_energy`; the offers are put in as fetching them
+from a purchase pool would).
 """
 
 from __future__ import annotations
@@ -136,6 +142,7 @@ def take(outdir: Path, language: str) -> list[Path]:
 
             written += _accounts(app, controller, outdir)
             written.append(_assembly(app, controller, outdir / "assembly-session.png"))
+            written += _energy(app, controller, outdir)
             written += _governance(app, controller, outdir)
 
             with local_relay(Path(tmp) / "relay") as url:
@@ -448,6 +455,100 @@ def _governance(app, controller, outdir: Path) -> list[Path]:  # type: ignore[no
     tasks.table.setFocus()
     _settle(app, 0.5)
     written.append(_save(main, outdir / "syndic-tasks.png"))
+    main.go_to("lots")
+    return written
+
+
+def seed_energy(session) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """A campaign of the demo building collecting data (on the worker): the
+    assembly's mandate adopted, Luc Janssens (named as this device's owner
+    for the pictures) opted in and his bill verified, offers for both
+    energies kept as the pool would give them. The campaign's id and Luc's
+    id."""
+    import hashlib
+    import json
+    from datetime import date, datetime, time, timedelta
+
+    from node.documents import energy_doc
+    from node.services.energy import reading
+    from shared.energy import Offer
+    from shared.ids import new_ulid
+
+    energy, assembly = session.energy, session.assembly
+    today = date.today()
+    campaign = energy.create("Achat groupé hiver", ["electricity", "gas"], today + timedelta(60))
+    starts = datetime.combine(today - timedelta(days=2), time(18, 30))
+    held = starts.astimezone()
+    meeting = assembly.create("ordinary", "AG extraordinaire énergie", starts, "Salle polyvalente")
+    item = assembly.add_item(meeting, "Mandat pour un achat groupé d'énergie", "ordinary")
+    assembly.convene(meeting, held.date() - timedelta(days=20))
+    for person in sorted(assembly.outcome(meeting).owners)[:11]:
+        assembly.attend(meeting, person, at=held)
+    assembly.open(meeting, held + timedelta(minutes=5), "Luc Janssens", "Julie Martin")
+    assembly.vote_all(meeting, item, "for")
+    assembly.close(meeting, held + timedelta(hours=1))
+    energy.submit_to_assembly(campaign, meeting, item)
+    energy.start_collecting(campaign)
+    luc = next(p.id for p in session.registry.read().persons if p.name == "Luc Janssens")
+    session.profile.store.set_meta({"person": luc})
+    lot = next(lot for lot, f in energy.units(campaign).items() if luc in f["persons"])
+    bill = hashlib.sha256(b"Luc's bill").hexdigest()
+    given = reading(
+        "both", {"electricity": 3120, "gas": 11850}, today - timedelta(400 - 35),
+        today - timedelta(35), "1180", bill_sha256=bill,
+    )  # fmt: skip
+    energy.verify(campaign, energy.opt_in(campaign, lot, given), sha256=bill)
+    valid = (today + timedelta(days=45)).isoformat()
+    with session.document(f"energy/{campaign}").edit() as doc:
+        for offer in (
+            Offer(new_ulid(), "electricity:1", "Lampiris", 27_350, 450, 100, 24, 12, valid),
+            Offer(new_ulid(), "electricity:1", "Engie", 26_990, 600, 50, 12, 9, valid),
+            Offer(new_ulid(), "electricity:1", "TotalEnergies", 28_125, 395, 20, 36, 6, valid),
+            Offer(new_ulid(), "gas:1", "Octa+", 8_410, 500, 0, 12, 8, valid),
+        ):
+            energy_doc.put_record(doc, "offers", offer.id, {"offer": json.dumps(offer.to_json())})
+    return campaign, luc
+
+
+def _energy(app, controller, outdir: Path) -> list[Path]:  # type: ignore[no-untyped-def]
+    """The campaign page (participation, then the offers) and the page where
+    an owner takes part; the device is no owner's again afterwards."""
+    main = controller.main
+    done: list[object] = []
+    controller.ops.run(seed_energy, done.append, done.append)
+    _wait(app, lambda: bool(done))
+    if not isinstance(done[0], tuple):
+        raise SystemExit(f"screenshots: the campaign could not be made: {done[0]}")
+    campaign, _luc = done[0]
+    context = main.energy
+    _wait(app, lambda: context.access is not None)
+    context.campaign = campaign
+    context.load()
+    _wait(app, lambda: context.data is not None and not controller.ops.busy)
+    main.go_to("energy_campaign")
+    page = main.pages["energy_campaign"]
+    _wait(app, lambda: page.data is not None and not controller.ops.busy)
+    page.tabs.setCurrentIndex(0)
+    page.participation.selectRow(0)
+    page.participation.setFocus()
+    _settle(app, 0.5)
+    written = [_save(main, outdir / "energy-campaign.png")]
+    page.tabs.setCurrentIndex(2)
+    page.offers.selectRow(0)
+    page.offers.setFocus()
+    _settle(app, 0.5)
+    written.append(_save(main, outdir / "energy-offers.png"))
+    main.go_to("energy_optin")
+    optin = main.pages["energy_optin"]
+    _wait(app, lambda: len(optin.mine.rows()) == 1 and not controller.ops.busy)
+    optin.postal_code.setText("1180")
+    optin.consent.setFocus()
+    _settle(app, 0.5)
+    written.append(_save(main, outdir / "energy-optin.png"))
+    done.clear()
+    controller.ops.run(lambda s: s.profile.store.set_meta({"person": ""}), done.append)
+    _wait(app, lambda: bool(done))
+    context.load()
     main.go_to("lots")
     return written
 
