@@ -86,7 +86,8 @@ def _figures_json(figures: list[Figures]) -> list[dict[str, Any]]:
 def _figures_text(data: list[dict[str, Any]]) -> str:
     lines = []
     for f in data:
-        label = _(ENERGY_LABELS[f["energy"]])
+        energy = ENERGY_LABELS[f["energy"]]
+        label = _(energy)
         head = f"{label}: {f['participants']}/{f['units']} ({f['participation_pct']} %)"
         if f["shown"]:
             lines.append(

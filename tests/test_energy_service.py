@@ -13,7 +13,7 @@ from pypdf import PdfReader
 
 from node.documents import energy_doc as edoc
 from node.domain.energy import EnergyType, Status
-from node.errors import InputError, NotFoundError
+from node.errors import InputError, KoprogoError, NotFoundError
 from node.services.energy import reading
 from shared.energy import Offer
 from tests.test_assembly_service import CLOSE, OPEN, STARTS, building, ordinary
@@ -225,3 +225,51 @@ def test_the_syndics_tasks_hold_the_assembly_and_campaign_deadlines(acp):
     session.assembly.distributed(meeting, date(2027, 4, 2))
     kinds = {t.kind for t in session.governance.tasks(date(2027, 4, 3))}
     assert "assembly-minutes" not in kinds and "energy-collecting-ends" in kinds
+
+
+def test_next_step_says_what_the_moves_would_say(acp):
+    session, people = acp
+    campaign = session.energy.create("Hiver", ["electricity"], date(2099, 1, 31))
+    assert session.energy.next_step(campaign) == (Status.AWAITING_AG_VOTE, None)
+    meeting = ordinary(session)
+    item = session.assembly.add_item(meeting, "Achat groupé", category="ordinary")
+    session.energy.submit_to_assembly(campaign, meeting, item)
+    target, why = session.energy.next_step(campaign)
+    assert target is Status.COLLECTING_DATA and "mandate" in why
+    session.energy.cancel(campaign)
+    assert session.energy.next_step(campaign) == (None, None)
+
+    collecting = campaign_collecting(session, people)
+    target, why = session.energy.next_step(collecting)
+    assert target is Status.NEGOTIATING and "at least 5 verified" in why
+    assert session.energy.counted(collecting) == {"electricity": 0}
+    session.profile.store.set_meta({"person": people["Ann"]})
+    optin = session.energy.opt_in(collecting, "A1", ann_reading())
+    session.energy.verify(collecting, optin, sha256=SHA)
+    assert session.energy.counted(collecting) == {"electricity": 1}
+
+
+def test_recounting_unchanged_figures_writes_nothing_new(acp):
+    session, people = acp
+    campaign = campaign_collecting(session, people)
+    session.energy.refresh(campaign)
+    live = session.document(f"energy/{campaign}")
+    before = live.get_state()
+    session.energy.refresh(campaign)
+    assert live.get_state() == before
+
+
+def test_erasing_with_the_relay_out_of_reach_deletes_nothing(acp):
+    session, people = acp
+    campaign = campaign_collecting(session, people)
+    session.profile.store.set_meta({"person": people["Ann"]})
+    session.energy.opt_in(campaign, "A1", ann_reading())
+    session.profile.store.set_meta({"relay_url": "http://127.0.0.1:9"})  # nothing listens
+    with pytest.raises(KoprogoError):
+        session.energy.erase(campaign)
+    assert [m.kwh for m in session.energy.mine(campaign)] == [{"electricity": 2400}]
+    session.energy.cancel(campaign, date(2020, 1, 1))
+    report = session.energy.retention(date(2020, 6, 1))
+    assert report.purged == [] and report.errors  # retried at the next run
+    assert session.energy.info(campaign).purged_on is None
+    assert len(session.energy.optins(campaign)) == 1

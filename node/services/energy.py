@@ -28,7 +28,15 @@ from typing import TYPE_CHECKING, Any
 import nacl.exceptions
 import nacl.public
 
-from shared.energy import ENERGY_TYPES, Aggregate, EnergyError, Offer, green_score, region_of
+from shared.energy import (
+    ENERGY_TYPES,
+    K_ANONYMITY,
+    Aggregate,
+    EnergyError,
+    Offer,
+    green_score,
+    region_of,
+)
 from shared.ids import new_ulid
 from shared.protocol import Role
 
@@ -398,15 +406,78 @@ class EnergyService:
             mandate_item=item,
         )
 
+    def _mandate_adopted(self, info: CampaignInfo) -> bool:
+        if info.mandate is None:
+            return False
+        meeting, item = info.mandate
+        _m, _i, result = self._resolution(meeting, item)
+        passed = result.tally is not None and bool(result.tally.passed)
+        return passed and self._settled(meeting)
+
+    def _final_choice(self, info: CampaignInfo, offer: Offer | None) -> bool:
+        """Whether the final vote chose ``offer`` (any offer when ``None``):
+        a resolution adopted, or the poll's single most chosen option."""
+        if info.final_vote is None:
+            return False
+        meeting, item = info.final_vote
+        _m, _i, result = self._resolution(meeting, item)
+        if not self._settled(meeting):
+            return False
+        if not result.item.answers:
+            return result.tally is not None and bool(result.tally.passed)
+        counts = dict(result.answers)
+        best = max(counts.values(), default=0)
+        top = [a for a, n in counts.items() if n == best and best > 0]
+        labels = (
+            {self.offer_label(offer)}
+            if offer is not None
+            else {self.offer_label(v.offer) for v in self.offers(info.id)}
+        )
+        return len(top) == 1 and top[0] in labels
+
+    def counted(self, campaign: str) -> dict[str, int]:
+        """Verified, consenting opt-ins per energy (no decryption needed)."""
+        info = self.info(campaign)
+        out = dict.fromkeys(info.energy_types, 0)
+        for record in self.optins(campaign):
+            if record.counts:
+                for energy in EnergyType(record.energy_type).carriers:
+                    if energy in out:
+                        out[energy] += 1
+        return out
+
+    def next_step(self, campaign: str) -> tuple[Status | None, str | None]:
+        """The campaign's next state and, if it cannot be taken yet, why
+        (translated); ``(None, None)`` once nothing follows. The same checks
+        as the moves themselves, so a screen never drifts from them."""
+        info = self.info(campaign)
+        target = {
+            Status.DRAFT: Status.AWAITING_AG_VOTE,
+            Status.AWAITING_AG_VOTE: Status.COLLECTING_DATA,
+            Status.COLLECTING_DATA: Status.NEGOTIATING,
+            Status.NEGOTIATING: Status.AWAITING_FINAL_VOTE,
+            Status.AWAITING_FINAL_VOTE: Status.FINALIZED,
+            Status.FINALIZED: Status.COMPLETED,
+        }.get(info.status)
+        if target is None:
+            return None, None
+        gate = Gate(
+            mandate_adopted=target is Status.COLLECTING_DATA and self._mandate_adopted(info),
+            verified_enough=target is Status.NEGOTIATING
+            and max(self.counted(campaign).values(), default=0) >= K_ANONYMITY,
+            final_vote_linked=target is Status.AWAITING_FINAL_VOTE and bool(self.offers(campaign)),
+            final_vote_decided=target is Status.FINALIZED and self._final_choice(info, None),
+        )
+        if target is Status.AWAITING_AG_VOTE:
+            return target, None  # linking the resolution is the step itself
+        if target is Status.AWAITING_FINAL_VOTE and not gate.final_vote_linked:
+            return target, _("There is no offer to vote on yet: fetch the pool's offers.")
+        problem = rules.transition_problem(info.status, target, gate)
+        return target, _(problem) if problem else None
+
     def start_collecting(self, campaign: str) -> Change:
         """AwaitingAGVote → CollectingData, once the linked resolution is adopted."""
-        info = self.info(campaign)
-        adopted = False
-        if info.mandate is not None:
-            meeting, item = info.mandate
-            _m, _i, result = self._resolution(meeting, item)
-            passed = result.tally is not None and bool(result.tally.passed)
-            adopted = passed and self._settled(meeting)
+        adopted = self._mandate_adopted(self.info(campaign))
         change = self._move(campaign, Status.COLLECTING_DATA, Gate(mandate_adopted=adopted))
         with self._live(campaign).edit() as doc:
             self._write_units(doc)  # the owners as they are when collecting starts
@@ -443,19 +514,7 @@ class EnergyService:
         offer = next((o.offer for o in self.offers(campaign) if o.offer.id == offer_id), None)
         if offer is None:
             raise NotFoundError(_("There is no offer {id}.").format(id=offer_id))
-        decided = False
-        if info.final_vote is not None:
-            meeting, item = info.final_vote
-            _m, _i, result = self._resolution(meeting, item)
-            if not self._settled(meeting):
-                decided = False
-            elif result.item.answers:
-                counts = dict(result.answers)
-                best = max(counts.values(), default=0)
-                top = [a for a, n in counts.items() if n == best and best > 0]
-                decided = top == [self.offer_label(offer)]
-            else:
-                decided = result.tally is not None and bool(result.tally.passed)
+        decided = self._final_choice(info, offer)
         return self._move(
             campaign,
             Status.FINALIZED,
@@ -731,8 +790,13 @@ class EnergyService:
         return self._clear_everywhere([doc_id])
 
     def _clear_everywhere(self, doc_ids: list[str]) -> dict[str, Any]:
-        from ..sync.service import erase_documents
+        """Delete the opt-ins of ``doc_ids`` and compact them everywhere. With
+        a relay, everything queued is pushed first: if the relay cannot be
+        reached, nothing is deleted and the error says so."""
+        from ..sync.service import erase_documents, sync_once
 
+        if self._store().get_meta("relay_url"):
+            sync_once(self._session)
         for doc_id in doc_ids:
             with self._session.document(doc_id).edit() as doc:
                 for optin in list(edoc.records(doc, "optins")):
@@ -839,20 +903,18 @@ class EnergyService:
                         fields.get("person", ""),
                     )
             stats = [rules.figures(e, values, info.units) for e, values in yearly.items()]
+            stored = edoc.records(doc, "figures")
             for figure in stats:
-                edoc.put_record(
-                    doc,
-                    "figures",
-                    figure.energy,
-                    {
-                        "participants": figure.participants,
-                        "units": figure.units,
-                        "total_kwh": figure.total_kwh,
-                        "average_kwh": figure.average_kwh,
-                        "median_kwh": figure.median_kwh,
-                        "at": at,
-                    },
-                )
+                fields = {
+                    "participants": figure.participants,
+                    "units": figure.units,
+                    "total_kwh": figure.total_kwh,
+                    "average_kwh": figure.average_kwh,
+                    "median_kwh": figure.median_kwh,
+                }
+                kept = stored.get(figure.energy, {})
+                if any(kept.get(k) != v for k, v in fields.items()):  # only what changed
+                    edoc.put_record(doc, "figures", figure.energy, {**fields, "at": at})
             if any(f.shown for f in stats):
                 for optin in counted:
                     self._audit(doc, f"{optin}:anonymized", Event.BILL_ANONYMIZED, at, optin)
@@ -1027,6 +1089,27 @@ class EnergyService:
 
     # -- retention ------------------------------------------------------------------------
 
+    def _purge(self, campaign: str, day: date) -> None:
+        """Delete every opt-in of a campaign everywhere, then the sealed
+        aggregating keys; mark the campaign purged only once all is done."""
+        docs = [
+            d
+            for d in self._optin_docs(campaign)
+            if edoc.records(self._session.document(d).doc, "optins")
+        ]
+        at = _iso(None)
+        with self._live(campaign).edit() as doc:
+            for _doc_id, optin, _fields in self._raw_optins(campaign):
+                self._audit(doc, f"{optin}:deleted", Event.BILL_DELETED, at, optin)
+        if docs:
+            self._clear_everywhere(docs)  # raises, before any deletion, when offline
+        with self._live(campaign).edit() as doc:
+            for device in list(edoc.records(doc, "keys")):
+                edoc.delete_record(doc, "keys", device)
+            for verified in list(edoc.records(doc, "verified")):
+                edoc.delete_record(doc, "verified", verified)
+            edoc.set_meta(doc, purged_on=day.isoformat())
+
     def retention(self, today: date | None = None) -> RetentionReport:
         """Delete per-unit data 90 days after a campaign ended (every opt-in,
         everywhere, and the aggregating key) and audit events after five
@@ -1039,27 +1122,12 @@ class EnergyService:
         for info in self.campaigns():
             live = self._live(info.id)
             if info.purged_on is None and rules.purge_due(info.ended_on, day):
-                docs = [
-                    d
-                    for d in self._optin_docs(info.id)
-                    if edoc.records(self._session.document(d).doc, "optins")
-                ]
-                at = _iso(None)
-                with live.edit() as doc:
-                    for _doc_id, optin, fields in self._raw_optins(info.id):
-                        self._audit(doc, f"{optin}:deleted", Event.BILL_DELETED, at, optin)
-                        del fields
-                    for device in list(edoc.records(doc, "keys")):
-                        edoc.delete_record(doc, "keys", device)
-                    for verified in list(edoc.records(doc, "verified")):
-                        edoc.delete_record(doc, "verified", verified)
-                    edoc.set_meta(doc, purged_on=day.isoformat())
                 try:
-                    if docs:
-                        self._clear_everywhere(docs)
-                except KoprogoError as exc:  # reported; retried at the next run
+                    self._purge(info.id, day)
+                except KoprogoError as exc:  # nothing marked: retried at the next run
                     report.errors.append(str(exc))
-                report.purged.append(info.id)
+                else:
+                    report.purged.append(info.id)
             expired = [
                 event_id
                 for event_id, fields in edoc.records(live.doc, "audit").items()

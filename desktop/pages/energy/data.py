@@ -6,7 +6,7 @@ functions run there and hand the GUI frozen values: the node's own
 consumption), the k-anonymous :class:`~node.domain.energy.Figures`, the
 offers with their green score and the building's savings, and the audit
 trail. The screens never count a participant themselves: what a step
-needs is the node's rule (:func:`node.domain.energy.transition_problem`),
+needs is the node's answer (:meth:`node.services.energy.EnergyService.next_step`),
 and the node has the last word when the step is asked for.
 """
 
@@ -21,13 +21,11 @@ from node.domain.energy import (
     ENERGY_LABELS,
     FINAL,
     RETENTION_DAYS,
-    EnergyType,
     Event,
     Figures,
-    Gate,
     Status,
-    transition_problem,
 )
+from node.domain.meeting import MeetingKind
 from node.errors import KoprogoError
 from node.i18n import N_, _, current_language
 from node.identity import device_identity
@@ -231,22 +229,6 @@ class CampaignData:
         return self.info.status in FINAL
 
 
-def counted(optins: tuple[OptInRecord, ...], energies: tuple[str, ...]) -> dict[str, int]:
-    """Energy -> opt-ins that count (consent valid, not withdrawn, bill verified)."""
-    out = dict.fromkeys(energies, 0)
-    for record in optins:
-        if not record.counts:
-            continue
-        try:
-            carriers = EnergyType(record.energy_type).carriers
-        except ValueError:
-            continue
-        for energy in carriers:
-            if energy in out:
-                out[energy] += 1
-    return out
-
-
 def _names(session: Session) -> dict[str, str]:
     names = person_names(session)
     if session.can_read("registry"):
@@ -270,10 +252,11 @@ def _resolution(session: Session, meeting: str, item: str) -> Resolution:
     text = _("{meeting} ({day}), item {number}: {title}").format(
         meeting=info.title, day=f"{info.starts:%Y-%m-%d}", number=number, title=title
     )
-    if info.status != "closed":
+    held = info.kind in (MeetingKind.ORDINARY, MeetingKind.EXTRAORDINARY)
+    if held and info.status != "closed":
         state = _("not decided yet: the meeting is not closed")
     elif result is not None and result.item.answers:
-        state = _("the poll is closed")
+        state = _("the poll's answers so far decide")
     elif result is not None and result.tally is not None and result.tally.passed:
         state = _("adopted")
     else:
@@ -281,28 +264,10 @@ def _resolution(session: Session, meeting: str, item: str) -> Resolution:
     return Resolution(meeting, item, text, state)
 
 
-def _mandate_adopted(session: Session, mandate: Resolution | None) -> bool:
-    if mandate is None:
-        return False
-    try:
-        info = session.assembly.info(mandate.meeting)
-        outcome = session.assembly.outcome(mandate.meeting)
-    except KoprogoError:
-        return False
-    result = next((r for r in outcome.results if r.item.id == mandate.item), None)
-    passed = result is not None and result.tally is not None and bool(result.tally.passed)
-    return info.status == "closed" and passed
-
-
-def next_step(
-    info: CampaignInfo,
-    mandate_adopted: bool,
-    enough: bool,
-    offers: int,
-    purge_on: date | None,
-) -> Step:
+def next_step(info: CampaignInfo, problem: str, purge_on: date | None) -> Step:
     """What the syndic does next, and the node's reason why it cannot be
-    done yet (``transition_problem`` with what this device knows)."""
+    done yet (``problem``, from :meth:`EnergyService.next_step`: the same
+    checks as the moves themselves)."""
     status = info.status
     if status is Status.DRAFT:
         return Step(
@@ -313,26 +278,21 @@ def next_step(
             ),
         )
     if status is Status.AWAITING_AG_VOTE:
-        problem = transition_problem(
-            status, Status.COLLECTING_DATA, Gate(mandate_adopted=mandate_adopted)
-        )
         return Step(
             "collect",
             _("Once the assembly has adopted the resolution, start collecting the owners' data."),
-            _(problem) if problem else "",
+            problem,
         )
     if status is Status.COLLECTING_DATA:
-        problem = transition_problem(status, Status.NEGOTIATING, Gate(verified_enough=enough))
         return Step(
             "negotiate",
             _(
                 "Owners opt in for their units; check each bill they show you. With at least "
                 "{k} verified participants, start negotiating."
             ).format(k=K_ANONYMITY),
-            _(problem) if problem else "",
+            problem,
         )
     if status is Status.NEGOTIATING:
-        problem = "" if offers else _("There is no offer to vote on yet: fetch the pool's offers.")
         return Step(
             "final_vote",
             _(
@@ -348,6 +308,7 @@ def next_step(
                 "Once the final vote is closed, record the offer it chose. The node checks "
                 "that the vote chose it."
             ),
+            problem,
         )
     if status is Status.FINALIZED:
         return Step(
@@ -384,7 +345,7 @@ def read_campaign(session: Session, campaign: str, access: Access) -> CampaignDa
         )
     )
     optins = tuple(energy.optins(campaign))
-    counts = counted(optins, info.energy_types)
+    counts = energy.counted(campaign)
     note = ""
     live = session.document(f"energy/{campaign}")
     stored = energy_doc.records(live.doc, "figures")
@@ -400,9 +361,12 @@ def read_campaign(session: Session, campaign: str, access: Access) -> CampaignDa
     offers = tuple(energy.offers(campaign))
     mandate = _resolution(session, *info.mandate) if info.mandate else None
     final = _resolution(session, *info.final_vote) if info.final_vote else None
-    enough = any(n >= K_ANONYMITY for n in counts.values())
     purge_on = info.ended_on + timedelta(days=RETENTION_DAYS) if info.ended_on else None
-    step = next_step(info, _mandate_adopted(session, mandate), enough, len(offers), purge_on)
+    try:
+        _target, problem = energy.next_step(campaign)
+    except KoprogoError as exc:  # e.g. the linked meeting has not reached this device
+        problem = str(exc)
+    step = next_step(info, problem or "", purge_on)
     return CampaignData(
         info=info,
         units=units,
