@@ -782,7 +782,9 @@ class EnergyService:
     ) -> dict[str, Any]:
         """Erase all of one's opt-ins in a campaign: gone from this device,
         from the relay (a snapshot replaces every envelope that held them)
-        and, as they sync, from every other device."""
+        and, as they sync, from every other device. Raises, deleting
+        nothing, when the relay cannot be reached at all; if it fails after
+        the deletion here, the answer's ``error`` says so (erase again)."""
         me = signer(self._session, person, pin)
         doc_id = f"optins/{campaign}/{me.person}"
         if doc_id not in self._optin_docs(campaign):
@@ -801,7 +803,10 @@ class EnergyService:
             with self._session.document(doc_id).edit() as doc:
                 for optin in list(edoc.records(doc, "optins")):
                     edoc.delete_record(doc, "optins", optin)
-        return erase_documents(self._session, doc_ids)
+        try:
+            return erase_documents(self._session, doc_ids)
+        except KoprogoError as exc:  # deleted here; the relay's copy waits for a new try
+            return {"relay": True, "compacted": [], "error": str(exc)}
 
     # -- the syndic's checks and figures --------------------------------------------------
 
@@ -1092,17 +1097,15 @@ class EnergyService:
     def _purge(self, campaign: str, day: date) -> None:
         """Delete every opt-in of a campaign everywhere, then the sealed
         aggregating keys; mark the campaign purged only once all is done."""
-        docs = [
-            d
-            for d in self._optin_docs(campaign)
-            if edoc.records(self._session.document(d).doc, "optins")
-        ]
+        docs = self._optin_docs(campaign)  # emptied ones too: their compaction may be owed
         at = _iso(None)
         with self._live(campaign).edit() as doc:
             for _doc_id, optin, _fields in self._raw_optins(campaign):
                 self._audit(doc, f"{optin}:deleted", Event.BILL_DELETED, at, optin)
         if docs:
-            self._clear_everywhere(docs)  # raises, before any deletion, when offline
+            done = self._clear_everywhere(docs)  # raises, before any deletion, when offline
+            if done.get("error"):
+                raise SyncFailed(done["error"])  # deleted here, not yet at the relay: retried
         with self._live(campaign).edit() as doc:
             for device in list(edoc.records(doc, "keys")):
                 edoc.delete_record(doc, "keys", device)
@@ -1139,6 +1142,10 @@ class EnergyService:
                         edoc.delete_record(doc, "audit", event_id)
                 report.audit_dropped += len(expired)
         return report
+
+
+class SyncFailed(KoprogoError):
+    """The relay could not take a deletion; the next run tries again."""
 
 
 def _b64(text: Any) -> bytes:

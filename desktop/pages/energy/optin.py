@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from node.domain.energy import EnergyType, Status
-from node.errors import InputError, KoprogoError
+from node.errors import KoprogoError
 from node.i18n import N_, _
 from node.services.energy import MyOptIn, reading
 from node.session import Session
@@ -56,22 +56,18 @@ KWH_MAX = 10_000_000
 
 
 def erase(session: Session, campaign: str, person: str | None, pin: str | None) -> dict[str, Any]:
-    """Erase one's opt-ins; when the relay fails after the local deletion,
-    say what was done rather than only what failed."""
-    try:
-        return session.energy.erase(campaign, person, pin)
-    except InputError:
-        raise  # refused before anything was deleted (a wrong PIN, nothing to erase)
-    except KoprogoError as exc:
-        return {"relay": True, "failed": str(exc)}
+    """Erase one's opt-ins. The node raises, deleting nothing, when the relay
+    cannot be reached at all, and says so in ``error`` when it failed after
+    the deletion on this computer."""
+    return session.energy.erase(campaign, person, pin)
 
 
 def erased_text(result: dict[str, Any]) -> str:
-    if result.get("failed"):
+    if result.get("error"):
         return _(
             "Your data in this campaign is erased from this computer, but not yet from the "
             "relay: {error} Erase again once the relay can be reached."
-        ).format(error=result["failed"])
+        ).format(error=result["error"])
     if not result.get("relay"):
         return _(
             "Your data in this campaign is erased from this computer. This building has no "
