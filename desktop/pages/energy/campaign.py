@@ -35,7 +35,7 @@ from .data import (
     NO_FIGURES,
     AgendaChoice,
     CampaignData,
-    contract_label,
+    contract_kind,
     energies_label,
     energy_label,
     read_agendas,
@@ -290,7 +290,7 @@ class CampaignPage(EnergyPage):
                 day=info.deadline.isoformat() if info.deadline else "—"
             ),
             _("Contract sought: {months} months, {kind}").format(
-                months=info.contract_months, kind=contract_label(info.contract_type).lower()
+                months=info.contract_months, kind=contract_kind(info.contract_type)
             ),
         ]
         if data.mandate is not None:

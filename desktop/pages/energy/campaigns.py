@@ -13,7 +13,7 @@ from ...qt import QKeySequence, QShortcut, Qt, QWidget
 from ...table import Column, RecordTable
 from ...widgets import RecordDialog
 from .base import EnergyContext, EnergyPage, allow, hint
-from .data import CampaignData, contract_label, energies_label
+from .data import CampaignData, contract_kind, energies_label
 from .dialogs import CampaignDialog
 
 CAMPAIGN_COLUMNS = (
@@ -25,7 +25,7 @@ CAMPAIGN_COLUMNS = (
     Column(
         N_("Contract"),
         lambda c: _("{months} months, {kind}").format(
-            months=c.contract_months, kind=contract_label(c.contract_type).lower()
+            months=c.contract_months, kind=contract_kind(c.contract_type)
         ),
     ),
 )

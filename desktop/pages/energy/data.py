@@ -42,6 +42,8 @@ ANY_CAMPAIGN = "energy/" + "0" * 26  # write rights depend on the kind of docume
 # -- words -------------------------------------------------------------------------------
 
 CONTRACT_LABELS = {"fixed": N_("Fixed price"), "variable": N_("Variable price")}
+# inside a sentence (never lower-case a translation: German nouns keep their capital)
+CONTRACT_KINDS = {"fixed": N_("fixed price"), "variable": N_("variable price")}
 
 EVENT_LABELS = {
     Event.CAMPAIGN_CREATED: N_("Campaign created"),
@@ -78,6 +80,11 @@ def energies_label(energies: tuple[str, ...] | list[str]) -> str:
 
 def contract_label(kind: str) -> str:
     return _(CONTRACT_LABELS[kind]) if kind in CONTRACT_LABELS else kind
+
+
+def contract_kind(kind: str) -> str:
+    """The contract's price type as it reads inside a sentence."""
+    return _(CONTRACT_KINDS[kind]) if kind in CONTRACT_KINDS else kind
 
 
 def event_label(event: str) -> str:
