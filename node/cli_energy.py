@@ -125,6 +125,7 @@ def _offer_json(view: OfferView) -> dict[str, Any]:
         **view.offer.to_json(),
         "green_score": view.green_score,
         "yearly_savings_cents": view.yearly_savings_cents,
+        "expired": view.expired,
     }
 
 

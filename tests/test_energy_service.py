@@ -273,3 +273,25 @@ def test_erasing_with_the_relay_out_of_reach_deletes_nothing(acp):
     assert report.purged == [] and report.errors  # retried at the next run
     assert session.energy.info(campaign).purged_on is None
     assert len(session.energy.optins(campaign)) == 1
+
+
+def test_an_expired_offer_cannot_be_finalized(acp):
+    session, people = acp
+    campaign = campaign_collecting(session, people)
+    old = Offer("01M81JCW92EWKSY2232930CCCC", "electricity:1", "Ancien", 20_000, 0, 100, 12, 10,
+                "2026-01-31")  # fmt: skip
+    with session.document(f"energy/{campaign}").edit() as doc:
+        edoc.set_meta(doc, status=Status.NEGOTIATING.value)
+        edoc.put_record(doc, "offers", old.id, {"offer": json.dumps(old.to_json())})
+    (view,) = session.energy.offers(campaign)
+    assert view.expired and not session.energy.offers(campaign, date(2026, 1, 31))[0].expired
+    poll = session.assembly.create("poll", "Quelle offre ?", STARTS, "")
+    question = session.assembly.add_item(
+        poll, "Offre", answers="choice", options=[session.energy.offer_label(old), "Aucune"]
+    )
+    session.energy.submit_final_vote(campaign, poll, question)
+    session.profile.store.set_meta({"person": people["Ann"]})
+    session.assembly.cast(poll, {question: session.energy.offer_label(old)}, at=OPEN)
+    with pytest.raises(InputError, match="expired on 2026-01-31"):
+        session.energy.finalize(campaign, old.id)
+    assert session.energy.info(campaign).status is Status.AWAITING_FINAL_VOTE

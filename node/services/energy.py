@@ -134,6 +134,7 @@ class OfferView:
     offer: Offer
     green_score: int
     yearly_savings_cents: int  # for the building's participants, 0 without figures
+    expired: bool = False  # past its valid_until: the broker must renew it
 
 
 @dataclass
@@ -515,6 +516,12 @@ class EnergyService:
         if offer is None:
             raise NotFoundError(_("There is no offer {id}.").format(id=offer_id))
         decided = self._final_choice(info, offer)
+        if decided and date.fromisoformat(offer.valid_until) < date.today():
+            raise InputError(
+                _("This offer expired on {day}: ask the broker to renew it.").format(
+                    day=offer.valid_until
+                )
+            )
         return self._move(
             campaign,
             Status.FINALIZED,
@@ -1004,9 +1011,11 @@ class EnergyService:
                 edoc.put_record(doc, "offers", offer.id, {"offer": json.dumps(offer.to_json())})
         return self.offers(campaign)
 
-    def offers(self, campaign: str) -> list[OfferView]:
+    def offers(self, campaign: str, today: date | None = None) -> list[OfferView]:
         """The offers kept in the campaign, cheapest first, each with its
-        green score and the building's estimated yearly savings."""
+        green score, the building's estimated yearly savings and whether it
+        has expired."""
+        today = today or date.today()
         stored = edoc.records(self._live(campaign).doc, "offers")
         totals = {f.energy: f.total_kwh or 0 for f in self.figures(campaign)}
         out = []
@@ -1019,7 +1028,8 @@ class EnergyService:
             savings = rules.estimated_savings_cents(
                 totals.get(energy, 0), offer.price_kwh_millicents, offer.estimated_savings_pct
             )
-            out.append(OfferView(offer, green_score(offer.green_pct), savings))
+            expired = date.fromisoformat(offer.valid_until) < today
+            out.append(OfferView(offer, green_score(offer.green_pct), savings, expired))
         return sorted(out, key=lambda v: (v.offer.pool, v.offer.price_kwh_millicents, v.offer.id))
 
     def audit(self, campaign: str) -> list[dict[str, str]]:

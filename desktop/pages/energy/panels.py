@@ -234,7 +234,14 @@ OFFER_COLUMNS = (
             "at the offer's announced saving"
         ),
     ),
-    Column(N_("Valid until"), lambda r: r.view.offer.valid_until),
+    Column(
+        N_("Valid until"),
+        lambda r: (
+            _("{day} (expired)").format(day=r.view.offer.valid_until)
+            if r.view.expired
+            else r.view.offer.valid_until
+        ),
+    ),
 )
 
 
