@@ -232,3 +232,18 @@ def test_each_seal_uses_a_fresh_nonce_and_ephemeral_key():
     first = energy_crypto.seal(b"same", recipients, b"a")
     second = energy_crypto.seal(b"same", recipients, b"a")
     assert first[0] != second[0] and first[1]["r"] != second[1]["r"]
+
+
+@given(st.lists(st.integers(min_value=1, max_value=200_000), max_size=40), st.integers(0, 60))
+def test_figures_never_show_amounts_below_five_and_add_up(values: list[int], extra_units: int):
+    units = len(values) + extra_units
+    figure = rules.figures("gas", values, units)
+    assert figure.participants == len(values)
+    assert figure.shown is (len(values) >= 5)
+    if not figure.shown:
+        assert (figure.total_kwh, figure.average_kwh, figure.median_kwh) == (None, None, None)
+        return
+    assert figure.total_kwh == sum(values)
+    assert min(values) <= figure.median_kwh <= max(values)
+    assert abs(figure.average_kwh * len(values) - sum(values)) <= len(values) / 2
+    assert 0 <= figure.rate_pct <= 100
