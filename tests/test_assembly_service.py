@@ -304,8 +304,8 @@ def test_an_anonymous_poll_shows_counts_not_who_answered_what(tmp_path):
     session.profile.store.set_meta({"person": people["Bob"]})  # as if on Bob's device
     (ann,) = session.assembly.shown_ballots(poll)
     assert ann.person == people["Ann"] and ann.votes == {}
+    session.assembly.add_item(poll, "Note", answers="rating")
     with pytest.raises(InputError, match="not an answer"):
-        session.assembly.add_item(poll, "Note", answers="rating")
         session.assembly.cast(poll, {"2": "7"}, at=OPEN)
     with pytest.raises(InputError, match="Only a poll is anonymous"):
         session.assembly.create("ordinary", "AG", STARTS, "Salle", anonymous=True)

@@ -320,8 +320,7 @@ def test_every_word_of_the_summary_goes_through_the_translations(language: str):
 @pytest.mark.parametrize("language", ["fr", "nl", "de"])
 def test_once_translated_the_summary_reads_in_the_language(language: str):
     _ = translator(language).gettext
-    if _(TITLE) == TITLE:
-        pytest.skip(f"the energy messages are not translated into {language} yet")
+    assert _(TITLE) != TITLE  # the catalogs translate the summary
     text = flat(text_of(summary(language)))
     for message in (
         TITLE,
