@@ -808,6 +808,13 @@ class AssemblyService:
 
     # -- what it decided ----------------------------------------------------------------------
 
+    def settled(self, meeting: str) -> bool:
+        """Whether a meeting's decisions stand: a meeting held in session once
+        it is closed; a written procedure or a poll as its answers stand."""
+        info = self.info(meeting)
+        held = info.kind in (MeetingKind.ORDINARY, MeetingKind.EXTRAORDINARY)
+        return info.status == "closed" or not held
+
     def meeting(self, meeting: str) -> Meeting:
         """The records of a meeting, as the domain reads them."""
         info = self.info(meeting)

@@ -53,7 +53,6 @@ from ..domain.energy import (
     Status,
 )
 from ..domain.governance import Task, severity_of
-from ..domain.meeting import MeetingKind
 from ..errors import InputError, KoprogoError, NotFoundError
 from ..i18n import _
 from . import energy_crypto
@@ -381,13 +380,6 @@ class EnergyService:
             raise NotFoundError(_("There is no item {id}.").format(id=item))
         return meeting, item, result
 
-    def _settled(self, meeting: str) -> bool:
-        """Whether a meeting's decisions are final: a meeting held in session
-        once it is closed; a written procedure or a poll as its answers stand."""
-        info = self._session.assembly.info(meeting)
-        held = info.kind in (MeetingKind.ORDINARY, MeetingKind.EXTRAORDINARY)
-        return info.status == "closed" or not held
-
     def submit_to_assembly(self, campaign: str, meeting: str, item: str) -> Change:
         """Draft → AwaitingAGVote: the assembly resolution that will give the mandate."""
         meeting, item, result = self._resolution(meeting, item)
@@ -413,7 +405,7 @@ class EnergyService:
         meeting, item = info.mandate
         _m, _i, result = self._resolution(meeting, item)
         passed = result.tally is not None and bool(result.tally.passed)
-        return passed and self._settled(meeting)
+        return passed and self._session.assembly.settled(meeting)
 
     def _final_choice(self, info: CampaignInfo, offer: Offer | None) -> bool:
         """Whether the final vote chose ``offer`` (any offer when ``None``):
@@ -422,7 +414,7 @@ class EnergyService:
             return False
         meeting, item = info.final_vote
         _m, _i, result = self._resolution(meeting, item)
-        if not self._settled(meeting):
+        if not self._session.assembly.settled(meeting):
             return False
         if not result.item.answers:
             return result.tally is not None and bool(result.tally.passed)
@@ -436,11 +428,14 @@ class EnergyService:
         )
         return len(top) == 1 and top[0] in labels
 
-    def counted(self, campaign: str) -> dict[str, int]:
-        """Verified, consenting opt-ins per energy (no decryption needed)."""
+    def counted(
+        self, campaign: str, records: Iterable[OptInRecord] | None = None
+    ) -> dict[str, int]:
+        """Verified, consenting opt-ins per energy (no decryption needed);
+        ``records``: the campaign's :meth:`optins` when already read."""
         info = self.info(campaign)
         out = dict.fromkeys(info.energy_types, 0)
-        for record in self.optins(campaign):
+        for record in self.optins(campaign) if records is None else records:
             if record.counts:
                 for energy in EnergyType(record.energy_type).carriers:
                     if energy in out:

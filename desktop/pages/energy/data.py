@@ -25,7 +25,6 @@ from node.domain.energy import (
     Figures,
     Status,
 )
-from node.domain.meeting import MeetingKind
 from node.errors import KoprogoError
 from node.i18n import N_, _, current_language
 from node.identity import device_identity
@@ -259,8 +258,7 @@ def _resolution(session: Session, meeting: str, item: str) -> Resolution:
     text = _("{meeting} ({day}), item {number}: {title}").format(
         meeting=info.title, day=f"{info.starts:%Y-%m-%d}", number=number, title=title
     )
-    held = info.kind in (MeetingKind.ORDINARY, MeetingKind.EXTRAORDINARY)
-    if held and info.status != "closed":
+    if not assembly.settled(meeting):
         state = _("not decided yet: the meeting is not closed")
     elif result is not None and result.item.answers:
         state = _("the poll's answers so far decide")
@@ -352,7 +350,7 @@ def read_campaign(session: Session, campaign: str, access: Access) -> CampaignDa
         )
     )
     optins = tuple(energy.optins(campaign))
-    counts = energy.counted(campaign)
+    counts = energy.counted(campaign, optins)
     note = ""
     live = session.document(f"energy/{campaign}")
     stored = energy_doc.records(live.doc, "figures")
