@@ -36,7 +36,8 @@ from ...qt import (
     QWidget,
 )
 from ...table import Column, RecordTable
-from .base import AssemblyPage, allow
+from ..chosen import allow
+from .base import AssemblyPage
 from .data import (
     Access,
     MeetingData,

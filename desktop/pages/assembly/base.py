@@ -17,16 +17,16 @@ from typing import Any
 
 from node.domain.meeting import MeetingKind
 from node.errors import KoprogoError
-from node.i18n import _
+from node.i18n import N_, _
 from node.services.assembly import MeetingInfo
-from node.services.registry import Change
 from node.session import Session
 
 from ...ops import Ops
-from ...qt import QComboBox, QHBoxLayout, QLabel, QObject, QTimer, QWidget, Signal
+from ...qt import QComboBox, QHBoxLayout, QLabel, QWidget
 from ...state import RegistryState
-from ...widgets import ErrorLabel, WaitDialog, alive
+from ...widgets import ErrorLabel, alive
 from ..base import Page
+from ..chosen import ChosenContext
 from .data import Access, MeetingData, Snapshot, meeting_label, read_snapshot
 
 REGISTRY_COLLECTIONS = frozenset({"association", "lots", "persons", "ownerships"})
@@ -37,138 +37,30 @@ ASSEMBLY_CHANGE = "assembly"
 """What :meth:`AssemblyContext.act` reports as changed: no other page shows it."""
 
 
-class AssemblyContext(QObject):
+class AssemblyContext(ChosenContext):
     """The chosen meeting and what the worker last read of the assemblies."""
 
-    changed = Signal()  # a new snapshot arrived
-    access_changed = Signal()  # what this device may do changed (navigation)
+    change_name = ASSEMBLY_CHANGE
+    read_wait = N_("Reading the meeting and its ballots…")  # many ballots to verify
 
-    def __init__(self, ops: Ops, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.ops = ops
-        self.access: Access | None = None
-        self.meetings: tuple[MeetingInfo, ...] = ()
-        self.data: MeetingData | None = None
-        self.meeting: str | None = None  # the chosen meeting
-        self.pages: list[AssemblyPage] = []
-        self.stale = True
-        self.wait: WaitDialog | None = None
-        self._request = 0
-        self._soon = QTimer(self)  # several pages asking at once make one read
-        self._soon.setSingleShot(True)
-        self._soon.setInterval(0)
-        self._soon.timeout.connect(lambda: self.load(background=True))
+    def read(self, session: Session, chosen: str | None) -> Snapshot:
+        return read_snapshot(session, chosen)
 
-    # -- reading ------------------------------------------------------------------------
+    def records_of(self, snapshot: Snapshot) -> tuple[MeetingInfo, ...]:
+        return snapshot.meetings
 
-    def refresh(self) -> None:
-        """Read again now if an assembly page is in view (or nothing was read
-        yet: the navigation needs to know what this device may do), else
-        when one comes into view."""
-        self.stale = True
-        if self.access is None or any(page.isVisible() for page in self.pages):
-            self._soon.start()
+    @property
+    def meetings(self) -> tuple[MeetingInfo, ...]:
+        return self.records
 
-    def activated(self) -> None:
-        """A page came into view: read again (quietly when nothing was
-        missed), since enrolments and other devices' ballots do not always
-        come as a registry change."""
-        self.load(background=not self.stale)
+    @property
+    def meeting(self) -> str | None:
+        """The chosen meeting."""
+        return self.chosen
 
-    def choose(self, meeting: str | None) -> None:
-        if meeting and meeting != self.meeting:
-            self.meeting = meeting
-            self.load()
-
-    def load(self, background: bool = False) -> None:
-        """Read the meetings and the chosen one (on the worker); a read that
-        is not in the background shows a wait box if it lasts (many ballots
-        to verify)."""
-        self._soon.stop()
-        self.stale = False
-        self._request += 1
-        request, chosen = self._request, self.meeting
-        box = None
-        if not background and self.pages:
-            box = WaitDialog(_("Reading the meeting and its ballots…"), self.pages[0].window())
-            self.wait = box
-
-        def done(snapshot: Snapshot) -> None:
-            if box is not None:
-                box.finish()
-            if request == self._request:
-                self.apply(snapshot)
-
-        def failed(exc: KoprogoError) -> None:
-            if box is not None:
-                box.finish()
-            for page in self.pages:
-                if alive(page):
-                    page.error.show_message(str(exc))
-
-        self.ops.run(lambda s: read_snapshot(s, chosen), done, failed, background=background)
-
-    def apply(self, snapshot: Snapshot) -> None:
-        access_changed = snapshot.access != self.access
-        self.access = snapshot.access
-        self.meetings = snapshot.meetings
-        self.data = snapshot.data
-        self.meeting = snapshot.data.id if snapshot.data else None
-        if access_changed:
-            self.access_changed.emit()
-        self.changed.emit()
-
-    # -- changing ---------------------------------------------------------------------------
-
-    def act(
-        self,
-        fn: Callable[[Session], Any],
-        on_done: Callable[[Any], None] | None = None,
-        on_error: Callable[[KoprogoError], None] | None = None,
-        wait: str = "",
-        select_result: bool = False,
-    ) -> None:
-        """One node call, then the meeting read again, in one worker job.
-        ``on_done`` gets what the node call returned; ``select_result``: it
-        returned a meeting id (a new meeting), which becomes the chosen one."""
-        self._request += 1  # an older read still on its way is void
-        chosen = self.meeting
-        box = WaitDialog(wait, self.pages[0].window()) if wait and self.pages else None
-        self.wait = box
-        answer: dict[str, Any] = {}
-
-        def work(session: Session) -> Change:
-            result = fn(session)
-            meeting = result if select_result else chosen
-            answer["snapshot"] = read_snapshot(session, meeting)
-            answer["result"] = result
-            return Change.of(ASSEMBLY_CHANGE)
-
-        def done(_update: Any) -> None:
-            if box is not None:
-                box.finish()
-            self.apply(answer["snapshot"])
-            if on_done is not None:
-                on_done(answer["result"])
-
-        def failed(exc: KoprogoError) -> None:
-            if box is not None:
-                box.finish()
-            if on_error is not None:
-                on_error(exc)
-            else:
-                self.ops.error.emit(str(exc))
-
-        self.ops.change(work, on_done=done, on_error=failed)
-
-
-def allow(widget: QWidget, why_not: str) -> None:
-    """Enable ``widget`` when there is no reason against it; otherwise
-    disable it with the reason as its tooltip (its own tooltip comes back)."""
-    if widget.property("tip") is None:
-        widget.setProperty("tip", widget.toolTip())
-    widget.setEnabled(not why_not)
-    widget.setToolTip(why_not or widget.property("tip"))
+    @meeting.setter
+    def meeting(self, meeting: str | None) -> None:
+        self.chosen = meeting
 
 
 class AssemblyPage(Page):

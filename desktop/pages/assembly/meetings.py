@@ -26,7 +26,8 @@ from ...ops import Ops
 from ...qt import QLabel, QSplitter, Qt, QTabWidget, QVBoxLayout, QWidget
 from ...table import Column, RecordTable
 from ...widgets import RecordDialog
-from .base import AssemblyContext, AssemblyPage, allow
+from ..chosen import allow
+from .base import AssemblyContext, AssemblyPage
 from .data import (
     ANSWER_KINDS,
     CHANNEL_LABELS,

@@ -28,7 +28,8 @@ from node.i18n import N_, _, ngettext
 from ...qt import QLabel, QSplitter, Qt, QTabWidget, QVBoxLayout, QWidget
 from ...table import Column, RecordTable
 from ...widgets import RecordDialog, alive
-from .base import AssemblyPage, allow
+from ..chosen import allow
+from .base import AssemblyPage
 from .data import (
     MeetingData,
     answer_text,

@@ -43,7 +43,8 @@ from ...qt import (
     QWidget,
 )
 from ...widgets import RecordDialog
-from .base import AssemblyContext, AssemblyPage, allow
+from ..chosen import allow
+from .base import AssemblyContext, AssemblyPage
 from .data import (
     Access,
     MeetingData,

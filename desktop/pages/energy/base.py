@@ -19,14 +19,14 @@ from typing import Any
 from node.errors import KoprogoError
 from node.i18n import _
 from node.services.energy import CampaignInfo
-from node.services.registry import Change
 from node.session import Session
 
 from ...ops import Ops
-from ...qt import QComboBox, QHBoxLayout, QLabel, QObject, QTimer, QWidget, Signal
+from ...qt import QComboBox, QHBoxLayout, QLabel, QWidget
 from ...state import RegistryState
-from ...widgets import ErrorLabel, WaitDialog, alive
+from ...widgets import ErrorLabel, alive
 from ..base import Page
+from ..chosen import ChosenContext
 from .data import Access, CampaignData, Snapshot, read_snapshot
 
 ENERGY_CHANGE = "energy"
@@ -41,128 +41,32 @@ def campaign_label(info: CampaignInfo) -> str:
     return f"{info.name} ({info.status_label})"
 
 
-class EnergyContext(QObject):
-    """The chosen campaign and what the worker last read of the campaigns."""
+class EnergyContext(ChosenContext):
+    """The chosen campaign and what the worker last read of the campaigns.
+    Calls that reach the relay (publishing, fetching offers, erasing) show a
+    busy box while they last (``act(..., wait=...)``)."""
 
-    changed = Signal()  # a new snapshot arrived
-    access_changed = Signal()  # what this device may do changed (navigation)
+    change_name = ENERGY_CHANGE
+    reload_after_error = True  # a relay call may have changed things before failing
 
-    def __init__(self, ops: Ops, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.ops = ops
-        self.access: Access | None = None
-        self.campaigns: tuple[CampaignInfo, ...] = ()
-        self.data: CampaignData | None = None
-        self.campaign: str | None = None
-        self.pages: list[EnergyPage] = []
-        self.stale = True
-        self.wait: WaitDialog | None = None  # the busy box now up (tests look at it)
-        self._request = 0
-        self._soon = QTimer(self)  # several pages asking at once make one read
-        self._soon.setSingleShot(True)
-        self._soon.setInterval(0)
-        self._soon.timeout.connect(lambda: self.load(background=True))
+    def read(self, session: Session, chosen: str | None) -> Snapshot:
+        return read_snapshot(session, chosen)
 
-    # -- reading --------------------------------------------------------------------------
+    def records_of(self, snapshot: Snapshot) -> tuple[CampaignInfo, ...]:
+        return snapshot.campaigns
 
-    def refresh(self) -> None:
-        """Read again now if an energy page is in view (or nothing was read
-        yet: the navigation needs to know what this device may do)."""
-        self.stale = True
-        if self.access is None or any(page.isVisible() for page in self.pages):
-            self._soon.start()
+    @property
+    def campaigns(self) -> tuple[CampaignInfo, ...]:
+        return self.records
 
-    def activated(self) -> None:
-        self.load(background=not self.stale)
+    @property
+    def campaign(self) -> str | None:
+        """The chosen campaign."""
+        return self.chosen
 
-    def choose(self, campaign: str | None) -> None:
-        if campaign and campaign != self.campaign:
-            self.campaign = campaign
-            self.load()
-
-    def load(self, background: bool = False) -> None:
-        self._soon.stop()
-        self.stale = False
-        self._request += 1
-        request, chosen = self._request, self.campaign
-
-        def done(snapshot: Snapshot) -> None:
-            if request == self._request:
-                self.apply(snapshot)
-
-        def failed(exc: KoprogoError) -> None:
-            for page in self.pages:
-                if alive(page):
-                    page.error.show_message(str(exc))
-
-        self.ops.run(lambda s: read_snapshot(s, chosen), done, failed, background=background)
-
-    def apply(self, snapshot: Snapshot) -> None:
-        access_changed = snapshot.access != self.access
-        self.access = snapshot.access
-        self.campaigns = snapshot.campaigns
-        self.data = snapshot.data
-        self.campaign = snapshot.data.id if snapshot.data else None
-        if access_changed:
-            self.access_changed.emit()
-        self.changed.emit()
-
-    # -- changing ---------------------------------------------------------------------------
-
-    def act(
-        self,
-        fn: Callable[[Session], Any],
-        on_done: Callable[[Any], None] | None = None,
-        on_error: Callable[[KoprogoError], None] | None = None,
-        wait: str = "",
-        select_result: bool = False,
-    ) -> None:
-        """One node call, then the campaign read again, in one worker job.
-        ``on_done`` gets what the node call returned; ``select_result``: it
-        returned a campaign id, which becomes the chosen one; ``wait``: a
-        busy box with this text while it lasts (calls to the relay)."""
-        self._request += 1  # an older read still on its way is void
-        chosen = self.campaign
-        box = WaitDialog(wait, self.pages[0].window()) if wait and self.pages else None
-        self.wait = box
-        answer: dict[str, Any] = {}
-
-        def work(session: Session) -> Change:
-            result = fn(session)
-            answer["snapshot"] = read_snapshot(session, result if select_result else chosen)
-            answer["result"] = result
-            return Change.of(ENERGY_CHANGE)
-
-        def finish() -> None:
-            if box is not None:
-                box.finish()
-                if self.wait is box:
-                    self.wait = None
-
-        def done(_update: Any) -> None:
-            finish()
-            self.apply(answer["snapshot"])
-            if on_done is not None:
-                on_done(answer["result"])
-
-        def failed(exc: KoprogoError) -> None:
-            finish()
-            self.load(background=True)  # a relay call may have changed things before failing
-            if on_error is not None:
-                on_error(exc)
-            else:
-                self.ops.error.emit(str(exc))
-
-        self.ops.change(work, on_done=done, on_error=failed)
-
-
-def allow(widget: QWidget, why_not: str) -> None:
-    """Enable ``widget`` when there is no reason against it; otherwise
-    disable it with the reason as its tooltip (its own tooltip comes back)."""
-    if widget.property("tip") is None:
-        widget.setProperty("tip", widget.toolTip())
-    widget.setEnabled(not why_not)
-    widget.setToolTip(why_not or widget.property("tip"))
+    @campaign.setter
+    def campaign(self, campaign: str | None) -> None:
+        self.chosen = campaign
 
 
 def hint(text: str = "") -> QLabel:

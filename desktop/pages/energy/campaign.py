@@ -30,7 +30,8 @@ from ...ops import Ops
 from ...qt import QLabel, QMessageBox, QPushButton, Qt, QTabWidget, QVBoxLayout, QWidget
 from ...table import RecordTable
 from ...widgets import RecordDialog, alive
-from .base import EnergyContext, EnergyPage, allow, hint
+from ..chosen import allow
+from .base import EnergyContext, EnergyPage, hint
 from .data import (
     NO_FIGURES,
     AgendaChoice,

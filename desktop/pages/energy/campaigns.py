@@ -12,7 +12,8 @@ from ...ops import Ops
 from ...qt import QKeySequence, QShortcut, Qt, QWidget
 from ...table import Column, RecordTable
 from ...widgets import RecordDialog
-from .base import EnergyContext, EnergyPage, allow, hint
+from ..chosen import allow
+from .base import EnergyContext, EnergyPage, hint
 from .data import CampaignData, contract_kind, energies_label
 from .dialogs import CampaignDialog
 

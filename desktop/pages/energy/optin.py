@@ -47,7 +47,8 @@ from ...qt import (
 from ...table import RecordTable
 from ...widgets import alive
 from ..accounts.base import date_edit, day_of
-from .base import EnergyContext, EnergyPage, allow, hint
+from ..chosen import allow
+from .base import EnergyContext, EnergyPage, hint
 from .data import CONSENT_TEXT, Access, CampaignData, energy_label
 from .panels import MY_COLUMNS, MyRow
 
