@@ -30,7 +30,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import nacl.exceptions
 import nacl.signing
@@ -101,15 +101,18 @@ def sign_broker_request(
     }
 
 
-@dataclass(frozen=True)
-class SignedRequest:
+class SignedRequest(NamedTuple):
+    """The signature headers of one request, parsed. A named tuple rather
+    than a frozen dataclass: the relay makes one per request, and a tuple is
+    built several times faster (docs/performance.md, Relay)."""
+
     device_id: str
     timestamp: int
     nonce: str
     signature: bytes
 
 
-_HEX = frozenset("0123456789abcdef")
+_HEX = "0123456789abcdef"
 
 
 def parse_headers(
@@ -122,7 +125,7 @@ def parse_headers(
     nonce = get(NONCE_HEADER)
     if not device or not stamp or not signature or not nonce:
         raise AuthError("missing signature headers")
-    if len(nonce) != 32 or not set(nonce) <= _HEX:
+    if len(nonce) != 32 or nonce.strip(_HEX):  # nothing left: only lowercase hex digits
         raise AuthError("malformed signature headers")
     try:
         return SignedRequest(device, int(stamp), nonce, base64.b64decode(signature, validate=True))

@@ -183,6 +183,25 @@ def seal(
     return envelope
 
 
+_KINDS = {int(k): k for k in Kind}
+_AUDIENCES = {int(a): a for a in Audience}
+_KNOWN_IDS: dict[bytes, str] = {}  # building and device ids seen lately, by their bytes
+_KNOWN_IDS_MAX = 4096
+
+
+def _known_ulid(raw: bytes) -> str:
+    """The text of a building's or a device's id: the same few come back in
+    every envelope a relay or a node decodes, so their text is kept
+    (bounded) instead of computed each time (docs/performance.md, Relay)."""
+    text = _KNOWN_IDS.get(raw)
+    if text is None:
+        text = ulid_from_bytes(raw)
+        if len(_KNOWN_IDS) >= _KNOWN_IDS_MAX:
+            _KNOWN_IDS.clear()
+        _KNOWN_IDS[raw] = text
+    return text
+
+
 def decode(raw: bytes) -> Envelope:
     """Parse an envelope, checking its structure (not its signature)."""
     if len(raw) > MAX_ENVELOPE_BYTES:
@@ -200,12 +219,12 @@ def decode(raw: bytes) -> Envelope:
     end = _FIXED.size + n
     try:
         header = Header(
-            kind=Kind(kind),
-            audience=Audience(audience),
+            kind=_KINDS.get(kind) or Kind(kind),  # Kind() raises for an unknown kind
+            audience=_AUDIENCES.get(audience) or Audience(audience),
             key_epoch=epoch,
-            building_id=ulid_from_bytes(building),
+            building_id=_known_ulid(building),
             envelope_id=ulid_from_bytes(envelope_id),
-            device_id=ulid_from_bytes(device),
+            device_id=_known_ulid(device),
             counter=counter,
             doc_id=raw[_FIXED.size : end].decode(),
             replaces=replaces,

@@ -93,7 +93,18 @@ class TokenBuckets:
 
 def month_of(now: float) -> str:
     """``YYYY-MM`` of ``now`` in UTC: the period of the monthly request quota."""
-    return time.strftime("%Y-%m", time.gmtime(now))
+    global _month
+    start, end, text = _month
+    if start <= now < end:  # every request asks; the month rarely changes
+        return text
+    tm = time.gmtime(now)
+    text = f"{tm.tm_year:04d}-{tm.tm_mon:02d}"
+    start = calendar.timegm((tm.tm_year, tm.tm_mon, 1, 0, 0, 0))
+    _month = (start, start + seconds_to_next_month(start), text)
+    return text
+
+
+_month: tuple[float, float, str] = (0.0, 0.0, "")  # the last month asked: [start, end), text
 
 
 def seconds_to_next_month(now: float) -> int:
@@ -116,8 +127,8 @@ class RequestCounter:
         """Count one request; return the building's total this month, this one included."""
         key = (building_id, month_of(now))
         with self._lock:
-            self._pending[key] = self._pending.get(key, 0) + 1
-            return self._stored.get(key, 0) + self._pending[key]
+            pending = self._pending[key] = self._pending.get(key, 0) + 1
+            return self._stored.get(key, 0) + pending
 
     def drain(self) -> dict[tuple[str, str], int]:
         """Take the counts not yet written to the database."""

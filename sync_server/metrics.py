@@ -165,6 +165,8 @@ class AccessLog:
     def __init__(self, logger: logging.Logger) -> None:
         self.logger = logger
         self._lines: list[str] = []
+        # the middle of a line, by (method, path template): a handful of each
+        self._middles: dict[tuple[str, str], str] = {}
 
     def _handler(self) -> JsonLinesHandler | None:
         """The relay's handler, when lines may bypass ``logging``."""
@@ -195,11 +197,17 @@ class AccessLog:
             fields = {"method": method, "path": path, "status": status, "ms": ms}
             self.logger.info("request", extra={"fields": {**fields, "building": building}})
             return
+        middle = self._middles.get((method, path))
+        if middle is None:
+            if len(self._middles) >= 256:  # methods are the client's: keep it bounded
+                self._middles.clear()
+            middle = self._middles[method, path] = (
+                f'"logger":{_json_string(self.logger.name)},"message":"request",'
+                f'"method":{_json_string(method)},"path":{_json_string(path)},'
+            )
         b = "null" if building is None else _json_string(building)
         self._lines.append(
-            f'{{"time":"{_timestamp(time.time())}","level":"info",'
-            f'"logger":{_json_string(self.logger.name)},"message":"request",'
-            f'"method":{_json_string(method)},"path":{_json_string(path)},'
+            f'{{"time":"{_timestamp(time.time())}","level":"info",{middle}'
             f'"status":{status},"ms":{ms!r},"building":{b}}}\n'
         )
         if len(self._lines) == 1:
