@@ -17,34 +17,45 @@ from __future__ import annotations
 import calendar
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 
 
 class ReplayCache:
-    """Signatures seen within the window; a second sighting is a replay."""
+    """Signatures seen within the window; a second sighting is a replay.
+
+    Signatures expire in the order they were recorded, a few at each call,
+    instead of in a sweep of the whole cache: at a thousand requests a
+    second the cache holds several hundred thousand of them, and a sweep
+    stopped the event loop for a quarter of a second every 30 s."""
 
     def __init__(self, window: int) -> None:
         self.window = window
         self._seen: dict[bytes, float] = {}
-        self._next_purge = 0.0
+        self._order: deque[bytes] = deque()  # the keys of _seen, oldest first
         self._lock = threading.Lock()
 
     def seen(self, signature: bytes, now: float) -> bool:
         """Record ``signature``; True when it was already recorded (a replay)."""
         with self._lock:
-            if now >= self._next_purge:
-                self._purge(now)
-            until = self._seen.get(signature)
+            seen, order = self._seen, self._order
+            while order:
+                oldest = order[0]
+                until = seen.get(oldest)
+                if until is not None and until > now:
+                    break  # (a clock set back keeps some longer: harmless)
+                order.popleft()
+                if until is not None:
+                    del seen[oldest]
+            until = seen.get(signature)
             if until is not None and until > now:
                 return True
             # a signature stays fresh until its timestamp leaves the window;
             # keeping it for two windows after first sight covers both sides
-            self._seen[signature] = now + 2 * self.window
+            if until is None:
+                order.append(signature)
+            seen[signature] = now + 2 * self.window
             return False
-
-    def _purge(self, now: float) -> None:
-        self._seen = {sig: until for sig, until in self._seen.items() if until > now}
-        self._next_purge = now + self.window / 10
 
     def __len__(self) -> int:
         return len(self._seen)

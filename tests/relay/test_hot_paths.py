@@ -15,7 +15,7 @@ import pytest
 from shared import auth, envelope
 from sync_server import limits
 from sync_server.core import signatures_valid
-from sync_server.limits import month_of
+from sync_server.limits import ReplayCache, month_of
 from tests.relay.helpers import Kit
 
 
@@ -101,3 +101,30 @@ def test_envelope_ids_read_the_same_once_the_kept_texts_are_full(monkeypatch):
             assert (header.building_id, header.device_id) == (kit.building_id, kit.syndic.id)
             assert len(envelope._KNOWN_IDS) <= 3
     envelope._KNOWN_IDS.clear()
+
+
+def test_the_replay_cache_decides_what_a_plain_dict_of_expiry_times_decides():
+    """Expiring signatures a few at a time, oldest first, refuses exactly the
+    replays a plain dict of expiry times refuses, and forgets what it no
+    longer needs."""
+    rng = random.Random(11)
+    cache, plain = ReplayCache(window=10), {}
+    now = 1000.0
+    for _ in range(20_000):
+        now += rng.choice((0.0, 0.01, 0.5, 3.0))
+        signature = bytes([rng.randrange(60)])
+        fresh = plain.get(signature, 0.0) > now
+        if not fresh:
+            plain[signature] = now + 20
+        assert cache.seen(signature, now) is fresh
+    cache.seen(b"late", now + 1000)  # everything else has expired by then
+    assert len(cache) == 1
+
+
+def test_the_replay_cache_with_a_clock_set_back():
+    cache = ReplayCache(window=10)
+    assert not cache.seen(b"a", 1000)  # kept until 1020
+    assert not cache.seen(b"b", 990)  # the clock went back: kept until 1010
+    assert cache.seen(b"a", 1015) and not cache.seen(b"b", 1015)
+    assert cache.seen(b"b", 1016)  # recorded again at 1015
+    assert not cache.seen(b"a", 1021)
