@@ -33,6 +33,7 @@ import math
 import multiprocessing as mp
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -75,13 +76,29 @@ def start(args: list[str], port: int, log: Path) -> subprocess.Popen[bytes]:
     raise RuntimeError("server did not start")
 
 
+def tree(pid: int) -> list[int]:
+    """``pid`` and its children (the workers of ``serve --workers N``)."""
+    pids = [pid]
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                pids.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return pids
+
+
 def rss_mib(pid: int) -> tuple[float, float]:
-    """(current, peak) resident memory of ``pid`` in MiB."""
-    fields = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        fields[key] = value.strip()
-    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+    """(current, peak) resident memory of ``pid`` and its children in MiB."""
+    current = peak = 0.0
+    for one in tree(pid):
+        fields = {}
+        for line in Path(f"/proc/{one}/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            fields[key] = value.strip()
+        current += int(fields["VmRSS"].split()[0]) / 1024
+        peak += int(fields["VmHWM"].split()[0]) / 1024
+    return current, peak
 
 
 class Stats:
@@ -317,7 +334,7 @@ def run_load(
     for ready in readies:
         ready.wait(timeout=600)
     cpu_before = cpu_by_thread(pid)
-    metrics_before = {} if bare else scrape(url)
+    metrics_before = {} if bare else scrape(url, args.workers)
     if args.timeline:
         print(f"  timed phase starts (server pid {pid})", flush=True)
     go.set()
@@ -327,7 +344,7 @@ def run_load(
     cpu_after = cpu_by_thread(pid)
     cpu = {name: cpu_after[name] - cpu_before.get(name, 0.0) for name in cpu_after}
     if not bare:
-        metrics_after = scrape(url)
+        metrics_after = scrape(url, args.workers)
         for name, value in metrics_after.items():
             cpu[name] = value - metrics_before.get(name, 0.0)
     for proc in workers:
@@ -336,11 +353,14 @@ def run_load(
 
 
 def cpu_by_thread(pid: int) -> dict[str, float]:
-    """CPU seconds used by process ``pid``: in all (``""``), by its main
-    thread (the event loop, ``"main"``) and by its other threads."""
+    """CPU seconds used by process ``pid`` and its children (workers): in
+    all (``""``), by their main threads (the event loops, ``"main"``) and by
+    their other threads."""
     tick = os.sysconf("SC_CLK_TCK")
-    used = {"": _cpu(Path(f"/proc/{pid}/stat")) / tick}
-    used["main"] = _cpu(Path(f"/proc/{pid}/task/{pid}/stat")) / tick
+    used = {"": 0.0, "main": 0.0}
+    for one in tree(pid):
+        used[""] += _cpu(Path(f"/proc/{one}/stat")) / tick
+        used["main"] += _cpu(Path(f"/proc/{one}/task/{one}/stat")) / tick
     used["other threads"] = used[""] - used["main"]
     return used
 
@@ -379,17 +399,26 @@ def report(name: str, stats: Stats, seconds: float, cpu: dict[str, float]) -> fl
     return len(both) / seconds
 
 
-def scrape(url: str) -> dict[str, float]:
-    """The relay's counters of group commits and of CPU time by thread."""
-    with urllib.request.urlopen(f"{url}/metrics", timeout=10) as answer:
-        text = answer.read().decode()
-    figures = {}
-    for line in text.splitlines():
-        name, _, value = line.rpartition(" ")
-        if name.startswith("koprogo_relay_write_"):
-            figures[name[len("koprogo_relay_") :]] = float(value)
-        elif name.startswith("koprogo_relay_thread_cpu_seconds_total"):
-            figures["thread " + name.split('"')[1]] = float(value)
+def scrape(url: str, workers: int = 1) -> dict[str, float]:
+    """The relay's counters of group commits and of CPU time by thread,
+    summed over its workers (each new connection reaches one of them)."""
+    texts: dict[str, str] = {}
+    for _ in range(50 * workers):
+        with urllib.request.urlopen(f"{url}/metrics", timeout=10) as answer:
+            texts[answer.headers.get("KoproGo-Worker", "0")] = answer.read().decode()
+        if len(texts) >= workers:
+            break
+    figures: dict[str, float] = {}
+    for text in texts.values():
+        for line in text.splitlines():
+            name, _, value = line.rpartition(" ")
+            if name.startswith("koprogo_relay_write_"):
+                key = name[len("koprogo_relay_") :]
+            elif name.startswith("koprogo_relay_thread_cpu_seconds_total"):
+                key = "thread " + name.split('"')[1]
+            else:
+                continue
+            figures[key] = figures.get(key, 0.0) + float(value)
     return figures
 
 
@@ -422,9 +451,14 @@ def timeline(stats: Stats) -> None:
               f"p99 {pct(latencies, 0.99):7.1f} ms")  # fmt: skip
 
 
-def bare_server(port: int) -> None:
-    """The comparison: an aiohttp endpoint that only reads the body."""
+def bare_server(port: int, workers: int) -> None:
+    """The comparison: an aiohttp endpoint that only reads the body, in
+    ``workers`` processes sharing the port as the relay's workers do."""
     from aiohttp import web
+
+    for _ in range(workers - 1):
+        if os.fork() == 0:
+            break
 
     async def post(request: web.Request) -> web.Response:
         await request.read()
@@ -435,7 +469,9 @@ def bare_server(port: int) -> None:
 
     app = web.Application(client_max_size=2 << 20)
     app.add_routes([web.post("/bare", post), web.get("/bare", get), web.get("/healthz", get)])
-    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
+    web.run_app(
+        app, host="127.0.0.1", port=port, access_log=None, print=None, reuse_port=workers > 1
+    )
 
 
 def main() -> None:
@@ -462,6 +498,12 @@ def main() -> None:
         default="INFO",
         help="the relay's log level (INFO: one JSON line per request)",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="relay processes (`serve --workers N`), and as many for the bare endpoint",
+    )
     parser.add_argument("--bare-server", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--skip-bare", action="store_true")
     parser.add_argument(
@@ -477,7 +519,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.bare_server:
-        bare_server(args.bare_server)
+        bare_server(args.bare_server, args.workers)
         return
     folder = Path(tempfile.mkdtemp(prefix="koprogo-bench-"))
     port = free_port()
@@ -485,14 +527,16 @@ def main() -> None:
         ["-m", "sync_server.cli", "serve", "--port", str(port), "--data-dir", str(folder),
          "--log-level", args.log_level, "--device-rate", "1e6", "--device-burst", "1000000",
          "--address-rate", "1e6", "--address-burst", "1000000",
-         "--max-requests-per-month", "1000000000", *args.relay_option],
+         "--max-requests-per-month", "1000000000", "--workers", str(args.workers),
+         *args.relay_option],
         port, folder / "relay.log",
     )  # fmt: skip
     try:
         pace = f"paced at {args.rate:g} appends/s" if args.rate else "as fast as possible"
         print(
             f"{args.devices} devices in {args.clients} client processes, {args.seconds:g} s, "
-            f"{args.size}-byte payloads, {pace}, SQLite, relay log level {args.log_level}"
+            f"{args.size}-byte payloads, {pace}, SQLite, relay log level {args.log_level}, "
+            f"{args.workers} relay process(es)"
         )
         stats, cpu = run_load(f"http://127.0.0.1:{port}", args, False, relay.pid)
         rss, peak = rss_mib(relay.pid)
@@ -507,12 +551,15 @@ def main() -> None:
         relay.wait(timeout=30)
     if not args.skip_bare:
         bare_port = free_port()
-        bare = start([__file__, "--bare-server", str(bare_port)], bare_port, folder / "bare.log")
+        bare = start([__file__, "--bare-server", str(bare_port), "--workers", str(args.workers)],
+                     bare_port, folder / "bare.log")  # fmt: skip
         try:
             bare_stats, cpu = run_load(f"http://127.0.0.1:{bare_port}", args, True, bare.pid)
             bare_rate = report("bare", bare_stats, args.seconds, cpu)
             print(f"ratio relay/bare (requests/s): {relay_rate / bare_rate:.2f}")
         finally:
+            for pid in tree(bare.pid)[1:]:  # the bare endpoint's other processes
+                os.kill(pid, signal.SIGTERM)
             bare.terminate()
             bare.wait(timeout=30)
     if args.keep_log:

@@ -37,23 +37,27 @@ from .handlers import routes
 from .lanes import Lane
 from .limits import month_of
 from .metrics import AccessLog, Metrics
-from .notify import PostgresListener
+from .notify import OnMembers, PostgresListener, WorkerListener
 from .runtime import CONFIG, METRICS, NOW, RUNTIME, Runtime
 from .storage import AppendItem, Storage, Stored
+from .workers import Link
 from .writer import Writer
 
 log = logging.getLogger("koprogo.relay")
 access = AccessLog(logging.getLogger("koprogo.relay.access"))
 
 PROTOCOL = f"{PROTOCOL_VERSION[0]}.{PROTOCOL_VERSION[1]}"
+WORKER_HEADER = "KoproGo-Worker"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def create_app(config: RelayConfig) -> web.Application:
+def create_app(config: RelayConfig, link: Link | None = None) -> web.Application:
+    """The relay; ``link``: a worker's sockets to its parent under
+    ``serve --workers N`` with SQLite (announcements between workers)."""
     app = web.Application(middlewares=[relay_middleware], client_max_size=MAX_REQUEST_BYTES)
     app[CONFIG] = config
     app[METRICS] = Metrics()
-    app[RUNTIME] = Runtime(origin=f"{os.getpid()}-{new_ulid()}")
+    app[RUNTIME] = Runtime(origin=f"{os.getpid()}-{new_ulid()}", link=link)
     app.add_routes(routes())
     app.add_routes(energy_routes())
     app.cleanup_ctx.append(relay_resources)
@@ -66,6 +70,9 @@ async def _stamp(request: web.Request, response: web.StreamResponse) -> None:
     now = request.get(NOW, time.time())
     response.headers[auth.TIME_HEADER] = str(int(now))
     response.headers[auth.PROTOCOL_HEADER] = PROTOCOL
+    worker = request.app[CONFIG].worker
+    if worker:  # which worker process answered (`serve --workers N`)
+        response.headers[WORKER_HEADER] = str(worker)
 
 
 def _error(
@@ -155,7 +162,7 @@ async def relay_resources(app: web.Application) -> AsyncIterator[None]:
         rt.verifier = Lane("relay-verifier", config.verify_threads)
     try:
         await rt.write(database.check_schema, rt.engine)
-        rt.storage = Storage(rt.engine, rt.origin)
+        rt.storage = Storage(rt.engine, rt.origin, rt.link.send if rt.link else None)
         rt.reader = Lane(
             "relay-reader",
             config.db_threads,
@@ -172,10 +179,13 @@ async def relay_resources(app: web.Application) -> AsyncIterator[None]:
         rt.tasks.append(asyncio.create_task(_flush_usage_forever(app), name="relay-usage"))
         if config.is_postgresql:
             await _start_listener(app)
-        log.info(
-            "relay started",
-            extra={"fields": {"buildings": loaded, "database": rt.engine.dialect.name}},
-        )
+        elif rt.link is not None:
+            listener = WorkerListener(rt.link, rt.origin, rt.hub, _members_refresher(rt))
+            rt.tasks.append(asyncio.create_task(listener.run(), name="relay-workers"))
+        fields: dict[str, object] = {"buildings": loaded, "database": rt.engine.dialect.name}
+        if config.worker:
+            fields["worker"] = config.worker
+        log.info("relay started", extra={"fields": fields})
         yield
     finally:
         for task in rt.tasks:
@@ -225,13 +235,19 @@ async def _publish_all(rt: Runtime, latest: dict[tuple[str, str], int]) -> None:
         await rt.hub.publish(building_id, {"doc": doc_id, "seq": seq})
 
 
-async def _start_listener(app: web.Application) -> None:
-    rt, config = app[RUNTIME], app[CONFIG]
+def _members_refresher(rt: Runtime) -> OnMembers:
+    """Re-read a building's members log after another process changed it."""
 
     async def on_members(building_id: str) -> MembersState | None:
         building = await rt.read(rt.relay.refresh, building_id)
         return None if building is None else building.state
 
+    return on_members
+
+
+async def _start_listener(app: web.Application) -> None:
+    rt, config = app[RUNTIME], app[CONFIG]
+    on_members = _members_refresher(rt)
     url = make_url(config.database_url).set(drivername="postgresql")
     conninfo = url.render_as_string(hide_password=False)
     listener = PostgresListener(conninfo, rt.origin, rt.hub, on_members)

@@ -21,7 +21,7 @@ import logging
 import sys
 from dataclasses import replace
 
-from . import broker_cli, database
+from . import broker_cli, database, workers
 from .config import DEFAULT_HOST, DEFAULT_PORT, Limits, RelayConfig, resolve_database_url
 
 
@@ -108,6 +108,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         help="threads verifying signatures beside the event loop (default 1; 0: on the loop)",
     )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="relay processes sharing the port and the database (default 1; "
+        "about one core each; POSIX only)",
+    )
     serve.add_argument("--log-level", default="INFO", help="INFO (one line per request) or WARNING")
 
     migrate = commands.add_parser("migrate", help="bring the database to the newest schema")
@@ -183,6 +190,19 @@ def _serve(args: argparse.Namespace, url: str) -> int:
         trust_forwarded_for=args.trust_forwarded_for,
         verify_threads=max(0, args.verify_threads),
     )
+    if args.workers < 1:
+        print("koprogo-relay: --workers is at least 1", file=sys.stderr)
+        return 2
+    if args.workers > 1:
+        if not workers.supported():
+            print("koprogo-relay: --workers needs a POSIX system (fork)", file=sys.stderr)
+            return 2
+        if args.port == 0:
+            print("koprogo-relay: --workers needs a fixed --port", file=sys.stderr)
+            return 2
+        if config.auto_migrate and not config.is_postgresql:
+            database.migrate(url)  # once, here, before the workers start
+            config = replace(config, auto_migrate=False)
     if not config.auto_migrate or config.is_postgresql:
         engine = database.make_engine(url)
         try:
@@ -193,17 +213,25 @@ def _serve(args: argparse.Namespace, url: str) -> int:
         finally:
             engine.dispose()
     logging.getLogger("koprogo.relay").info(
-        "listening", extra={"fields": {"host": args.host, "port": args.port}}
+        "listening",
+        extra={"fields": {"host": args.host, "port": args.port, "workers": args.workers}},
     )
-    web.run_app(
-        create_app(config),
-        host=args.host,
-        port=args.port,
-        access_log=None,
-        print=None,
-        handle_signals=True,
-    )
-    return 0
+
+    def run(worker: int, link: workers.Link | None) -> int:
+        web.run_app(
+            create_app(replace(config, worker=worker), link),
+            host=args.host,
+            port=args.port,
+            access_log=None,
+            print=None,
+            handle_signals=True,
+            reuse_port=worker > 0,
+        )
+        return 0
+
+    if args.workers == 1:
+        return run(0, None)
+    return workers.Supervisor(args.workers, run, bus=not config.is_postgresql).run()
 
 
 if __name__ == "__main__":

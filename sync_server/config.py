@@ -41,6 +41,7 @@ class RelayConfig:
     db_threads: int = 4  # reader threads; writes go through one writer
     verify_threads: int = 1  # threads verifying signatures beside the event loop
     usage_flush_seconds: float = 10.0
+    worker: int = 0  # this process's number under `serve --workers N` (1..N), 0 alone
 
     @property
     def is_postgresql(self) -> bool:

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select
 
 from shared.energy import Aggregate, Offer
 
+from .database import writing
 from .errors import RelayError, not_found
 from .schema import brokers, buildings, energy_aggregates, energy_offers, members
 
@@ -67,7 +68,7 @@ class EnergyStore:
             energy_aggregates.c.campaign_id == aggregate.campaign_id,
             energy_aggregates.c.energy_type == aggregate.energy_type,
         )
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             _lock_building(conn, aggregate.building_id)
             replaced = conn.execute(delete(energy_aggregates).where(*key)).rowcount > 0
             if not replaced:
@@ -101,7 +102,7 @@ class EnergyStore:
         ]
         if energy_type is not None:
             where.append(energy_aggregates.c.energy_type == energy_type)
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             return int(conn.execute(delete(energy_aggregates).where(*where)).rowcount)
 
     def aggregates(
@@ -136,7 +137,7 @@ class EnergyStore:
     # -- brokers ---------------------------------------------------------------------
 
     def add_broker(self, name: str, sign_key: bytes, now: int) -> None:
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             taken = conn.execute(
                 select(brokers.c.name).where(
                     (brokers.c.name == name) | (brokers.c.sign_key == sign_key)
@@ -148,7 +149,7 @@ class EnergyStore:
 
     def remove_broker(self, name: str) -> int | None:
         """Remove a broker and its offers; how many offers, None if unknown."""
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             gone = conn.execute(delete(energy_offers).where(energy_offers.c.broker == name))
             if conn.execute(delete(brokers).where(brokers.c.name == name)).rowcount == 0:
                 return None
@@ -182,7 +183,7 @@ class EnergyStore:
     # -- offers ----------------------------------------------------------------------
 
     def add_offer(self, offer: Offer, broker: str, now: int, max_per_broker: int) -> None:
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             locked = conn.execute(
                 select(brokers.c.name).where(brokers.c.name == broker).with_for_update()
             ).first()
@@ -206,7 +207,7 @@ class EnergyStore:
     def delete_offer(self, offer_id: str, pool: str, broker: str) -> None:
         """Withdraw an offer its broker posted to ``pool`` (404 unknown,
         403 another broker's)."""
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             row = conn.execute(
                 select(energy_offers.c.broker).where(
                     energy_offers.c.id == offer_id, energy_offers.c.pool == pool

@@ -6,7 +6,9 @@ processes share the database: every change is announced with ``pg_notify``
 in the transaction that makes it (``storage.Storage._notify``), and
 :class:`PostgresListener` in each process hears the others' announcements
 and hands them to its own hub, so a device connected to process B hears of
-an append made through process A.
+an append made through process A. Worker processes of one
+``serve --workers N`` on SQLite do the same through their parent
+(:class:`WorkerListener`, :mod:`sync_server.workers`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from aiohttp import web
 from shared.members import MembersState
 
 from .storage import NOTIFY_CHANNEL
+from .workers import Link
 
 log = logging.getLogger("koprogo.relay")
 SEND_TIMEOUT = 5.0  # seconds a WebSocket may take to accept one notification
@@ -113,17 +116,42 @@ class PostgresListener:
                 delay = min(delay * 2, 10.0)
 
     async def _handle(self, payload: str) -> None:
-        try:
-            event = json.loads(payload)
-            origin, building_id = event.pop("o"), event.pop("b")
-        except (ValueError, KeyError, AttributeError):
-            return
-        if origin == self.origin:
-            return  # this process already told its own sockets
-        if "members" in event:
-            state = await self.on_members(building_id)
-            await self.hub.publish(building_id, event)
-            if state is not None:
-                await self.hub.drop_revoked(building_id, state)
-            return
-        await self.hub.publish(building_id, event)
+        await pass_on(payload, self.origin, self.hub, self.on_members)
+
+
+class WorkerListener:
+    """A worker's end of its parent's announcements (``serve --workers``
+    on SQLite): the other workers' changes, passed on to this worker's hub."""
+
+    def __init__(self, link: Link, origin: str, hub: Hub, on_members: OnMembers) -> None:
+        self.link = link
+        self.origin = origin
+        self.hub = hub
+        self.on_members = on_members
+
+    async def run(self) -> None:
+        async for payload in self.link.received():
+            try:
+                await pass_on(payload, self.origin, self.hub, self.on_members)
+            except Exception:
+                log.exception("could not pass on another worker's announcement")
+
+
+async def pass_on(payload: str, origin: str, hub: Hub, on_members: OnMembers) -> None:
+    """Hand another process's announcement (``{"o", "b", …}``) to ``hub``;
+    a members-log change is first read from the database, then the sockets
+    of devices it revoked are closed."""
+    try:
+        event = json.loads(payload)
+        sender, building_id = event.pop("o"), event.pop("b")
+    except (ValueError, KeyError, AttributeError, TypeError):
+        return
+    if sender == origin:
+        return  # this process already told its own sockets
+    if "members" in event:
+        state = await on_members(building_id)
+        await hub.publish(building_id, event)
+        if state is not None:
+            await hub.drop_revoked(building_id, state)
+        return
+    await hub.publish(building_id, event)

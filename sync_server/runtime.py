@@ -23,6 +23,7 @@ from .lanes import Lane
 from .metrics import Metrics
 from .notify import Hub
 from .storage import Storage
+from .workers import Link
 from .writer import Writer
 
 T = TypeVar("T")
@@ -39,6 +40,7 @@ class Runtime:
     reader: Lane | None = None  # reads (pulls, heads, invites, members refreshes)
     verifier: Lane | None = None  # Ed25519 verifications
     origin: str = ""
+    link: Link | None = None  # to the parent process under `serve --workers N` (SQLite)
     loop: asyncio.AbstractEventLoop | None = None  # while the app runs
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 

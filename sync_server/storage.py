@@ -32,6 +32,7 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from shared.envelope import Kind
 from shared.members import SignedEntry
 
+from .database import write_lock, writing
 from .errors import RelayError, conflict
 from .schema import brokers, buildings, documents, envelopes, invites, members, usage
 
@@ -166,9 +167,14 @@ def _prepare(postgresql: bool) -> dict[str, str]:
 
 
 class Storage:
-    def __init__(self, engine: Engine, origin: str = "") -> None:
+    def __init__(
+        self, engine: Engine, origin: str = "", announce: Callable[[str], None] | None = None
+    ) -> None:
         self.engine = engine
         self.origin = origin  # this process's id in notifications
+        # SQLite with several worker processes (sync_server.workers): told
+        # each change after its commit, for the other workers
+        self.announce = announce
         self.postgresql = engine.dialect.name == "postgresql"
         self._sql = _prepare(self.postgresql)
         self.bulk = not self.postgresql  # updates read and written a batch at a time
@@ -210,16 +216,18 @@ class Storage:
         writer thread's own (:meth:`open_writer`) or one from the pool."""
         writer = getattr(self._local, "writer", None)
         if writer is None:
-            with self.engine.begin() as conn:
+            with writing(self.engine) as conn:
                 yield conn.connection
             return
-        try:
-            yield writer
-            writer.commit()
-        except BaseException:
-            with contextlib.suppress(Exception):
-                writer.rollback()
-            raise
+        with write_lock(self.engine):
+            try:
+                writer.execute("BEGIN IMMEDIATE")  # see database.writing
+                yield writer
+                writer.commit()
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    writer.rollback()
+                raise
 
     # -- members log ---------------------------------------------------------
 
@@ -238,7 +246,7 @@ class Storage:
 
     def create_building(self, building_id: str, entry: SignedEntry, epoch: int, now: int) -> bool:
         """Store a new building and its genesis entry; False if it exists."""
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             exists = conn.execute(select(buildings.c.id).where(buildings.c.id == building_id))
             if exists.first() is not None:
                 return False
@@ -270,7 +278,7 @@ class Storage:
         """Append ``entry`` as ``seq``; raise :class:`MembersChanged` if the
         stored log is no longer ``seq`` long. An invite entry stores its
         payload; a join deletes the used invite's payload."""
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             length, _ = self._lock_building(conn, building_id)
             if length != seq:
                 raise MembersChanged
@@ -292,6 +300,7 @@ class Storage:
             if used_invite is not None:
                 conn.execute(delete(invites).where(invites.c.id == used_invite))
             self._notify(conn, building_id, {"members": seq + 1})
+        self._announce(building_id, {"members": seq + 1})
 
     def is_broker_key(self, sign_key: bytes) -> bool:
         """Whether a broker registered this public key (docs/sync-protocol.md
@@ -359,6 +368,8 @@ class Storage:
                         cursor.execute(self._sql["notify"], {"c": NOTIFY_CHANNEL, "p": payload})
             finally:
                 cursor.close()
+        for (building_id, doc_id), seq in sorted(batch.heads.items()):
+            self._announce(building_id, {"doc": doc_id, "seq": seq})
         return [o for o in outcomes if o is not None]
 
     def _append_one(self, cur: Any, batch: _Batch, item: AppendItem, admit: Admit) -> Stored:
@@ -538,9 +549,16 @@ class Storage:
         return int(row[0]), int(row[1])
 
     def _notify(self, conn: Connection, building_id: str, event: dict[str, object]) -> None:
+        """PostgreSQL: announce ``event`` to the other relay processes in the
+        transaction that makes the change (sent if and only if it commits)."""
         if self.postgresql:
             payload = json.dumps({"o": self.origin, "b": building_id, **event})
             conn.execute(select(func.pg_notify(NOTIFY_CHANNEL, payload)))
+
+    def _announce(self, building_id: str, event: dict[str, object]) -> None:
+        """SQLite with worker processes: the same announcement, once committed."""
+        if self.announce is not None and not self.postgresql:
+            self.announce(json.dumps({"o": self.origin, "b": building_id, **event}))
 
     # -- reads ---------------------------------------------------------------
 
@@ -657,7 +675,7 @@ class Storage:
         mark = "%s" if self.postgresql else "?"
         totals: dict[tuple[str, str], int] = {}
         rows = sorted(pending.items())
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             cursor = conn.connection.cursor()
             try:
                 for start in range(0, len(rows), _ROWS_PER_STATEMENT):

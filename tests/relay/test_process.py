@@ -5,15 +5,14 @@ database (notifications fan out through LISTEN/NOTIFY)."""
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 
 import aiohttp
 import pytest
 
 from shared import auth, envelope
-from shared.protocol import Role
-from tests.relay.helpers import Client, Kit, ws_headers
+from tests.relay.helpers import Client, Kit
+from tests.relay.sharing import two_processes_share_a_building
 
 pytestmark = pytest.mark.asyncio
 
@@ -94,45 +93,9 @@ async def test_a_client_clock_a_day_off_learns_the_relays_time(relay_process):
 
 async def test_two_relay_processes_share_one_postgresql(relay_factory, postgres_server):
     url = postgres_server.create_database()
-    a, b = relay_factory(url), relay_factory(url)
-    kit = Kit()
-    async with (
-        aiohttp.ClientSession(base_url=a.url) as http_a,
-        aiohttp.ClientSession(base_url=b.url) as http_b,
-    ):
-        via_a, via_b = Client(http_a), Client(http_b)
-        assert (await via_a.register(kit)).status == 201
-        council = await via_a.enrol(kit, Role.COUNCIL)  # B learns of it from the database
-        path = f"/v1/buildings/{kit.building_id}/ws"
-        async with http_b.ws_connect(path, headers=ws_headers(council, path)) as ws:
-            raw = kit.envelope(kit.syndic, "maintenance")
-            assert (await via_a.append(kit, kit.syndic, raw, "maintenance")).status == 201
-            message = await asyncio.wait_for(ws.receive(), 10)
-            if json.loads(message.data) == {"members": 3}:
-                # the council's join, notified by A, may reach B after the socket opened
-                message = await asyncio.wait_for(ws.receive(), 10)
-            assert json.loads(message.data) == {"doc": "maintenance", "seq": 1}
+    urls = {"a": relay_factory(url).url, "b": relay_factory(url).url}
 
-            # concurrent appends to one document through both processes
-            async def burst(client, device, n):
-                for _ in range(n):
-                    raw = kit.envelope(device, "maintenance")
-                    result = await client.append(kit, device, raw, "maintenance")
-                    assert result.status == 201, result.body
+    async def connect(process: str) -> aiohttp.ClientSession:
+        return aiohttp.ClientSession(base_url=urls[process])
 
-            await asyncio.gather(burst(via_a, kit.syndic, 40), burst(via_b, council, 40))
-        records = (await via_b.pull(kit, council, "maintenance")).records()
-        assert [seq for seq, _ in records] == list(range(1, 82))
-        # a revocation made through B: A refuses the device's writes at once
-        # (each append re-checks the stored log length in its transaction) and
-        # its reads as soon as B's notification arrives
-        assert (await via_b.post_entry(kit, kit.revoke_entry(council))).status == 201
-        raw = kit.envelope(council, "maintenance")
-        refused = await via_a.append(kit, council, raw, "maintenance")
-        assert (refused.status, refused.error) == (401, "revoked-device")
-        for _ in range(200):
-            read = await via_a.heads(kit, council)
-            if read.status == 401:
-                break
-            await asyncio.sleep(0.05)
-        assert (read.status, read.error) == (401, "revoked-device")
+    await two_processes_share_a_building(connect)
