@@ -47,7 +47,7 @@ log = logging.getLogger("koprogo.relay")
 MAX_MESSAGE = 64 * 1024  # an announcement is ~100 bytes
 QUICK_DEATH = 5.0  # seconds: a worker dying sooner after its start counts as failing to start
 MAX_QUICK_DEATHS = 3  # in a row, for one worker: give up
-STOP_TIMEOUT = 30.0  # seconds the workers get to finish before SIGKILL
+STOP_TIMEOUT = 20.0  # seconds the workers get to finish before SIGKILL (systemd waits 30)
 
 
 def supported() -> bool:
