@@ -138,16 +138,28 @@ class WorkerListener:
 
 
 async def pass_on(payload: str, origin: str, hub: Hub, on_members: OnMembers) -> None:
-    """Hand another process's announcement (``{"o", "b", …}``) to ``hub``;
-    a members-log change is first read from the database, then the sockets
-    of devices it revoked are closed."""
+    """Hand another process's announcement to ``hub``: ``{"o", "b", …}``
+    (PostgreSQL) or ``{"o", "events": [{"b", …}, …]}`` (a worker's
+    transaction). A members-log change is first read from the database,
+    then the sockets of devices it revoked are closed."""
     try:
-        event = json.loads(payload)
-        sender, building_id = event.pop("o"), event.pop("b")
+        message = json.loads(payload)
+        sender = message.pop("o")
+        events = message.get("events", [message])
     except (ValueError, KeyError, AttributeError, TypeError):
+        return
+    if not isinstance(events, list):
         return
     if sender == origin:
         return  # this process already told its own sockets
+    for event in events:
+        if isinstance(event, dict) and isinstance(event.get("b"), str):
+            await _pass_on_one(event.pop("b"), event, hub, on_members)
+
+
+async def _pass_on_one(
+    building_id: str, event: dict[str, object], hub: Hub, on_members: OnMembers
+) -> None:
     if "members" in event:
         state = await on_members(building_id)
         await hub.publish(building_id, event)

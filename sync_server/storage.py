@@ -300,7 +300,7 @@ class Storage:
             if used_invite is not None:
                 conn.execute(delete(invites).where(invites.c.id == used_invite))
             self._notify(conn, building_id, {"members": seq + 1})
-        self._announce(building_id, {"members": seq + 1})
+        self._announce([(building_id, {"members": seq + 1})])
 
     def is_broker_key(self, sign_key: bytes) -> bool:
         """Whether a broker registered this public key (docs/sync-protocol.md
@@ -357,9 +357,11 @@ class Storage:
                     except (RelayError, MembersChanged) as refusal:
                         outcomes[i] = refusal
                 self._append_many(cursor, batch, items, run, admit, outcomes)
-                for building_id, delta in sorted(batch.deltas.items()):
-                    if delta:
-                        cursor.execute(self._sql["add_bytes"], {"b": building_id, "d": delta})
+                deltas = [(b, delta) for b, delta in sorted(batch.deltas.items()) if delta]
+                if self.bulk:
+                    self._add_bytes_many(cursor, deltas)
+                for building_id, delta in [] if self.bulk else deltas:
+                    cursor.execute(self._sql["add_bytes"], {"b": building_id, "d": delta})
                 if self.postgresql:
                     for (building_id, doc_id), seq in sorted(batch.heads.items()):
                         payload = json.dumps(
@@ -368,8 +370,7 @@ class Storage:
                         cursor.execute(self._sql["notify"], {"c": NOTIFY_CHANNEL, "p": payload})
             finally:
                 cursor.close()
-        for (building_id, doc_id), seq in sorted(batch.heads.items()):
-            self._announce(building_id, {"doc": doc_id, "seq": seq})
+        self._announce([(b, {"doc": d, "seq": seq}) for (b, d), seq in sorted(batch.heads.items())])
         return [o for o in outcomes if o is not None]
 
     def _append_one(self, cur: Any, batch: _Batch, item: AppendItem, admit: Admit) -> Stored:
@@ -529,6 +530,21 @@ class Storage:
         self._insert_many(cur, _UPSERT_COUNTERS, 4, [(*k, v) for k, v in counters.items()])
 
     @staticmethod
+    def _add_bytes_many(cur: Any, deltas: list[tuple[str, int]]) -> None:
+        """The batch's bytes added to each building's total, a hundred
+        buildings a statement (SQLite; one statement each cost a GIL
+        hand-over each, and a batch often holds one append per building)."""
+        for start in range(0, len(deltas), _ROWS_PER_STATEMENT):
+            chunk = deltas[start : start + _ROWS_PER_STATEMENT]
+            cases = " ".join(["WHEN ? THEN ?"] * len(chunk))
+            marks = ", ".join(["?"] * len(chunk))
+            cur.execute(
+                f"UPDATE buildings SET bytes_stored = bytes_stored + CASE id {cases} END "
+                f"WHERE id IN ({marks})",
+                [value for pair in chunk for value in pair] + [b for b, _ in chunk],
+            )
+
+    @staticmethod
     def _insert_many(cur: Any, sql: str, width: int, rows: list[tuple[Any, ...]]) -> None:
         row = "(" + ", ".join(["?"] * width) + ")"
         for start in range(0, len(rows), _ROWS_PER_STATEMENT):
@@ -555,10 +571,12 @@ class Storage:
             payload = json.dumps({"o": self.origin, "b": building_id, **event})
             conn.execute(select(func.pg_notify(NOTIFY_CHANNEL, payload)))
 
-    def _announce(self, building_id: str, event: dict[str, object]) -> None:
-        """SQLite with worker processes: the same announcement, once committed."""
-        if self.announce is not None and not self.postgresql:
-            self.announce(json.dumps({"o": self.origin, "b": building_id, **event}))
+    def _announce(self, events: list[tuple[str, dict[str, object]]]) -> None:
+        """SQLite with worker processes: the same announcements, once
+        committed, a transaction's together (``{"o", "events": [{"b", …}]}``)."""
+        if self.announce is not None and events and not self.postgresql:
+            listed = [{"b": building_id, **event} for building_id, event in events]
+            self.announce(json.dumps({"o": self.origin, "events": listed}))
 
     # -- reads ---------------------------------------------------------------
 
