@@ -182,7 +182,11 @@ async def relay_resources(app: web.Application) -> AsyncIterator[None]:
         elif rt.link is not None:
             listener = WorkerListener(rt.link, rt.origin, rt.hub, _members_refresher(rt))
             rt.tasks.append(asyncio.create_task(listener.run(), name="relay-workers"))
-        fields: dict[str, object] = {"buildings": loaded, "database": rt.engine.dialect.name}
+        fields: dict[str, object] = {
+            "buildings": loaded,
+            "database": rt.engine.dialect.name,
+            "verify_threads": config.verify_threads,
+        }
         if config.worker:
             fields["worker"] = config.worker
         log.info("relay started", extra={"fields": fields})

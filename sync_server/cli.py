@@ -105,8 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--verify-threads",
         type=int,
-        default=1,
-        help="threads verifying signatures beside the event loop (default 1; 0: on the loop)",
+        default=None,
+        help="threads verifying signatures beside the event loop (default 1, "
+        "0 under --workers: on the loop)",
     )
     serve.add_argument(
         "--workers",
@@ -188,7 +189,9 @@ def _serve(args: argparse.Namespace, url: str) -> int:
         limits=limits,
         auto_migrate=not args.no_auto_migrate,
         trust_forwarded_for=args.trust_forwarded_for,
-        verify_threads=max(0, args.verify_threads),
+        verify_threads=max(0, args.verify_threads)
+        if args.verify_threads is not None
+        else (1 if args.workers == 1 else 0),
     )
     if args.workers < 1:
         print("koprogo-relay: --workers is at least 1", file=sys.stderr)

@@ -220,10 +220,35 @@ class AccessLog:
             return
         with handler.lock or contextlib.nullcontext():
             try:
-                handler.stream.write("".join(lines))
-                handler.flush()
+                for piece in pieces(lines):
+                    handler.stream.write(piece)
+                    handler.flush()
             except Exception:  # a closed or full stream: as logging would, go on
                 pass
+
+
+ATOMIC_WRITE = 4096  # PIPE_BUF: a write this size to a pipe is never interleaved
+
+
+def pieces(lines: list[str]) -> list[str]:
+    """``lines`` joined into pieces of whole lines of at most
+    :data:`ATOMIC_WRITE` bytes (a longer line alone), each written by one
+    ``write``: under ``serve --workers`` several processes write to the same
+    stderr, and a line cut between two writes could be interleaved with
+    another worker's."""
+    out: list[str] = []
+    current: list[str] = []
+    size = 0
+    for line in lines:
+        length = len(line.encode()) if not line.isascii() else len(line)
+        if current and size + length > ATOMIC_WRITE:
+            out.append("".join(current))
+            current, size = [], 0
+        current.append(line)
+        size += length
+    if current:
+        out.append("".join(current))
+    return out
 
 
 def setup_logging(level: str = "INFO") -> None:

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import text
 
 from shared import members
@@ -20,7 +22,7 @@ from sync_server import cli, database
 from sync_server.config import Limits
 from sync_server.core import RelayCore
 from sync_server.errors import RelayError
-from sync_server.metrics import JsonFormatter, JsonLinesHandler
+from sync_server.metrics import ATOMIC_WRITE, JsonFormatter, JsonLinesHandler, pieces
 from sync_server.schema import metadata
 from sync_server.storage import Storage
 from tests.relay.test_append import refused
@@ -206,3 +208,19 @@ async def test_access_lines_written_directly_are_the_json_of_a_log_record(relay,
     assert lines[0]["building"] == building.building_id
     assert lines[2]["building"] == 'a"b\\'  # escaped as JSON
     assert isinstance(lines[0]["ms"], float) and lines[0]["time"].endswith("Z")
+
+
+@given(
+    st.lists(
+        st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\n"), max_size=3000).map(
+            lambda text: text + "\n"
+        ),
+        max_size=40,
+    )
+)
+def test_access_lines_are_written_in_whole_lines_of_at_most_pipe_buf_bytes(lines):
+    written = pieces(lines)
+    assert "".join(written) == "".join(lines)
+    for piece in written:
+        assert piece.endswith("\n")
+        assert len(piece.encode()) <= ATOMIC_WRITE or piece.count("\n") == 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -124,6 +125,10 @@ async def test_many_devices_appending_through_both_workers_get_exact_sequences(r
         records = (await clients[1].pull(kit, kit.syndic, "maintenance")).records()
         assert [seq for seq, _ in records] == list(range(1, 121))
         assert sorted(data for _, data in records) == sorted(sent)
+        # both workers wrote to one stderr: every line whole
+        lines = relay.log_path.read_text().splitlines()
+        assert len(lines) > 120
+        assert all(isinstance(json.loads(line), dict) for line in lines)
     finally:
         for http in sessions:
             await http.close()
@@ -151,7 +156,11 @@ async def test_a_killed_worker_is_replaced_and_sigterm_stops_them_all(relay_fact
         # what was stored before is there, and the building goes on
         assert [seq for seq, _ in (await client.pull(kit, kit.syndic)).records()] == [1]
         assert (await client.append(kit, kit.syndic, kit.envelope(kit.syndic))).status == 201
-    assert "worker exited; restarting it" in relay.log_path.read_text()
+    log = relay.log_path.read_text()
+    assert "worker exited; restarting it" in log
+    # under --workers the signatures are verified on each worker's loop
+    assert log.count('"message":"relay started"') == 3
+    assert log.count('"verify_threads":0') == 3
     survivors = children(parent)
     relay.process.send_signal(signal.SIGTERM)
     assert relay.process.wait(timeout=60) == 0
