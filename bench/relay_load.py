@@ -88,9 +88,12 @@ def tree(pid: int) -> list[int]:
     return pids
 
 
-def rss_mib(pid: int) -> tuple[float, float]:
-    """(current, peak) resident memory of ``pid`` and its children in MiB."""
-    current = peak = 0.0
+def rss_mib(pid: int) -> tuple[float, float, float]:
+    """(current, peak, proportional) resident memory of ``pid`` and its
+    children in MiB. RSS counts the pages forked workers share with their
+    parent once in each process; PSS (``smaps_rollup``) divides each shared
+    page among the processes sharing it, so its sum is what they use."""
+    current = peak = proportional = 0.0
     for one in tree(pid):
         fields = {}
         for line in Path(f"/proc/{one}/status").read_text().splitlines():
@@ -98,7 +101,10 @@ def rss_mib(pid: int) -> tuple[float, float]:
             fields[key] = value.strip()
         current += int(fields["VmRSS"].split()[0]) / 1024
         peak += int(fields["VmHWM"].split()[0]) / 1024
-    return current, peak
+        for line in Path(f"/proc/{one}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                proportional += int(line.split()[1]) / 1024
+    return current, peak, proportional
 
 
 class Stats:
@@ -539,12 +545,12 @@ def main() -> None:
             f"{args.workers} relay process(es)"
         )
         stats, cpu = run_load(f"http://127.0.0.1:{port}", args, False, relay.pid)
-        rss, peak = rss_mib(relay.pid)
+        rss, peak, pss = rss_mib(relay.pid)
         relay_rate = report("relay", stats, args.seconds, cpu)
         commits(cpu, len(stats.appends) + len(stats.pulls))
         if args.timeline:
             timeline(stats)
-        print(f"relay RSS {rss:.0f} MiB (peak {peak:.0f} MiB), "
+        print(f"relay RSS {rss:.0f} MiB (peak {peak:.0f} MiB), PSS {pss:.0f} MiB, "
               f"database {(folder / 'relay.sqlite3').stat().st_size / 2**20:.0f} MiB")  # fmt: skip
     finally:
         relay.terminate()

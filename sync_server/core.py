@@ -148,7 +148,7 @@ class RelayCore:
         if not valid:
             raise unauthorized("bad-request-signature", "bad signature")
         device = self._active_device(building_id, signed.device_id)
-        if self.replay.seen(signed.signature, now):
+        if self.replay.seen(signed.signature, now, signed.timestamp):
             raise unauthorized("replayed", "this request was already received")
         return device
 

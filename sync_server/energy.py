@@ -266,7 +266,7 @@ class EnergyCore:
         """After the signature was verified: 401 bad signature, replay; 429 rate."""
         if not valid:
             raise unauthorized("bad-request-signature", "bad signature")
-        if self.relay.replay.seen(signed.signature, now):
+        if self.relay.replay.seen(signed.signature, now, signed.timestamp):
             raise unauthorized("replayed", "this request was already received")
         wait = self.relay.device_rate.take(f"broker:{broker.name}", now)
         if wait:

@@ -27,34 +27,47 @@ class ReplayCache:
     Signatures expire in the order they were recorded, a few at each call,
     instead of in a sweep of the whole cache: at a thousand requests a
     second the cache holds several hundred thousand of them, and a sweep
-    stopped the event loop for a quarter of a second every 30 s."""
+    stopped the event loop for a quarter of a second every 30 s.
+
+    Memory is what this cache costs a busy relay, so an entry is small: a
+    signature is kept as the integer of its first 16 bytes (two different
+    signatures of the same key agree there with probability 2⁻¹²⁸, and the
+    only effect would be refusing one as a replay), and for no longer than
+    a replay of it could pass the timestamp check (§4: ``timestamp +
+    window``), about one window for a device whose clock is right."""
 
     def __init__(self, window: int) -> None:
         self.window = window
-        self._seen: dict[bytes, float] = {}
-        self._order: deque[bytes] = deque()  # the keys of _seen, oldest first
+        self._seen: dict[int, float] = {}
+        self._order: deque[int] = deque()  # the keys of _seen, in the order recorded
         self._lock = threading.Lock()
 
-    def seen(self, signature: bytes, now: float) -> bool:
-        """Record ``signature``; True when it was already recorded (a replay)."""
+    def seen(self, signature: bytes, now: float, timestamp: float | None = None) -> bool:
+        """Record ``signature`` of a request signed at ``timestamp`` (now if
+        not given); True when it was already recorded (a replay)."""
+        key = int.from_bytes(signature[:16], "big") << 8 | min(len(signature), 255)
         with self._lock:
             seen, order = self._seen, self._order
             while order:
                 oldest = order[0]
                 until = seen.get(oldest)
                 if until is not None and until > now:
-                    break  # (a clock set back keeps some longer: harmless)
+                    break  # (one kept longer keeps those behind it a while: harmless)
                 order.popleft()
                 if until is not None:
                     del seen[oldest]
-            until = seen.get(signature)
+            until = seen.get(key)
             if until is not None and until > now:
                 return True
-            # a signature stays fresh until its timestamp leaves the window;
-            # keeping it for two windows after first sight covers both sides
+            # a replay is refused as stale once now > timestamp + window (the
+            # second more covers rounding); without the timestamp, it may be
+            # up to a window old already
             if until is None:
-                order.append(signature)
-            seen[signature] = now + 2 * self.window
+                order.append(key)
+            if timestamp is None:
+                seen[key] = now + 2 * self.window + 1
+            else:
+                seen[key] = timestamp + self.window + 1
             return False
 
     def __len__(self) -> int:

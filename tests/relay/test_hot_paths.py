@@ -104,27 +104,41 @@ def test_envelope_ids_read_the_same_once_the_kept_texts_are_full(monkeypatch):
 
 
 def test_the_replay_cache_decides_what_a_plain_dict_of_expiry_times_decides():
-    """Expiring signatures a few at a time, oldest first, refuses exactly the
-    replays a plain dict of expiry times refuses, and forgets what it no
-    longer needs."""
+    """Expiring signatures a few at a time, in the order recorded, refuses
+    exactly the replays a plain dict of expiry times (the request's
+    timestamp + window + 1 s) refuses, and forgets what it no longer needs."""
     rng = random.Random(11)
     cache, plain = ReplayCache(window=10), {}
     now = 1000.0
     for _ in range(20_000):
         now += rng.choice((0.0, 0.01, 0.5, 3.0))
-        signature = bytes([rng.randrange(60)])
+        signature = bytes([rng.randrange(60)]) * 64
+        timestamp = now + rng.uniform(-10, 10)  # the clock skew the relay accepts
         fresh = plain.get(signature, 0.0) > now
         if not fresh:
-            plain[signature] = now + 20
-        assert cache.seen(signature, now) is fresh
+            plain[signature] = timestamp + 11
+        assert cache.seen(signature, now, timestamp) is fresh
     cache.seen(b"late", now + 1000)  # everything else has expired by then
     assert len(cache) == 1
 
 
+def test_the_replay_cache_keeps_a_signature_as_long_as_a_replay_could_pass():
+    cache = ReplayCache(window=300)
+    assert not cache.seen(b"a" * 64, now=1000, timestamp=1000)
+    assert cache.seen(b"a" * 64, now=1300, timestamp=1000)  # still within the window
+    assert not cache.seen(b"b" * 64, now=1302, timestamp=1302)  # forgets a, which
+    assert len(cache) == 1  # a replay could no longer pass: stale past 1300
+    # a device whose clock is 5 minutes ahead: kept until its timestamp leaves
+    assert not cache.seen(b"c" * 64, now=2000, timestamp=2300)
+    assert cache.seen(b"c" * 64, now=2600, timestamp=2300)
+    # two signatures differing only past their 16th byte count as one (2^-128 odds)
+    assert cache.seen(b"c" * 16 + b"d" * 48, now=2600, timestamp=2300)
+
+
 def test_the_replay_cache_with_a_clock_set_back():
     cache = ReplayCache(window=10)
-    assert not cache.seen(b"a", 1000)  # kept until 1020
-    assert not cache.seen(b"b", 990)  # the clock went back: kept until 1010
+    assert not cache.seen(b"a", 1000)  # no timestamp: kept for two windows, until 1021
+    assert not cache.seen(b"b", 990)  # the clock went back: kept until 1011
     assert cache.seen(b"a", 1015) and not cache.seen(b"b", 1015)
     assert cache.seen(b"b", 1016)  # recorded again at 1015
     assert not cache.seen(b"a", 1021)
