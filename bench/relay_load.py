@@ -418,10 +418,11 @@ def scrape(url: str, workers: int = 1) -> dict[str, float]:
     for text in texts.values():
         for line in text.splitlines():
             name, _, value = line.rpartition(" ")
-            if name.startswith("koprogo_relay_write_"):
-                key = name[len("koprogo_relay_") :]
-            elif name.startswith("koprogo_relay_thread_cpu_seconds_total"):
-                key = "thread " + name.split('"')[1]
+            metric, _, labels = name.partition("{")
+            if metric.startswith("koprogo_relay_write_"):
+                key = metric[len("koprogo_relay_") :]
+            elif metric == "koprogo_relay_thread_cpu_seconds_total":
+                key = "thread " + labels.split('thread="')[1].split('"')[0]
             else:
                 continue
             figures[key] = figures.get(key, 0.0) + float(value)

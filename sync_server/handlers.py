@@ -22,7 +22,7 @@ from shared.protocol import MAX_ENVELOPE_BYTES, PULL_PAGE_BYTES, PULL_PAGE_ENVEL
 
 from .core import envelope_check, request_check
 from .errors import RelayError, bad_request
-from .metrics import thread_cpu_seconds
+from .metrics import labelled, thread_cpu_seconds
 from .runtime import CONFIG, METRICS, NOW, RUNTIME, Runtime
 from .storage import AppendItem, MembersChanged, Stored
 
@@ -280,6 +280,9 @@ async def metrics(request: web.Request) -> web.Response:
         if worker is not None:
             threads[name] = worker.threads
     text_ = request.app[METRICS].render(gauges, counters, thread_cpu_seconds(threads))
+    worker = request.app[CONFIG].worker
+    if worker:  # `serve --workers N`: each worker's series apart
+        text_ = labelled(text_, "worker", str(worker))
     return web.Response(text=text_, content_type="text/plain", charset="utf-8")
 
 

@@ -90,6 +90,24 @@ class Metrics:
         return "\n".join(lines) + "\n"
 
 
+def labelled(text: str, name: str, value: str) -> str:
+    """Prometheus text with the label ``name="value"`` added to every
+    sample (under ``serve --workers``, each worker's series are told apart:
+    a scrape reaches one worker, and ``sum`` over the label adds them up)."""
+    label = f'{name}="{value}"'
+    lines = []
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            metric, brace, rest = line.partition("{")
+            if brace:
+                line = f"{metric}{{{label},{rest}"
+            else:
+                metric, _, sample = line.partition(" ")
+                line = f"{metric}{{{label}}} {sample}"
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
 def thread_cpu_seconds(threads: dict[str, list[threading.Thread]]) -> dict[str, float]:
     """CPU seconds used so far by each group of threads (empty where the
     platform cannot tell another thread's CPU time)."""

@@ -135,6 +135,24 @@ async def test_many_devices_appending_through_both_workers_get_exact_sequences(r
 
 
 @pytest.mark.asyncio
+async def test_each_workers_metrics_carry_its_number(relay_factory):
+    relay = relay_factory(extra_args=WORKERS)
+    for worker in ("1", "2"):
+        async with await session_on(relay.url, worker) as http, http.get("/metrics") as answer:
+            text = await answer.text()
+        samples = [line for line in text.splitlines() if line and not line.startswith("#")]
+        assert samples
+        assert all(f'{{worker="{worker}"' in line for line in samples), text
+        assert f'koprogo_relay_buildings{{worker="{worker}"}} 0' in samples
+        assert any(
+            line.startswith(
+                f'koprogo_relay_thread_cpu_seconds_total{{worker="{worker}",thread="loop"}}'
+            )
+            for line in samples
+        )
+
+
+@pytest.mark.asyncio
 async def test_a_killed_worker_is_replaced_and_sigterm_stops_them_all(relay_factory):
     relay = relay_factory(extra_args=WORKERS)
     assert relay.process is not None
