@@ -21,7 +21,6 @@ from shared import invites
 from ..inbox import InboxView, OwnInbox, Resident, plain_label, read_own_inbox, read_residents
 from ..ops import Ops
 from ..qt import (
-    QComboBox,
     QDialog,
     QDialogButtonBox,
     QEvent,
@@ -43,6 +42,7 @@ from ..qt import (
 from ..sync import SyncController, SyncStatus
 from ..widgets import ErrorLabel, alive
 from .base import Page, empty_hint
+from .kiosk import name_and_pin
 
 IDLE_MS = 120_000  # an open inbox on the shared computer closes after this without input
 
@@ -201,16 +201,8 @@ class KioskInboxPage(Page):
         self.form_box = QWidget()
         form = QFormLayout(self.form_box)
         form.setContentsMargins(0, 6, 0, 0)
-        self.resident = QComboBox()
-        self.resident.setObjectName("residentChoice")
-        self.resident.setMinimumWidth(280)
-        self.pin = QLineEdit()
-        self.pin.setObjectName("pinField")
-        self.pin.setEchoMode(QLineEdit.EchoMode.Password)
-        self.pin.setPlaceholderText(_("Your PIN"))
+        self.resident, self.pin = name_and_pin(form)
         self.pin.returnPressed.connect(self.open_inbox)
-        form.addRow(_("&Who are you?"), self.resident)
-        form.addRow(_("&PIN"), self.pin)
         inner.addWidget(self.form_box)
         self.error = ErrorLabel()
         inner.addWidget(self.error)

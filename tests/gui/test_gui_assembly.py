@@ -386,19 +386,19 @@ def test_remote_ballots_on_an_owners_device_and_the_shared_computer(  # type: ig
     entries = nav_entries(kiosk)
     assert entries["Remote ballot"] and entries["Meetings"] and not entries["Session"]
     ballot = show(qtbot, shared, "assembly_ballot")
-    qtbot.waitUntil(lambda: ballot.resident.count() == 1, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: ballot.who.resident.count() == 1, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: ballot.data is not None and ballot.data.id == meeting, timeout=WAIT_MS)
-    assert ballot.resident.currentText() == "Marie Lambert"
+    assert ballot.who.resident.currentText() == "Marie Lambert"
     assert "Bulletin signé" in ballot.terms.text()
     ballot.choose(accounts, "for")
     ballot.choose(works, "for")
-    ballot.pin.setText("000000")  # a wrong PIN signs nothing
+    ballot.who.pin.setText("000000")  # a wrong PIN signs nothing
     ballot.sign_button.click()
     qtbot.waitUntil(lambda: ballot.error.isVisible(), timeout=WAIT_MS)
     assert ballot.error.text() == "The PIN is not correct."
-    assert ballot.pin.text() == "" and not ballot.mine.isVisible()
+    assert ballot.who.pin.text() == "" and not ballot.mine.isVisible()
     assert on_worker(qtbot, shared, lambda s: s.assembly.ballots(meeting)) == []
-    ballot.pin.setText(PIN)
+    ballot.who.pin.setText(PIN)
     ballot.sign_button.click()
     qtbot.waitUntil(lambda: len(ballot.mine.rows()) == 1, timeout=WAIT_MS)
     assert not ballot.error.isVisible() and ballot.mine.isVisible()
@@ -406,7 +406,7 @@ def test_remote_ballots_on_an_owners_device_and_the_shared_computer(  # type: ig
     assert column(ballot.mine, "Answers") == ["1. For · 2. For"]
     push(qtbot, shared)
     kiosk.go_to("residents")  # leaving the page: the next person finds nothing
-    assert ballot.pin.text() == "" and ballot.answers() == {} and ballot.mine.rows() == []
+    assert ballot.who.pin.text() == "" and ballot.answers() == {} and ballot.mine.rows() == []
 
     # Marie's own computer: her ballot from the shared computer is there; she
     # signs another one that differs on item 1: a conflict, settled by withdrawing.
@@ -426,7 +426,7 @@ def test_remote_ballots_on_an_owners_device_and_the_shared_computer(  # type: ig
     )
     mine = show(qtbot, owner, "assembly_ballot")
     qtbot.waitUntil(lambda: len(mine.mine.rows()) == 1, timeout=WAIT_MS)
-    assert not mine.who_box.isVisible()
+    assert not mine.who.form.isVisible()
     mine.choose(accounts, "against")
     mine.choose(works, "for")
     mine.sign_button.click()

@@ -223,7 +223,7 @@ def owner_takes_part(qtbot, controller, campaign: str, luc: str, tmp_path: Path)
     bill = tmp_path / "facture.pdf"
     bill.write_bytes(b"%PDF-1.4 Luc's electricity bill")
     optin = show(qtbot, controller, "energy_optin")
-    assert not optin.who_box.isVisible()  # his own device: no PIN
+    assert not optin.who.form.isVisible()  # his own device: no PIN
     units = on_worker(qtbot, controller, lambda s: s.energy.units(campaign))
     own = sorted(f["number"] for f in units.values() if luc in f["persons"])
     assert [optin.unit.itemText(i) for i in range(optin.unit.count())] == own
@@ -419,10 +419,10 @@ def test_owners_on_the_shared_computer_and_the_offers(  # type: ignore[no-untype
 
     # Klaus at the shared computer: a wrong PIN does nothing, his own opts in
     page = show(qtbot, shared, "energy_optin")
-    qtbot.waitUntil(lambda: page.resident.count() == 5, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: page.who.resident.count() == 5, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: page.data is not None and page.data.id == campaign, timeout=WAIT_MS)
-    assert page.who_box.isVisible() and page.show_mine_button.isVisible()
-    page.resident.setCurrentIndex(page.resident.findText("Klaus Becker"))
+    assert page.who.form.isVisible() and page.show_mine_button.isVisible()
+    page.who.resident.setCurrentIndex(page.who.resident.findText("Klaus Becker"))
     assert [page.unit.itemText(i) for i in range(page.unit.count())] == ["A3.1", "A7.1"]
     bill = tmp_path / "klaus.pdf"
     bill.write_bytes(b"%PDF-1.4 Klaus")
@@ -432,17 +432,17 @@ def test_owners_on_the_shared_computer_and_the_offers(  # type: ignore[no-untype
     page.postal_code.setText("1180")
     page.choose_bill(bill)
     page.consent.setChecked(True)
-    page.pin.setText("000000")
+    page.who.pin.setText("000000")
     page.optin_button.click()
     qtbot.waitUntil(lambda: page.error.isVisible(), timeout=WAIT_MS)
     assert page.error.text() == "The PIN is not correct."
-    assert page.pin.text() == "" and page.mine.rows() == []
-    page.pin.setText(KIOSK["Klaus Becker"][0])
+    assert page.who.pin.text() == "" and page.mine.rows() == []
+    page.who.pin.setText(KIOSK["Klaus Becker"][0])
     page.optin_button.click()
     qtbot.waitUntil(lambda: len(page.mine.rows()) == 1, timeout=WAIT_MS)
     assert column(page.mine, "Consumption") == ["Electricity 3,187 kWh"]
     kiosk.go_to("energy_campaigns")  # leaving: the next person finds nothing of Klaus
-    assert page.mine.rows() == [] and page.pin.text() == "" and page.bill is None
+    assert page.mine.rows() == [] and page.who.pin.text() == "" and page.bill is None
 
     # four more owners opt in there (through the node, with their PINs)
     def four_more(session) -> None:  # type: ignore[no-untyped-def]
@@ -462,8 +462,8 @@ def test_owners_on_the_shared_computer_and_the_offers(  # type: ignore[no-untype
 
     # Luc reads his data back at the shared computer with his PIN
     page = show(qtbot, shared, "energy_optin")
-    page.resident.setCurrentIndex(page.resident.findText("Luc Janssens"))
-    page.pin.setText(KIOSK["Luc Janssens"][0])
+    page.who.resident.setCurrentIndex(page.who.resident.findText("Luc Janssens"))
+    page.who.pin.setText(KIOSK["Luc Janssens"][0])
     page.show_mine_button.click()
     qtbot.waitUntil(lambda: len(page.mine.rows()) == 1, timeout=WAIT_MS)
     assert column(page.mine, "Consumption") == ["Electricity 4,421 kWh"]

@@ -25,18 +25,16 @@ from node.services.assembly import RATING_SCALE, BallotRecord, MeetingInfo
 
 from ...qt import (
     QButtonGroup,
-    QComboBox,
-    QFormLayout,
     QFrame,
     QGridLayout,
     QLabel,
-    QLineEdit,
     QRadioButton,
     QScrollArea,
     QWidget,
 )
 from ...table import Column, RecordTable
 from ..chosen import allow
+from ..kiosk import WhoAtKiosk
 from .base import AssemblyPage
 from .data import (
     Access,
@@ -135,28 +133,15 @@ class BallotPage(AssemblyPage):
         self.terms.setObjectName("ballotTerms")
         self.layout_.addWidget(self.terms)
 
-        self.who_box = QWidget()
-        who = QFormLayout(self.who_box)
-        who.setContentsMargins(0, 0, 0, 0)
-        self.resident = QComboBox()
-        self.resident.setObjectName("residentChoice")
-        self.resident.setMinimumWidth(280)
-        self.resident.currentIndexChanged.connect(lambda _i: self._resident_changed())
-        self.pin = QLineEdit()
-        self.pin.setObjectName("pinField")
-        self.pin.setEchoMode(QLineEdit.EchoMode.Password)
-        self.pin.setPlaceholderText(_("Your PIN"))
-        self.pin.setMaximumWidth(220)
-        who.addRow(_("&Who are you?"), self.resident)
-        who.addRow(_("&PIN"), self.pin)
-        self.layout_.addWidget(self.who_box)
-        self.no_resident = hint(
+        self.who = WhoAtKiosk(
+            lambda: self.access,
             _(
                 "No owner has enrolled on this computer yet: enrol on “Residents' inboxes” "
                 "with the invite the syndic gave you, then vote here with your PIN."
-            )
+            ),
         )
-        self.layout_.addWidget(self.no_resident)
+        self.who.chosen.connect(self._resident_changed)
+        self.layout_.addWidget(self.who)
 
         self.questions = QWidget()
         self.grid = QGridLayout(self.questions)
@@ -195,40 +180,8 @@ class BallotPage(AssemblyPage):
 
     # -- who signs ---------------------------------------------------------------------------
 
-    @property
-    def kiosk(self) -> bool:
-        return self.access is not None and self.access.kiosk
-
-    def signer(self) -> str | None:
-        """The person whose ballot this is: the device's owner, or the resident chosen."""
-        if self.access is None:
-            return None
-        if self.kiosk:
-            return self.resident.currentData()
-        return self.access.person or None
-
-    def _show_residents(self) -> None:
-        access = self.access
-        residents = access.residents if access else ()
-        if [self.resident.itemData(i) for i in range(self.resident.count())] != [
-            r.id for r in residents
-        ]:
-            keep = self.resident.currentData()
-            self.resident.blockSignals(True)
-            self.resident.clear()
-            for resident in residents:
-                self.resident.addItem(resident.name, resident.id)
-            index = self.resident.findData(keep) if keep else -1
-            self.resident.setCurrentIndex(
-                index if index >= 0 else (0 if len(residents) == 1 else -1)
-            )
-            self.resident.blockSignals(False)
-        self.who_box.setVisible(self.kiosk and bool(residents))
-        self.no_resident.setVisible(self.kiosk and not residents)
-
     def _resident_changed(self) -> None:
         self.signed_for = None  # someone else at the computer: nothing of the last one
-        self.pin.clear()
         self.show_data(self.data)
 
     # -- showing ------------------------------------------------------------------------------
@@ -239,7 +192,7 @@ class BallotPage(AssemblyPage):
         )
 
     def show_data(self, data: MeetingData | None) -> None:
-        self._show_residents()
+        self.who.show_residents()
         if data is None:
             self.terms.setText(_("No meeting open to remote voting."))
         else:
@@ -259,9 +212,9 @@ class BallotPage(AssemblyPage):
                 lines.append(_("Your answers are counted; nobody's answer is shown by name."))
             self.terms.setText("\n".join(lines))
         self._show_questions(data)
-        person = self.signer()
+        person = self.who.person()
         show_mine = data is not None and person is not None
-        if self.kiosk:
+        if self.who.kiosk:
             show_mine = show_mine and self.signed_for == person
         rows = ballot_rows(data, person, self.access.device) if show_mine else []
         self.mine.set_rows(rows)
@@ -324,7 +277,7 @@ class BallotPage(AssemblyPage):
         reason = "" if data else _("Choose a meeting first.")
         if not reason and data.info.closed_at is not None:
             reason = _("The meeting is closed.")
-        if not reason and self.signer() is None:
+        if not reason and self.who.person() is None:
             reason = _("Choose who you are first.")
         allow(self.sign_button, reason)
         row = self.mine.current_row()
@@ -340,29 +293,18 @@ class BallotPage(AssemblyPage):
 
     # -- signing ------------------------------------------------------------------------------
 
-    def _pin(self) -> str | None:
-        """The PIN typed on the shared computer (read once, then cleared)."""
-        if not self.kiosk:
-            return None
-        pin = self.pin.text()
-        self.pin.clear()
-        return pin
-
     def sign(self) -> None:
-        data, person = self.data, self.signer()
+        data, person = self.data, self.who.person()
         if data is None or person is None:
             return
-        votes, pin = self.answers(), self._pin()
-        if self.kiosk and not pin:
-            self.error.show_message(_("Type your PIN."))
-            self.pin.setFocus()
+        votes, who = self.answers(), self.who.signer(self.error)
+        if who is None:
             return
         meeting = data.id
-        who = person if self.kiosk else None
         self.sign_button.setEnabled(False)
 
         def signed(_ballot: str) -> None:
-            if self.kiosk:
+            if self.who.kiosk:
                 self.signed_for = person
             self.show_data(self.data)
             self.message.emit(_("Your ballot is signed; it reaches the syndic at the next sync."))
@@ -371,26 +313,24 @@ class BallotPage(AssemblyPage):
             self.error.show_message(str(exc))
             self.update_actions()
 
-        self.act(lambda s: s.assembly.cast(meeting, votes, who, pin), signed, refused)
+        self.act(lambda s: s.assembly.cast(meeting, votes, *who), signed, refused)
 
     def withdraw(self) -> None:
-        data, person, row = self.data, self.signer(), self.mine.current_row()
+        data, person, row = self.data, self.who.person(), self.mine.current_row()
         if data is None or person is None or row is None:
             return
-        pin = self._pin()
-        if self.kiosk and not pin:
-            self.error.show_message(_("Type your PIN to withdraw a ballot."))
-            self.pin.setFocus()
+        who = self.who.signer(self.error, _("Type your PIN to withdraw a ballot."))
+        if who is None:
             return
-        meeting, ballot, who = data.id, row.id, person if self.kiosk else None
+        meeting, ballot = data.id, row.id
         self.act(
-            lambda s: s.assembly.withdraw(meeting, ballot, who, pin),
+            lambda s: s.assembly.withdraw(meeting, ballot, *who),
             on_done=lambda _c: self.message.emit(_("The ballot is withdrawn.")),
         )
 
     def hideEvent(self, event) -> None:  # type: ignore[no-untyped-def]
-        if self.kiosk:  # the next person at the shared computer finds nothing
-            self.pin.clear()
+        if self.who.kiosk:  # the next person at the shared computer finds nothing
+            self.who.pin.clear()
             self.signed_for = None
             for group in self.groups.values():
                 checked = group.checkedButton()

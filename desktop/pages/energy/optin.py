@@ -48,6 +48,7 @@ from ...table import RecordTable
 from ...widgets import alive
 from ..accounts.base import date_edit, day_of
 from ..chosen import allow
+from ..kiosk import WhoAtKiosk
 from .base import EnergyContext, EnergyPage, hint
 from .data import CONSENT_TEXT, Access, CampaignData, energy_label
 from .panels import MY_COLUMNS, MyRow
@@ -96,37 +97,21 @@ class OptInPage(EnergyPage):
         self.terms = hint()
         self.terms.setObjectName("optinTerms")
         self.layout_.addWidget(self.terms)
-        self._make_who()
+        self.who = WhoAtKiosk(
+            lambda: self.access,
+            _(
+                "No owner has enrolled on this computer yet: enrol on “Residents' inboxes” "
+                "with the invite the syndic gave you, then take part here with your PIN."
+            ),
+        )
+        self.who.chosen.connect(self._resident_changed)
+        self.layout_.addWidget(self.who)
         self._make_form()
         self.layout_.addWidget(self.error)
         self._make_mine()
         self.show_data(None)
 
     # -- building the screen ------------------------------------------------------------------
-
-    def _make_who(self) -> None:
-        self.who_box = QWidget()
-        who = QFormLayout(self.who_box)
-        who.setContentsMargins(0, 0, 0, 0)
-        self.resident = QComboBox()
-        self.resident.setObjectName("residentChoice")
-        self.resident.setMinimumWidth(280)
-        self.resident.currentIndexChanged.connect(lambda _i: self._resident_changed())
-        self.pin = QLineEdit()
-        self.pin.setObjectName("pinField")
-        self.pin.setEchoMode(QLineEdit.EchoMode.Password)
-        self.pin.setPlaceholderText(_("Your PIN"))
-        self.pin.setMaximumWidth(220)
-        who.addRow(_("&Who are you?"), self.resident)
-        who.addRow(_("&PIN"), self.pin)
-        self.layout_.addWidget(self.who_box)
-        self.no_resident = hint(
-            _(
-                "No owner has enrolled on this computer yet: enrol on “Residents' inboxes” "
-                "with the invite the syndic gave you, then take part here with your PIN."
-            )
-        )
-        self.layout_.addWidget(self.no_resident)
 
     def _make_form(self) -> None:
         self.form_box = QWidget()
@@ -252,53 +237,14 @@ class OptInPage(EnergyPage):
     def available(self, access: Access) -> bool:
         return access.takes_part
 
-    @property
-    def kiosk(self) -> bool:
-        return self.access is not None and self.access.kiosk
-
-    def person(self) -> str | None:
-        """Who takes part: the device's owner, or the resident chosen."""
-        if self.access is None:
-            return None
-        if self.kiosk:
-            return self.resident.currentData()
-        return self.access.person or None
-
-    def _show_residents(self) -> None:
-        access = self.access
-        residents = access.residents if access else ()
-        if [self.resident.itemData(i) for i in range(self.resident.count())] != [
-            r.id for r in residents
-        ]:
-            keep = self.resident.currentData()
-            self.resident.blockSignals(True)
-            self.resident.clear()
-            for resident in residents:
-                self.resident.addItem(resident.name, resident.id)
-            index = self.resident.findData(keep) if keep else -1
-            self.resident.setCurrentIndex(
-                index if index >= 0 else (0 if len(residents) == 1 else -1)
-            )
-            self.resident.blockSignals(False)
-        self.who_box.setVisible(self.kiosk and bool(residents))
-        self.no_resident.setVisible(self.kiosk and not residents)
-
     def _resident_changed(self) -> None:
         self.forget()  # someone else at the computer: nothing of the last one
         self.show_data(self.data)
 
-    def _pin(self) -> str | None:
-        """The PIN typed on the shared computer (read once, then cleared)."""
-        if not self.kiosk:
-            return None
-        pin = self.pin.text()
-        self.pin.clear()
-        return pin
-
     # -- showing -----------------------------------------------------------------------------
 
     def show_data(self, data: CampaignData | None) -> None:
-        self._show_residents()
+        self.who.show_residents()
         if data is None:
             self.terms.setText(_("No campaign to take part in yet."))
         else:
@@ -314,14 +260,14 @@ class OptInPage(EnergyPage):
         self._show_units(data)
         self._show_types(data)
         shown_for = (self.mine_for, self.mine_campaign)
-        if self.mine_for is not None and shown_for != (self.person(), data and data.id):
+        if self.mine_for is not None and shown_for != (self.who.person(), data and data.id):
             self.forget_mine()  # someone else's, or another campaign's
-        if not self.kiosk and data is not None and self.person():
+        if not self.who.kiosk and data is not None and self.who.person():
             self.read_mine()  # the owner's own device reads with its own key
         self.update_actions()
 
     def _show_units(self, data: CampaignData | None) -> None:
-        person = self.person()
+        person = self.who.person()
         units = data.units_of(person) if data is not None and person else ()
         keep = self.unit.currentData()
         self.unit.clear()
@@ -349,7 +295,7 @@ class OptInPage(EnergyPage):
             self.kwh_labels[energy].setVisible(energy in carriers)
 
     def update_actions(self) -> None:
-        data, person = self.data, self.person()
+        data, person = self.data, self.who.person()
         reason = "" if data else _("Choose a campaign first.")
         if not reason and person is None:
             reason = _("Choose who you are first.")
@@ -361,7 +307,7 @@ class OptInPage(EnergyPage):
         if not optin and not self.consent.isChecked():
             optin = _("Tick the consent box first: taking part needs your explicit consent.")
         allow(self.optin_button, optin)
-        self.show_mine_button.setVisible(self.kiosk)
+        self.show_mine_button.setVisible(self.who.kiosk)
         allow(self.show_mine_button, reason)
         shown = self.mine_for is not None and self.mine_for == person
         row: MyRow | None = self.mine.current_row()
@@ -385,20 +331,8 @@ class OptInPage(EnergyPage):
 
     # -- acting ------------------------------------------------------------------------------------
 
-    def _who(self) -> tuple[str | None, str | None] | None:
-        """(person, PIN) for the node: on the shared computer the resident and
-        their PIN; ``None`` (and a message) when the PIN is missing."""
-        if not self.kiosk:
-            return None, None
-        pin = self._pin()
-        if not pin:
-            self.error.show_message(_("Type your PIN."))
-            self.pin.setFocus()
-            return None
-        return self.person(), pin
-
     def opt_in(self) -> None:
-        data, person = self.data, self.person()
+        data, person = self.data, self.who.person()
         if data is None or person is None:
             return
         if not self.consent.isChecked():
@@ -409,7 +343,7 @@ class OptInPage(EnergyPage):
         if self.bill is None:
             self.error.show_message(_("Choose the bill (its PDF): only its SHA-256 is kept."))
             return
-        who = self._who()
+        who = self.who.signer(self.error)
         if who is None:
             return
         kind = self.energy_type.currentData() or ""
@@ -440,10 +374,10 @@ class OptInPage(EnergyPage):
         self.act(work, on_done=done)
 
     def read_mine(self) -> None:
-        data, person = self.data, self.person()
+        data, person = self.data, self.who.person()
         if data is None or person is None:
             return
-        who = self._who()
+        who = self.who.signer(self.error)
         if who is None:
             return
         campaign = data.id
@@ -458,14 +392,14 @@ class OptInPage(EnergyPage):
             if alive(self):
                 self.error.show_message(str(exc))
 
-        background = not self.kiosk
+        background = not self.who.kiosk
         self.ops.run(lambda s: s.energy.mine(campaign, *who), done, failed, background=background)
 
     def withdraw(self) -> None:
-        data, person, row = self.data, self.person(), self.mine.current_row()
+        data, person, row = self.data, self.who.person(), self.mine.current_row()
         if data is None or person is None or row is None:
             return
-        who = self._who()
+        who = self.who.signer(self.error)
         if who is None:
             return
         campaign, optin = data.id, row.id
@@ -504,10 +438,10 @@ class OptInPage(EnergyPage):
         box.open()
 
     def erase(self) -> None:
-        data, person = self.data, self.person()
+        data, person = self.data, self.who.person()
         if data is None or person is None:
             return
-        who = self._who()
+        who = self.who.signer(self.error)
         if who is None:
             return
         campaign = data.id
@@ -532,9 +466,9 @@ class OptInPage(EnergyPage):
         the shared computer by now, it is no longer in view, or another
         campaign is chosen."""
         data = self.data
-        if not alive(self) or person != self.person() or data is None or data.id != campaign:
+        if not alive(self) or person != self.who.person() or data is None or data.id != campaign:
             return
-        if self.kiosk and not self.isVisible():
+        if self.who.kiosk and not self.isVisible():
             return
         rows = []
         for item in mine:
@@ -555,7 +489,7 @@ class OptInPage(EnergyPage):
 
     def forget(self) -> None:
         """Nothing of the last person stays on the shared computer's screen."""
-        self.pin.clear()
+        self.who.pin.clear()
         self.forget_mine()
         self.consent.setChecked(False)
         self.bill = None
@@ -565,6 +499,6 @@ class OptInPage(EnergyPage):
             box.setValue(0)
 
     def hideEvent(self, event) -> None:  # type: ignore[no-untyped-def]
-        if self.kiosk:
+        if self.who.kiosk:
             self.forget()
         super().hideEvent(event)
