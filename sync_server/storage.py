@@ -115,6 +115,7 @@ _SQL = {
 for psycopg they become ``%(name)s``. Written for both dialects; the tables
 are those of :mod:`sync_server.schema`."""
 
+_EVENTS_PER_ANNOUNCEMENT = 100  # ~13 KB at most: well within one datagram
 _ROWS_PER_STATEMENT = 100  # rows of a multi-row statement (SQLite allows 999 parameters)
 
 _STATE_OF_MANY = (
@@ -574,9 +575,12 @@ class Storage:
     def _announce(self, events: list[tuple[str, dict[str, object]]]) -> None:
         """SQLite with worker processes: the same announcements, once
         committed, a transaction's together (``{"o", "events": [{"b", …}]}``)."""
-        if self.announce is not None and events and not self.postgresql:
-            listed = [{"b": building_id, **event} for building_id, event in events]
-            self.announce(json.dumps({"o": self.origin, "events": listed}))
+        if self.announce is None or self.postgresql:
+            return
+        listed = [{"b": building_id, **event} for building_id, event in events]
+        for start in range(0, len(listed), _EVENTS_PER_ANNOUNCEMENT):
+            chunk = listed[start : start + _EVENTS_PER_ANNOUNCEMENT]
+            self.announce(json.dumps({"o": self.origin, "events": chunk}))
 
     # -- reads ---------------------------------------------------------------
 

@@ -47,6 +47,7 @@ log = logging.getLogger("koprogo.relay")
 MAX_MESSAGE = 64 * 1024  # an announcement is ~100 bytes
 QUICK_DEATH = 5.0  # seconds: a worker dying sooner after its start counts as failing to start
 MAX_QUICK_DEATHS = 3  # in a row, for one worker: give up
+SEND_TIMEOUT = 0.5  # seconds a worker waits to hand an announcement to its parent
 STOP_TIMEOUT = 20.0  # seconds the workers get to finish before SIGKILL (systemd waits 30)
 
 
@@ -61,6 +62,7 @@ class Link:
 
     def __init__(self, up: socket.socket, down: socket.socket) -> None:
         self.up = up
+        self.up.settimeout(SEND_TIMEOUT)  # a stuck parent must not stop the writer
         self.down = down
         self.parent = os.getppid()
         self._warned = False
@@ -72,10 +74,10 @@ class Link:
             return
         try:
             self.up.send(data)
-        except OSError as exc:
-            if not self._warned:  # the parent is gone; the worker stops soon
+        except OSError as exc:  # a timeout included: dropped, devices learn at their next pull
+            if not self._warned:
                 self._warned = True
-                log.warning("cannot reach the relay's parent process: %s", exc)
+                log.warning("cannot hand an announcement to the relay's parent process: %s", exc)
 
     async def received(self) -> AsyncIterator[str]:
         """The other workers' announcements, as they come; checks every

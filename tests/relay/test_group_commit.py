@@ -13,6 +13,7 @@ the outcomes and the stored rows must be the same.
 
 from __future__ import annotations
 
+import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -208,4 +209,32 @@ def test_a_failed_batch_leaves_nothing_and_the_writer_connection_goes_on(tmp_pat
         assert len(contents(storage)["envelopes"]) == 3
     finally:
         storage.close_writer()
+        storage.engine.dispose()
+
+
+def test_a_workers_batch_announces_every_new_head_once_committed(tmp_path: Path) -> None:
+    """Under ``serve --workers`` (SQLite) a batch's new heads go to the other
+    workers after its commit, in announcements of at most 100 events."""
+    storage = fresh_storage(tmp_path, "announce.sqlite3")
+    sent: list[str] = []
+    storage.announce, storage.origin = sent.append, "me"
+    try:
+        items = [
+            AppendItem(BUILDINGS[0], f"optins/{i:03d}/p", new_ulid(), DEVICES[0], 1, Kind.UPDATE,
+                       b"x" * 60, 1, 1_000_000.0)
+            for i in range(250)
+        ]  # fmt: skip
+        outcomes = storage.append_batch(items, lambda *_: None)  # no quota here
+        assert all(isinstance(o, Stored) and o.seq == 1 for o in outcomes)
+        messages = [json.loads(text) for text in sent]
+        assert [len(m["events"]) for m in messages] == [100, 100, 50]
+        assert {m["o"] for m in messages} == {"me"}
+        heads = [(e["b"], e["doc"], e["seq"]) for m in messages for e in m["events"]]
+        assert sorted(heads) == sorted((BUILDINGS[0], item.doc_id, 1) for item in items)
+        sent.clear()  # a batch refused as a whole (unknown building) announces nothing
+        stranger = AppendItem(UNKNOWN_BUILDING, "registry", new_ulid(), DEVICES[0], 1,
+                              Kind.UPDATE, b"x", 1, 1_000_000.0)  # fmt: skip
+        assert isinstance(storage.append_batch([stranger], admit)[0], RelayError)
+        assert sent == []
+    finally:
         storage.engine.dispose()
