@@ -177,6 +177,10 @@ async def relay_resources(app: web.Application) -> AsyncIterator[None]:
         loaded = await rt.write(rt.core.load)
         await rt.write(_load_usage, rt)
         rt.tasks.append(asyncio.create_task(_flush_usage_forever(app), name="relay-usage"))
+        if config.is_postgresql or config.worker:
+            rt.tasks.append(
+                asyncio.create_task(_catch_up_members_forever(app), name="relay-members")
+            )
         if config.is_postgresql:
             await _start_listener(app)
         elif rt.link is not None:
@@ -257,6 +261,32 @@ async def _start_listener(app: web.Application) -> None:
     listener = PostgresListener(conninfo, rt.origin, rt.hub, on_members)
     rt.tasks.append(asyncio.create_task(listener.run(), name="relay-listen"))
     await asyncio.wait_for(listener.ready.wait(), timeout=30)
+
+
+async def _catch_up_members_forever(app: web.Application) -> None:
+    """Other processes announce their members-log changes (LISTEN/NOTIFY, or
+    the workers' parent), but an announcement can be lost (a LISTEN
+    connection down for a moment, a worker's full socket buffer). Every few
+    seconds, compare the stored logs' lengths with this process's and take
+    in what it missed, as an announcement would have: a revocation is then
+    enforced for reads and WebSockets within seconds whatever happened
+    (writes re-check the stored length in their transaction anyway)."""
+    rt, config = app[RUNTIME], app[CONFIG]
+    on_members = _members_refresher(rt)
+    while True:
+        await asyncio.sleep(config.members_check_seconds)
+        try:
+            stored = await rt.read(rt.storage.members_lengths)  # type: ignore[union-attr]
+            for building_id, length in stored.items():
+                known = rt.relay.buildings.get(building_id)
+                if known is None or known.length >= length:
+                    continue  # unknown here: read on demand (handlers)
+                state = await on_members(building_id)
+                await rt.hub.publish(building_id, {"members": length})
+                if state is not None:
+                    await rt.hub.drop_revoked(building_id, state)
+        except Exception:
+            log.exception("could not compare the members logs; will retry")
 
 
 def _load_usage(rt: Runtime) -> None:

@@ -42,6 +42,9 @@ class RelayConfig:
     verify_threads: int = 1  # threads verifying signatures beside the event loop
     usage_flush_seconds: float = 10.0
     worker: int = 0  # this process's number under `serve --workers N` (1..N), 0 alone
+    # sharing the database (PostgreSQL, workers): how often the stored members
+    # logs are compared with this process's, for an announcement it missed
+    members_check_seconds: float = 5.0
 
     @property
     def is_postgresql(self) -> bool:

@@ -668,6 +668,13 @@ class Storage:
             for doc, seq, snap, snap_seq in rows
         }
 
+    def members_lengths(self) -> dict[str, int]:
+        """Each building's stored members-log length (see
+        ``app._catch_up_members_forever``)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(buildings.c.id, buildings.c.members_length))
+            return {building_id: int(length) for building_id, length in rows}
+
     def totals(self) -> tuple[int, int]:
         """(buildings, bytes stored) for the metrics gauges."""
         with self.engine.connect() as conn:
