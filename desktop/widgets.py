@@ -1,5 +1,5 @@
 """Small widgets every screen uses: the error dialog, an inline error line,
-the "please wait" box, and the base of the record dialogs.
+a hint line, the "please wait" box, and the base of the record dialogs.
 
 Dialogs are opened with ``open()`` (window-modal, not blocking), never
 ``exec()``: the worker's answers keep arriving while a dialog is up, and
@@ -58,6 +58,14 @@ class ErrorLabel(QLabel):
 
     def clear_message(self) -> None:
         self.show_message("")
+
+
+def hint(text: str = "") -> QLabel:
+    """A line of explanation in the hint style, wrapped to the width it has."""
+    label = QLabel(text)
+    label.setObjectName("hint")
+    label.setWordWrap(True)
+    return label
 
 
 class WaitDialog(QProgressDialog):

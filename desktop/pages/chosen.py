@@ -9,11 +9,16 @@ the chosen one's data). Every change is one node call made through
 job, so the screens show the node's state right after the change and never
 a state between the two. A refusal from the node changes nothing and is
 shown in the node's words. Subclasses say how to read a snapshot.
+
+:class:`ChosenPage` is one page of such a family: the bar to choose the
+record (:class:`ChooserBar`), the page's error line, and its changes made
+through the context. Choosing another record on the bar of one page shows
+it on all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from node.errors import KoprogoError
@@ -22,8 +27,10 @@ from node.services.registry import Change
 from node.session import Session
 
 from ..ops import Ops
-from ..qt import QObject, QTimer, QWidget, Signal
-from ..widgets import WaitDialog, alive
+from ..qt import QComboBox, QHBoxLayout, QLabel, QObject, QTimer, QWidget, Signal
+from ..state import RegistryState
+from ..widgets import ErrorLabel, WaitDialog, alive, hint
+from .base import Page
 
 
 class ChosenContext(QObject):
@@ -171,6 +178,135 @@ class ChosenContext(QObject):
                 self.ops.error.emit(str(exc))
 
         self.ops.change(work, on_done=done, on_error=failed)
+
+
+class ChooserBar(QWidget):
+    """The bar atop a page of the family: a label whose shortcut leads to the
+    list of records to choose from, and a line on the chosen one."""
+
+    chosen = Signal(object)  # the id of the record a person chose in the list
+
+    def __init__(self, label: str, choice_name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.choice = QComboBox()
+        self.choice.setObjectName(choice_name)  # tests find the list by it
+        self.choice.setMinimumWidth(320)
+        self.choice.activated.connect(lambda index: self.chosen.emit(self.choice.itemData(index)))
+        self.status = hint()
+        bar = QHBoxLayout(self)
+        bar.setContentsMargins(0, 0, 0, 0)
+        bar.setSpacing(8)
+        buddy = QLabel(label)
+        buddy.setBuddy(self.choice)
+        bar.addWidget(buddy)
+        bar.addWidget(self.choice)
+        bar.addWidget(self.status, 1)
+
+    def show_records(self, records: Sequence[tuple[str, str]], chosen: str | None) -> None:
+        """List ``records`` (label, id) with ``chosen`` current, without
+        reporting it as a person's choice."""
+        self.choice.blockSignals(True)
+        self.choice.clear()
+        for label, record in records:
+            self.choice.addItem(label, record)
+        self.choice.setCurrentIndex(self.choice.findData(chosen))
+        self.choice.blockSignals(False)
+
+
+class ChosenPage(Page):
+    """One page of a family that shows the record its context has chosen:
+    the chooser bar (``self.chooser``, which the page adds where it wants
+    it, or hides), the page's error line, and its changes."""
+
+    choice_label = ""  # N_() msgid of the bar's label, with its shortcut
+    choice_name = ""  # the object name of the bar's list
+    choose_hint = ""  # N_() msgid: there are records, none chosen
+    none_yet = ""  # N_() msgid: no record this page shows yet
+
+    def __init__(self, ops: Ops, context: ChosenContext, parent: QWidget | None = None) -> None:
+        super().__init__(ops, parent)
+        self.context = context
+        context.pages.append(self)
+        self.chooser = ChooserBar(_(self.choice_label), self.choice_name, self)
+        self.chooser.chosen.connect(self._chosen)
+        self.error = ErrorLabel()
+        context.changed.connect(self._context_changed)
+
+    # -- what subclasses give ------------------------------------------------------------
+
+    def available(self, access: Any) -> bool:
+        """Whether this device shows the page at all."""
+        return True
+
+    def show_data(self, data: Any) -> None:
+        """Show the chosen record (``None``: none this page shows)."""
+
+    def choosable(self) -> Sequence[Any]:
+        """The records this page lets a person choose (with ``.id``)."""
+        return self.context.records
+
+    def record_label(self, record: Any) -> str:
+        """A record as the bar's list names it."""
+        raise NotImplementedError
+
+    def status_text(self, data: Any) -> str:
+        """The bar's line on the chosen record."""
+        return ""
+
+    # -- the shared parts -----------------------------------------------------------------
+
+    @property
+    def access(self) -> Any:
+        return self.context.access
+
+    @property
+    def data(self) -> Any:
+        return self.context.data
+
+    def show_state(self, state: RegistryState) -> None:
+        super().show_state(state)
+        self.context.refresh()
+
+    def activated(self) -> None:
+        self.context.activated()
+        self._context_changed()
+
+    def synced(self) -> None:
+        self.context.refresh()
+
+    def _context_changed(self) -> None:
+        if not alive(self):
+            return
+        shown = self.choosable()
+        records = [(self.record_label(record), record.id) for record in shown]
+        self.chooser.show_records(records, self.context.chosen)
+        data = self.data
+        if data is None:
+            self.chooser.status.setText(_(self.choose_hint) if shown else _(self.none_yet))
+        else:
+            self.chooser.status.setText(self.status_text(data))
+        self.show_data(data)
+
+    def _chosen(self, chosen: str | None) -> None:
+        self.error.clear_message()
+        self.context.choose(chosen)
+
+    def act(
+        self,
+        fn: Callable[[Session], Any],
+        on_done: Callable[[Any], None] | None = None,
+        on_error: Callable[[KoprogoError], None] | None = None,
+        wait: str = "",
+        select_result: bool = False,
+    ) -> None:
+        """One change to the chosen record; the node's refusal is shown on the page."""
+        self.error.clear_message()
+
+        def refused(exc: KoprogoError) -> None:
+            if alive(self):
+                self.error.show_message(str(exc))
+
+        self.context.act(fn, on_done, on_error or refused, wait, select_result)
 
 
 def allow(widget: QWidget, why_not: str) -> None:

@@ -33,6 +33,7 @@ from ...qt import (
     QWidget,
 )
 from ...table import Column, RecordTable
+from ...widgets import hint
 from ..chosen import allow
 from ..kiosk import WhoAtKiosk
 from .base import AssemblyPage
@@ -45,7 +46,6 @@ from .data import (
     majority_label,
     vote_label,
 )
-from .dialogs import hint
 
 
 def answers_of(item: Item, kind: MeetingKind) -> list[tuple[str, str]]:

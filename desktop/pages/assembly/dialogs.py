@@ -40,7 +40,7 @@ from ...qt import (
     QWidget,
 )
 from ...table import Column, RecordTable
-from ...widgets import RecordDialog
+from ...widgets import RecordDialog, hint
 from ..accounts.base import date_edit, day_of
 from .data import (
     ANSWER_KINDS,
@@ -67,13 +67,6 @@ def datetime_edit(moment: datetime) -> QDateTimeEdit:
 def moment_of(edit: QDateTimeEdit) -> datetime:
     """The date and time typed, in this computer's local time (no zone)."""
     return edit.dateTime().toPython().replace(second=0, microsecond=0, tzinfo=None)
-
-
-def hint(text: str = "") -> QLabel:
-    label = QLabel(text)
-    label.setObjectName("hint")
-    label.setWordWrap(True)
-    return label
 
 
 def name_choice(names: Sequence[tuple[str, str]], editable: bool = True) -> QComboBox:

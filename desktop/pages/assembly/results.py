@@ -27,7 +27,7 @@ from node.i18n import N_, _, ngettext
 
 from ...qt import QLabel, QSplitter, Qt, QTabWidget, QVBoxLayout, QWidget
 from ...table import Column, RecordTable
-from ...widgets import RecordDialog, alive
+from ...widgets import RecordDialog, alive, hint
 from ..chosen import allow
 from .base import AssemblyPage
 from .data import (
@@ -40,7 +40,7 @@ from .data import (
     quorum_figures,
     quorum_verdict,
 )
-from .dialogs import DayDialog, hint
+from .dialogs import DayDialog
 from .pdf import PdfSaver, minutes_pdf
 
 

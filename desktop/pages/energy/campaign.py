@@ -29,9 +29,9 @@ from shared.energy import K_ANONYMITY
 from ...ops import Ops
 from ...qt import QLabel, QMessageBox, QPushButton, Qt, QTabWidget, QVBoxLayout, QWidget
 from ...table import RecordTable
-from ...widgets import RecordDialog, alive
+from ...widgets import RecordDialog, alive, hint
 from ..chosen import allow
-from .base import EnergyContext, EnergyPage, hint
+from .base import EnergyContext, EnergyPage
 from .data import (
     NO_FIGURES,
     AgendaChoice,

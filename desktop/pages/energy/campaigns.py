@@ -11,9 +11,9 @@ from node.services.energy import CampaignInfo
 from ...ops import Ops
 from ...qt import QKeySequence, QShortcut, Qt, QWidget
 from ...table import Column, RecordTable
-from ...widgets import RecordDialog
+from ...widgets import RecordDialog, hint
 from ..chosen import allow
-from .base import EnergyContext, EnergyPage, hint
+from .base import EnergyContext, EnergyPage
 from .data import CampaignData, contract_kind, energies_label
 from .dialogs import CampaignDialog
 

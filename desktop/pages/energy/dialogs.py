@@ -30,9 +30,8 @@ from ...qt import (
     QSpinBox,
     QWidget,
 )
-from ...widgets import RecordDialog
+from ...widgets import RecordDialog, hint
 from ..accounts.base import date_edit, day_of
-from .base import hint
 from .data import AgendaChoice, contract_label, energy_label, fmt_price_kwh
 
 PDF_FILTER = "PDF (*.pdf)"

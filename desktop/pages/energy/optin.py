@@ -45,11 +45,11 @@ from ...qt import (
     QWidget,
 )
 from ...table import RecordTable
-from ...widgets import alive
+from ...widgets import alive, hint
 from ..accounts.base import date_edit, day_of
 from ..chosen import allow
 from ..kiosk import WhoAtKiosk
-from .base import EnergyContext, EnergyPage, hint
+from .base import EnergyContext, EnergyPage
 from .data import CONSENT_TEXT, Access, CampaignData, energy_label
 from .panels import MY_COLUMNS, MyRow
 
