@@ -41,7 +41,7 @@ from ..domain.meeting import (
 from ..errors import InputError, NotFoundError, ProfileError
 from ..i18n import _
 from .registry import Change
-from .signing import Verifier, signer
+from .signing import Verifier, VerifierCache, signer
 
 if TYPE_CHECKING:
     from ..session import Session
@@ -128,6 +128,7 @@ def _moment(text: Any) -> datetime | None:
 class AssemblyService:
     def __init__(self, session: Session) -> None:
         self._session = session
+        self._verifiers = VerifierCache(session)  # the members log replayed once per change
 
     # -- documents --------------------------------------------------------------------------
 
@@ -719,7 +720,7 @@ class AssemblyService:
     def ballots(self, meeting: str) -> list[BallotRecord]:
         """Every remote ballot this device holds for the meeting, each with
         whether its signature verifies against the members log."""
-        verifier = Verifier(self._session)
+        verifier = self._verifiers.get()
         out = []
         for doc_id in self._ballot_docs(meeting):
             person = doc_id.rsplit("/", 1)[1]

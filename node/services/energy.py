@@ -57,7 +57,7 @@ from ..errors import InputError, KoprogoError, NotFoundError
 from ..i18n import _
 from . import energy_crypto
 from .registry import Change
-from .signing import Signer, Verifier, signer
+from .signing import Signer, Verifier, VerifierCache, signer
 
 if TYPE_CHECKING:
     from ..documents.live import LiveDocument
@@ -150,6 +150,7 @@ def _date(text: Any) -> date | None:
 class EnergyService:
     def __init__(self, session: Session) -> None:
         self._session = session
+        self._verifiers = VerifierCache(session)  # the members log replayed once per change
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -284,11 +285,10 @@ class EnergyService:
     def _syndic_devices(self) -> dict[str, bytes]:
         """Box keys of the syndic's devices: the members log's, and this one."""
         from ..identity import device_identity
-        from ..sync.engine import members_state
 
         own = device_identity(self._store())
         devices = {own.device_id: own.box_public}
-        for device in members_state(self._session).devices.values():
+        for device in self._verifiers.get().members.devices.values():
             if device.role is Role.SYNDIC and not device.revoked:
                 devices[device.id] = device.box_key
         return devices
@@ -555,9 +555,7 @@ class EnergyService:
         return sorted(self._doc_ids(f"optins/{campaign}/"))
 
     def _recipients(self, person: str, me: Signer) -> dict[str, bytes]:
-        from ..sync.engine import members_state
-
-        members = members_state(self._session)
+        members = self._verifiers.get().members
         recipients = {me.id: me.box_public}
         for device in members.devices.values():
             if device.person == person and not device.revoked:
@@ -667,7 +665,7 @@ class EnergyService:
 
     def optins(self, campaign: str) -> list[OptInRecord]:
         """Every opt-in of the campaign, its consent checked; no consumption."""
-        verifier = Verifier(self._session)
+        verifier = self._verifiers.get()
         verified = edoc.records(self._live(campaign).doc, "verified")
         out = []
         for doc_id, optin, fields in self._raw_optins(campaign):
@@ -714,7 +712,7 @@ class EnergyService:
         doc_id = f"optins/{campaign}/{me.person}"
         self.info(campaign)
         out = []
-        verifier = Verifier(self._session)
+        verifier = self._verifiers.get()
         verified = edoc.records(self._live(campaign).doc, "verified")
         if doc_id not in self._optin_docs(campaign):
             return []
@@ -872,7 +870,7 @@ class EnergyService:
         private = self._aggregator_key(campaign)
         info = self.info(campaign)
         live = self._live(campaign)
-        verifier = Verifier(self._session)
+        verifier = self._verifiers.get()
         verified = edoc.records(live.doc, "verified")
         yearly: dict[str, list[int]] = {e: [] for e in info.energy_types}
         at = _iso(None)

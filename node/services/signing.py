@@ -70,7 +70,8 @@ def signer(session: Session, person: str | None = None, pin: str | None = None) 
 
 class Verifier:
     """Public keys from the members log (or, on a profile that never
-    synced, this device's own keys)."""
+    synced, this device's own keys). :attr:`members` is only read: a
+    :class:`VerifierCache` hands the same one to every caller."""
 
     def __init__(self, session: Session) -> None:
         from ..identity import device_identity
@@ -108,3 +109,37 @@ class Verifier:
         except (nacl.exceptions.BadSignatureError, ValueError):
             return False
         return True
+
+
+class VerifierCache:
+    """One :class:`Verifier`, kept while the members log and this device's
+    own id and person stay as they were, so that reading a screen does not
+    replay the whole log each time (replaying checks every entry's
+    signature). Every :meth:`get` reads the log's version first (one small
+    query): an entry appended here or by another process on the profile (a
+    device revoked, a new key epoch) means a new verifier at that call.
+
+    The version is read before the log is replayed: an entry landing in
+    between is then in the verifier but not in its key, which only costs
+    one more replay, never a stale answer. The key and its verifier are
+    replaced as one tuple, so a caller on another thread never pairs a
+    key with another key's verifier (the desktop runs node calls on one
+    worker thread; this keeps it right anyway)."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._kept: tuple[tuple[object, ...], Verifier] | None = None
+
+    def _key(self) -> tuple[object, ...]:
+        store = self._session.profile.store
+        return store.members_version(), store.get_meta("device_id"), store.get_meta("person")
+
+    def get(self) -> Verifier:
+        """A verifier for the members log as stored now."""
+        key = self._key()
+        kept = self._kept
+        if kept is not None and kept[0] == key:
+            return kept[1]
+        verifier = Verifier(self._session)
+        self._kept = (key, verifier)
+        return verifier

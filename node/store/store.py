@@ -544,6 +544,19 @@ class Store:
         rows = self._conn.execute(text("SELECT body, signature FROM members_log ORDER BY seq"))
         return [(row.body, row.signature) for row in rows]
 
+    def members_version(self) -> tuple[int, int, bytes]:
+        """(entries, last seq, last signature): changes whenever the members
+        log does, read without reading the log. Entries are only appended, and
+        the last one signs over the hash of the one before, so this names the
+        whole log; a cache of what the log says is keyed on it."""
+        row = self._conn.execute(
+            text(
+                "SELECT (SELECT count(*) FROM members_log) AS n, seq, signature "
+                "FROM members_log ORDER BY seq DESC LIMIT 1"
+            )
+        ).one_or_none()
+        return (0, -1, b"") if row is None else (row.n, row.seq, bytes(row.signature))
+
     def add_members_entries(self, first_seq: int, entries: list[tuple[bytes, bytes]]) -> None:
         with self._write():
             for offset, (body, signature) in enumerate(entries):
