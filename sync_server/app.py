@@ -37,7 +37,7 @@ from .handlers import routes
 from .lanes import Lane
 from .limits import month_of
 from .metrics import AccessLog, Metrics
-from .notify import OnMembers, PostgresListener, WorkerListener
+from .notify import OnMembers, PostgresListener, WorkerListener, take_in
 from .runtime import CONFIG, METRICS, NOW, RUNTIME, Runtime
 from .storage import AppendItem, Storage, Stored
 from .workers import Link
@@ -281,10 +281,7 @@ async def _catch_up_members_forever(app: web.Application) -> None:
                 known = rt.relay.buildings.get(building_id)
                 if known is None or known.length >= length:
                     continue  # unknown here: read on demand (handlers)
-                state = await on_members(building_id)
-                await rt.hub.publish(building_id, {"members": length})
-                if state is not None:
-                    await rt.hub.drop_revoked(building_id, state)
+                await take_in(building_id, {"members": length}, rt.hub, on_members)
         except Exception:
             log.exception("could not compare the members logs; will retry")
 

@@ -154,12 +154,15 @@ async def pass_on(payload: str, origin: str, hub: Hub, on_members: OnMembers) ->
         return  # this process already told its own sockets
     for event in events:
         if isinstance(event, dict) and isinstance(event.get("b"), str):
-            await _pass_on_one(event.pop("b"), event, hub, on_members)
+            await take_in(event.pop("b"), event, hub, on_members)
 
 
-async def _pass_on_one(
+async def take_in(
     building_id: str, event: dict[str, object], hub: Hub, on_members: OnMembers
 ) -> None:
+    """One change made by another process: told to this process's sockets;
+    a members-log change (``{"members": length}``) first read from the
+    database, then the sockets of devices it revoked closed."""
     if "members" in event:
         state = await on_members(building_id)
         await hub.publish(building_id, event)

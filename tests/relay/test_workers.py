@@ -155,7 +155,7 @@ async def test_each_workers_metrics_carry_its_number(relay_factory):
 @pytest.mark.asyncio
 async def test_a_killed_worker_is_replaced_and_sigterm_stops_them_all(relay_factory):
     relay = relay_factory(extra_args=WORKERS)
-    assert relay.process is not None
+    assert relay.process is not None and relay.process.poll() is None  # serving
     parent = relay.process.pid
     first = children(parent)
     assert len(first) == 2
@@ -188,7 +188,7 @@ async def test_a_killed_worker_is_replaced_and_sigterm_stops_them_all(relay_fact
 @pytest.mark.asyncio
 async def test_workers_stop_when_their_parent_is_killed(relay_factory):
     relay = relay_factory(extra_args=WORKERS)
-    assert relay.process is not None
+    assert relay.process is not None and relay.process.poll() is None  # serving
     orphans = children(relay.process.pid)
     assert len(orphans) == 2
     relay.kill()
