@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import selectors
@@ -105,6 +106,17 @@ class _Worker:
     up: socket.socket | None  # the parent's ends (None without the bus)
     down: socket.socket | None
     quick_deaths: int = 0
+
+
+def share_pages() -> None:
+    """Before forking: collect, then freeze what the parent holds (modules,
+    configuration). A forked worker shares the parent's memory pages until
+    it writes to them, and the cyclic garbage collector writes to every
+    object it visits; frozen objects are never visited, so their pages stay
+    shared instead of being copied into every worker (two workers under
+    load: PSS 147–149 MiB before, 118–122 after; docs/performance.md)."""
+    gc.collect()
+    gc.freeze()
 
 
 RunWorker = Callable[[int, Link | None], int]
@@ -186,6 +198,7 @@ class Supervisor:
             for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD)
         }
         self._selector.register(wake_r, selectors.EVENT_READ, None)
+        share_pages()
         try:
             for index in range(1, self.count + 1):
                 self._start(index)

@@ -222,3 +222,28 @@ def test_bad_worker_options_are_refused(tmp_path, capsys, arguments, message):
     status = cli.main(["serve", "--data-dir", str(tmp_path), *arguments])
     assert status == 2
     assert message in capsys.readouterr().err
+
+
+def test_workers_start_with_the_parents_objects_frozen():
+    """The parent freezes its objects before forking (``share_pages``), so
+    the workers' garbage collections leave those pages shared: each worker
+    starts with the parent's objects in the permanent generation."""
+    import gc
+
+    read_end, write_end = os.pipe()
+
+    def run_worker(index: int, link: workers.Link | None) -> int:
+        os.write(write_end, f"{gc.get_freeze_count()}\n".encode())
+        return 1  # fails at start: the supervisor gives up after a few tries
+
+    assert gc.get_freeze_count() == 0
+    try:
+        status = workers.Supervisor(1, run_worker, bus=False).run()
+    finally:
+        gc.unfreeze()
+        os.close(write_end)
+    with os.fdopen(read_end) as pipe:
+        frozen = [int(line) for line in pipe]
+    assert status == 1
+    assert len(frozen) == workers.MAX_QUICK_DEATHS
+    assert all(count > 10_000 for count in frozen)  # the modules' objects, at least
