@@ -41,7 +41,7 @@ from .notify import OnMembers, PostgresListener, WorkerListener, take_in
 from .runtime import CONFIG, METRICS, NOW, RUNTIME, Runtime
 from .storage import AppendItem, Storage, Stored
 from .workers import Link
-from .writer import Writer
+from .writer import Staging, StagingWriter, Writer
 
 log = logging.getLogger("koprogo.relay")
 access = AccessLog(logging.getLogger("koprogo.relay.access"))
@@ -157,7 +157,7 @@ async def relay_resources(app: web.Application) -> AsyncIterator[None]:
     if config.auto_migrate and not config.is_postgresql:
         await loop.run_in_executor(None, database.migrate, config.database_url)
     rt.engine = database.make_engine(config.database_url, pool_size=config.db_threads + 2)
-    rt.writer = Writer(_announcer(app))
+    rt.writer = (Writer if config.is_postgresql else StagingWriter)(_announcer(app))
     if config.verify_threads:
         rt.verifier = Lane("relay-verifier", config.verify_threads)
     try:
@@ -174,6 +174,11 @@ async def relay_resources(app: web.Application) -> AsyncIterator[None]:
         rt.energy = EnergyCore(EnergyStore(rt.engine), rt.core)
         rt.writer.store = rt.core.append
         await rt.write(rt.storage.open_writer)
+        if isinstance(rt.writer, StagingWriter):
+            storage = rt.storage
+            rt.writer.staging = Staging(
+                storage.try_begin, rt.core.stage, storage.commit_staged, storage.abandon_staged
+            )
         loaded = await rt.write(rt.core.load)
         await rt.write(_load_usage, rt)
         rt.tasks.append(asyncio.create_task(_flush_usage_forever(app), name="relay-usage"))

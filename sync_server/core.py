@@ -37,7 +37,7 @@ from shared.protocol import ADMIN_ROLES, audience_of, doc_person, is_valid_doc_i
 from .config import Limits
 from .errors import RelayError, bad_request, conflict, not_found, too_many, unauthorized
 from .limits import ReplayCache, RequestCounter, TokenBuckets, seconds_to_next_month
-from .storage import AppendItem, MembersChanged, Outcome, Storage, Stored
+from .storage import AppendItem, MembersChanged, Outcome, Staged, Storage, Stored
 
 log = logging.getLogger("koprogo.relay")
 
@@ -402,6 +402,11 @@ class RelayCore:
                 raise
             log.exception("batch of %d appends failed; retrying one by one", len(items))
             return [self.storage.append_batch([item], self.admit_append)[0] for item in items]
+
+    def stage(self, items: list[AppendItem]) -> Staged:
+        """A batch's statements in the transaction ``Storage.try_begin``
+        began (sync_server.writer.StagingWriter, on the event loop)."""
+        return self.storage.stage(items, self.admit_append)
 
     def heads(self, building_id: str) -> dict[str, Any]:
         building = self.building(building_id)

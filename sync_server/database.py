@@ -85,17 +85,37 @@ class _FileLock:
 
     @contextlib.contextmanager
     def held(self) -> Iterator[None]:
+        self.acquire(blocking=True)
+        try:
+            yield
+        finally:
+            self.release()
+
+    def acquire(self, blocking: bool) -> bool:
+        """Take the lock, waiting for it or not (False when another thread
+        or process holds it). The thread that releases it may be another."""
         import fcntl
 
-        with self._threads:
+        if not self._threads.acquire(blocking=blocking):
+            return False
+        try:
             if self._pid != os.getpid():
                 self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
                 self._pid = os.getpid()
-            fcntl.flock(self._fd, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(self._fd, fcntl.LOCK_UN)
+            fcntl.flock(self._fd, fcntl.LOCK_EX if blocking else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._threads.release()
+            return False
+        except BaseException:
+            self._threads.release()
+            raise
+        return True
+
+    def release(self) -> None:
+        import fcntl
+
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._threads.release()
 
 
 _file_locks: dict[str, _FileLock] = {}
@@ -106,14 +126,21 @@ def write_lock(engine: Engine) -> contextlib.AbstractContextManager[None]:
     """Held around every write transaction on a SQLite file
     (``<database>-writer.lock``, see :class:`_FileLock`); nothing to hold
     for PostgreSQL, an in-memory database, or where ``flock`` is missing."""
+    lock = file_lock(engine)
+    return contextlib.nullcontext() if lock is None else lock.held()
+
+
+def file_lock(engine: Engine) -> _FileLock | None:
+    """The lock :func:`write_lock` holds, for a transaction begun on one
+    thread and ended on another; None where there is none to hold."""
     database = engine.url.database if engine.dialect.name == "sqlite" else None
     if not database or database == ":memory:" or sys.platform == "win32":
-        return contextlib.nullcontext()
+        return None
     with _file_locks_guard:
         lock = _file_locks.get(database)
         if lock is None:
             lock = _file_locks[database] = _FileLock(Path(f"{database}-writer.lock"))
-    return lock.held()
+    return lock
 
 
 def alembic_config(url: str) -> Config:

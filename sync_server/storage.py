@@ -32,7 +32,7 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from shared.envelope import Kind
 from shared.members import SignedEntry
 
-from .database import write_lock, writing
+from .database import file_lock, write_lock, writing
 from .errors import RelayError, conflict
 from .schema import brokers, buildings, documents, envelopes, invites, members, usage
 
@@ -59,6 +59,15 @@ class AppendItem:
     now: float
     replaces: int = 0
     base: str | None = None  # snapshots: the snapshot replaced, None for "-"
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A batch's statements run, not yet committed: each item's outcome, and
+    the documents' new heads to announce once committed."""
+
+    outcomes: list[Outcome]
+    events: list[tuple[str, dict[str, object]]]
 
 
 @dataclass(frozen=True)
@@ -180,6 +189,7 @@ class Storage:
         self._sql = _prepare(self.postgresql)
         self.bulk = not self.postgresql  # updates read and written a batch at a time
         self._local = threading.local()  # a reader thread's own SQLite connection
+        self._writer: Any = None  # the writer's own SQLite connection (open_writer)
 
     # -- reader threads --------------------------------------------------------
 
@@ -203,12 +213,12 @@ class Storage:
         for its group commits (a pool checkout, a SQLAlchemy transaction and
         a rollback on return cost as much as a small batch)."""
         if not self.postgresql:
-            self._local.writer = self.engine.raw_connection()
+            self._local.writer = self._writer = self.engine.raw_connection()
 
     def close_writer(self) -> None:
         writer = getattr(self._local, "writer", None)
         if writer is not None:
-            self._local.writer = None
+            self._local.writer = self._writer = None
             writer.close()
 
     @contextlib.contextmanager
@@ -340,39 +350,93 @@ class Storage:
         envelopes the writer stores per second. PostgreSQL takes its row locks
         envelope by envelope (:meth:`_append_one`), as do snapshots.
         """
+        with self._transaction() as dbapi:
+            staged = self._append_statements(dbapi, items, admit)
+        self._announce(staged.events)
+        return staged.outcomes
+
+    # A batch of updates begun and staged on the event loop's thread, then
+    # committed on the writer thread (sync_server.writer.StagingWriter, SQLite):
+    # the statements run without handing the GIL back and forth between two
+    # threads at every step of a statement, and the loop never waits for the
+    # disk. The transaction is the same as append_batch's.
+
+    def try_begin(self) -> bool:
+        """Begin a batch's transaction on the writer's connection if no other
+        writer holds the lock at this moment (False: try the writer thread)."""
+        lock = file_lock(self.engine)
+        if lock is not None and not lock.acquire(blocking=False):
+            return False
+        try:
+            self._writer.execute("BEGIN IMMEDIATE")  # see database.writing
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
+        return True
+
+    def stage(self, items: list[AppendItem], admit: Admit) -> Staged:
+        """The statements of :meth:`append_batch`, in the begun transaction."""
+        return self._append_statements(self._writer, items, admit)
+
+    def commit_staged(self, staged: Staged) -> None:
+        """Commit (the disk's wait), release the lock, then announce. When
+        the commit fails, the transaction is rolled back and the lock released."""
+        try:
+            self._writer.commit()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self._writer.rollback()
+            raise
+        finally:
+            self._end_staged()
+        self._announce(staged.events)
+
+    def abandon_staged(self) -> None:
+        """Roll the begun transaction back and release the lock."""
+        try:
+            self._writer.rollback()
+        finally:
+            self._end_staged()
+
+    def _end_staged(self) -> None:
+        lock = file_lock(self.engine)
+        if lock is not None:
+            lock.release()
+
+    def _append_statements(self, dbapi: Any, items: list[AppendItem], admit: Admit) -> Staged:
         order = sorted(range(len(items)), key=lambda i: (items[i].building_id, items[i].doc_id))
         outcomes: list[Outcome | None] = [None] * len(items)
-        with self._transaction() as dbapi:
-            cursor = dbapi.cursor()
-            batch = _Batch()
-            try:
-                run: list[int] = []  # updates to store together (SQLite)
-                for i in order:
-                    if self.bulk and items[i].kind is not Kind.SNAPSHOT:
-                        run.append(i)
-                        continue
-                    self._append_many(cursor, batch, items, run, admit, outcomes)
-                    run = []
-                    try:
-                        outcomes[i] = self._append_one(cursor, batch, items[i], admit)
-                    except (RelayError, MembersChanged) as refusal:
-                        outcomes[i] = refusal
+        cursor = dbapi.cursor()
+        batch = _Batch()
+        try:
+            run: list[int] = []  # updates to store together (SQLite)
+            for i in order:
+                if self.bulk and items[i].kind is not Kind.SNAPSHOT:
+                    run.append(i)
+                    continue
                 self._append_many(cursor, batch, items, run, admit, outcomes)
-                deltas = [(b, delta) for b, delta in sorted(batch.deltas.items()) if delta]
-                if self.bulk:
-                    self._add_bytes_many(cursor, deltas)
-                for building_id, delta in [] if self.bulk else deltas:
-                    cursor.execute(self._sql["add_bytes"], {"b": building_id, "d": delta})
-                if self.postgresql:
-                    for (building_id, doc_id), seq in sorted(batch.heads.items()):
-                        payload = json.dumps(
-                            {"o": self.origin, "b": building_id, "doc": doc_id, "seq": seq}
-                        )
-                        cursor.execute(self._sql["notify"], {"c": NOTIFY_CHANNEL, "p": payload})
-            finally:
-                cursor.close()
-        self._announce([(b, {"doc": d, "seq": seq}) for (b, d), seq in sorted(batch.heads.items())])
-        return [o for o in outcomes if o is not None]
+                run = []
+                try:
+                    outcomes[i] = self._append_one(cursor, batch, items[i], admit)
+                except (RelayError, MembersChanged) as refusal:
+                    outcomes[i] = refusal
+            self._append_many(cursor, batch, items, run, admit, outcomes)
+            deltas = [(b, delta) for b, delta in sorted(batch.deltas.items()) if delta]
+            if self.bulk:
+                self._add_bytes_many(cursor, deltas)
+            for building_id, delta in [] if self.bulk else deltas:
+                cursor.execute(self._sql["add_bytes"], {"b": building_id, "d": delta})
+            if self.postgresql:
+                for (building_id, doc_id), seq in sorted(batch.heads.items()):
+                    payload = json.dumps(
+                        {"o": self.origin, "b": building_id, "doc": doc_id, "seq": seq}
+                    )
+                    cursor.execute(self._sql["notify"], {"c": NOTIFY_CHANNEL, "p": payload})
+        finally:
+            cursor.close()
+        events = [(b, {"doc": d, "seq": seq}) for (b, d), seq in sorted(batch.heads.items())]
+        return Staged([o for o in outcomes if o is not None], events)
 
     def _append_one(self, cur: Any, batch: _Batch, item: AppendItem, admit: Admit) -> Stored:
         """§7.1 steps 3–6 (and §7.2 for snapshots), inside the batch's transaction."""
