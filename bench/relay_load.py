@@ -435,7 +435,8 @@ def commits(figures: dict[str, float], requests: int) -> None:
         print(
             f"       {batches:.0f} group commits, "
             f"{figures['write_batched_appends_total'] / batches:.1f} appends and "
-            f"{figures['write_batch_seconds_total'] / batches * 1000:.1f} ms each"
+            f"{figures['write_batch_seconds_total'] / batches * 1000:.1f} ms each, "
+            f"{figures.get('write_batches_staged_total', 0) / batches:.0%} staged on the loop"
         )
     threads = {n[7:]: v for n, v in figures.items() if n.startswith("thread ")}
     if threads and requests:

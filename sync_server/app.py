@@ -177,7 +177,12 @@ async def relay_resources(app: web.Application) -> AsyncIterator[None]:
         if isinstance(rt.writer, StagingWriter):
             storage = rt.storage
             rt.writer.staging = Staging(
-                storage.try_begin, rt.core.stage, storage.commit_staged, storage.abandon_staged
+                storage.take_lock,
+                storage.begin_staged,
+                storage.release_lock,
+                rt.core.stage,
+                storage.commit_staged,
+                storage.abandon_staged,
             )
         loaded = await rt.write(rt.core.load)
         await rt.write(_load_usage, rt)

@@ -404,7 +404,7 @@ class RelayCore:
             return [self.storage.append_batch([item], self.admit_append)[0] for item in items]
 
     def stage(self, items: list[AppendItem]) -> Staged:
-        """A batch's statements in the transaction ``Storage.try_begin``
+        """A batch's statements in the transaction ``Storage.begin_staged``
         began (sync_server.writer.StagingWriter, on the event loop)."""
         return self.storage.stage(items, self.admit_append)
 

@@ -274,6 +274,10 @@ async def metrics(request: web.Request) -> web.Response:
             "write_batches_total": (rt.writer.batches, "Group commits of appends."),
             "write_batched_appends_total": (rt.writer.batched, "Appends in group commits."),
             "write_batch_seconds_total": (rt.writer.seconds, "Time spent in group commits."),
+            "write_batches_staged_total": (
+                rt.writer.staged,
+                "Group commits whose statements ran on the event loop (SQLite).",
+            ),
         }
     threads = {"loop": [threading.current_thread()]}
     for name, worker in (("writer", rt.writer), ("reader", rt.reader), ("verifier", rt.verifier)):

@@ -361,19 +361,21 @@ class Storage:
     # threads at every step of a statement, and the loop never waits for the
     # disk. The transaction is the same as append_batch's.
 
-    def try_begin(self) -> bool:
-        """Begin a batch's transaction on the writer's connection if no other
-        writer holds the lock at this moment (False: try the writer thread)."""
+    def take_lock(self, wait: bool) -> bool:
+        """Take the write lock for a staged batch, waiting for it (on the
+        writer thread) or not (on the loop: False when another process
+        holds it)."""
         lock = file_lock(self.engine)
-        if lock is not None and not lock.acquire(blocking=False):
-            return False
+        return lock is None or lock.acquire(blocking=wait)
+
+    def begin_staged(self) -> None:
+        """Begin the batch's transaction on the writer's connection, the
+        lock taken; when it cannot begin, the lock is released."""
         try:
             self._writer.execute("BEGIN IMMEDIATE")  # see database.writing
         except BaseException:
-            if lock is not None:
-                lock.release()
+            self.release_lock()
             raise
-        return True
 
     def stage(self, items: list[AppendItem], admit: Admit) -> Staged:
         """The statements of :meth:`append_batch`, in the begun transaction."""
@@ -389,7 +391,7 @@ class Storage:
                 self._writer.rollback()
             raise
         finally:
-            self._end_staged()
+            self.release_lock()
         self._announce(staged.events)
 
     def abandon_staged(self) -> None:
@@ -397,9 +399,9 @@ class Storage:
         try:
             self._writer.rollback()
         finally:
-            self._end_staged()
+            self.release_lock()
 
-    def _end_staged(self) -> None:
+    def release_lock(self) -> None:
         lock = file_lock(self.engine)
         if lock is not None:
             lock.release()

@@ -55,6 +55,7 @@ class Writer:
         self.batches = 0  # group commits made
         self.batched = 0  # appends in them
         self.seconds = 0.0  # time spent storing them, wall clock
+        self.staged = 0  # of them, begun and staged on the event loop (StagingWriter)
         self._jobs: queue.SimpleQueue[_Append | _Call | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._work, name=name, daemon=True)
         self._thread.start()
@@ -175,7 +176,9 @@ class Writer:
 class Staging(NamedTuple):
     """How :class:`StagingWriter` stores a batch in two steps (SQLite)."""
 
-    begin: Callable[[], bool]  # Storage.try_begin: False when the lock is taken
+    take_lock: Callable[[bool], bool]  # Storage.take_lock(wait)
+    begin: Callable[[], None]  # Storage.begin_staged, the lock taken
+    release_lock: Callable[[], None]  # Storage.release_lock
     stage: Callable[[list[AppendItem]], Staged]  # RelayCore.stage: the statements
     commit: Callable[[Staged], None]  # Storage.commit_staged
     abandon: Callable[[], None]  # Storage.abandon_staged
@@ -195,11 +198,12 @@ class StagingWriter(Writer):
     the disk. The queue is kept on the loop, which starts the next job when
     the last is done, taking every append that arrived meanwhile.
 
+    When another process holds the write lock, the writer thread waits for
+    it and the loop then stages the batch, with what arrived meanwhile.
     Whole on the writer thread, as :class:`Writer` runs them: calls, a batch
-    holding a snapshot (its deletions may be long), a batch arriving while
-    another process holds the write lock, and a batch whose statements or
-    commit failed (it is then retried whole, then item by item, by
-    ``RelayCore.append``)."""
+    holding a snapshot (its deletions may be long), and a batch whose
+    statements or commit failed (it is then stored again whole, then item
+    by item, by ``RelayCore.append``)."""
 
     def __init__(self, on_stored: OnStored, name: str = "relay-writer") -> None:
         self.staging: Staging | None = None  # must be set before the first append
@@ -247,40 +251,58 @@ class StagingWriter(Writer):
         if len(job) == 3:
             self._jobs.put(functools.partial(self._call, job))
             return
-        batch = [job]
-        size = len(job[1].data)
+        batch = self._more([job])
+        staging = self.staging
+        if staging is None or any(item.kind is Kind.SNAPSHOT for _, item in batch):
+            self._jobs.put(functools.partial(self._commit, batch))
+        elif staging.take_lock(False):
+            self._stage(batch)
+        else:  # another process is writing: the thread waits for it, the loop goes on
+            self._jobs.put(functools.partial(self._wait_for_lock, batch))
+
+    def _more(self, batch: list[_Append]) -> list[_Append]:
+        """``batch`` and the appends waiting after it, up to a batch's size;
+        not past a call or a snapshot."""
+        size = sum(len(item.data) for _, item in batch)
         waiting = self._waiting
         while (
-            waiting and len(waiting[0]) == 2 and len(batch) < MAX_BATCH and size < MAX_BATCH_BYTES
+            waiting
+            and len(waiting[0]) == 2
+            and waiting[0][1].kind is not Kind.SNAPSHOT  # type: ignore[union-attr]
+            and len(batch) < MAX_BATCH
+            and size < MAX_BATCH_BYTES
         ):
             batch.append(waiting.popleft())  # type: ignore[arg-type]
             size += len(batch[-1][1].data)
-        staged = self._stage(batch)
-        if staged is None:
-            self._jobs.put(functools.partial(self._commit, batch))
-        else:
-            self._jobs.put(functools.partial(self._commit_staged, batch, *staged))
+        return batch
 
-    def _stage(self, batch: list[_Append]) -> tuple[Staged, float] | None:
-        """Begin and stage ``batch`` here; None when the writer thread must
-        store it whole."""
+    def _locked(self, batch: list[_Append]) -> None:
+        """The writer thread took the lock for ``batch``: stage it here,
+        with the appends that arrived while it waited."""
+        self._stage(self._more(batch))
+
+    def _stage(self, batch: list[_Append]) -> None:
+        """Begin and stage ``batch`` here (the lock taken), then hand its
+        commit to the writer thread; if it cannot be begun or staged, the
+        thread stores it whole."""
         staging = self.staging
-        items = [item for _, item in batch]
-        if staging is None or any(item.kind is Kind.SNAPSHOT for item in items):
-            return None
+        assert staging is not None
         started = time.perf_counter()
         try:
-            if not staging.begin():
-                return None
+            staging.begin()
         except Exception:
             log.exception("could not begin a batch on the event loop; the writer thread takes it")
-            return None
+            self._jobs.put(functools.partial(self._commit, batch))
+            return
         try:
-            return staging.stage(items), started
+            staged = staging.stage([item for _, item in batch])
         except BaseException:
             with contextlib.suppress(Exception):
                 staging.abandon()
-            return None  # the writer thread stores it again, and says what failed
+            # the writer thread stores it again, and says what failed
+            self._jobs.put(functools.partial(self._commit, batch))
+            return
+        self._jobs.put(functools.partial(self._commit_staged, batch, staged, started))
 
     def _settle(
         self,
@@ -298,6 +320,18 @@ class StagingWriter(Writer):
         while (job := self._jobs.get()) is not None:
             job()  # type: ignore[operator]
 
+    def _wait_for_lock(self, batch: list[_Append]) -> None:
+        assert self.staging is not None
+        try:
+            self.staging.take_lock(True)
+        except Exception:
+            self._commit(batch)  # meets the same trouble, and tells the waiters
+            return
+        try:
+            self.loop.call_soon_threadsafe(self._locked, batch)
+        except RuntimeError:  # the loop is closed: nobody waits any more
+            self.staging.release_lock()
+
     def _commit_staged(self, batch: list[_Append], staged: Staged, started: float) -> None:
         assert self.staging is not None
         try:
@@ -308,6 +342,7 @@ class StagingWriter(Writer):
             return
         self.batches += 1
         self.batched += len(batch)
+        self.staged += 1
         self.seconds += time.perf_counter() - started
         self._hand_back([future for future, _ in batch], staged.outcomes, [i for _, i in batch])
 

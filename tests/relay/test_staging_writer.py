@@ -62,7 +62,9 @@ class Spy:
         self.storage.commit_staged(staged)
 
     def staging(self) -> Staging:
-        return Staging(self.storage.try_begin, self.stage, self.commit, self.storage.abandon_staged)
+        storage = self.storage
+        return Staging(storage.take_lock, storage.begin_staged, storage.release_lock, self.stage,
+                       self.commit, storage.abandon_staged)  # fmt: skip
 
 
 async def started(writer: Writer, storage: Storage) -> None:
@@ -124,7 +126,7 @@ async def test_staged_batches_decide_what_the_writer_thread_decides(tmp_path: Pa
         await stopped(thread_writer, thread_storage)
 
 
-async def test_a_batch_meeting_another_process_lock_waits_on_the_writer_thread(
+async def test_a_batch_meeting_another_process_lock_waits_for_it_off_the_loop(
     tmp_path: Path,
 ) -> None:
     writer, storage, spy = await staging_writer(tmp_path)
@@ -138,12 +140,15 @@ async def test_a_batch_meeting_another_process_lock_waits_on_the_writer_thread(
         await asyncio.sleep(0.3)
         assert not pending.done()  # the writer thread waits for the lock; the loop does not
         assert await asyncio.wait_for(asyncio.sleep(0, "loop free"), 1) == "loop free"
+        late = asyncio.ensure_future(writer.submit(update(2)))  # arrives while it waits
+        await asyncio.sleep(0.1)
+        assert spy.staged == []
         fcntl.flock(other, fcntl.LOCK_UN)
         assert await asyncio.wait_for(pending, 10) == Stored(1, duplicate=False)
-        assert spy.staged == []
-        # the lock free again, the next batch is staged on the loop
-        assert await writer.submit(update(2)) == Stored(2, duplicate=False)
-        assert len(spy.staged) == 1
+        assert await asyncio.wait_for(late, 10) == Stored(2, duplicate=False)
+        # once the lock was free, the loop staged both, in one batch
+        assert [[item.counter for item in batch] for batch in spy.staged] == [[1, 2]]
+        assert writer.staged == writer.batches == 1
     finally:
         os.close(other)
         await stopped(writer, storage)
