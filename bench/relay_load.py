@@ -497,9 +497,9 @@ def main() -> None:
     parser.add_argument(
         "--preseal",
         type=float,
-        default=4000.0,
-        help="closed loop: appends/s to seal and sign before the timed phase (default 4000; "
-        "past them, devices seal as they go)",
+        default=8000.0,
+        help="closed loop: appends/s to seal and sign before the timed phase (default 8000, "
+        "enough for the bare endpoint on two cores; past them, devices seal as they go)",
     )
     parser.add_argument(
         "--log-level",
