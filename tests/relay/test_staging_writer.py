@@ -12,9 +12,12 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from shared.envelope import Kind
 from shared.ids import new_ulid
@@ -29,9 +32,8 @@ from tests.relay.test_group_commit import (
     contents,
     fresh_storage,
     items_of,
+    ops,
 )
-
-pytestmark = pytest.mark.asyncio
 
 
 def no_quota(*_: object) -> None:
@@ -104,6 +106,7 @@ PLAN = [
 ]  # fmt: skip
 
 
+@pytest.mark.asyncio
 async def test_staged_batches_decide_what_the_writer_thread_decides(tmp_path: Path) -> None:
     items = items_of(PLAN)
     staged_writer, staged_storage, spy = await staging_writer(tmp_path)
@@ -126,6 +129,36 @@ async def test_staged_batches_decide_what_the_writer_thread_decides(tmp_path: Pa
         await stopped(thread_writer, thread_storage)
 
 
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(plan=ops, group=st.integers(1, 12))
+def test_any_plan_in_any_groups_is_decided_as_the_writer_thread_decides(
+    plan: list[Op], group: int
+) -> None:
+    """Random plans (those of the group-commit property), sent ``group``
+    appends at a time to a staging writer and to a thread writer."""
+
+    async def both(folder: Path) -> None:
+        items = items_of(plan)
+        staged_writer, staged_storage, _ = await staging_writer(folder)
+        thread_storage = fresh_storage(folder, "thread.sqlite3")
+        thread_writer = Writer(lambda stored: None)
+        await started(thread_writer, thread_storage)
+        try:
+            for start in range(0, len(items), group):
+                some = items[start : start + group]
+                staged = await asyncio.gather(*(staged_writer.submit(i) for i in some))
+                alone = await asyncio.gather(*(thread_writer.submit(i) for i in some))
+                assert [comparable(o) for o in staged] == [comparable(o) for o in alone]
+            assert contents(staged_storage) == contents(thread_storage)
+        finally:
+            await stopped(staged_writer, staged_storage)
+            await stopped(thread_writer, thread_storage)
+
+    with tempfile.TemporaryDirectory() as folder:
+        asyncio.run(both(Path(folder)))
+
+
+@pytest.mark.asyncio
 async def test_a_batch_meeting_another_process_lock_waits_for_it_off_the_loop(
     tmp_path: Path,
 ) -> None:
@@ -154,6 +187,7 @@ async def test_a_batch_meeting_another_process_lock_waits_for_it_off_the_loop(
         await stopped(writer, storage)
 
 
+@pytest.mark.asyncio
 async def test_failed_statements_or_commit_leave_nothing_and_the_batch_is_stored_once(
     tmp_path: Path,
 ) -> None:
@@ -176,6 +210,7 @@ async def test_failed_statements_or_commit_leave_nothing_and_the_batch_is_stored
         await stopped(writer, storage)
 
 
+@pytest.mark.asyncio
 async def test_calls_and_appends_keep_their_order_and_close_finishes_the_queue(
     tmp_path: Path,
 ) -> None:
