@@ -151,6 +151,11 @@ async def test_health_metrics_and_stats(relay, building, tmp_path):
     assert f"koprogo_relay_envelope_bytes_total {len(raw)}" in text_
     assert "koprogo_relay_buildings 1" in text_
     assert "koprogo_relay_websocket_clients 0" in text_
+    assert "koprogo_relay_write_batches_total 1" in text_  # the one append's group commit
+    assert "koprogo_relay_write_batched_appends_total 1" in text_
+    # SQLite stages a batch's statements on the event loop (decision 0005)
+    staged = 1 if relay.runtime.engine.dialect.name == "sqlite" else 0
+    assert f"koprogo_relay_write_batches_staged_total {staged}" in text_
     figures = database.stats(relay.runtime.engine)
     assert figures["envelopes"] == 1 and figures["bytes"] == len(raw)
     assert figures["buildings"] == 1 and figures["devices"] == 1
