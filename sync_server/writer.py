@@ -255,7 +255,13 @@ class StagingWriter(Writer):
         staging = self.staging
         if staging is None or any(item.kind is Kind.SNAPSHOT for _, item in batch):
             self._jobs.put(functools.partial(self._commit, batch))
-        elif staging.take_lock(False):
+            return
+        try:
+            locked = staging.take_lock(False)
+        except Exception:  # the lock file cannot be opened: the thread meets it too, and says so
+            self._jobs.put(functools.partial(self._commit, batch))
+            return
+        if locked:
             self._stage(batch)
         else:  # another process is writing: the thread waits for it, the loop goes on
             self._jobs.put(functools.partial(self._wait_for_lock, batch))
@@ -296,10 +302,14 @@ class StagingWriter(Writer):
             return
         try:
             staged = staging.stage([item for _, item in batch])
-        except BaseException:
+        except Exception:
+            log.warning(
+                "a batch of %d appends failed on the event loop; the writer thread stores it",
+                len(batch),
+                exc_info=True,
+            )
             with contextlib.suppress(Exception):
                 staging.abandon()
-            # the writer thread stores it again, and says what failed
             self._jobs.put(functools.partial(self._commit, batch))
             return
         self._jobs.put(functools.partial(self._commit_staged, batch, staged, started))

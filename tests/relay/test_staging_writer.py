@@ -237,3 +237,24 @@ async def test_calls_and_appends_keep_their_order_and_close_finishes_the_queue(
         assert all(i.kind is Kind.UPDATE for batch in spy.staged for i in batch)
     finally:
         storage.engine.dispose()
+
+
+@pytest.mark.asyncio
+async def test_a_lock_that_cannot_be_taken_fails_the_batch_and_the_writer_goes_on(
+    tmp_path: Path,
+) -> None:
+    writer, storage, spy = await staging_writer(tmp_path)
+    lock = file_lock(storage.engine)
+    assert lock is not None
+    path, lock.path = lock.path, tmp_path / "gone" / "writer.lock"  # a folder removed
+    lock._pid = 0  # opened anew at the next try
+    try:
+        with pytest.raises(FileNotFoundError):
+            await asyncio.wait_for(writer.submit(update(1)), 10)
+        assert contents(storage)["envelopes"] == []
+        lock.path, lock._pid = path, 0
+        assert await asyncio.wait_for(writer.submit(update(1)), 10) == Stored(1, duplicate=False)
+        assert len(spy.staged) == 1
+    finally:
+        lock.path = path
+        await asyncio.wait_for(stopped(writer, storage), 10)  # not stuck
