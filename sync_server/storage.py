@@ -190,6 +190,7 @@ class Storage:
         self.bulk = not self.postgresql  # updates read and written a batch at a time
         self._local = threading.local()  # a reader thread's own SQLite connection
         self._writer: Any = None  # the writer's own SQLite connection (open_writer)
+        self._lock = file_lock(engine)  # what write_lock holds, for staged batches (None: none)
 
     # -- reader threads --------------------------------------------------------
 
@@ -365,8 +366,7 @@ class Storage:
         """Take the write lock for a staged batch, waiting for it (on the
         writer thread) or not (on the loop: False when another process
         holds it)."""
-        lock = file_lock(self.engine)
-        return lock is None or lock.acquire(blocking=wait)
+        return self._lock is None or self._lock.acquire(blocking=wait)
 
     def begin_staged(self) -> None:
         """Begin the batch's transaction on the writer's connection, the
@@ -402,9 +402,8 @@ class Storage:
             self.release_lock()
 
     def release_lock(self) -> None:
-        lock = file_lock(self.engine)
-        if lock is not None:
-            lock.release()
+        if self._lock is not None:
+            self._lock.release()
 
     def _append_statements(self, dbapi: Any, items: list[AppendItem], admit: Admit) -> Staged:
         order = sorted(range(len(items)), key=lambda i: (items[i].building_id, items[i].doc_id))

@@ -164,7 +164,7 @@ async def test_a_batch_meeting_another_process_lock_waits_for_it_off_the_loop(
 ) -> None:
     writer, storage, spy = await staging_writer(tmp_path)
     lock = file_lock(storage.engine)
-    assert lock is not None
+    assert lock is not None and lock.path == tmp_path / "staged.sqlite3-writer.lock"
     # another open file description: held as another process would hold it
     other = os.open(lock.path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
@@ -245,7 +245,7 @@ async def test_a_lock_that_cannot_be_taken_fails_the_batch_and_the_writer_goes_o
 ) -> None:
     writer, storage, spy = await staging_writer(tmp_path)
     lock = file_lock(storage.engine)
-    assert lock is not None
+    assert lock is not None and lock.path == tmp_path / "staged.sqlite3-writer.lock"
     path, lock.path = lock.path, tmp_path / "gone" / "writer.lock"  # a folder removed
     lock._pid = 0  # opened anew at the next try
     try:
