@@ -7,7 +7,8 @@ Starts a real relay process (SQLite in a temporary folder, limits raised),
 registers one building per simulated device, then runs the devices in
 ``--clients`` processes: each device does three appends of a fresh
 envelope (``--size`` random payload bytes, sealed and signed with
-``shared/``) then one pull, each a signed request on the device's own
+``shared/``; the envelope authenticates the append, docs/sync-protocol.md
+§4) then one pull (a signed request), each on the device's own
 keep-alive connection, for ``--seconds``; as fast as it can (closed loop)
 or, with ``--rate``, on a schedule (open loop, latency counted from the
 scheduled time). Prints appends/s, pulls/s, p50/p99 latency, the CPU used
@@ -16,11 +17,11 @@ runs the same load, with the same client work, against a bare aiohttp
 endpoint that only reads the body, and prints the ratio relay/bare.
 
 The clients share the machine's cores with the server, so they are kept
-light: the appends are sealed and their requests signed before the timed
-phase (``--preseal`` per second of closed loop; a device that runs out
-seals as it goes, and the report says how many), pulls are signed as they
-go, and requests go through a minimal HTTP/1.1 client rather than
-aiohttp's, which costs about as much CPU per request as the server.
+light: the appends are sealed before the timed phase (``--preseal`` per
+second of closed loop; a device that runs out seals as it goes, and the
+report says how many), pulls are signed as they go, and requests go
+through a minimal HTTP/1.1 client rather than aiohttp's, which costs about
+as much CPU per request as the server.
 
 Figures go to docs/performance.md ("Relay"); nothing here is pass/fail.
 """
@@ -190,6 +191,12 @@ def http_request(method: str, path: str, headers: dict[str, str], body: bytes = 
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
+def append_request(path: str, body: bytes) -> bytes:
+    """An append as a node sends it to a relay of protocol 1.2: the envelope
+    authenticates itself, no request signature (docs/sync-protocol.md §4)."""
+    return http_request("POST", path, {auth.PROTOCOL_HEADER: PROTOCOL}, body)
+
+
 def signed_request(device: Device, method: str, path: str, body: bytes = b"") -> bytes:
     headers = {auth.PROTOCOL_HEADER: PROTOCOL, **device.sign(method, path, body, int(time.time()))}
     return http_request(method, path, headers, body)
@@ -206,12 +213,12 @@ def records_end(body: bytes) -> int:
 
 @dataclass
 class Sim:
-    """One simulated device: its building, connection and pre-signed appends."""
+    """One simulated device: its building, connection and pre-sealed appends."""
 
     kit: Kit
     bare: bool
     conn: Connection = field(default_factory=Connection)
-    ready: list[bytes] = field(default_factory=list)  # pre-sealed, pre-signed appends
+    ready: list[bytes] = field(default_factory=list)  # pre-sealed appends
     seen: int = 0
 
     @property
@@ -225,7 +232,7 @@ class Sim:
     def prepare(self, count: int, size: int) -> None:
         for _ in range(count):
             raw = self.kit.envelope(self.kit.syndic, size=size)
-            self.ready.append(signed_request(self.kit.syndic, "POST", self.append_path, raw))
+            self.ready.append(append_request(self.append_path, raw))
         self.ready.reverse()
 
     def next_append(self, size: int, stats: Stats) -> bytes:
@@ -233,7 +240,7 @@ class Sim:
             return self.ready.pop()
         stats.sealed_live += 1
         raw = self.kit.envelope(self.kit.syndic, size=size)
-        return signed_request(self.kit.syndic, "POST", self.append_path, raw)
+        return append_request(self.append_path, raw)
 
     def next_pull(self) -> bytes:
         path = (

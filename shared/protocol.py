@@ -11,9 +11,15 @@ from __future__ import annotations
 import re
 from enum import IntEnum, StrEnum
 
-PROTOCOL_VERSION = (1, 1)  # 1.1: energy pools (docs/sync-protocol.md §9)
+PROTOCOL_VERSION = (1, 2)  # 1.1: energy pools (§9); 1.2: appends signed by their envelope (§4)
 """(major, minor). A peer that meets a newer *major* version stops writing
 and says so; a newer minor version is read normally."""
+
+ENVELOPE_SIGNED_APPENDS = (1, 2)
+"""From this version on, a relay authenticates an append by its envelope's
+own signature and ignores request signature headers on it
+(docs/sync-protocol.md §4); a node still signs its appends as requests for a
+relay that has not said it speaks this version."""
 
 
 class Role(StrEnum):

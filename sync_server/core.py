@@ -320,6 +320,12 @@ class RelayCore:
         except EnvelopeError as exc:
             raise bad_request("malformed-envelope", str(exc)) from exc
 
+    def sender(self, building_id: str, envelope: Envelope) -> MemberDevice:
+        """An append's device: the active member its envelope's header names
+        (401 otherwise); the append is authenticated by the envelope's own
+        signature (§4), verified next by :func:`envelope_check`."""
+        return self._active_device(building_id, envelope.header.device_id)
+
     def recheck_device(self, building_id: str, device_id: str) -> MemberDevice:
         """The device again after the members log changed under a request."""
         return self._active_device(building_id, device_id)

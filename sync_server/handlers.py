@@ -1,8 +1,9 @@
 """HTTP handlers of docs/sync-protocol.md §7: parse, authorise, call the core.
 
 Each handler reads the request, takes ``now`` from the middleware (read
-once per request), authenticates signed requests (§4, signatures checked
-on the verifier thread), and calls the clock-free core: on the writer
+once per request), authenticates signed requests, or an append by its
+envelope's signature (§4; signatures checked on the verifier thread), and
+calls the clock-free core: on the writer
 thread for changes, on a reader thread for queries (small pulls with
 SQLite on the event loop itself). Nothing here decides a protocol rule.
 """
@@ -11,7 +12,8 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from aiohttp import WSMsgType, web
 
@@ -28,6 +30,8 @@ from .storage import AppendItem, MembersChanged, Stored
 
 MORE_HEADER = "KoproGo-More"
 PULL_HERE_BYTES = 64 << 10  # SQLite: pages up to this size are read on the event loop
+
+T = TypeVar("T")
 
 
 def _rt(request: web.Request) -> Runtime:
@@ -49,6 +53,22 @@ async def _json(request: web.Request) -> Any:
         raise bad_request("bad-json", "the body is not JSON") from exc
 
 
+async def _known(rt: Runtime, building_id: str, identify: Callable[[], T]) -> T:
+    """``identify()``'s device of building ``{b}``, the members log read
+    from the database first when this process has not loaded the building,
+    and again when the device is unknown: another relay process may have
+    taken it in a moment ago."""
+    if building_id not in rt.relay.buildings and is_ulid(building_id):
+        await rt.read(rt.relay.refresh, building_id)
+    try:
+        return identify()
+    except RelayError as refusal:
+        if refusal.code != "unknown-device":
+            raise
+        await rt.read(rt.relay.refresh, building_id)
+        return identify()
+
+
 async def _signed(
     request: web.Request, body: bytes, envelope: Envelope | None = None
 ) -> tuple[str, Device, bool | None]:
@@ -58,23 +78,29 @@ async def _signed(
     whether the envelope's signature is valid, None without an envelope)."""
     rt = _rt(request)
     building_id = request.match_info["b"]
-    if building_id not in rt.relay.buildings and is_ulid(building_id):
-        await rt.read(rt.relay.refresh, building_id)
     now = request[NOW]
-    try:
-        signed, device = rt.relay.identify(building_id, request.headers, now)
-    except RelayError as refusal:
-        if refusal.code != "unknown-device":
-            raise
-        # another relay process may have taken the device in a moment ago
-        await rt.read(rt.relay.refresh, building_id)
-        signed, device = rt.relay.identify(building_id, request.headers, now)
+    signed, device = await _known(
+        rt, building_id, lambda: rt.relay.identify(building_id, request.headers, now)
+    )
     checks = [request_check(signed, device, request.method, request.raw_path, body)]
     if envelope is not None:
         checks.append(envelope_check(envelope, device))
     valid = await rt.verify(tuple(checks))
     device = rt.relay.admit_signed(building_id, signed, valid[0], now)
     return building_id, device, (valid[1] if envelope is not None else None)
+
+
+async def _sent(request: web.Request, envelope: Envelope) -> tuple[str, Device, bool]:
+    """Authenticate an append by the envelope it carries (§4, §7.1): the
+    device its header names, an active member of building ``{b}``, and
+    whether the envelope's signature verifies (off the event loop). The
+    device is looked up again afterwards, so one revoked meanwhile is
+    refused."""
+    rt = _rt(request)
+    building_id = request.match_info["b"]
+    device = await _known(rt, building_id, lambda: rt.relay.sender(building_id, envelope))
+    [valid] = await rt.verify((envelope_check(envelope, device),))
+    return building_id, rt.relay.sender(building_id, envelope), valid
 
 
 # -- buildings and members ----------------------------------------------------------
@@ -165,7 +191,10 @@ async def _store(request: web.Request, snapshot: bool, base: str | None) -> Stor
     rt = _rt(request)
     raw = await _envelope_body(request)
     envelope = rt.relay.decode_envelope(raw)
-    building_id, device, valid = await _signed(request, raw, envelope)
+    if snapshot:  # ?base= is not in the envelope: the request is signed (§7.2)
+        building_id, device, valid = await _signed(request, raw, envelope)
+    else:
+        building_id, device, valid = await _sent(request, envelope)
     doc_id = request.match_info["doc"]
     for _attempt in range(3):
         item: AppendItem = rt.relay.check_envelope(

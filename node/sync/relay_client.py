@@ -19,6 +19,7 @@ import aiohttp
 
 from shared import PROTOCOL_VERSION, auth
 from shared.members import SignedEntry
+from shared.protocol import ENVELOPE_SIGNED_APPENDS
 
 from ..errors import KoprogoError
 from ..i18n import N_, _
@@ -89,6 +90,7 @@ class RelayClient:
         self.clock = clock or now
         self.offset = offset  # relay time - local time, learned from answers
         self.newer_major: str | None = None  # set when the relay speaks a newer major
+        self.relay_version: tuple[int, int] | None = None  # from its answers' headers
         self._timeout = (
             TIMEOUT
             if connect_timeout is None
@@ -137,7 +139,9 @@ class RelayClient:
         if stamp and stamp.isdigit():
             self.offset = int(stamp) - int(self.clock())
         version = response.headers.get(auth.PROTOCOL_HEADER, "")
-        major = version.split(".")[0]
+        major, _, minor = version.partition(".")
+        if major.isdigit() and minor.isdigit():
+            self.relay_version = (int(major), int(minor))
         if major.isdigit() and int(major) > PROTOCOL_VERSION[0]:
             self.newer_major = version
 
@@ -222,10 +226,13 @@ class RelayClient:
         return int(data["seq"])
 
     async def append(self, doc_id: str, raw: bytes) -> tuple[int, bool]:
+        """Push one envelope; it authenticates itself to a relay of protocol
+        1.2 or later, and is sent as a signed request to any other (§4)."""
         _s, _h, payload = await self.request(
             "POST",
             self._building("docs", doc_id, "envelopes"),
             raw,
+            signed=self.relay_version is None or self.relay_version < ENVELOPE_SIGNED_APPENDS,
             content_type="application/octet-stream",
         )
         data = json.loads(payload)

@@ -320,11 +320,17 @@ class Client:
         return device
 
     async def append(
-        self, kit: Kit, device: Device, raw: bytes, doc_id: str = "registry"
+        self,
+        kit: Kit,
+        device: Device,
+        raw: bytes,
+        doc_id: str = "registry",
+        signed: bool = False,
     ) -> Result:
-        return await self.send(
-            "POST", f"/v1/buildings/{kit.building_id}/docs/{doc_id}/envelopes", device, raw
-        )
+        """Push ``raw`` as ``device`` does: on its own, authenticated by its
+        envelope (protocol 1.2), or ``signed`` as a request too (1.1)."""
+        path = f"/v1/buildings/{kit.building_id}/docs/{doc_id}/envelopes"
+        return await self.send("POST", path, device if signed else None, raw)
 
     async def snapshot(
         self, kit: Kit, device: Device, raw: bytes, base: str = "-", doc_id: str = "registry"

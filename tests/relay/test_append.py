@@ -1,4 +1,5 @@
-"""Appending envelopes (docs/sync-protocol.md §7.1) and signed requests (§4):
+"""Appending envelopes (docs/sync-protocol.md §7.1), authenticated by their
+own signature, and signed requests (§4):
 every acceptance and every refusal, with its status, its error code, and
 proof that a refusal stored nothing."""
 
@@ -127,9 +128,47 @@ async def test_envelope_signed_by_another_key_is_refused(relay, building):
     forged.id = owner.id  # claims to be the owner's device, signs with its own key
     raw = building.envelope(forged, "community")
     refused(await relay.client.append(building, owner, raw, "community"), 400, "bad-signature")
-    not_mine = building.envelope(building.syndic, "community")
-    refused(await relay.client.append(building, owner, not_mine, "community"), 400, "wrong-device")
+    as_request = await relay.client.append(building, owner, raw, "community", signed=True)
+    refused(as_request, 400, "bad-signature")  # a valid request signature changes nothing
+    # a snapshot travels in a signed request: its envelope must be the signer's own
+    not_mine = building.envelope(building.syndic, "community", kind=Kind.SNAPSHOT, consume=False)
+    refused(
+        await relay.client.snapshot(building, owner, not_mine, doc_id="community"),
+        400,
+        "wrong-device",
+    )
     assert relay.counts(building)["envelopes"] == 0
+
+
+async def test_an_append_is_authenticated_by_its_envelope(relay, building):
+    """§4: an append needs no request signature; the envelope's own says
+    who made it, whoever delivers it, and a 1.1 client's signature headers
+    are ignored, so a stale, wrong or replayed one changes nothing."""
+    syndic = building.syndic
+    owner = await relay.client.enrol(building, Role.OWNER)
+    path = f"/v1/buildings/{building.building_id}/docs/community/envelopes"
+    first = building.envelope(syndic, "community")
+    assert (await relay.client.append(building, syndic, first, "community")).status == 201
+    # delivered by the owner's signed request, it is still the syndic's envelope:
+    # the syndic's next counter follows it
+    second = building.envelope(syndic, "community")
+    delivered = await relay.client.append(building, owner, second, "community", signed=True)
+    assert (delivered.status, delivered.json()["seq"]) == (201, 2)
+    third = building.envelope(syndic, "community")
+    stale = int(time.time()) - 86400
+    old_headers = syndic.sign("POST", path, b"something else", stale)
+    result = await relay.client.send("POST", path, body=third, headers=old_headers)
+    assert result.status == 201
+    # the same bytes again, signed or not: a duplicate, stored once
+    for again in (third, second):
+        replay = await relay.client.send("POST", path, body=again, headers=old_headers)
+        assert (replay.status, replay.json()["duplicate"]) == (200, True)
+    assert relay.counts(building)["envelopes"] == 3
+    # an envelope of a device no longer in the building is refused whoever sends it
+    assert (await relay.client.post_entry(building, building.revoke_entry(owner))).status == 201
+    late = building.envelope(owner, "community")
+    refused(await relay.client.append(building, syndic, late, "community"), 401, "revoked-device")
+    assert relay.counts(building)["envelopes"] == 3
 
 
 async def test_malformed_and_oversized_envelopes_are_refused(relay, building):
@@ -167,19 +206,20 @@ async def test_missing_and_bad_request_signatures(relay, building):
     refused(await relay.client.send("GET", path, headers=signed), 401, "bad-request-signature")
     garbled = {**signed, auth.SIGNATURE_HEADER: "not base64!"}
     refused(await relay.client.send("GET", path, headers=garbled), 401, "unauthenticated")
-    raw = building.envelope(building.syndic, consume=False)
-    wrong_body = building.syndic.sign("POST", path, b"other", int(time.time()))
-    append_path = f"/v1/buildings/{building.building_id}/docs/registry/envelopes"
-    result = await relay.client.send("POST", append_path, body=raw, headers=wrong_body)
+    raw = building.envelope(building.syndic, kind=Kind.SNAPSHOT, consume=False)
+    snapshot_path = f"/v1/buildings/{building.building_id}/docs/registry/snapshot?base=-"
+    wrong_body = building.syndic.sign("POST", snapshot_path, b"other", int(time.time()))
+    result = await relay.client.send("POST", snapshot_path, body=raw, headers=wrong_body)
     refused(result, 401, "bad-request-signature")
+    refused(await relay.client.send("POST", snapshot_path, body=raw), 401, "unauthenticated")
     assert relay.counts(building)["envelopes"] == 0
 
 
 @pytest.mark.parametrize("skew", [-auth.WINDOW - 5, auth.WINDOW + 5, -86400, 86400])
 async def test_stale_timestamps_are_refused_both_ways(relay, building, skew):
-    raw = building.envelope(building.syndic, consume=False)
+    raw = building.envelope(building.syndic, kind=Kind.SNAPSHOT, consume=False)
     stamp = int(time.time()) + skew
-    path = f"/v1/buildings/{building.building_id}/docs/registry/envelopes"
+    path = f"/v1/buildings/{building.building_id}/docs/registry/snapshot?base=-"
     result = await relay.client.send("POST", path, building.syndic, raw, timestamp=stamp)
     refused(result, 401, "stale-timestamp")
     relay_time = int(result.headers[auth.TIME_HEADER])
@@ -190,8 +230,8 @@ async def test_stale_timestamps_are_refused_both_ways(relay, building, skew):
 
 
 async def test_a_replayed_request_is_refused(relay, building):
-    raw = building.envelope(building.syndic)
-    path = f"/v1/buildings/{building.building_id}/docs/registry/envelopes"
+    raw = building.envelope(building.syndic, kind=Kind.SNAPSHOT, consume=False)
+    path = f"/v1/buildings/{building.building_id}/docs/registry/snapshot?base=-"
     headers = building.syndic.sign("POST", path, raw, int(time.time()))
     first = await relay.client.send("POST", path, body=raw, headers=headers)
     assert first.status == 201
@@ -202,7 +242,7 @@ async def test_a_replayed_request_is_refused(relay, building):
 async def test_unknown_protocol_major_gets_426(relay, building):
     result = await relay.client.send("GET", "/healthz", headers={auth.PROTOCOL_HEADER: "2.0"})
     refused(result, 426, "upgrade-required")
-    assert result.headers[auth.PROTOCOL_HEADER] == "1.1"
+    assert result.headers[auth.PROTOCOL_HEADER] == "1.2"
     minor = await relay.client.send("GET", "/healthz", headers={auth.PROTOCOL_HEADER: "1.7"})
     assert minor.status == 200
 

@@ -137,7 +137,7 @@ def test_upgrading_sqlite_keeps_a_copy_of_the_old_file(tmp_path):
 async def test_health_metrics_and_stats(relay, building, tmp_path):
     health = await relay.client.send("GET", "/healthz")
     assert (health.status, health.json()) == (200, {"status": "ok"})
-    assert health.headers["KoproGo-Protocol"] == "1.1"
+    assert health.headers["KoproGo-Protocol"] == "1.2"
     raw = building.envelope(building.syndic)
     assert (await relay.client.append(building, building.syndic, raw)).status == 201
     refused(await relay.client.send("GET", "/nowhere"), 404, "not-found")

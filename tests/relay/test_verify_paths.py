@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from shared.envelope import Kind
 from shared.protocol import Role
 from tests.relay.helpers import Device, Kit
 
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.asyncio
 async def _script(relay, kit: Kit) -> list[tuple[int, str | None]]:
     """Acceptances and refusals of every in-memory check of an append."""
     syndic = kit.syndic
-    path = f"/v1/buildings/{kit.building_id}/docs/registry/envelopes"
+    path = f"/v1/buildings/{kit.building_id}/docs/registry/snapshot?base=-"
     outcomes = []
 
     async def append(raw: bytes, device: Device = syndic, doc: str = "registry") -> None:
@@ -27,21 +28,26 @@ async def _script(relay, kit: Kit) -> list[tuple[int, str | None]]:
         outcomes.append((result.status, result.error))
 
     await append(kit.envelope(syndic))
-    raw = kit.envelope(syndic)
-    headers = syndic.sign("POST", path, raw, int(time.time()))
-    for _ in range(2):  # accepted, then a replay
-        result = await relay.client.send("POST", path, body=raw, headers=headers)
+    snapshot = kit.envelope(syndic, kind=Kind.SNAPSHOT)
+    headers = syndic.sign("POST", path, snapshot, int(time.time()))
+    for _ in range(2):  # accepted, then a replay of the signed request
+        result = await relay.client.send("POST", path, body=snapshot, headers=headers)
         outcomes.append((result.status, result.error))
+    raw = kit.envelope(syndic)
+    await append(raw)
     await append(raw)  # the same envelope again: a duplicate
     other_body = syndic.sign("POST", path, b"other", int(time.time()))
-    result = await relay.client.send("POST", path, body=kit.envelope(syndic), headers=other_body)
+    snapshot = kit.envelope(syndic, kind=Kind.SNAPSHOT, replaces=1, consume=False)
+    result = await relay.client.send("POST", path, body=snapshot, headers=other_body)
     outcomes.append((result.status, result.error))  # bad request signature
-    kit.rollback(syndic)
     owner = await relay.client.enrol(kit, Role.OWNER)
     forged = Device(Role.OWNER)
     forged.id = owner.id
     await append(kit.envelope(forged, "community"), owner, "community")  # bad envelope signature
-    await append(kit.envelope(syndic, "community"), owner, "community")  # wrong device
+    kit.rollback(owner, "community")
+    not_mine = kit.envelope(syndic, "community", kind=Kind.SNAPSHOT, consume=False)
+    result = await relay.client.snapshot(kit, owner, not_mine, doc_id="community")
+    outcomes.append((result.status, result.error))  # wrong device
     await append(kit.envelope(syndic, "ledger/2026"), syndic, "registry")  # wrong document
     await append(kit.envelope(owner, "registry"), owner)  # forbidden
     await append(kit.envelope(syndic, counter=9))  # counter gap (writer)
@@ -54,6 +60,7 @@ EXPECTED = [
     (201, None),
     (201, None),
     (401, "replayed"),
+    (201, None),
     (200, None),
     (401, "bad-request-signature"),
     (400, "bad-signature"),
@@ -71,7 +78,8 @@ async def test_every_check_decides_the_same_on_any_thread(make_relay, verify_thr
     kit = Kit()
     assert (await relay.client.register(kit)).status == 201
     assert await _script(relay, kit) == EXPECTED
-    assert relay.counts(kit)["envelopes"] == 2
+    # an envelope, a snapshot that replaces nothing, an envelope
+    assert relay.counts(kit)["envelopes"] == 3
 
 
 @pytest.mark.parametrize("verify_threads", [0, 2])
@@ -83,8 +91,19 @@ async def test_a_request_sent_many_times_at_once_is_stored_once(make_relay, veri
     raw = kit.envelope(kit.syndic)
     headers = kit.syndic.sign("POST", path, raw, int(time.time()))
     results = await asyncio.gather(
-        *(relay.client.send("POST", path, body=raw, headers=headers) for _ in range(12))
+        *(relay.client.send("POST", path, body=raw, headers=headers) for _ in range(6)),
+        *(relay.client.append(kit, kit.syndic, raw) for _ in range(6)),
     )
-    outcomes = sorted((r.status, r.error) for r in results)
-    assert outcomes == [(201, None)] + [(401, "replayed")] * 11
+    outcomes = sorted((r.status, r.json()["seq"], r.json()["duplicate"]) for r in results)
+    assert outcomes == [(200, 1, True)] * 11 + [(201, 1, False)]
     assert relay.counts(kit)["envelopes"] == 1
+    snapshot_path = f"/v1/buildings/{kit.building_id}/docs/registry/snapshot?base=-"
+    snapshot = kit.envelope(kit.syndic, kind=Kind.SNAPSHOT, replaces=1, consume=False)
+    headers = kit.syndic.sign("POST", snapshot_path, snapshot, int(time.time()))
+    sends = (
+        relay.client.send("POST", snapshot_path, body=snapshot, headers=headers) for _ in range(12)
+    )
+    results = await asyncio.gather(*sends)
+    outcomes = sorted((r.status, r.error) for r in results)
+    assert outcomes == [(201, None)] + [(401, "replayed")] * 11  # a signed request, once
+    assert relay.counts(kit)["envelopes"] == 1  # the snapshot replaced the envelope
