@@ -3,9 +3,9 @@
 Each handler reads the request, takes ``now`` from the middleware (read
 once per request), authenticates signed requests, or an append by its
 envelope's signature (§4; signatures checked on the verifier thread), and
-calls the clock-free core: on the writer
-thread for changes, on a reader thread for queries (small pulls with
-SQLite on the event loop itself). Nothing here decides a protocol rule.
+calls the clock-free core: on the writer thread for changes, on a reader
+thread for queries (small pulls with SQLite on the event loop itself).
+Nothing here decides a protocol rule.
 """
 
 from __future__ import annotations
