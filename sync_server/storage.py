@@ -428,15 +428,13 @@ class Storage:
                 self._add_bytes_many(cursor, deltas)
             for building_id, delta in [] if self.bulk else deltas:
                 cursor.execute(self._sql["add_bytes"], {"b": building_id, "d": delta})
+            events = [(b, {"doc": d, "seq": seq}) for (b, d), seq in sorted(batch.heads.items())]
             if self.postgresql:
-                for (building_id, doc_id), seq in sorted(batch.heads.items()):
-                    payload = json.dumps(
-                        {"o": self.origin, "b": building_id, "doc": doc_id, "seq": seq}
-                    )
+                for building_id, event in events:
+                    payload = self._payload(building_id, event)
                     cursor.execute(self._sql["notify"], {"c": NOTIFY_CHANNEL, "p": payload})
         finally:
             cursor.close()
-        events = [(b, {"doc": d, "seq": seq}) for (b, d), seq in sorted(batch.heads.items())]
         return Staged([o for o in outcomes if o is not None], events)
 
     def _append_one(self, cur: Any, batch: _Batch, item: AppendItem, admit: Admit) -> Stored:
@@ -634,8 +632,12 @@ class Storage:
         """PostgreSQL: announce ``event`` to the other relay processes in the
         transaction that makes the change (sent if and only if it commits)."""
         if self.postgresql:
-            payload = json.dumps({"o": self.origin, "b": building_id, **event})
+            payload = self._payload(building_id, event)
             conn.execute(select(func.pg_notify(NOTIFY_CHANNEL, payload)))
+
+    def _payload(self, building_id: str, event: dict[str, object]) -> str:
+        """A PostgreSQL notification: this process, the building, the event."""
+        return json.dumps({"o": self.origin, "b": building_id, **event})
 
     def _announce(self, events: list[tuple[str, dict[str, object]]]) -> None:
         """SQLite with worker processes: the same announcements, once
