@@ -320,11 +320,16 @@ class RelayCore:
         except EnvelopeError as exc:
             raise bad_request("malformed-envelope", str(exc)) from exc
 
-    def sender(self, building_id: str, envelope: Envelope) -> MemberDevice:
+    def sender(self, building_id: str, doc_id: str, envelope: Envelope) -> MemberDevice:
         """An append's device: the active member its envelope's header names
-        (401 otherwise); the append is authenticated by the envelope's own
-        signature (§4), verified next by :func:`envelope_check`."""
-        return self._active_device(building_id, envelope.header.device_id)
+        (401 otherwise), once the header is found to be for this building
+        and document (400 otherwise, §7.1 step 2's order); the append is
+        authenticated by the envelope's own signature (§4), verified next
+        by :func:`envelope_check`."""
+        header = envelope.header
+        if header.building_id != building_id or header.doc_id != doc_id:
+            raise bad_request("wrong-document", "the envelope is for another building or document")
+        return self._active_device(building_id, header.device_id)
 
     def recheck_device(self, building_id: str, device_id: str) -> MemberDevice:
         """The device again after the members log changed under a request."""

@@ -97,10 +97,10 @@ async def _sent(request: web.Request, envelope: Envelope) -> tuple[str, Device, 
     device is looked up again afterwards, so one revoked meanwhile is
     refused."""
     rt = _rt(request)
-    building_id = request.match_info["b"]
-    device = await _known(rt, building_id, lambda: rt.relay.sender(building_id, envelope))
+    building_id, doc_id = request.match_info["b"], request.match_info["doc"]
+    device = await _known(rt, building_id, lambda: rt.relay.sender(building_id, doc_id, envelope))
     [valid] = await rt.verify((envelope_check(envelope, device),))
-    return building_id, rt.relay.sender(building_id, envelope), valid
+    return building_id, rt.relay.sender(building_id, doc_id, envelope), valid
 
 
 # -- buildings and members ----------------------------------------------------------

@@ -94,7 +94,13 @@ async def test_envelope_for_another_document_or_building_is_refused(relay, build
     refused(await relay.client.append(building, syndic, other_doc), 400, "wrong-document")
     other_building = building.envelope(syndic, building_id=Kit().building_id)
     refused(await relay.client.append(building, syndic, other_building), 400, "wrong-document")
+    # a genuine envelope of another building's device, sent to this building's path
+    other = Kit()
+    assert (await relay.client.register(other)).status == 201
+    theirs = other.envelope(other.syndic)
+    refused(await relay.client.append(building, other.syndic, theirs), 400, "wrong-document")
     assert relay.counts(building)["envelopes"] == 0
+    assert relay.counts(other)["envelopes"] == 0
 
 
 async def test_stale_epoch_is_refused(relay, building):
