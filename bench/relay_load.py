@@ -413,7 +413,8 @@ def report(name: str, stats: Stats, seconds: float, cpu: dict[str, float]) -> fl
 
 
 def scrape(url: str, workers: int = 1) -> dict[str, float]:
-    """The relay's counters of group commits and of CPU time by thread,
+    """The relay's counters of group commits, of CPU time by thread and of
+    its latency histogram,
     summed over its workers (each new connection reaches one of them)."""
     texts: dict[str, str] = {}
     for _ in range(50 * workers):
@@ -430,6 +431,8 @@ def scrape(url: str, workers: int = 1) -> dict[str, float]:
                 key = metric[len("koprogo_relay_") :]
             elif metric == "koprogo_relay_thread_cpu_seconds_total":
                 key = "thread " + labels.split('thread="')[1].split('"')[0]
+            elif metric == "koprogo_relay_request_seconds_bucket":
+                key = "within " + labels.split('le="')[1].split('"')[0]
             else:
                 continue
             figures[key] = figures.get(key, 0.0) + float(value)
@@ -444,6 +447,18 @@ def commits(figures: dict[str, float], requests: int) -> None:
             f"{figures['write_batched_appends_total'] / batches:.1f} appends and "
             f"{figures['write_batch_seconds_total'] / batches * 1000:.1f} ms each, "
             f"{figures.get('write_batches_staged_total', 0) / batches:.0%} staged on the loop"
+        )
+    within = sorted(
+        (float(n[7:]), v) for n, v in figures.items() if n.startswith("within ") and n[7:] != "+Inf"
+    )
+    answered = figures.get("within +Inf", 0)
+    if within and answered:
+        in_50ms = dict(within).get(0.05, 0) / answered
+        p99 = next((bound for bound, v in within if v >= 0.99 * answered), None)
+        bound = f"≤ {p99 * 1000:g} ms" if p99 is not None else f"> {within[-1][0] * 1000:g} ms"
+        print(
+            f"       inside the relay (from reading a request to its answer, its own "
+            f"histogram): {in_50ms:.1%} within 50 ms, p99 {bound}"
         )
     threads = {n[7:]: v for n, v in figures.items() if n.startswith("thread ")}
     if threads and requests:
