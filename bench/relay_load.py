@@ -414,8 +414,8 @@ def report(name: str, stats: Stats, seconds: float, cpu: dict[str, float]) -> fl
 
 def scrape(url: str, workers: int = 1) -> dict[str, float]:
     """The relay's counters of group commits, of CPU time by thread and of
-    its latency histogram,
-    summed over its workers (each new connection reaches one of them)."""
+    its latency histogram, summed over its workers (each new connection
+    reaches one of them)."""
     texts: dict[str, str] = {}
     for _ in range(50 * workers):
         with urllib.request.urlopen(f"{url}/metrics", timeout=10) as answer:
