@@ -100,7 +100,7 @@ async def _sent(request: web.Request, envelope: Envelope) -> tuple[str, Device, 
     building_id, doc_id = request.match_info["b"], request.match_info["doc"]
     device = await _known(rt, building_id, lambda: rt.relay.sender(building_id, doc_id, envelope))
     [valid] = await rt.verify((envelope_check(envelope, device),))
-    return building_id, rt.relay.sender(building_id, doc_id, envelope), valid
+    return building_id, rt.relay.recheck_device(building_id, device.id), valid
 
 
 # -- buildings and members ----------------------------------------------------------
