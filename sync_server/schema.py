@@ -96,7 +96,10 @@ envelopes = Table(
     Column("kind", SmallInteger, nullable=False),
     Column("size", Integer, nullable=False),
     Column("data", LargeBinary, nullable=False),  # the envelope as received
-    Index("uq_envelopes_building_id_envelope_id", "building_id", "envelope_id", unique=True),
+    # The envelope id first: ULIDs grow with time, so a group commit's new
+    # entries land together at the end of the index instead of one page per
+    # building (migration 0003; lookups are by both columns either way).
+    Index("uq_envelopes_envelope_id_building_id", "envelope_id", "building_id", unique=True),
 )
 
 usage = Table(

@@ -16,6 +16,7 @@ from alembic.runtime.migration import MigrationContext
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from shared import members
 from sync_server import cli, database
@@ -128,6 +129,55 @@ def test_upgrading_sqlite_keeps_a_copy_of_the_old_file(tmp_path):
     with copied.connect() as conn:
         assert conn.execute(text("SELECT requests FROM usage")).scalar_one() == 5
     copied.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_migration_0003_keeps_the_envelopes_and_their_uniqueness(backend, tmp_path, request):
+    """0003 turns the envelopes' unique index around (envelope id first): a
+    database at 0002 keeps every envelope, a second envelope with the same
+    id in the same building is still refused, the same id in another
+    building is not, and the duplicate check is a lookup in that index."""
+    from alembic import command
+
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'relay.sqlite3'}"
+    else:
+        url = request.getfixturevalue("postgres_server").create_database(migrated=False)
+    engine = database.make_engine(url)
+    with engine.begin() as conn:
+        config = database.alembic_config(url)
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0002")
+    row = "INSERT INTO envelopes VALUES (:b, 'registry', :s, :e, 'D', 1, 3, :data)"
+    with engine.begin() as conn:
+        for b in ("B1", "B2"):
+            conn.execute(
+                text(
+                    "INSERT INTO buildings (id, created_at, members_length, epoch, bytes_stored)"
+                    " VALUES (:b, 0, 1, 1, 0)"
+                ),
+                {"b": b},
+            )
+        for seq, envelope_id in enumerate(["E1", "E2", "E3"], start=1):
+            conn.execute(text(row), {"b": "B1", "s": seq, "e": envelope_id, "data": b"abc"})
+    assert database.migrate(url) == ("0002", "0003")
+    if backend == "sqlite":
+        assert (tmp_path / "relay.sqlite3.before-0002").exists()
+    with engine.begin() as conn:
+        kept = conn.execute(text("SELECT seq, envelope_id FROM envelopes ORDER BY seq")).all()
+        assert [tuple(r) for r in kept] == [(1, "E1"), (2, "E2"), (3, "E3")]
+        conn.execute(text(row), {"b": "B2", "s": 1, "e": "E1", "data": b"abc"})
+        if backend == "sqlite":
+            plan = conn.execute(
+                text(
+                    "EXPLAIN QUERY PLAN SELECT seq FROM envelopes"
+                    " WHERE building_id = 'B1' AND envelope_id = 'E2'"
+                )
+            ).all()
+            assert "uq_envelopes_envelope_id_building_id" in " ".join(str(r) for r in plan)
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(text(row), {"b": "B1", "s": 4, "e": "E2", "data": b"abc"})
+    engine.dispose()
 
 
 # -- health, metrics, logs ---------------------------------------------------------------
