@@ -1,7 +1,7 @@
 """Relay load benchmark: N devices appending and pulling for a fixed time.
 
-    .venv/bin/python bench/relay_load.py [--devices 200] [--seconds 20] [--size 400]
-                                         [--clients 2] [--rate APPENDS_PER_S]
+    .venv/bin/python bench/relay_load.py [--devices 200] [--seconds 20] [--rounds 3]
+                                         [--size 400] [--clients 2] [--rate APPENDS_PER_S]
 
 Starts a real relay process (SQLite in a temporary folder, limits raised),
 registers one building per simulated device, then runs the devices in
@@ -12,9 +12,17 @@ envelope (``--size`` random payload bytes, sealed and signed with
 keep-alive connection, for ``--seconds``; as fast as it can (closed loop)
 or, with ``--rate``, on a schedule (open loop, latency counted from the
 scheduled time). Prints appends/s, pulls/s, p50/p99 latency, the CPU used
-by the server and by the clients, and the relay's resident memory. Then it
-runs the same load, with the same client work, against a bare aiohttp
-endpoint that only reads the body, and prints the ratio relay/bare.
+by the server and by the clients, and the relay's resident memory. It
+also runs the same load, with the same client work, against a bare aiohttp
+endpoint that only reads the body, and prints the ratio relay/bare. The
+two are measured in ``--rounds`` rounds, each the relay's run and the bare
+endpoint's back to back, in alternating order: this machine's speed drifts
+by ±15 % from minute to minute, so the ratio is given round by round and
+as their median. Before the rounds, each server gets ``--warmup`` seconds
+of load that are not counted: a fresh process is slower while it first
+takes its memory (the bare endpoint's first run costs ~40 % more CPU per
+request than the next ones, with ~170,000 page faults against a few
+hundred).
 
 The clients share the machine's cores with the server, so they are kept
 light: the appends are sealed before the timed phase (``--preseal`` per
@@ -36,6 +44,7 @@ import os
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -324,22 +333,24 @@ def _worker(url, devices, seconds, size, rate, preseal, bare, ready, go, out) ->
 
 
 def run_load(
-    url: str, args: argparse.Namespace, bare: bool, pid: int
+    url: str, args: argparse.Namespace, bare: bool, pid: int, seconds: float | None = None
 ) -> tuple[Stats, dict[str, float]]:
-    """Run the devices in ``args.clients`` processes; (stats, server CPU
-    seconds by thread name, see :func:`cpu_by_thread`)."""
+    """Run the devices in ``args.clients`` processes for ``seconds``
+    (``args.seconds`` by default); (stats, server CPU seconds by thread
+    name, see :func:`cpu_by_thread`)."""
+    seconds = args.seconds if seconds is None else seconds
     ctx = mp.get_context("fork")
     go, out = ctx.Event(), ctx.Queue()
     share = [args.devices // args.clients + (i < args.devices % args.clients)
              for i in range(args.clients)]  # fmt: skip
     # appends to seal and sign before the timed phase, per device
     budget = args.rate * 1.1 if args.rate else args.preseal
-    preseal = math.ceil(budget * args.seconds / args.devices)
+    preseal = math.ceil(budget * seconds / args.devices)
     workers, readies = [], []
     for n in share:
         ready = ctx.Event()
         rate = args.rate * n / args.devices
-        proc = ctx.Process(target=_worker, args=(url, n, args.seconds, args.size, rate, preseal,
+        proc = ctx.Process(target=_worker, args=(url, n, seconds, args.size, rate, preseal,
                                                  bare, ready, go, out))  # fmt: skip
         proc.start()
         workers.append(proc)
@@ -353,7 +364,7 @@ def run_load(
     go.set()
     stats = Stats()
     for _ in workers:
-        stats.merge(out.get(timeout=args.seconds + 300))
+        stats.merge(out.get(timeout=seconds + 300))
     cpu_after = cpu_by_thread(pid)
     cpu = {name: cpu_after[name] - cpu_before.get(name, 0.0) for name in cpu_after}
     if not bare:
@@ -519,8 +530,8 @@ def main() -> None:
     parser.add_argument(
         "--preseal",
         type=float,
-        default=8000.0,
-        help="closed loop: appends/s to seal and sign before the timed phase (default 8000, "
+        default=10000.0,
+        help="closed loop: appends/s to seal and sign before the timed phase (default 10000, "
         "enough for the bare endpoint on two cores; past them, devices seal as they go)",
     )
     parser.add_argument(
@@ -537,6 +548,20 @@ def main() -> None:
     parser.add_argument("--bare-server", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--skip-bare", action="store_true")
     parser.add_argument(
+        "--warmup",
+        type=float,
+        default=5.0,
+        help="seconds of load on each server before the rounds, not measured (default 5: a "
+        "fresh process is slower while it first takes its memory)",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="rounds of --seconds each for the relay and the bare endpoint, alternating "
+        "(default 3; the ratio is given round by round and as their median)",
+    )
+    parser.add_argument(
         "--relay-option",
         action="append",
         default=[],
@@ -552,7 +577,7 @@ def main() -> None:
         bare_server(args.bare_server, args.workers)
         return
     folder = Path(tempfile.mkdtemp(prefix="koprogo-bench-"))
-    port = free_port()
+    port, bare_port = free_port(), free_port()
     relay = start(
         ["-m", "sync_server.cli", "serve", "--port", str(port), "--data-dir", str(folder),
          "--log-level", args.log_level, "--device-rate", "1e6", "--device-burst", "1000000",
@@ -561,40 +586,95 @@ def main() -> None:
          *args.relay_option],
         port, folder / "relay.log",
     )  # fmt: skip
+    bare = None
     try:
+        if not args.skip_bare:
+            command = [__file__, "--bare-server", str(bare_port), "--workers", str(args.workers)]
+            bare = start(command, bare_port, folder / "bare.log")
         pace = f"paced at {args.rate:g} appends/s" if args.rate else "as fast as possible"
         print(
-            f"{args.devices} devices in {args.clients} client processes, {args.seconds:g} s, "
-            f"{args.size}-byte payloads, {pace}, SQLite, relay log level {args.log_level}, "
-            f"{args.workers} relay process(es)"
+            f"{args.devices} devices in {args.clients} client processes, {args.rounds} round(s) "
+            f"of {args.seconds:g} s, {args.size}-byte payloads, {pace}, SQLite, relay log level "
+            f"{args.log_level}, {args.workers} relay process(es)"
         )
-        stats, cpu = run_load(f"http://127.0.0.1:{port}", args, False, relay.pid)
+        other = None if bare is None else (f"http://127.0.0.1:{bare_port}", bare.pid)
+        runs = rounds(args, f"http://127.0.0.1:{port}", relay.pid, other)
         rss, peak, pss = rss_mib(relay.pid)
-        relay_rate = report("relay", stats, args.seconds, cpu)
-        commits(cpu, len(stats.appends) + len(stats.pulls))
-        if args.timeline:
-            timeline(stats)
-        print(f"relay RSS {rss:.0f} MiB (peak {peak:.0f} MiB), PSS {pss:.0f} MiB, "
-              f"database {(folder / 'relay.sqlite3').stat().st_size / 2**20:.0f} MiB")  # fmt: skip
     finally:
         relay.terminate()
         relay.wait(timeout=30)
-    if not args.skip_bare:
-        bare_port = free_port()
-        bare = start([__file__, "--bare-server", str(bare_port), "--workers", str(args.workers)],
-                     bare_port, folder / "bare.log")  # fmt: skip
-        try:
-            bare_stats, cpu = run_load(f"http://127.0.0.1:{bare_port}", args, True, bare.pid)
-            bare_rate = report("bare", bare_stats, args.seconds, cpu)
-            print(f"ratio relay/bare (requests/s): {relay_rate / bare_rate:.2f}")
-        finally:
+        if bare is not None:
             for pid in tree(bare.pid)[1:]:  # the bare endpoint's other processes
                 os.kill(pid, signal.SIGTERM)
             bare.terminate()
             bare.wait(timeout=30)
+    seconds = args.seconds * args.rounds
+    stats, cpu = merged(runs["relay"])
+    relay_rate = report("relay", stats, seconds, cpu)
+    commits(cpu, len(stats.appends) + len(stats.pulls))
+    print(f"relay RSS {rss:.0f} MiB (peak {peak:.0f} MiB), PSS {pss:.0f} MiB, "
+          f"database {(folder / 'relay.sqlite3').stat().st_size / 2**20:.0f} MiB")  # fmt: skip
+    if runs["bare"]:
+        bare_stats, bare_cpu = merged(runs["bare"])
+        bare_rate = report("bare", bare_stats, seconds, bare_cpu)
+        by_round = [
+            served(relay_run, args.seconds) / served(bare_run, args.seconds)
+            for relay_run, bare_run in zip(runs["relay"], runs["bare"], strict=True)
+        ]
+        print(
+            f"ratio relay/bare (requests/s): {relay_rate / bare_rate:.2f} over the rounds; "
+            f"round by round {' '.join(f'{r:.2f}' for r in by_round)}, "
+            f"median {statistics.median(by_round):.2f}"
+        )
     if args.keep_log:
         shutil.copy(folder / "relay.log", args.keep_log)
     shutil.rmtree(folder, ignore_errors=True)
+
+
+Run = tuple["Stats", dict[str, float]]
+
+
+def rounds(args: argparse.Namespace, url: str, pid: int,
+           bare: tuple[str, int] | None) -> dict[str, list[Run]]:  # fmt: skip
+    """``args.rounds`` rounds, each the relay's run and the bare endpoint's
+    run back to back, in alternating order (relay first in odd rounds), so
+    both see the machine in the same state: the ratio is judged round by
+    round. Each round's runs are printed as they end."""
+    runs: dict[str, list[Run]] = {"relay": [], "bare": []}
+    if args.warmup:  # a fresh process pays for its first use of memory: not measured
+        run_load(url, args, False, pid, args.warmup)
+        if bare is not None:
+            run_load(*bare[:1], args, True, bare[1], args.warmup)
+    for number in range(1, args.rounds + 1):
+        order = ["relay", "bare"] if number % 2 else ["bare", "relay"]
+        for name in order:
+            if name == "bare" and bare is None:
+                continue
+            target, target_pid = (url, pid) if name == "relay" else bare  # type: ignore[misc]
+            stats, cpu = run_load(target, args, name == "bare", target_pid)
+            runs[name].append((stats, cpu))
+            if args.rounds > 1:
+                answered = max(1, len(stats.appends) + len(stats.pulls))
+                rate, cost = served((stats, cpu), args.seconds), cpu[""] / answered * 1e6
+                print(f"  round {number}, {name}: {rate:.0f} requests/s, {cost:.0f} µs/request")
+            if args.timeline and name == "relay":
+                timeline(stats)
+    return runs
+
+
+def served(run: Run, seconds: float) -> float:
+    stats, _ = run
+    return (len(stats.appends) + len(stats.pulls)) / seconds
+
+
+def merged(runs: list[Run]) -> Run:
+    """The runs' statistics together, and their CPU and metric deltas summed."""
+    stats, cpu = Stats(), {}
+    for run_stats, run_cpu in runs:
+        stats.merge(run_stats)
+        for name, value in run_cpu.items():
+            cpu[name] = cpu.get(name, 0.0) + value
+    return stats, cpu
 
 
 if __name__ == "__main__":
