@@ -656,7 +656,9 @@ def rounds(args: argparse.Namespace, url: str, pid: int,
             if args.rounds > 1:
                 answered = max(1, len(stats.appends) + len(stats.pulls))
                 rate, cost = served((stats, cpu), args.seconds), cpu[""] / answered * 1e6
-                print(f"  round {number}, {name}: {rate:.0f} requests/s, {cost:.0f} µs/request")
+                both = stats.appends + stats.pulls
+                print(f"  round {number}, {name}: {rate:.0f} requests/s, {cost:.0f} µs/request, "
+                      f"p50 {pct(both, 0.5):.1f} ms, p99 {pct(both, 0.99):.1f} ms")  # fmt: skip
             if args.timeline and name == "relay":
                 timeline(stats)
     return runs
