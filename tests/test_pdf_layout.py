@@ -13,7 +13,7 @@ from node.domain.registry import Address
 from node.errors import InputError
 from node.pdf import formats
 from node.pdf.fonts import STANDARD, font_set_for, texts_of
-from node.pdf.layout import Column, Kit, Recipient, Section, render
+from node.pdf.layout import Column, Kit, Recipient, Section, render, render_letter, render_letters
 from tests.test_pdf_helpers import (
     MarkedTranslations,
     letterhead,
@@ -222,6 +222,38 @@ def test_metadata_title_author_language_and_date():
     assert pdf.metadata.subject == "Jan Peeters"
     assert pdf.trailer["/Root"]["/Lang"] == "nl-BE"
     assert pdf.metadata.creation_date.date() == date(2027, 2, 1)
+
+
+def letter_section(name: str, dated: date) -> Section:
+    return Section(**{**vars(long_table_section(2)), "recipient": recipient(name), "dated": dated})
+
+
+def test_one_letter_is_about_its_recipient_and_many_about_their_association():
+    """What the call, statement and convocation renderers share: one letter
+    has its recipient as the PDF's subject and its own date; letters
+    printed together have the association as subject and the latest date."""
+    one = reader(render_letter(letterhead(), letter_section("Jan Peeters", date(2027, 1, 5))))
+    assert one.metadata.subject == "Jan Peeters"
+    assert one.metadata.creation_date.date() == date(2027, 1, 5)
+    names = ["Jan Peeters", "Anne Dubois", "Karl Weber"]
+    data = render_letters(
+        [
+            (letterhead(), letter_section(name, date(2027, 1, day)))
+            for name, day in zip(names, [5, 9, 7], strict=True)
+        ]
+    )
+    many = reader(data)
+    assert many.metadata.subject == letterhead().association.name
+    assert many.metadata.creation_date.date() == date(2027, 1, 9)
+    pages = pages_text(data)
+    assert len(pages) == 3
+    assert [[name in page for name in names] for page in pages] == [
+        [True, False, False],
+        [False, True, False],
+        [False, False, True],
+    ]
+    with pytest.raises(InputError, match="nothing to print"):
+        render_letters([])
 
 
 def test_the_same_input_gives_the_same_bytes():

@@ -39,7 +39,19 @@ from ..errors import InputError
 from ..i18n import BABEL_LOCALES, LANGUAGES, N_, _, translator
 from . import formats
 from .fonts import font_set_for, texts_of
-from .layout import INK, TEXT_WIDTH, Column, Kit, Letterhead, Recipient, Section, Translate, render
+from .layout import (
+    INK,
+    TEXT_WIDTH,
+    Column,
+    Kit,
+    Letterhead,
+    Recipient,
+    Section,
+    Translate,
+    render,
+    render_letter,
+    render_letters,
+)
 
 MAJORITY_NAMES = {
     Majority.ABSOLUTE: N_("absolute majority (more than half of the votes cast)"),
@@ -495,14 +507,7 @@ def convocation_section(letter: ConvocationLetter, translate: Translate = transl
 def render_convocation(letter: ConvocationLetter, translate: Translate = translator) -> bytes:
     """One owner's convocation, with its proxy form, as PDF bytes in the
     owner's language."""
-    section = convocation_section(letter, translate)
-    return render(
-        [section],
-        letterhead=letter.letterhead,
-        title=section.title,
-        subject=letter.recipient.name,
-        made_on=letter.sent_on,
-    )
+    return render_letter(letter.letterhead, convocation_section(letter, translate))
 
 
 def render_convocations(
@@ -510,19 +515,7 @@ def render_convocations(
 ) -> bytes:
     """Many owners' convocations of one association in one PDF for printing:
     each starts on a new page, in its owner's language, numbered on its own."""
-    if not letters:
-        raise InputError(_("There is nothing to print."))
-    letterhead = letters[0].letterhead
-    if any(x.letterhead.association != letterhead.association for x in letters):
-        raise InputError(_("The documents printed together must be from one association."))
-    sections = [convocation_section(x, translate) for x in letters]
-    return render(
-        sections,
-        letterhead=letterhead,
-        title=sections[0].title,
-        subject=letterhead.association.name,
-        made_on=max(x.sent_on for x in letters),
-    )
+    return render_letters([(x.letterhead, convocation_section(x, translate)) for x in letters])
 
 
 # -- the minutes -----------------------------------------------------------------------

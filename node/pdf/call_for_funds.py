@@ -25,7 +25,16 @@ from reportlab.platypus import Flowable, KeepTogether, Spacer
 from ..errors import InputError
 from ..i18n import LANGUAGES, _, translator
 from .fonts import font_set_for, texts_of
-from .layout import Column, Kit, Letterhead, Recipient, Section, Translate, render
+from .layout import (
+    Column,
+    Kit,
+    Letterhead,
+    Recipient,
+    Section,
+    Translate,
+    render_letter,
+    render_letters,
+)
 from .payment import PaymentDetails, payment_block
 
 
@@ -245,30 +254,11 @@ def call_notice_section(notice: CallNotice, translate: Translate = translator) -
 
 def render_call_notice(notice: CallNotice, translate: Translate = translator) -> bytes:
     """One owner's notice as PDF bytes, in the owner's language."""
-    section = call_notice_section(notice, translate)
-    return render(
-        [section],
-        letterhead=notice.letterhead,
-        title=section.title,
-        subject=notice.recipient.name,
-        made_on=notice.issued_on,
-    )
+    return render_letter(notice.letterhead, call_notice_section(notice, translate))
 
 
 def render_call_notices(notices: Sequence[CallNotice], translate: Translate = translator) -> bytes:
     """Many owners' notices of one association in one PDF for printing:
     each notice starts on a new page, in its owner's language, and is
     numbered on its own ("page 1 / 2" of that notice)."""
-    if not notices:
-        raise InputError(_("There is nothing to print."))
-    letterhead = notices[0].letterhead
-    if any(n.letterhead.association != letterhead.association for n in notices):
-        raise InputError(_("The documents printed together must be from one association."))
-    sections = [call_notice_section(n, translate) for n in notices]
-    return render(
-        sections,
-        letterhead=letterhead,
-        title=sections[0].title,
-        subject=letterhead.association.name,
-        made_on=max(n.issued_on for n in notices),
-    )
+    return render_letters([(n.letterhead, call_notice_section(n, translate)) for n in notices])

@@ -23,7 +23,16 @@ from reportlab.platypus import Flowable, KeepTogether, Spacer
 from ..errors import InputError
 from ..i18n import LANGUAGES, _, translator
 from .fonts import font_set_for, texts_of
-from .layout import Column, Kit, Letterhead, Recipient, Section, Translate, render
+from .layout import (
+    Column,
+    Kit,
+    Letterhead,
+    Recipient,
+    Section,
+    Translate,
+    render_letter,
+    render_letters,
+)
 from .payment import PaymentDetails, payment_block
 
 
@@ -365,14 +374,7 @@ def charge_statement_section(
 
 def render_charge_statement(statement: ChargeStatement, translate: Translate = translator) -> bytes:
     """One owner's statement of charges as PDF bytes, in the owner's language."""
-    section = charge_statement_section(statement, translate)
-    return render(
-        [section],
-        letterhead=statement.letterhead,
-        title=section.title,
-        subject=statement.recipient.name,
-        made_on=statement.issued_on,
-    )
+    return render_letter(statement.letterhead, charge_statement_section(statement, translate))
 
 
 def render_charge_statements(
@@ -380,16 +382,6 @@ def render_charge_statements(
 ) -> bytes:
     """Many owners' statements of one association in one PDF for printing,
     each starting on a new page and numbered on its own."""
-    if not statements:
-        raise InputError(_("There is nothing to print."))
-    letterhead = statements[0].letterhead
-    if any(s.letterhead.association != letterhead.association for s in statements):
-        raise InputError(_("The documents printed together must be from one association."))
-    sections = [charge_statement_section(s, translate) for s in statements]
-    return render(
-        sections,
-        letterhead=letterhead,
-        title=sections[0].title,
-        subject=letterhead.association.name,
-        made_on=max(s.issued_on for s in statements),
+    return render_letters(
+        [(s.letterhead, charge_statement_section(s, translate)) for s in statements]
     )

@@ -548,6 +548,38 @@ class _NumberedCanvas(Canvas):
         super().save()
 
 
+def render_letter(letterhead: Letterhead, section: Section) -> bytes:
+    """One letter to one recipient as PDF bytes: its title, its recipient's
+    name as the subject, made on its date."""
+    return render(
+        [section],
+        letterhead=letterhead,
+        title=section.title,
+        subject=section.recipient.name if section.recipient is not None else "",
+        made_on=section.dated,
+    )
+
+
+def render_letters(letters: Sequence[tuple[Letterhead, Section]]) -> bytes:
+    """Many letters of one association in one PDF for printing: each starts
+    on a new page, in its recipient's language, and is numbered on its own;
+    the association's name is the subject, made on the latest letter's date.
+    Refuses an empty list and letters of different associations."""
+    if not letters:
+        raise InputError(_("There is nothing to print."))
+    letterhead = letters[0][0]
+    if any(other.association != letterhead.association for other, _section in letters):
+        raise InputError(_("The documents printed together must be from one association."))
+    sections = [section for _letterhead, section in letters]
+    return render(
+        sections,
+        letterhead=letterhead,
+        title=sections[0].title,
+        subject=letterhead.association.name,
+        made_on=max(section.dated for section in sections),
+    )
+
+
 def render(
     sections: Sequence[Section],
     *,
