@@ -37,6 +37,22 @@ def _database_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+# `serve`'s options for the quotas and rates (§7.4): flag, Limits field, type, help
+_LIMIT_OPTIONS: tuple[tuple[str, str, type, str], ...] = (
+    ("--max-building-bytes", "max_bytes_per_building", int,
+     "storage quota per building in bytes (default 500 MB)"),
+    ("--max-devices", "max_devices_per_building", int, "active devices per building (default 50)"),
+    ("--max-requests-per-month", "max_requests_per_month", int,
+     "signed requests per building and month (default 100000)"),
+    ("--device-rate", "device_rate", float, "requests per second per device (default 20)"),
+    ("--device-burst", "device_burst", int, "burst of requests per device (default 100)"),
+    ("--address-rate", "address_rate", float,
+     "unsigned requests per second per address (default 2)"),
+    ("--address-burst", "address_burst", int,
+     "burst of unsigned requests per address (default 20)"),
+)  # fmt: skip
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="koprogo-relay", description="The KoproGo relay: passes encrypted envelopes."
@@ -50,48 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _database_options(serve)
     limits = Limits()
-    serve.add_argument(
-        "--max-building-bytes",
-        type=int,
-        default=limits.max_bytes_per_building,
-        help="storage quota per building in bytes (default 500 MB)",
-    )
-    serve.add_argument(
-        "--max-devices",
-        type=int,
-        default=limits.max_devices_per_building,
-        help="active devices per building (default 50)",
-    )
-    serve.add_argument(
-        "--max-requests-per-month",
-        type=int,
-        default=limits.max_requests_per_month,
-        help="signed requests per building and month (default 100000)",
-    )
-    serve.add_argument(
-        "--device-rate",
-        type=float,
-        default=limits.device_rate,
-        help="requests per second per device (default 20)",
-    )
-    serve.add_argument(
-        "--device-burst",
-        type=int,
-        default=limits.device_burst,
-        help="burst of requests per device (default 100)",
-    )
-    serve.add_argument(
-        "--address-rate",
-        type=float,
-        default=limits.address_rate,
-        help="unsigned requests per second per address (default 2)",
-    )
-    serve.add_argument(
-        "--address-burst",
-        type=int,
-        default=limits.address_burst,
-        help="burst of unsigned requests per address (default 20)",
-    )
+    for flag, name, kind, text in _LIMIT_OPTIONS:
+        serve.add_argument(flag, type=kind, default=getattr(limits, name), help=text)
     serve.add_argument(
         "--trust-forwarded-for",
         action="store_true",
@@ -165,6 +141,12 @@ def _stats(url: str, as_json: bool) -> int:
     return 0
 
 
+def limits_of(args: argparse.Namespace) -> Limits:
+    """The quotas and rates given to `serve` (the defaults for those not given)."""
+    given = {name: getattr(args, flag[2:].replace("-", "_")) for flag, name, *_ in _LIMIT_OPTIONS}
+    return replace(Limits(), **given)
+
+
 def _serve(args: argparse.Namespace, url: str) -> int:
     from aiohttp import web
 
@@ -172,16 +154,7 @@ def _serve(args: argparse.Namespace, url: str) -> int:
     from .metrics import setup_logging
 
     setup_logging(args.log_level.upper())
-    limits = replace(
-        Limits(),
-        max_bytes_per_building=args.max_building_bytes,
-        max_devices_per_building=args.max_devices,
-        max_requests_per_month=args.max_requests_per_month,
-        device_rate=args.device_rate,
-        device_burst=args.device_burst,
-        address_rate=args.address_rate,
-        address_burst=args.address_burst,
-    )
+    limits = limits_of(args)
     config = RelayConfig(
         database_url=url,
         host=args.host,

@@ -113,6 +113,25 @@ def test_serve_refuses_an_unmigrated_or_older_database(tmp_path, capsys, postgre
     assert cli.main(["stats", "--json", "--database-url", empty]) == 0
 
 
+def test_serve_passes_every_quota_and_rate_to_the_relay():
+    parser = cli.build_parser()
+    assert cli.limits_of(parser.parse_args(["serve"])) == Limits()
+    given = parser.parse_args(
+        ["serve", "--max-building-bytes", "1000", "--max-devices", "3",
+         "--max-requests-per-month", "40", "--device-rate", "0.5", "--device-burst", "6",
+         "--address-rate", "0.25", "--address-burst", "7"]
+    )  # fmt: skip
+    assert cli.limits_of(given) == Limits(
+        max_bytes_per_building=1000,
+        max_devices_per_building=3,
+        max_requests_per_month=40,
+        device_rate=0.5,
+        device_burst=6,
+        address_rate=0.25,
+        address_burst=7,
+    )
+
+
 def test_upgrading_sqlite_keeps_a_copy_of_the_old_file(tmp_path):
     """STYLE §12: a backup is taken before upgrading (here the copy routine
     itself: the first schema has no older version to upgrade from)."""
