@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from node.errors import InputError, KoprogoError
+from node.files import write_document
 from node.i18n import _
 
 from .qt import QFileDialog, QObject, QProgressDialog, Qt, QTimer, QWidget, Signal
@@ -92,15 +93,10 @@ class Steps(QObject):
 
 
 def write_file(path: Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` (on the worker); a refusal by the system
-    (no permission, disk full) becomes a readable :class:`InputError`."""
-    try:
-        path.write_bytes(data)
-    except OSError as exc:
-        raise InputError(
-            _("{path} could not be written: {reason}").format(path=path, reason=exc.strerror)
-        ) from exc
-    return path
+    """Write ``data`` to ``path`` (on the worker) all or nothing; a refusal
+    by the system (no permission, disk full) becomes a readable
+    :class:`InputError` (:func:`node.files.write_document`)."""
+    return write_document(path, data)
 
 
 def read_file(path: Path) -> bytes:

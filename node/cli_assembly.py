@@ -15,6 +15,7 @@ from .cli_ledger import _day, _print
 from .domain.assembly import DECISION_MAJORITIES, Vote
 from .domain.meeting import MeetingKind, Mode
 from .errors import InputError, NotFoundError
+from .files import write_document
 from .i18n import _
 
 
@@ -457,7 +458,7 @@ def cmd_convocation_pdf(args: argparse.Namespace, open_session: Callable) -> int
         meeting = session.assembly.find(args.meeting)
         person = _person(session, meeting, args.person) if args.person else None
         data = session.assembly_documents.convocation_pdf(meeting, person)
-    Path(args.out).write_bytes(data)
+    write_document(Path(args.out), data)
     print(args.out)
     return 0
 
@@ -466,7 +467,7 @@ def cmd_minutes_pdf(args: argparse.Namespace, open_session: Callable) -> int:
     with open_session(args) as session:
         meeting = session.assembly.find(args.meeting)
         data = session.assembly_documents.minutes_pdf(meeting, args.in_language)
-    Path(args.out).write_bytes(data)
+    write_document(Path(args.out), data)
     print(args.out)
     return 0
 

@@ -16,7 +16,7 @@ from .cli_ledger import _day, _print
 from .documents import directory_doc
 from .domain.energy import ENERGY_LABELS, ContractType, EnergyType, Figures
 from .errors import InputError, NotFoundError
-from .files import atomic_write_bytes
+from .files import write_document
 from .i18n import _
 from .services.energy import CampaignInfo, OfferView, OptInRecord, reading
 
@@ -375,7 +375,7 @@ def cmd_summary(args: argparse.Namespace, open_session: Callable) -> int:
     with open_session(args) as session:
         campaign = session.energy.find(args.campaign)
         data = session.energy.summary_pdf(campaign, args.in_language)
-    atomic_write_bytes(Path(args.out), data)
+    write_document(Path(args.out), data)
     print(args.out)
     return 0
 

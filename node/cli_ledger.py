@@ -329,14 +329,9 @@ def cmd_match(args: argparse.Namespace, open_session: Callable) -> int:
 def _write_pdf(path: str, data: bytes) -> None:
     from pathlib import Path
 
-    from .files import atomic_write_bytes
+    from .files import write_document
 
-    try:
-        atomic_write_bytes(Path(path), data)
-    except OSError as exc:
-        raise InputError(
-            _("Cannot write {path}: {error}").format(path=path, error=exc.strerror)
-        ) from None
+    write_document(Path(path), data)
 
 
 def cmd_calls_pdf(args: argparse.Namespace, open_session: Callable) -> int:

@@ -6,6 +6,9 @@ import os
 import tempfile
 from pathlib import Path
 
+from .errors import InputError
+from .i18n import _
+
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that a crash leaves the old file or the new
@@ -27,3 +30,18 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+def write_document(path: Path, data: bytes) -> Path:
+    """Write a document the user asked for (a PDF, an export) all or
+    nothing: a file already at ``path`` stays as it was unless the new one
+    is complete. A refusal by the system (no permission, disk full, a file
+    where a folder should be) becomes a readable :class:`InputError`."""
+    try:
+        atomic_write_bytes(path, data)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise InputError(
+            _("{path} could not be written: {reason}").format(path=path, reason=reason)
+        ) from None
+    return path

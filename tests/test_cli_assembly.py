@@ -63,3 +63,18 @@ def test_refusals_are_readable_and_change_nothing(syndic):
     syndic.run("assembly", "attend", meeting, "Luc Janssens", "--remote", ok=False)
     assert "did not provide for remote participation" in syndic.last_error
     assert syndic.json("assembly", "result", meeting)["attending"] == []
+
+
+def test_the_convocations_are_written_whole_or_refused_in_words(syndic, tmp_path):
+    meeting = prepared(syndic)
+    syndic.run("assembly", "convene", meeting, "--date", "2027-02-20")
+    out = tmp_path / "convocations.pdf"
+    assert syndic.run("assembly", "convocation", "pdf", meeting, "--out", str(out)).strip() == str(
+        out
+    )
+    assert out.read_bytes().startswith(b"%PDF-")
+    (tmp_path / "taken").write_bytes(b"a file, not a folder")
+    syndic.run("assembly", "convocation", "pdf", meeting, "--out",
+               str(tmp_path / "taken" / "c.pdf"), ok=False)  # fmt: skip
+    assert syndic.last_code == 1 and "could not be written" in syndic.last_error
+    assert "Traceback" not in syndic.last_error
