@@ -9,6 +9,9 @@ to keep, open in any SQLite tool or spreadsheet, or take elsewhere.
 from __future__ import annotations
 
 import csv
+import errno
+import os
+import sqlite3
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -166,18 +169,33 @@ def export_registry(registry: Registry, target: Path) -> list[Path]:
     database = target / "registry.sqlite"
     if database.exists():
         raise InputError(_("{path} already exists; choose an empty folder.").format(path=database))
-    target.mkdir(parents=True, exist_ok=True)
-    db = sqlite_utils.Database(database)
-    written = [database]
-    for table, (rows, pk) in registry_tables(registry).items():
-        if rows:
-            db[table].insert_all(rows, pk=pk)
-        csv_path = target / f"{table}.csv"
-        with csv_path.open("w", newline="", encoding="utf-8") as handle:
-            if rows:
-                writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-                writer.writeheader()
-                writer.writerows(rows)
-        written.append(csv_path)
-    db.close()
+    written: list[Path] = []
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        written.append(database)
+        db = sqlite_utils.Database(database)
+        try:
+            for table, (rows, pk) in registry_tables(registry).items():
+                if rows:
+                    db[table].insert_all(rows, pk=pk)
+                csv_path = target / f"{table}.csv"
+                if csv_path.exists():
+                    raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(csv_path))
+                written.append(csv_path)
+                with csv_path.open("x", newline="", encoding="utf-8") as handle:
+                    if rows:
+                        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+                        writer.writeheader()
+                        writer.writerows(rows)
+        finally:
+            db.close()
+    except (OSError, sqlite3.Error) as exc:  # a full disk, a refused folder: no half export
+        for path in written:
+            if path.is_file():
+                path.unlink()
+        where = getattr(exc, "filename", None) or target
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise InputError(
+            _("{path} could not be written: {reason}").format(path=where, reason=reason)
+        ) from None
     return written

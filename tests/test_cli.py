@@ -183,6 +183,25 @@ def test_export_writes_plain_sqlite_and_csv(capsys, profile, tmp_path):
     assert code == 1 and "already exists" in err
 
 
+def test_an_export_that_cannot_finish_leaves_no_half_export(capsys, profile, tmp_path):
+    """A file of the user's where the export wants to write stops it: what
+    the export had written is removed, the user's file is kept, and the
+    refusal says which file (a full disk takes the same path)."""
+    run(capsys, "--profile", profile, "demo")
+    target = tmp_path / "export"
+    target.mkdir()
+    (target / "occupants.csv").write_text("mine", encoding="utf-8")
+    code, _, err = run(capsys, "--profile", profile, "export", "--to", str(target))
+    assert code == 1 and "occupants.csv could not be written: File exists" in err
+    assert [p.name for p in target.iterdir()] == ["occupants.csv"]
+    assert (target / "occupants.csv").read_text(encoding="utf-8") == "mine"
+    (target / "occupants.csv").unlink()
+    (target / "lots.csv").mkdir()  # a folder by that name: refused too
+    code, _, err = run(capsys, "--profile", profile, "export", "--to", str(target))
+    assert code == 1 and "could not be written" in err and "Traceback" not in err
+    assert [p.name for p in target.iterdir()] == ["lots.csv"]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
