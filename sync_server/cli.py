@@ -43,7 +43,8 @@ _LIMIT_OPTIONS: tuple[tuple[str, str, type, str], ...] = (
      "storage quota per building in bytes (default 500 MB)"),
     ("--max-devices", "max_devices_per_building", int, "active devices per building (default 50)"),
     ("--max-requests-per-month", "max_requests_per_month", int,
-     "signed requests per building and month (default 100000)"),
+     "requests (appends stored and signed requests) per building and month "
+     "(default 100000)"),
     ("--device-rate", "device_rate", float, "requests per second per device (default 20)"),
     ("--device-burst", "device_burst", int, "burst of requests per device (default 100)"),
     ("--address-rate", "address_rate", float,
