@@ -530,8 +530,8 @@ def main() -> None:
     parser.add_argument(
         "--preseal",
         type=float,
-        default=10000.0,
-        help="closed loop: appends/s to seal and sign before the timed phase (default 10000, "
+        default=12000.0,
+        help="closed loop: appends/s to seal and sign before the timed phase (default 12000, "
         "enough for the bare endpoint on two cores; past them, devices seal as they go)",
     )
     parser.add_argument(
