@@ -12,7 +12,9 @@ envelope (``--size`` random payload bytes, sealed and signed with
 keep-alive connection, for ``--seconds``; as fast as it can (closed loop)
 or, with ``--rate``, on a schedule (open loop, latency counted from the
 scheduled time). Prints appends/s, pulls/s, p50/p99 latency, the CPU used
-by the server and by the clients, and the relay's resident memory. It
+by the server and by the clients, the share of the machine's time the
+hypervisor stole meanwhile (on a busy host the latency figures suffer
+first), and the relay's resident memory. It
 also runs the same load, with the same client work, against a bare aiohttp
 endpoint that only reads the body, and prints the ratio relay/bare. The
 two are measured in ``--rounds`` rounds, each the relay's run and the bare
@@ -358,6 +360,7 @@ def run_load(
     for ready in readies:
         ready.wait(timeout=600)
     cpu_before = cpu_by_thread(pid)
+    steal_before = host_ticks()
     metrics_before = {} if bare else scrape(url, args.workers)
     if args.timeline:
         print(f"  timed phase starts (server pid {pid})", flush=True)
@@ -367,6 +370,9 @@ def run_load(
         stats.merge(out.get(timeout=seconds + 300))
     cpu_after = cpu_by_thread(pid)
     cpu = {name: cpu_after[name] - cpu_before.get(name, 0.0) for name in cpu_after}
+    cpu["host stolen"], cpu["host all"] = (
+        after - before for after, before in zip(host_ticks(), steal_before, strict=True)
+    )
     if not bare:
         metrics_after = scrape(url, args.workers)
         for name, value in metrics_after.items():
@@ -387,6 +393,18 @@ def cpu_by_thread(pid: int) -> dict[str, float]:
         used["main"] += _cpu(Path(f"/proc/{one}/task/{one}/stat")) / tick
     used["other threads"] = used[""] - used["main"]
     return used
+
+
+def host_ticks() -> tuple[int, int]:
+    """The machine's CPU ticks stolen by the hypervisor, and all its ticks
+    (``/proc/stat``; zeros where there is none): a busy host takes time
+    from this VM, and latency figures depend on it."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return 0, 0
+    ticks = [int(f) for f in fields]
+    return (ticks[7] if len(ticks) > 7 else 0), sum(ticks[:8])
 
 
 def _cpu(stat: Path) -> int:
@@ -419,6 +437,12 @@ def report(name: str, stats: Stats, seconds: float, cpu: dict[str, float]) -> fl
         f"       server CPU {cpu[''] / seconds * 100:.0f}% of a core, "
         f"{cpu[''] / n * 1e6:.0f} µs/request, main thread {cpu['main'] / n * 1e6:.0f} µs/request "
         f"({threads}); clients {stats.client_cpu / seconds * 100:.0f}% of a core"
+        + (
+            f"; host: {cpu['host stolen'] / cpu['host all']:.0%} of the time stolen by the "
+            "hypervisor"
+            if cpu.get("host all")
+            else ""
+        )
     )
     return len(both) / seconds
 
@@ -657,8 +681,10 @@ def rounds(args: argparse.Namespace, url: str, pid: int,
                 answered = max(1, len(stats.appends) + len(stats.pulls))
                 rate, cost = served((stats, cpu), args.seconds), cpu[""] / answered * 1e6
                 both = stats.appends + stats.pulls
+                stolen = cpu["host stolen"] / max(1, cpu["host all"])
                 print(f"  round {number}, {name}: {rate:.0f} requests/s, {cost:.0f} µs/request, "
-                      f"p50 {pct(both, 0.5):.1f} ms, p99 {pct(both, 0.99):.1f} ms")  # fmt: skip
+                      f"p50 {pct(both, 0.5):.1f} ms, p99 {pct(both, 0.99):.1f} ms, "
+                      f"host steal {stolen:.0%}")  # fmt: skip
             if args.timeline and name == "relay":
                 timeline(stats)
     return runs
