@@ -664,23 +664,20 @@ def rounds(args: argparse.Namespace, url: str, pid: int,
     run back to back, in alternating order (relay first in odd rounds), so
     both see the machine in the same state: the ratio is judged round by
     round. Each round's runs are printed as they end."""
-    runs: dict[str, list[Run]] = {"relay": [], "bare": []}
+    servers = {"relay": (url, pid), **({"bare": bare} if bare is not None else {})}
+    runs: dict[str, list[Run]] = {name: [] for name in ("relay", "bare")}
     if args.warmup:  # a fresh process pays for its first use of memory: not measured
-        run_load(url, args, False, pid, args.warmup)
-        if bare is not None:
-            run_load(*bare[:1], args, True, bare[1], args.warmup)
+        for name, (target, target_pid) in servers.items():
+            run_load(target, args, name == "bare", target_pid, args.warmup)
     for number in range(1, args.rounds + 1):
         order = ["relay", "bare"] if number % 2 else ["bare", "relay"]
-        for name in order:
-            if name == "bare" and bare is None:
-                continue
-            target, target_pid = (url, pid) if name == "relay" else bare  # type: ignore[misc]
+        for name in (name for name in order if name in servers):
+            target, target_pid = servers[name]
             stats, cpu = run_load(target, args, name == "bare", target_pid)
             runs[name].append((stats, cpu))
             if args.rounds > 1:
-                answered = max(1, len(stats.appends) + len(stats.pulls))
-                rate, cost = served((stats, cpu), args.seconds), cpu[""] / answered * 1e6
                 both = stats.appends + stats.pulls
+                rate, cost = served((stats, cpu), args.seconds), cpu[""] / max(1, len(both)) * 1e6
                 stolen = cpu["host stolen"] / max(1, cpu["host all"])
                 print(f"  round {number}, {name}: {rate:.0f} requests/s, {cost:.0f} µs/request, "
                       f"p50 {pct(both, 0.5):.1f} ms, p99 {pct(both, 0.99):.1f} ms, "
