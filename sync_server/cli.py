@@ -113,7 +113,11 @@ def main(argv: list[str] | None = None) -> int:
         return broker_cli.run(args)
     url = resolve_database_url(args.database_url, args.data_dir)
     if args.command == "migrate":
-        before, after = database.migrate(url)
+        try:
+            before, after = database.migrate(url)
+        except database.SchemaError as exc:
+            print(f"koprogo-relay: {exc}", file=sys.stderr)
+            return 2
         print(
             f"relay database at schema {after}"
             + ("" if before == after else f" (was {before or 'empty'})")
@@ -177,18 +181,21 @@ def _serve(args: argparse.Namespace, url: str) -> int:
         if args.port == 0:
             print("koprogo-relay: --workers needs a fixed --port", file=sys.stderr)
             return 2
-        if config.auto_migrate and not config.is_postgresql:
-            database.migrate(url)  # once, here, before the workers start
-            config = replace(config, auto_migrate=False)
-    if not config.auto_migrate or config.is_postgresql:
-        engine = database.make_engine(url)
-        try:
-            database.check_schema(engine)
+    if config.auto_migrate and not config.is_postgresql:
+        try:  # once, here, before the app (or its workers) starts: errors in words
+            database.migrate(url)
         except database.SchemaError as exc:
             print(f"koprogo-relay: {exc}", file=sys.stderr)
             return 2
-        finally:
-            engine.dispose()
+        config = replace(config, auto_migrate=False)
+    engine = database.make_engine(url)
+    try:
+        database.check_schema(engine)
+    except database.SchemaError as exc:
+        print(f"koprogo-relay: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
     logging.getLogger("koprogo.relay").info(
         "listening",
         extra={"fields": {"host": args.host, "port": args.port, "workers": args.workers}},

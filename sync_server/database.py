@@ -31,7 +31,8 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 
 class SchemaError(RuntimeError):
-    """The database is not at the relay's schema version."""
+    """The database is not at the relay's schema version, or could not be
+    brought to it."""
 
 
 def make_engine(url: str, pool_size: int = 8) -> Engine:
@@ -186,12 +187,23 @@ def _backup_sqlite(url: str, revision: str) -> Path | None:
         return None
     source_path = Path(database)
     target = source_path.with_name(f"{source_path.name}.before-{revision}")
-    source, copy = sqlite3.connect(source_path), sqlite3.connect(target)
+    partial = target.with_name(f"{target.name}.partial")  # never a half copy under the name
     try:
-        source.backup(copy)
-    finally:
-        copy.close()
-        source.close()
+        source, copy = sqlite3.connect(source_path), sqlite3.connect(partial)
+        try:
+            source.backup(copy)
+        finally:
+            copy.close()
+            source.close()
+        os.replace(partial, target)
+    except (OSError, sqlite3.Error) as exc:
+        with contextlib.suppress(OSError):
+            partial.unlink()
+        raise SchemaError(
+            f"could not back the database up to {target} before upgrading it ({exc}); "
+            "nothing was changed: make room (the copy needs as much free space as the "
+            "database) and run `koprogo-relay migrate` again"
+        ) from exc
     return target
 
 

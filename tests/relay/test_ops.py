@@ -113,6 +113,30 @@ def test_serve_refuses_an_unmigrated_or_older_database(tmp_path, capsys, postgre
     assert cli.main(["stats", "--json", "--database-url", empty]) == 0
 
 
+@pytest.mark.parametrize("command", ["migrate", "serve"])
+def test_a_backup_that_cannot_be_made_stops_the_upgrade_in_words(command, tmp_path, capsys):
+    """SQLite is copied before an upgrade; when the copy cannot be made (a
+    full disk; here its place is taken), nothing changes, no half copy is
+    left under the backup's name, and `migrate` / `serve` say so and what
+    to do, without a traceback."""
+    engine = _at_0002_with_envelopes(f"sqlite:///{tmp_path / 'relay.sqlite3'}")
+    (tmp_path / "relay.sqlite3.before-0002.partial").mkdir()
+    assert cli.main([command, "--data-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "could not back the database up" in err and "nothing was changed" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "relay.sqlite3.before-0002").exists()
+    assert database.current_revision(engine) == "0002"
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM envelopes")).scalar_one() == 3
+    (tmp_path / "relay.sqlite3.before-0002.partial").rmdir()
+    assert cli.main(["migrate", "--data-dir", str(tmp_path)]) == 0
+    assert database.current_revision(engine) == database.head_revision()
+    assert (tmp_path / "relay.sqlite3.before-0002").exists()
+    assert not (tmp_path / "relay.sqlite3.before-0002.partial").exists()
+    engine.dispose()
+
+
 def test_serve_passes_every_quota_and_rate_to_the_relay():
     parser = cli.build_parser()
     assert cli.limits_of(parser.parse_args(["serve"])) == Limits()
@@ -150,24 +174,19 @@ def test_upgrading_sqlite_keeps_a_copy_of_the_old_file(tmp_path):
     copied.dispose()
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_migration_0003_keeps_the_envelopes_and_their_uniqueness(backend, tmp_path, request):
-    """0003 turns the envelopes' unique index around (envelope id first): a
-    database at 0002 keeps every envelope, a second envelope with the same
-    id in the same building is still refused, the same id in another
-    building is not, and the duplicate check is a lookup in that index."""
+ENVELOPE_ROW = "INSERT INTO envelopes VALUES (:b, 'registry', :s, :e, 'D', 1, 3, :data)"
+
+
+def _at_0002_with_envelopes(url: str):  # type: ignore[no-untyped-def]
+    """A relay database at schema 0002 holding buildings B1, B2 and three
+    envelopes of B1 (E1, E2, E3); its engine."""
     from alembic import command
 
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'relay.sqlite3'}"
-    else:
-        url = request.getfixturevalue("postgres_server").create_database(migrated=False)
     engine = database.make_engine(url)
     with engine.begin() as conn:
         config = database.alembic_config(url)
         config.attributes["connection"] = conn
         command.upgrade(config, "0002")
-    row = "INSERT INTO envelopes VALUES (:b, 'registry', :s, :e, 'D', 1, 3, :data)"
     with engine.begin() as conn:
         for b in ("B1", "B2"):
             conn.execute(
@@ -177,15 +196,29 @@ def test_migration_0003_keeps_the_envelopes_and_their_uniqueness(backend, tmp_pa
                 ),
                 {"b": b},
             )
-        for seq, envelope_id in enumerate(["E1", "E2", "E3"], start=1):
-            conn.execute(text(row), {"b": "B1", "s": seq, "e": envelope_id, "data": b"abc"})
+        for seq, envelope in enumerate(["E1", "E2", "E3"], start=1):
+            conn.execute(text(ENVELOPE_ROW), {"b": "B1", "s": seq, "e": envelope, "data": b"abc"})
+    return engine
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_migration_0003_keeps_the_envelopes_and_their_uniqueness(backend, tmp_path, request):
+    """0003 turns the envelopes' unique index around (envelope id first): a
+    database at 0002 keeps every envelope, a second envelope with the same
+    id in the same building is still refused, the same id in another
+    building is not, and the duplicate check is a lookup in that index."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'relay.sqlite3'}"
+    else:
+        url = request.getfixturevalue("postgres_server").create_database(migrated=False)
+    engine = _at_0002_with_envelopes(url)
     assert database.migrate(url) == ("0002", "0003")
     if backend == "sqlite":
         assert (tmp_path / "relay.sqlite3.before-0002").exists()
     with engine.begin() as conn:
         kept = conn.execute(text("SELECT seq, envelope_id FROM envelopes ORDER BY seq")).all()
         assert [tuple(r) for r in kept] == [(1, "E1"), (2, "E2"), (3, "E3")]
-        conn.execute(text(row), {"b": "B2", "s": 1, "e": "E1", "data": b"abc"})
+        conn.execute(text(ENVELOPE_ROW), {"b": "B2", "s": 1, "e": "E1", "data": b"abc"})
         if backend == "sqlite":
             plan = conn.execute(
                 text(
@@ -195,7 +228,7 @@ def test_migration_0003_keeps_the_envelopes_and_their_uniqueness(backend, tmp_pa
             ).all()
             assert "uq_envelopes_envelope_id_building_id" in " ".join(str(r) for r in plan)
     with pytest.raises(IntegrityError), engine.begin() as conn:
-        conn.execute(text(row), {"b": "B1", "s": 4, "e": "E2", "data": b"abc"})
+        conn.execute(text(ENVELOPE_ROW), {"b": "B1", "s": 4, "e": "E2", "data": b"abc"})
     engine.dispose()
 
 
