@@ -189,12 +189,11 @@ def _backup_sqlite(url: str, revision: str) -> Path | None:
     target = source_path.with_name(f"{source_path.name}.before-{revision}")
     partial = target.with_name(f"{target.name}.partial")  # never a half copy under the name
     try:
-        source, copy = sqlite3.connect(source_path), sqlite3.connect(partial)
-        try:
+        with (
+            contextlib.closing(sqlite3.connect(source_path)) as source,
+            contextlib.closing(sqlite3.connect(partial)) as copy,
+        ):
             source.backup(copy)
-        finally:
-            copy.close()
-            source.close()
         os.replace(partial, target)
     except (OSError, sqlite3.Error) as exc:
         with contextlib.suppress(OSError):
