@@ -19,7 +19,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from node.errors import InputError, KoprogoError
-from node.files import write_document
 from node.i18n import _
 
 from .qt import QFileDialog, QObject, QProgressDialog, Qt, QTimer, QWidget, Signal
@@ -90,13 +89,6 @@ class Steps(QObject):
         self.dialog.close()
         self.dialog.deleteLater()
         self.deleteLater()
-
-
-def write_file(path: Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` (on the worker) all or nothing; a refusal
-    by the system (no permission, disk full) becomes a readable
-    :class:`InputError` (:func:`node.files.write_document`)."""
-    return write_document(path, data)
 
 
 def read_file(path: Path) -> bytes:

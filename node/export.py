@@ -9,8 +9,6 @@ to keep, open in any SQLite tool or spreadsheet, or take elsewhere.
 from __future__ import annotations
 
 import csv
-import errno
-import os
 import sqlite3
 from datetime import date
 from pathlib import Path
@@ -20,6 +18,7 @@ import sqlite_utils
 
 from .domain.registry import Registry, format_share
 from .errors import InputError
+from .files import write_refused
 from .i18n import _
 
 
@@ -179,10 +178,8 @@ def export_registry(registry: Registry, target: Path) -> list[Path]:
                 if rows:
                     db[table].insert_all(rows, pk=pk)
                 csv_path = target / f"{table}.csv"
-                if csv_path.exists():
-                    raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(csv_path))
-                written.append(csv_path)
-                with csv_path.open("x", newline="", encoding="utf-8") as handle:
+                with csv_path.open("x", newline="", encoding="utf-8") as handle:  # never the user's
+                    written.append(csv_path)
                     if rows:
                         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
                         writer.writeheader()
@@ -193,9 +190,5 @@ def export_registry(registry: Registry, target: Path) -> list[Path]:
         for path in written:
             if path.is_file():
                 path.unlink()
-        where = getattr(exc, "filename", None) or target
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise InputError(
-            _("{path} could not be written: {reason}").format(path=where, reason=reason)
-        ) from None
+        raise write_refused(getattr(exc, "filename", None) or target, exc) from None
     return written

@@ -40,8 +40,11 @@ def write_document(path: Path, data: bytes) -> Path:
     try:
         atomic_write_bytes(path, data)
     except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise InputError(
-            _("{path} could not be written: {reason}").format(path=path, reason=reason)
-        ) from None
+        raise write_refused(path, exc) from None
     return path
+
+
+def write_refused(path: Path | str, exc: Exception) -> InputError:
+    """The readable refusal of a write the system would not do."""
+    reason = getattr(exc, "strerror", None) or str(exc)
+    return InputError(_("{path} could not be written: {reason}").format(path=path, reason=reason))

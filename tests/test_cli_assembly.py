@@ -77,4 +77,4 @@ def test_the_convocations_are_written_whole_or_refused_in_words(syndic, tmp_path
     syndic.run("assembly", "convocation", "pdf", meeting, "--out",
                str(tmp_path / "taken" / "c.pdf"), ok=False)  # fmt: skip
     assert syndic.last_code == 1 and "could not be written" in syndic.last_error
-    assert "Traceback" not in syndic.last_error
+    assert syndic.last_error.startswith("koprogo-node: ") and syndic.last_error.count("\n") == 1

@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from node.errors import KoprogoError
+from node.files import write_document
 from node.i18n import _
 from node.pdf.call_for_funds import render_call_notice
 from node.session import Session
 
-from ...jobs import Cancelled, Steps, safe_name, save_file_dialog, write_file
+from ...jobs import Cancelled, Steps, safe_name, save_file_dialog
 from ...qt import QFileDialog, QMenu, QToolButton, QWidget
 from ...widgets import alive, show_error
 
@@ -69,7 +70,7 @@ def save_each_notice(
             ),
         )
         name = f"{call_id} {safe_name(notice.recipient.name)}.pdf"
-        written.append(write_file(folder / name, render_call_notice(notice)))
+        written.append(write_document(folder / name, render_call_notice(notice)))
     report(len(notices), len(notices), "")
     return written
 
@@ -128,7 +129,7 @@ class NoticePdfs:
             return
         call_id, person = call.id, owner.id
         self.page.ops.run(
-            lambda s: write_file(path, s.documents.call_notice_pdf(call_id, person)),
+            lambda s: write_document(path, s.documents.call_notice_pdf(call_id, person)),
             on_done=self._saved,
             on_error=lambda exc: show_error(self.page.window(), str(exc)),
         )
@@ -141,7 +142,7 @@ class NoticePdfs:
 
         def work(session: Session, report: Callable[[int, int, str], None]) -> Path:
             report(0, 0, _("Rendering {n} notices in one PDF…").format(n=owners))
-            return write_file(path, session.documents.call_notices_pdf(call_id))
+            return write_document(path, session.documents.call_notices_pdf(call_id))
 
         run_steps(self.page, _("Saving the notices"), "", work, self._saved)
 

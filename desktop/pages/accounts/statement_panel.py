@@ -14,10 +14,11 @@ from typing import Any
 
 from node.domain.accounting.statements import ChargeStatement
 from node.domain.registry import GENERAL_KEY_ID
+from node.files import write_document
 from node.i18n import N_, _, current_language
 from node.session import Session
 
-from ...jobs import safe_name, save_file_dialog, write_file
+from ...jobs import safe_name, save_file_dialog
 from ...labels import fmt_eur, fmt_ratio
 from ...qt import QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from ...table import Column, RecordTable
@@ -104,7 +105,7 @@ def save_every_statement(
             len(owners),
             _("Statement {n}: {name}").format(n=index + 1, name=name),
         )
-        written.append(write_file(folder / f"{year} {safe_name(name)}.pdf", pdf))
+        written.append(write_document(folder / f"{year} {safe_name(name)}.pdf", pdf))
     report(len(owners), len(owners), "")
     return written
 
@@ -247,7 +248,7 @@ class StatementPanel(QWidget):
         if person is None:
             return
         self.page.ops.run(
-            lambda s: write_file(path, s.documents.charge_statement_pdf(person, year)),
+            lambda s: write_document(path, s.documents.charge_statement_pdf(person, year)),
             on_done=self._saved,
             on_error=lambda exc: show_error(self.window(), str(exc)),
         )

@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from node.errors import InputError, KoprogoError
+from node.files import write_document
 from node.i18n import _
 from node.session import Session
 
-from ...jobs import safe_name, save_file_dialog, write_file
+from ...jobs import safe_name, save_file_dialog
 from ...qt import QFileDialog, QMenu, QToolButton, QWidget
 from ...widgets import WaitDialog, alive, show_error
 from .base import AssemblyPage
@@ -72,7 +73,7 @@ class PdfSaver:
             if alive(self.page):
                 show_error(self.page.window(), str(exc))
 
-        self.page.ops.run(lambda s: write_file(path, render(s)), done, failed)
+        self.page.ops.run(lambda s: write_document(path, render(s)), done, failed)
 
 
 def pdf_menu_button(text: str) -> tuple[QToolButton, QMenu]:
