@@ -504,6 +504,25 @@ class Store:
             self.set_sync_state(ref, counter=first_counter + len(groups) - 1)
         return len(items) - len(groups)
 
+    def renumber_outbox(self, ref: DocumentRef, row_id: int, first: int) -> None:
+        """Give ``ref``'s queued items from ``row_id`` on the counters
+        ``first``, ``first + 1``… The relay holds another envelope of this
+        device under the old ones (a snapshot whose answer was lost), so these
+        items, which it does not hold (it would have answered "duplicate"),
+        take the next free counters; their content and envelope ids stay."""
+        with self._write():
+            rows = self._conn.execute(
+                text("SELECT id FROM outbox WHERE document = :d AND id >= :i ORDER BY id"),
+                {"d": ref.pk, "i": row_id},
+            ).all()
+            for offset, (item,) in enumerate(rows):
+                self._conn.execute(
+                    text("UPDATE outbox SET counter = :c WHERE id = :i"),
+                    {"c": first + offset, "i": item},
+                )
+            last = first + len(rows) - 1
+            self.set_sync_state(ref, counter=max(self.sync_state(ref).counter, last))
+
     def outbox_count(self) -> int:
         return self._conn.execute(text("SELECT count(*) FROM outbox")).scalar_one()
 

@@ -132,7 +132,7 @@ class SyncEngine:
         elif exc.retryable:
             message = (
                 _("The relay cannot be reached; changes are kept and will be sent later.")
-                if exc.unreachable
+                if exc.unreachable or exc.code == "relay-unavailable"
                 else _("The relay is busy; trying again shortly.")
             )
             self.status = machine.failed(self.status, now, message, exc.code)
@@ -152,11 +152,9 @@ class SyncEngine:
                 exc.code,
             )
         else:
-            self.status = machine.rejected(
-                self.status,
-                _("The relay refused: {message}").format(message=exc.message),
-                exc.code,
-            )
+            # in words when the client knows the code ("not-a-relay"...), else
+            # "The relay refused: ..." with the relay's own text
+            self.status = machine.rejected(self.status, str(exc), exc.code)
 
     # -- members ----------------------------------------------------------------------
 
@@ -259,34 +257,46 @@ class SyncEngine:
             items = self.store.outbox(limit=200)
             if not items:
                 return sent
-            for item in items:
-                raw = self.seal(
-                    item.ref.doc_id,
-                    Kind(item.kind),
-                    item.envelope_id,
-                    item.counter,
-                    item.schema,
-                    item.deps,
-                    item.payload,
-                )
-                if not item.attempted:
-                    self.store.mark_attempted(item.row_id)
-                try:
-                    await self._append(item, raw)
-                except RelayError as exc:
-                    if exc.code == "counter-reused":
-                        # Only this item ever had this counter: the relay took it
-                        # before (the answer was lost) and a snapshot has since
-                        # replaced it. It is there; move on.
-                        pass
-                    elif exc.status == 403:
-                        # Never acceptable (this role may not write it): keep the
-                        # queue moving and say so, rather than block every change.
-                        self.dropped.append(f"{item.ref.doc_id}: {exc.message}")
-                    else:
-                        raise
-                self.store.remove_from_outbox([item.row_id])
-                sent += 1
+            sent += await self._push_items(items)
+
+    async def _push_items(self, items: list) -> int:
+        """Send ``items`` in order until one must be renumbered (then the
+        caller reads the outbox again); the number sent."""
+        sent = 0
+        for item in items:
+            raw = self.seal(
+                item.ref.doc_id,
+                Kind(item.kind),
+                item.envelope_id,
+                item.counter,
+                item.schema,
+                item.deps,
+                item.payload,
+            )
+            if not item.attempted:
+                self.store.mark_attempted(item.row_id)
+            try:
+                await self._append(item, raw)
+            except RelayError as exc:
+                expected = exc.extra.get("expected")
+                if exc.code == "counter-reused" and isinstance(expected, int):
+                    # The relay does not hold this item (it would have answered
+                    # "duplicate") but holds another envelope of ours under its
+                    # counter: a snapshot whose answer was lost, or this item
+                    # itself, since deleted by a snapshot. Send it (again: the
+                    # content is idempotent) under the next free counter
+                    # (expected > item.counter: each renumbering moves on).
+                    self.store.renumber_outbox(item.ref, item.row_id, expected)
+                    return sent
+                if exc.status == 403:
+                    # Never acceptable (this role may not write it): keep the
+                    # queue moving and say so, rather than block every change.
+                    self.dropped.append(f"{item.ref.doc_id}: {exc.message}")
+                else:
+                    raise
+            self.store.remove_from_outbox([item.row_id])
+            sent += 1
+        return sent
 
     async def _append(self, item, raw: bytes) -> None:
         try:

@@ -80,6 +80,12 @@ async def compact(engine: SyncEngine, live: LiveDocument, report: RoundReport) -
     except RelayError as exc:
         if exc.code == "snapshot-conflict":
             return False
+        expected = exc.extra.get("expected")
+        if exc.code == "counter-reused" and isinstance(expected, int):
+            # An earlier snapshot of ours was taken and its answer lost: it
+            # used this counter. The next compaction takes the next one.
+            store.set_sync_state(live.ref, counter=max(state.counter, expected - 1))
+            return False
         raise
     fields = {"counter": counter, "snapshot_seq": seq, "snapshot_id": _envelope_id(raw)}
     if seq == state.cursor + 1:

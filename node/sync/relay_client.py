@@ -25,7 +25,11 @@ from ..errors import KoprogoError
 from ..i18n import N_, _
 from ..identity import DeviceIdentity
 
-TIMEOUT = aiohttp.ClientTimeout(total=60, connect=10)
+# A relay that takes the connection but never answers must not hold a
+# round (and the person waiting behind it) for long: each read waits at most
+# READ_TIMEOUT_S, while a big page that keeps arriving may take its time.
+READ_TIMEOUT_S = 20.0
+TIMEOUT = aiohttp.ClientTimeout(total=300, connect=10, sock_read=READ_TIMEOUT_S)
 
 
 # relay error code -> what a person is told (the relay's own text is English
@@ -44,16 +48,27 @@ _MESSAGES = {
     "newer-protocol": N_(
         "The relay uses a newer version of KoproGo's sync protocol. Update KoproGo."
     ),
+    "not-a-relay": N_(
+        "There is no KoproGo relay at this address (the server answered something else). "
+        "Check the address."
+    ),
+    "relay-unavailable": N_(
+        "The relay's server answered that the relay is not available right now; changes are "
+        "kept and will be sent later."
+    ),
 }
 
 
 class RelayError(KoprogoError):
     """The relay refused a request, or could not be reached."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, extra: dict[str, Any] | None = None
+    ) -> None:
         self.status = status
         self.code = code
         self.message = message
+        self.extra = extra or {}  # the answer's other fields (``expected``...)
         text = _MESSAGES.get(code)
         super().__init__(
             _(text) if text else _("The relay refused: {message}").format(message=message)
@@ -94,7 +109,9 @@ class RelayClient:
         self._timeout = (
             TIMEOUT
             if connect_timeout is None
-            else aiohttp.ClientTimeout(total=60, connect=connect_timeout)
+            else aiohttp.ClientTimeout(
+                total=TIMEOUT.total, connect=connect_timeout, sock_read=TIMEOUT.sock_read
+            )
         )
         self._session: aiohttp.ClientSession | None = None
 
@@ -284,8 +301,16 @@ def now() -> float:
 
 
 def _error(status: int, payload: bytes) -> RelayError:
+    """The relay's refusal (``{"error", "message", ...}``, docs/sync-protocol.md
+    §8). Anything else came from another server: a web server or proxy at
+    that address (never shown raw: it is often a page of HTML)."""
     try:
         data = json.loads(payload)
-        return RelayError(status, str(data.get("error", "error")), str(data.get("message", "")))
-    except (ValueError, AttributeError):
-        return RelayError(status, "error", payload[:200].decode(errors="replace"))
+    except ValueError:
+        data = None
+    if isinstance(data, dict) and isinstance(data.get("error"), str):
+        extra = {k: v for k, v in data.items() if k not in ("error", "message")}
+        return RelayError(status, data["error"], str(data.get("message", "")), extra)
+    if status in (502, 503, 504):  # a proxy in front of a relay that is down: retried
+        return RelayError(status, "relay-unavailable", f"HTTP {status} from a proxy")
+    return RelayError(status, "not-a-relay", f"HTTP {status}, not a relay's answer")

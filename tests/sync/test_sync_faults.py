@@ -6,6 +6,7 @@ quota."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import sqlite3
 import tempfile
 import threading
@@ -377,3 +378,44 @@ def test_a_relay_on_another_protocol_major_makes_the_device_read_only(
     monkeypatch.undo()
     engine_status = service.load_status(syndic)
     assert not machine.can_start(engine_status, time.time())  # no automatic retry
+
+
+def test_a_snapshot_whose_answer_was_lost_costs_no_edit(relay_process, tmp_path):
+    """The relay took a snapshot but its answer never came back (the relay
+    killed, the round interrupted): the snapshot used this device's next
+    counter. The edit queued next under that same counter must still reach
+    the other devices (it is renumbered, not taken for already sent), and
+    compaction goes on."""
+    syndic = new_building(tmp_path / "syndic", relay_process.url)
+    other = add_device(syndic, tmp_path / "other")
+    service.sync_once(other)
+    live = syndic.document("registry")
+    store = syndic.profile.store
+    before = store.sync_state(live.ref)
+
+    async def compact_and_lose_the_answer(engine) -> bool:
+        taken = await maintenance.compact(engine, live, engine_module.RoundReport())
+        store.set_sync_state(live.ref, **dataclasses.asdict(before))  # as before the answer
+        return taken
+
+    assert service.with_engine(syndic, compact_and_lose_the_answer)
+    syndic.registry.update_lot("L2", quota=77)
+    assert store.outbox()[0].counter == before.counter + 1  # the snapshot's counter
+    service.sync_once(syndic)
+    assert store.outbox_count() == 0
+    service.sync_once(other)
+    assert other.registry.find_lot("L2").quota == 77
+    assert state(other) == state(syndic)
+
+    # The same for a compaction: the next one skips the used counter.
+    before = store.sync_state(live.ref)
+    assert service.with_engine(syndic, compact_and_lose_the_answer)
+    compact = lambda engine: maintenance.compact(engine, live, engine_module.RoundReport())  # noqa: E731
+    service.sync_once(syndic)
+    assert not service.with_engine(syndic, compact)  # counter-reused: skipped, not failed
+    assert service.with_engine(syndic, compact)
+    syndic.registry.update_lot("L0", quota=5)
+    service.sync_once(syndic)
+    service.sync_once(other)
+    assert other.registry.find_lot("L0").quota == 5
+    assert state(other) == state(syndic)
