@@ -23,6 +23,12 @@ turns on so the windows can show a busy cursor and "Working…"; it turns
 off with the answer. Background jobs (``background=True``: sync rounds)
 turn it on only while a person's call waits behind them. The GUI thread
 never waits.
+
+Sync rounds wait for the relay on that same thread; a relay that is slow to
+answer (or never does) must not hold a person's edit. A round submitted
+with an :class:`~node.sync.service.Interrupt` is ended at its next wait for
+the relay once a person's call has waited :data:`SLOW_MS` behind it; the
+round's owner runs it again afterwards.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from node.errors import KoprogoError, ProfileError
 from node.i18n import _
 from node.services.registry import Change
 from node.session import Session
+from node.sync.service import Interrupt
 
 from .qt import QObject, QTimer, Signal
 from .state import Opened, Update, read_opened, read_state
@@ -56,6 +63,7 @@ class _Job:
     on_done: Callable[[Any], None] | None
     on_error: OnError | None
     background: bool = False
+    interrupt: Interrupt | None = None  # ends the job early for a person's call
     result: Any = None
     error: BaseException | None = field(default=None)
 
@@ -83,6 +91,12 @@ class Ops(QObject):
         self._slow_timer.setSingleShot(True)
         self._slow_timer.setInterval(SLOW_MS)
         self._slow_timer.timeout.connect(self._on_slow)
+        self._interruptible: list[Interrupt] = []  # of the jobs not yet delivered
+        self._people = 0  # a person's calls pending that no Interrupt ends
+        self._interrupt_timer = QTimer(self)
+        self._interrupt_timer.setSingleShot(True)
+        self._interrupt_timer.setInterval(SLOW_MS)
+        self._interrupt_timer.timeout.connect(self._interrupt)
         self._finished.connect(self._deliver)
         # ARCHITECTURE §6, DOMAIN §11: per-unit energy data is deleted when
         # due, at start-up (on open) and then daily while the app runs
@@ -99,10 +113,13 @@ class Ops(QObject):
         on_done: Callable[[T], None] | None = None,
         on_error: OnError | None = None,
         background: bool = False,
+        interrupt: Interrupt | None = None,
     ) -> None:
         """Run ``fn(session)`` on the worker; ``on_done(result)`` on the GUI
-        thread. A ``background`` job (sync) shows no busy indicator of its own."""
-        self._submit(lambda: fn(self._require_session()), on_done, on_error, background)
+        thread. A ``background`` job (sync) shows no busy indicator of its own;
+        one given an ``interrupt`` (a sync round, which passes it on) is ended
+        through it when a person's call has waited SLOW_MS behind it."""
+        self._submit(lambda: fn(self._require_session()), on_done, on_error, background, interrupt)
 
     def change(
         self,
@@ -210,18 +227,26 @@ class Ops(QObject):
         on_done: Callable[[Any], None] | None,
         on_error: OnError | None,
         background: bool = False,
+        interrupt: Interrupt | None = None,
     ) -> None:
         if self._stopped:
             log.warning("a node call was submitted after shutdown; ignored")
             return
         self._pending += 1
+        if interrupt is not None:
+            self._interruptible.append(interrupt)
+        elif not background:
+            self._people += 1
+            if self._interruptible and not self._interrupt_timer.isActive():
+                self._interrupt_timer.start()
         if not background:
             self._waiting += 1
             if self._waiting == 1:
                 self._slow_timer.start()
         if self._pending == 1:
             self.busy_changed.emit(True)
-        self._executor.submit(self._execute, _Job(work, on_done, on_error, background))
+        job = _Job(work, on_done, on_error, background, interrupt)
+        self._executor.submit(self._execute, job)
 
     def _deliver(self, job: _Job) -> None:
         if self._stopped:
@@ -231,6 +256,10 @@ class Ops(QObject):
         self._pending -= 1
         if not job.background:
             self._waiting -= 1
+        if job.interrupt is not None:
+            self._interruptible.remove(job.interrupt)
+        elif not job.background:
+            self._people -= 1
         try:
             if job.error is None:
                 if job.on_done is not None:
@@ -258,6 +287,12 @@ class Ops(QObject):
                 # behind a slow one must not keep it on).
                 self._set_slow(False)
                 self._slow_timer.start()
+
+    def _interrupt(self) -> None:
+        """A person's call has waited SLOW_MS: end the sync rounds before it."""
+        if self._people > 0 and not self._stopped:
+            for interrupt in self._interruptible:
+                interrupt.ask()
 
     def _on_slow(self) -> None:
         if self._waiting > 0 and not self._stopped:

@@ -22,6 +22,11 @@ The state machine (:mod:`node.sync.machine`) is respected: while backing off
 no automatic round starts before ``retry_at`` (a timer fires then); once
 ``rejected`` or ``read_only``, automatic sync stops and the indicator shows
 why. "Sync now" is a person's choice and always tries.
+
+A round waits for the relay on the session's thread, so a person's edit
+made meanwhile ends it (:class:`~node.sync.service.Interrupt`, through
+:class:`~desktop.ops.Ops`) once it has waited a moment; the round runs again
+right after the edit.
 """
 
 from __future__ import annotations
@@ -107,6 +112,7 @@ class SyncResult:
     status: SyncStatus
     state: RegistryState
     error: str | None  # why the round failed, in words; None when it worked
+    interrupted: bool = False  # ended early for a person's call: runs again
 
 
 @dataclass(frozen=True)
@@ -122,13 +128,15 @@ class DeviceList:
     note: str | None  # why the list may be old (the relay could not be reached)
 
 
-def _sync_round(session: Session) -> SyncResult:
-    error = None
+def _sync_round(session: Session, interrupt: service.Interrupt | None = None) -> SyncResult:
+    error, interrupted = None, False
     try:
-        service.sync_once(session, connect_timeout=CONNECT_TIMEOUT_S)
+        service.sync_once(session, connect_timeout=CONNECT_TIMEOUT_S, interrupt=interrupt)
+    except service.SyncInterrupted:
+        interrupted = True
     except KoprogoError as exc:  # SyncError, RelayError: the status says the rest
         error = str(exc)
-    return SyncResult(read_sync_status(session), read_state(session), error)
+    return SyncResult(read_sync_status(session), read_state(session), error, interrupted)
 
 
 def _device_list(session: Session) -> DeviceList:
@@ -282,16 +290,23 @@ class SyncController(QObject):
             self._again = True
             return
         self._set_busy(True)
+        interrupt = service.Interrupt()  # a person's edit may end the round early
         self.ops.run(
-            self._guarded(_sync_round),
-            on_done=self._synced,
+            self._guarded(lambda session: _sync_round(session, interrupt)),
+            on_done=lambda result: self._synced(result, manual),
             on_error=self._failed,
             background=not manual,
+            interrupt=interrupt,
         )
 
-    def _synced(self, result: SyncResult | None) -> None:
+    def _synced(self, result: SyncResult | None, manual: bool = False) -> None:
         self._set_busy(False)
         if result is None or self._stopped:
+            return
+        if result.interrupted:  # for a person's call, now done or queued first
+            if result.state != self._last_state:  # pages applied before it ended
+                self.ops.changed.emit(Update(Change.of(*ALL), result.state, remote=True))
+            self.sync_now(manual)
             return
         self.last_error = result.error
         self._set_status(result.status)

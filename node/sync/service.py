@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from shared.protocol import Role
 
-from ..errors import InputError
+from ..errors import InputError, KoprogoError
 from ..i18n import _
 from ..identity import DeviceIdentity, device_identity
 from ..keys import KeyStorage, PassphraseProvider
@@ -29,6 +29,50 @@ from .engine import RoundReport, SyncEngine, members_state
 from .relay_client import RelayClient, RelayError
 
 T = TypeVar("T")
+
+
+class SyncInterrupted(KoprogoError):
+    """The round was ended early through its :class:`Interrupt`; nothing of
+    it is lost (what it sent or applied is kept, the rest comes next round)."""
+
+
+class Interrupt:
+    """Lets another thread end a sync round at its next wait for the relay:
+    a person's edit must not wait behind a relay that is slow to answer
+    (the desktop's rounds share the session's thread with every edit).
+    Ending a round there is what a lost connection does at that point, which
+    a round always survives. Thread-safe; asking before the round starts
+    ends it at its first wait."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._asked = False
+        self._running: tuple[asyncio.AbstractEventLoop, asyncio.Task[Any]] | None = None
+
+    @property
+    def asked(self) -> bool:
+        return self._asked
+
+    def ask(self) -> None:
+        with self._lock:
+            self._asked = True
+            running = self._running
+        if running is not None:
+            loop, task = running
+            loop.call_soon_threadsafe(task.cancel)
+
+    def _bind(self) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        with self._lock:
+            self._running = (asyncio.get_running_loop(), task)
+            asked = self._asked
+        if asked:
+            task.cancel()
+
+    def _unbind(self) -> None:
+        with self._lock:
+            self._running = None
 
 
 def relay_url(session: Session) -> str:
@@ -63,12 +107,14 @@ def with_engine(
     session: Session,
     work: Callable[[SyncEngine], Awaitable[T]],
     connect_timeout: float | None = None,
+    interrupt: Interrupt | None = None,
 ) -> T:
     """Run ``work`` with an engine connected to this building's relay
     (``connect_timeout`` shortens the wait for an unreachable relay, e.g.
-    for background rounds)."""
+    for background rounds). Through ``interrupt`` another thread may end it
+    early: :class:`SyncInterrupted`, and the sync status as it was."""
 
-    async def run() -> T:
+    async def engine_work() -> T:
         store = session.profile.store
         async with RelayClient(
             relay_url(session), building_id=session.building_id, connect_timeout=connect_timeout
@@ -76,12 +122,30 @@ def with_engine(
             engine = SyncEngine(session, client)
             client.identity = engine.identity
             client.offset = int(store.get_meta("clock_offset") or 0)
-            engine.status = load_status(session)
+            engine.status = before = load_status(session)
             try:
                 return await work(engine)
+            except asyncio.CancelledError:
+                engine.status = before  # a round ended early leaves the status as it was
+                raise
             finally:
                 save_status(session, engine.status)
                 store.set_meta({"clock_offset": str(client.offset)})
+
+    async def run() -> T:
+        if interrupt is None:
+            return await engine_work()
+        interrupt._bind()
+        try:
+            return await engine_work()
+        except asyncio.CancelledError:
+            if not interrupt.asked:
+                raise
+            raise SyncInterrupted(
+                _("Sync was paused for your change; it goes on right after.")
+            ) from None
+        finally:
+            interrupt._unbind()
 
     return asyncio.run(run())
 
@@ -96,10 +160,13 @@ def connect(session: Session, url: str) -> bool:
     return registered
 
 
-def sync_once(session: Session, connect_timeout: float | None = None) -> RoundReport:
+def sync_once(
+    session: Session, connect_timeout: float | None = None, interrupt: Interrupt | None = None
+) -> RoundReport:
     """One round: members, push, pull. Raises :class:`SyncError` with a
-    readable message; the status saved in the profile says the rest."""
-    return with_engine(session, lambda engine: engine.sync_once(), connect_timeout)
+    readable message; the status saved in the profile says the rest;
+    :class:`SyncInterrupted` when ended early through ``interrupt``."""
+    return with_engine(session, lambda engine: engine.sync_once(), connect_timeout, interrupt)
 
 
 def create_invite(

@@ -7,6 +7,7 @@ relay that cannot be reached."""
 from __future__ import annotations
 
 import re
+import socket
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,7 @@ from gui_helpers import (
 import desktop.sync
 from desktop.qr import QUIET_ZONE, parse_join_link, qr_matrix
 from desktop.qt import Qt
-from node.sync import service
+from node.sync import relay_client, service
 from tests.relay import fixtures
 
 pytestmark = pytest.mark.gui
@@ -339,3 +340,46 @@ def test_an_unreachable_relay_is_said_in_words_and_the_app_keeps_working(  # typ
     panel = main.show_sync_panel()
     assert panel.error.text().startswith("The relay cannot be reached")
     assert panel.next_try.text() != "—"
+
+
+def test_an_edit_does_not_wait_for_a_relay_that_never_answers(  # type: ignore[no-untyped-def]
+    qtbot,
+    start_app,
+    relay_factory,
+    monkeypatch,
+) -> None:
+    """Found by hand: with a relay that takes connections and never answers,
+    a delete waited a minute behind the sync round (they share the session's
+    thread). The edit now ends the round, is shown at once, and the round
+    runs again after it."""
+    # Without the interruption the round would hold the edit for 10 minutes,
+    # far past the wait below.
+    monkeypatch.setattr(
+        relay_client, "TIMEOUT", relay_client.aiohttp.ClientTimeout(total=None, sock_read=600)
+    )
+    relay = relay_factory()
+    controller = start_app()
+    main = connected_demo(qtbot, controller, relay.url)
+    sync = controller.sync
+    relay.kill()
+    silent = socket.socket()  # on the relay's port: connections taken, never answered
+    silent.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    silent.bind(("127.0.0.1", relay.port))
+    silent.listen(16)
+    try:
+        sync.sync_now()
+        qtbot.waitUntil(lambda: sync.busy, timeout=WAIT_MS)
+        main.go_to("lots")
+        lots = main.pages["lots"]
+        count = len(lots.table.rows())
+        lots.table.selectRow(0)
+        qtbot.mouseClick(lots.delete_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: len(lots.table.rows()) == count - 1, timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: sync.busy, timeout=WAIT_MS)  # the round runs again
+        assert sync.status.error is None  # ended for the edit, not failed
+    finally:
+        silent.close()  # the round running again now fails: the relay is gone
+    qtbot.waitUntil(lambda: sync.status.state == "backing_off", timeout=WAIT_MS)
+    assert sync.status.pending == 1  # the delete waits to be sent
+    assert "The relay cannot be reached" in main.sync_indicator.text()
+    assert message_boxes(main) == []

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import socket
 import sqlite3
 import tempfile
 import threading
@@ -419,3 +420,34 @@ def test_a_snapshot_whose_answer_was_lost_costs_no_edit(relay_process, tmp_path)
     service.sync_once(other)
     assert other.registry.find_lot("L0").quota == 5
     assert state(other) == state(syndic)
+
+
+@pytest.mark.parametrize("when", ["while it waits", "before it starts"])
+def test_a_round_waiting_for_a_silent_relay_ends_when_interrupted(relay_process, tmp_path, when):
+    """The desktop's rounds share the session's thread with every edit: a
+    person's edit ends a round that waits for a relay that does not answer
+    (found by hand: a delete waited a minute). The round ends in words, the
+    status is as before it, and the change waits for the next round."""
+    syndic = new_building(tmp_path / "syndic", relay_process.url)
+    syndic.registry.update_lot("L1", quota=9)
+    store = syndic.profile.store
+    status = service.load_status(syndic)
+    silent = socket.socket()  # takes connections, never answers
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    store.set_meta({"relay_url": f"http://127.0.0.1:{silent.getsockname()[1]}"})
+    interrupt = service.Interrupt()
+    if when == "before it starts":
+        interrupt.ask()
+    else:
+        threading.Timer(0.3, interrupt.ask).start()
+    try:
+        with pytest.raises(service.SyncInterrupted):  # not SyncError: the relay never answered
+            service.sync_once(syndic, interrupt=interrupt)
+    finally:
+        silent.close()
+    assert service.load_status(syndic) == status
+    assert store.outbox_count() == 1
+    store.set_meta({"relay_url": relay_process.url})
+    service.sync_once(syndic)
+    assert store.outbox_count() == 0
