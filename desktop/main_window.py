@@ -373,7 +373,7 @@ class MainWindow(QMainWindow):
         self.read_only.setVisible(bool(state.read_only_reason))
         self.banner.setText(state.read_only_reason or "")
         self.banner.setVisible(bool(state.read_only_reason) and state.readable)
-        self.problems.setVisible(state.readable)
+        self.problems.setVisible(state.readable and not state.awaited)
         self._show_accounts_entries(state.readable)
         self._show_current()
         self._open_inbox_once()
@@ -385,6 +385,13 @@ class MainWindow(QMainWindow):
             self.building_name.setText(_("Building synced with this device"))
             self.building_address.setText(
                 _("This device: {role}").format(role=role_label(role)) if role else ""
+            )
+            self.quota_indicator.hide()
+            return
+        if state.awaited:
+            self.building_name.setText(_("Nothing received from the syndic's device yet"))
+            self.building_address.setText(
+                _("The building appears here once the syndic's computer has synced with the relay.")
             )
             self.quota_indicator.hide()
             return
@@ -433,7 +440,8 @@ class MainWindow(QMainWindow):
             self.stack.setCurrentWidget(self.pages[name])
         if self.state is not None:  # the session screen takes the whole height of the room's screen
             full_height = getattr(self.pages[name], "full_height", False)
-            self.problems.setVisible(self.state.readable and not full_height)
+            shown = self.state.readable and not self.state.awaited
+            self.problems.setVisible(shown and not full_height)
 
     def current_page(self) -> str:
         item = self.nav.currentItem()

@@ -67,6 +67,7 @@ from PySide6.QtWidgets import (  # noqa: F401
     QHeaderView,
     QInputDialog,
     QLabel,
+    QLayout,
     QLineEdit,
     QListWidget,
     QListWidgetItem,

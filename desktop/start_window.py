@@ -112,6 +112,7 @@ class StartWindow(QMainWindow):
         self._pending: Association | None = None  # None with _pending_demo: the demo
         self._pending_demo = False
         self._pending_join: tuple[str, str] | None = None  # (relay, code)
+        self._join_passphrase: str | None = None  # chosen for a join the relay refused
         self._unlock_path: Path | None = None
         self.stack = QStackedWidget()
         self.setCentralWidget(self.stack)
@@ -277,7 +278,7 @@ class StartWindow(QMainWindow):
         note.setWordWrap(True)
         card.layout_.addWidget(note)
         back = QPushButton(_("Back"))
-        back.clicked.connect(lambda: self.show_page(self.welcome))
+        back.clicked.connect(self._leave_join)
         self.join_submit = QPushButton(_("Continue") if self.needs_new_passphrase else _("Join"))
         self.join_submit.setObjectName("primary")
         self.join_submit.setDefault(True)
@@ -356,7 +357,9 @@ class StartWindow(QMainWindow):
         (self.invite_code if self.relay_address.text() else self.relay_address).setFocus()
 
     def _maybe_link(self, field: QLineEdit, text: str) -> None:
-        """A pasted ``koprogo://join?...`` link fills both fields."""
+        """A pasted ``koprogo://join?...`` link fills both fields. Any change
+        clears the last refusal, which was about what was there before."""
+        self.join.error.clear_message()
         parsed = parse_join_link(text)
         if parsed is not None:
             relay, code = parsed
@@ -382,7 +385,14 @@ class StartWindow(QMainWindow):
         normal = invites.normalize(code)
         self._pending, self._pending_demo = None, False
         self._pending_join = (relay, f"{normal[:5]}-{normal[5:]}")
-        self._ask_or_go()
+        if self._join_passphrase is not None:  # chosen for a try the relay refused
+            self._go(self._join_passphrase)
+        else:
+            self._ask_or_go()
+
+    def _leave_join(self) -> None:
+        self._join_passphrase = None
+        self.show_page(self.welcome)
 
     def show_join_error(self, message: str) -> None:
         """The relay refused the code or could not be reached: back to the form."""
@@ -421,6 +431,9 @@ class StartWindow(QMainWindow):
     def _go(self, passphrase: str | None) -> None:
         if self._pending_join is not None:
             relay, code = self._pending_join
+            # Kept for another try if the relay refuses the code: the person
+            # is not asked to choose it again (found by hand: twice per try).
+            self._join_passphrase = passphrase
             self.set_busy(_("Joining the building…"))
             self.join_requested.emit(relay, code, passphrase)
         elif self._pending_demo:

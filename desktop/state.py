@@ -34,6 +34,9 @@ class RegistryState:
     readable: bool = True
     """False on an owner's or kiosk device: it holds no key to the registry
     (docs/sync-protocol.md §2), so the registry above is empty."""
+    awaited: bool = False
+    """True on a device that joined before the syndic's device ever synced:
+    nothing of the building has arrived yet (not an empty building)."""
 
 
 @dataclass(frozen=True)
@@ -93,12 +96,17 @@ def read_state(session: Session) -> RegistryState:
             readable=False,
         )
     registry = session.registry
+    value = registry.read()
+    # Every building made here has its association from the start; without
+    # one, a device that syncs is waiting for the syndic's first sync.
+    awaited = value.association is None and bool(session.profile.store.get_meta("relay_url"))
     return RegistryState(
-        registry=registry.read(),
-        problems=tuple(registry.problems()),
+        registry=value,
+        problems=() if awaited else tuple(registry.problems()),
         can_undo=registry.can_undo(),
         can_redo=registry.can_redo(),
         read_only_reason=registry.read_only_reason,
+        awaited=awaited,
     )
 
 

@@ -76,6 +76,7 @@ class SyncStatus:
     pending: int = 0  # changes made here, waiting to be sent
     error: str | None = None  # in the user's language
     person: str | None = None  # the person an owner's device belongs to
+    error_code: str | None = None  # stable (node.sync.machine.Status.error_code)
 
     @property
     def connected(self) -> bool:
@@ -89,6 +90,19 @@ class SyncStatus:
     @property
     def syndic(self) -> bool:
         return self.role == Role.SYNDIC.value
+
+    @property
+    def removed(self) -> bool:
+        """This device was removed from the building: it can never sync again."""
+        return self.state == State.REJECTED.value and self.error_code in REMOVED_CODES
+
+    @property
+    def unreachable(self) -> bool:
+        return self.state == State.BACKING_OFF.value and self.error_code in UNREACHABLE_CODES
+
+
+REMOVED_CODES = frozenset({"revoked-device", "unknown-device"})
+UNREACHABLE_CODES = frozenset({"unreachable", "relay-unavailable"})
 
 
 def read_sync_status(session: Session) -> SyncStatus:
@@ -104,6 +118,7 @@ def read_sync_status(session: Session) -> SyncStatus:
         pending=int(data["pending_envelopes"]),
         error=current.error,
         person=session.profile.store.get_meta("person") or None,
+        error_code=current.error_code,
     )
 
 
@@ -141,11 +156,19 @@ def _sync_round(session: Session, interrupt: service.Interrupt | None = None) ->
 
 def _device_list(session: Session) -> DeviceList:
     note = None
+    removed = service.load_status(session).error_code in REMOVED_CODES
     try:
         service.refresh_members(session)
     except KoprogoError as exc:  # offline: show what this device knows
         note = str(exc)
-    return DeviceList(tuple(service.devices(session)), note)
+        removed = removed or getattr(exc, "code", None) in REMOVED_CODES
+    # A removed device cannot read the log that says so (the relay refuses
+    # it): it knows from the relay's refusal.
+    devices = tuple(
+        {**d, "revoked": d["revoked"] or (removed and d["this_device"])}
+        for d in service.devices(session)
+    )
+    return DeviceList(devices, note)
 
 
 class _Listener:
@@ -256,6 +279,11 @@ class SyncController(QObject):
     @property
     def stopped(self) -> bool:
         return self._stopped
+
+    @property
+    def known(self) -> bool:
+        """The status was read from the profile at least once."""
+        return self._known
 
     def _guarded(self, fn: Callable[[Session], Any]) -> Callable[[Session], Any]:
         """Run ``fn`` only on this controller's building (the worker may have

@@ -20,6 +20,7 @@ from .qt import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QPushButton,
     Qt,
@@ -61,14 +62,32 @@ def pending_text(pending: int) -> str:
     return ngettext("{n} change waiting", "{n} changes waiting", pending).format(n=pending)
 
 
-def state_words(status: SyncStatus, busy: bool, now: float | None = None) -> str:
-    """One line saying where sync stands, as the status bar shows it."""
+def short_problem(status: SyncStatus, kind: str) -> str:
+    """A few words for the status bar; the whole sentence is in its tooltip
+    and the sync panel (found by hand: the sentence crowded out the bar's
+    other messages in French and German)."""
+    if kind == OUTDATED:
+        return _("Update KoproGo to sync again")
+    if kind == STOPPED:
+        if status.removed:
+            return _("This device was removed from the building")
+        return _("Sync stopped: click for details")
+    if status.unreachable:
+        return _("The relay cannot be reached")
+    return _("Sync paused; trying again shortly")
+
+
+def state_words(
+    status: SyncStatus, busy: bool, now: float | None = None, short: bool = False
+) -> str:
+    """Where sync stands, in one line: ``short`` for the status bar, else
+    with the problem's whole sentence (the panel, the tooltip)."""
     now = time.time() if now is None else now
     kind = indicator_kind(status, busy)
     if kind == LOCAL:
         return _("Not syncing: this building is kept on this computer only")
     if kind in (OUTDATED, STOPPED, OFFLINE) and status.error:
-        text = status.error
+        text = short_problem(status, kind) if short else status.error
     elif kind == SYNCING:
         text = _("Syncing…")
     elif status.last_sync is not None:
@@ -103,13 +122,18 @@ class SyncIndicator(QToolButton):
         return indicator_kind(self.sync.status, self.sync.busy)
 
     def words(self) -> str:
-        return state_words(self.sync.status, self.sync.busy)
+        return state_words(self.sync.status, self.sync.busy, short=True)
 
     def refresh(self, *_args: object) -> None:
         kind = self.kind()
-        self.setText("● " + self.words())
+        click = _("Sync with the relay: click for details and “Sync now”.")
+        if not self.sync.known:  # until the worker has read it: nothing to claim yet
+            self.setText("● …")
+            self.setToolTip(click)
+        else:
+            self.setText("● " + self.words())
+            self.setToolTip(state_words(self.sync.status, self.sync.busy) + "\n" + click)
         self.setProperty("syncState", kind)
-        self.setToolTip(_("Sync with the relay: click for details and “Sync now”."))
         self.style().unpolish(self)
         self.style().polish(self)
 
@@ -128,11 +152,15 @@ class SyncPanel(QDialog):
         self.setMinimumWidth(480)
         self.sync = sync
         layout = QVBoxLayout(self)
+        # Never narrower than its buttons' words (found by hand: "Synchroniser
+        # maintenant" was cut at both ends).
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)
         self.summary = QLabel()
         self.summary.setObjectName("sectionTitle")
         self.summary.setWordWrap(True)
         layout.addWidget(self.summary)
         form = QFormLayout()
+        form.setHorizontalSpacing(16)
         self.relay = QLabel()
         self.relay.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.role = QLabel()
@@ -152,7 +180,7 @@ class SyncPanel(QDialog):
         self.hint.setWordWrap(True)
         layout.addWidget(self.hint)
 
-        buttons = QDialogButtonBox()
+        actions = QHBoxLayout()
         self.sync_button = QPushButton(_("Sync now"))
         self.sync_button.setObjectName("primary")
         self.sync_button.clicked.connect(lambda: self.sync.sync_now(manual=True))
@@ -160,11 +188,14 @@ class SyncPanel(QDialog):
         self.devices_button.clicked.connect(self._devices)
         self.relay_button = QPushButton(_("Relay settings…"))
         self.relay_button.clicked.connect(self._relay)
-        close = QPushButton(_("Close"))
-        close.clicked.connect(self.accept)
         for button in (self.sync_button, self.devices_button, self.relay_button):
-            buttons.addButton(button, QDialogButtonBox.ButtonRole.ActionRole)
-        buttons.addButton(close, QDialogButtonBox.ButtonRole.RejectRole)
+            actions.addWidget(button)
+        actions.addStretch(1)
+        layout.addLayout(actions)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        close = buttons.button(QDialogButtonBox.StandardButton.Close)
+        close.setText(_("Close"))
+        buttons.rejected.connect(self.accept)
         layout.addWidget(buttons)
         sync.status_changed.connect(self.refresh)
         sync.busy_changed.connect(self.refresh)
@@ -189,7 +220,7 @@ class SyncPanel(QDialog):
         self.next_try.setText(fmt_time(status.retry_at) if waiting else "—")
         error = status.error or (self.sync.last_error if status.connected else None)
         self.error.show_message(error or "")
-        self.sync_button.setEnabled(status.connected and not busy)
+        self.sync_button.setEnabled(status.connected and not busy and not status.removed)
         self.devices_button.setEnabled(status.connected)
         if not status.connected:
             hint = _(
@@ -198,6 +229,11 @@ class SyncPanel(QDialog):
             )
         elif status.state == State.READ_ONLY.value:
             hint = _("Update KoproGo to sync again; until then this device keeps what it has.")
+        elif status.removed:
+            hint = _(
+                "What this device already has stays readable here. To take part again, ask "
+                "the syndic for a new invite and join with it."
+            )
         elif status.state == State.REJECTED.value:
             hint = _("Automatic sync is stopped until the problem is solved.")
         elif status.state == State.BACKING_OFF.value:

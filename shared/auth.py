@@ -48,8 +48,15 @@ TIME_HEADER = "KoproGo-Time"  # the relay's clock, on every answer
 PROTOCOL_HEADER = "KoproGo-Protocol"  # "major.minor", both ways
 
 
+MAX_TIMESTAMP_DIGITS = 19  # any clock this side of the year 300 billion
+
+
 class AuthError(ValueError):
     """A request whose signature headers are missing, stale, replayed or wrong."""
+
+
+class StaleTimestamp(AuthError):
+    """A timestamp more than :data:`WINDOW` seconds from the relay's clock."""
 
 
 def message(
@@ -127,10 +134,33 @@ def parse_headers(
         raise AuthError("missing signature headers")
     if len(nonce) != 32 or nonce.strip(_HEX):  # nothing left: only lowercase hex digits
         raise AuthError("malformed signature headers")
+    timestamp = parse_timestamp(stamp)
     try:
-        return SignedRequest(device, int(stamp), nonce, base64.b64decode(signature, validate=True))
+        return SignedRequest(device, timestamp, nonce, base64.b64decode(signature, validate=True))
     except ValueError as exc:
         raise AuthError("malformed signature headers") from exc
+
+
+def parse_timestamp(text: str) -> int:
+    """``KoproGo-Timestamp`` as :func:`sign_request` writes it: the decimal
+    digits of a non-negative integer, without sign, spaces, underscores or
+    leading zeros, so the header is exactly the text the signature covers.
+    More than :data:`MAX_TIMESTAMP_DIGITS` digits is no clock's time:
+    :class:`StaleTimestamp`, without converting them (a number of thousands
+    of digits costs time, and more than a float holds cannot be compared
+    with one)."""
+    if not (text.isascii() and text.isdigit()) or (text[0] == "0" and text != "0"):
+        raise AuthError("malformed signature headers")
+    if len(text) > MAX_TIMESTAMP_DIGITS:
+        raise StaleTimestamp("stale timestamp")
+    return int(text)
+
+
+def check_fresh(timestamp: int, now: float) -> None:
+    """:class:`StaleTimestamp` when ``timestamp`` is more than :data:`WINDOW`
+    seconds from ``now`` (§4)."""
+    if abs(timestamp - now) > WINDOW:
+        raise StaleTimestamp("stale timestamp")
 
 
 def verify_request(
@@ -144,8 +174,7 @@ def verify_request(
 ) -> None:
     """Check freshness and signature; replay is checked by the caller, which
     keeps the signatures seen within the window."""
-    if abs(signed.timestamp - now) > WINDOW:
-        raise AuthError("stale timestamp")
+    check_fresh(signed.timestamp, now)
     try:
         nacl.signing.VerifyKey(verify_key).verify(
             message(method, path, body, signed.timestamp, signed.nonce, context), signed.signature

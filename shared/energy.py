@@ -114,7 +114,7 @@ class Aggregate:
             _require(isinstance(data, dict), "an aggregate is a JSON object")
             _require(set(data) == {f for f in cls.__dataclass_fields__}, "unexpected fields")
             aggregate = cls(**data)
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, RecursionError) as exc:
             raise EnergyError(f"malformed aggregate: {exc}") from None
         _require(aggregate.body() == body, "an aggregate is sent in canonical form")
         return aggregate

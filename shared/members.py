@@ -93,8 +93,10 @@ class SignedEntry:
             raise MembersError("entry too large")
         try:
             data = json.loads(body)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep
             raise MembersError("entry body is not JSON") from exc
+        if not isinstance(data, dict):
+            raise MembersError("entry body is not a JSON object")
         if canonical(data) != body:
             raise MembersError("entry body is not canonical JSON")
         return cls(body, unb64(obj.get("signature", "")))
@@ -198,8 +200,9 @@ class MembersState:
         Raises :class:`MembersError` and leaves the state unchanged on refusal.
         """
         data = entry.data
-        _require(isinstance(data, dict) and data.get("v") == 1, "unknown entry version")
-        _require(data.get("seq") == self.length, "entry out of sequence")
+        _require(isinstance(data, dict) and _is_int(data.get("v"), 1), "unknown entry version")
+        _require(_is_int(data.get("seq")), "seq is an integer")
+        _require(data["seq"] == self.length, "entry out of sequence")
         _require(data.get("prev") == self.head, "entry does not follow the log")
         kind = data.get("type")
         _require(kind in ENTRY_TYPES, "unknown entry type")
@@ -240,7 +243,7 @@ class MembersState:
         person = invite.get("person")
         _require(person is None or is_ulid(str(person)), "bad person id")
         expires = invite.get("expires")
-        _require(isinstance(expires, int) and expires > 0, "bad expiry")
+        _require(_is_int(expires) and expires > 0, "bad expiry")
         kiosk = invite.get("kiosk", False)
         _require(isinstance(kiosk, bool), "bad kiosk flag")
         _require(not kiosk or person is not None, "a kiosk invite names its person")
@@ -307,7 +310,7 @@ class MembersState:
     def _apply_keys(self, entry: SignedEntry, data: dict[str, Any], now: int | None) -> None:
         self._admin(entry, data)
         epoch = data.get("epoch")
-        _require(isinstance(epoch, int) and self.epoch <= epoch <= self.epoch + 1, "bad epoch")
+        _require(_is_int(epoch) and self.epoch <= epoch <= self.epoch + 1, "bad epoch")
         to_persons = data.get("to_persons", {})
         _require(isinstance(to_persons, dict), "bad person keys")
         for target, keys in to_persons.items():
@@ -337,7 +340,7 @@ class MembersState:
     def _take_sealed(self, data: dict[str, Any]) -> None:
         """Check every sealed key first, then take them all (all or nothing)."""
         epoch, sealed = data.get("epoch"), data.get("sealed")
-        _require(isinstance(epoch, int) and epoch >= 1, "bad epoch")
+        _require(_is_int(epoch) and epoch >= 1, "bad epoch")
         _require(isinstance(sealed, dict), "sealed keys missing")
         for device_id, keys in sealed.items():
             device = self.active(device_id)
@@ -373,6 +376,15 @@ def may_hold(device: Device, label: str) -> bool:
 def _require(condition: bool, reason: str) -> None:
     if not condition:
         raise MembersError(reason)
+
+
+def _is_int(value: Any, equal_to: int | None = None) -> bool:
+    """Whether ``value`` is a JSON integer (and ``equal_to``, when given):
+    not a bool, not a float such as ``3.0``, although Python finds
+    ``True == 1`` and ``3.0 == 3``; another verifier of the same log would
+    not."""
+    whole = isinstance(value, int) and not isinstance(value, bool)
+    return whole and (equal_to is None or value == equal_to)
 
 
 def _role(value: Any) -> Role:

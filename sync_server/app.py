@@ -102,7 +102,10 @@ async def relay_middleware(request: web.Request, handler: Handler) -> web.Stream
         return response
     except RelayError as refusal:
         status = refusal.status
-        return _error(status, refusal.code, refusal.message, refusal.headers, refusal.extra)
+        response = _error(status, refusal.code, refusal.message, refusal.headers, refusal.extra)
+        if refusal.close:
+            await _answer_and_close(request, response)
+        return response
     except web.HTTPException as exc:
         status = exc.status
         code = _HTTP_CODES.get(status, "http-error")
@@ -128,6 +131,15 @@ async def relay_middleware(request: web.Request, handler: Handler) -> web.Stream
             )
 
 
+async def _answer_and_close(request: web.Request, response: web.Response) -> None:
+    """Send ``response`` now and close the connection, without reading
+    what is left of the body (aiohttp would read on for up to 10 s more)."""
+    response.force_close()
+    await response.prepare(request)
+    await response.write_eof()
+    request.protocol.force_close()
+
+
 def _template(request: web.Request) -> str:
     resource = request.match_info.route.resource
     return resource.canonical if resource is not None else "unmatched"
@@ -137,13 +149,18 @@ def _check_protocol(request: web.Request) -> None:
     announced = request.headers.get(auth.PROTOCOL_HEADER)
     if announced is None:
         return
-    major, _, _minor = announced.partition(".")
-    if not major.isdigit():
+    major, dot, minor = announced.partition(".")
+    if not (dot and _is_number(major) and _is_number(minor)):
         raise RelayError(400, "bad-protocol", "KoproGo-Protocol is major.minor")
     if int(major) != PROTOCOL_VERSION[0]:
         raise RelayError(
             426, "upgrade-required", f"this relay speaks protocol {PROTOCOL}, not {announced}"
         )
+
+
+def _is_number(text: str) -> bool:
+    """1 to 9 ASCII digits (``str.isdigit`` also takes ``²`` or ``٣``)."""
+    return 0 < len(text) <= 9 and text.isascii() and text.isdigit()
 
 
 # -- resources ------------------------------------------------------------------------

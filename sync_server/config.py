@@ -41,6 +41,8 @@ class RelayConfig:
     db_threads: int = 4  # reader threads; writes go through one writer
     verify_threads: int = 1  # threads verifying signatures beside the event loop
     usage_flush_seconds: float = 10.0
+    # a request body must all arrive within this time (408 `slow-body`)
+    body_seconds: float = 30.0
     worker: int = 0  # this process's number under `serve --workers N` (1..N), 0 alone
     # sharing the database (PostgreSQL, workers): how often the stored members
     # logs are compared with this process's, for an announcement it missed

@@ -129,13 +129,11 @@ class RelayCore:
         device of the building (401 otherwise)."""
         try:
             signed = auth.parse_headers(headers)
+            auth.check_fresh(signed.timestamp, now)
+        except auth.StaleTimestamp as exc:
+            raise stale_timestamp() from exc
         except auth.AuthError as exc:
             raise unauthorized("unauthenticated", str(exc)) from exc
-        if abs(signed.timestamp - now) > auth.WINDOW:
-            raise unauthorized(
-                "stale-timestamp",
-                "the request's timestamp is too far from the relay's clock (see KoproGo-Time)",
-            )
         return signed, self._active_device(building_id, signed.device_id)
 
     def admit_signed(
@@ -223,7 +221,8 @@ class RelayCore:
             sealed = b""
         if not sealed or len(sealed) > 16 * 1024:
             raise bad_request("bad-payload", "the invite payload must be base64, at most 16 KiB")
-        invite_id = str((entry.data.get("invite") or {}).get("id"))
+        invite = entry.data.get("invite")
+        invite_id = str(invite.get("id")) if isinstance(invite, dict) else ""
         return self._append_entry(building_id, entry, now, invite_payload=(invite_id, sealed))
 
     def get_invite(self, invite_id: str, now: float) -> dict[str, Any]:
@@ -354,8 +353,7 @@ class RelayCore:
         header = envelope.header
         if header.building_id != building_id or header.doc_id != doc_id:
             raise bad_request("wrong-document", "the envelope is for another building or document")
-        if not is_valid_doc_id(doc_id):
-            raise bad_request("bad-document", "not a document id of the protocol")
+        check_document(doc_id)
         if header.device_id != device.id:
             raise bad_request("wrong-device", "an envelope is sent by the device that made it")
         if signature_valid is None:
@@ -366,9 +364,10 @@ class RelayCore:
         # the persons a device writes for matter only for per-person documents
         persons = building.state.persons_of(device.id) if doc_person(doc_id) else frozenset()
         if not may_write(device.role, doc_id, persons):
-            raise RelayError(
-                403, "forbidden", f"a {device.role.value} device may not write this document"
-            )
+            role = device.role.value
+            article = "an" if role[0] in "aeiou" else "a"
+            message = f"{article} {role} device may not write this document"
+            raise RelayError(403, "forbidden", message)
         if header.audience is not audience_of(doc_id):
             raise bad_request("wrong-audience", "the envelope's audience is not the document's")
         if header.key_epoch != building.state.epoch:
@@ -428,6 +427,21 @@ class RelayCore:
 
 SignatureCheck = tuple[bytes, bytes, bytes]
 """(Ed25519 public key, signed message, signature)."""
+
+
+def check_document(doc_id: str) -> None:
+    """400 ``bad-document`` for an id §2 does not allow (the path's pattern
+    lets through ``foo`` or ``ledger/20266``), to append to or to pull."""
+    if not is_valid_doc_id(doc_id):
+        raise bad_request("bad-document", "not a document id of the protocol")
+
+
+def stale_timestamp() -> RelayError:
+    """401 for a request signed too far from the relay's clock (§4)."""
+    return unauthorized(
+        "stale-timestamp",
+        "the request's timestamp is too far from the relay's clock (see KoproGo-Time)",
+    )
 
 
 def request_check(

@@ -38,7 +38,7 @@ from shared.ids import new_ulid
 from shared.members import Device
 from shared.protocol import Role
 
-from .core import RelayCore, SignatureCheck
+from .core import RelayCore, SignatureCheck, stale_timestamp
 from .energy_store import Broker, EnergyStore, StoredAggregate
 from .errors import RelayError, bad_request, too_many, unauthorized
 
@@ -63,7 +63,7 @@ def parse_aggregate(raw: bytes) -> Aggregate:
     ``bad-aggregate`` otherwise). Its signature is checked later."""
     try:
         data = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deep
         raise bad_request("bad-aggregate", "the aggregate is not JSON") from None
     participants = data.get("participants") if isinstance(data, dict) else None
     whole = isinstance(participants, int) and not isinstance(participants, bool)
@@ -206,13 +206,11 @@ def identify_broker(headers: Any, now: float) -> tuple[auth.SignedRequest, bytes
     form, the timestamp and the public key named (401 otherwise)."""
     try:
         signed = auth.parse_headers(headers, auth.BROKER_HEADER)
+        auth.check_fresh(signed.timestamp, now)
+    except auth.StaleTimestamp as exc:
+        raise stale_timestamp() from exc
     except auth.AuthError as exc:
         raise unauthorized("unauthenticated", f"{exc} (a broker's request)") from exc
-    if abs(signed.timestamp - now) > auth.WINDOW:
-        raise unauthorized(
-            "stale-timestamp",
-            "the request's timestamp is too far from the relay's clock (see KoproGo-Time)",
-        )
     try:
         key = base64.b64decode(signed.device_id, validate=True)
     except (binascii.Error, ValueError):

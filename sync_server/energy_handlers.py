@@ -9,16 +9,13 @@ signatures on the verifier threads.
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from aiohttp import web
 
 from . import energy
 from .energy import EnergyCore
 from .energy_store import Broker
-from .errors import RelayError, bad_request
-from .handlers import _signed
+from .errors import bad_request
+from .handlers import _signed, parse_json, read_body
 from .runtime import NOW, RUNTIME, Runtime
 
 
@@ -32,17 +29,6 @@ def _energy(request: web.Request) -> EnergyCore:
     return core
 
 
-async def _body(request: web.Request, limit: int) -> bytes:
-    """The body, refused (413) over ``limit`` bytes before it is all read."""
-    length = request.content_length
-    if length is not None and length > limit:
-        raise RelayError(413, "too-large", f"this body is at most {limit} bytes")
-    raw = await request.read()  # bounded by client_max_size when chunked
-    if len(raw) > limit:
-        raise RelayError(413, "too-large", f"this body is at most {limit} bytes")
-    return raw
-
-
 # -- a building's aggregates and offers (§9.1, §9.2) ---------------------------------
 
 
@@ -51,7 +37,7 @@ async def put_aggregate(request: web.Request) -> web.Response:
     now = request[NOW]
     campaign, energy_type = request.match_info["campaign"], request.match_info["energy_type"]
     energy.check_energy_type(energy_type)
-    raw = await _body(request, energy.MAX_AGGREGATE_BYTES)
+    raw = await read_body(request, energy.MAX_AGGREGATE_BYTES)
     aggregate = energy.parse_aggregate(raw)
     building_id, device, _ = await _signed(request, raw)
     rt.relay.admit_request(building_id, device.id, now)
@@ -69,7 +55,7 @@ async def delete_aggregates(request: web.Request) -> web.Response:
     rt, core = _rt(request), _energy(request)
     energy_type = request.match_info.get("energy_type")
     energy.check_energy_type(energy_type)
-    raw = await _body(request, 0)
+    raw = await read_body(request, 0)
     building_id, device, _ = await _signed(request, raw)
     rt.relay.admit_request(building_id, device.id, request[NOW])
     energy.check_publisher(device)
@@ -111,9 +97,9 @@ async def get_pools(request: web.Request) -> web.Response:
 async def post_offer(request: web.Request) -> web.Response:
     rt, core = _rt(request), _energy(request)
     pool = energy.parse_pool(request.match_info["pool"])
-    raw = await _body(request, energy.MAX_OFFER_BYTES)
+    raw = await read_body(request, energy.MAX_OFFER_BYTES)
     broker = await _broker(request, raw)
-    offer = energy.new_offer(_json(raw), pool, request[NOW])
+    offer = energy.new_offer(parse_json(raw), pool, request[NOW])
     await rt.write(core.post_offer, broker, offer, request[NOW])
     return web.json_response({"id": offer.id}, status=201)
 
@@ -121,17 +107,10 @@ async def post_offer(request: web.Request) -> web.Response:
 async def delete_offer(request: web.Request) -> web.Response:
     rt, core = _rt(request), _energy(request)
     pool = energy.parse_pool(request.match_info["pool"])
-    raw = await _body(request, 0)
+    raw = await read_body(request, 0)
     broker = await _broker(request, raw)
     await rt.write(core.withdraw_offer, broker, pool, request.match_info["offer"])
     return web.json_response({"deleted": 1})
-
-
-def _json(raw: bytes) -> Any:
-    try:
-        return json.loads(raw)
-    except ValueError as exc:
-        raise bad_request("bad-json", "the body is not JSON") from exc
 
 
 def energy_routes() -> list[web.RouteDef]:

@@ -17,6 +17,7 @@ class RelayError(Exception):
         message: str,
         headers: dict[str, str] | None = None,
         extra: dict[str, object] | None = None,
+        close: bool = False,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -24,6 +25,8 @@ class RelayError(Exception):
         self.message = message
         self.headers = headers or {}
         self.extra = extra or {}
+        # answer, then close the connection: the rest of the body is not read
+        self.close = close
 
     def body(self) -> dict[str, object]:
         return {"error": self.code, "message": self.message, **self.extra}

@@ -10,6 +10,7 @@ Nothing here decides a protocol rule.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from collections.abc import Callable
@@ -20,9 +21,14 @@ from aiohttp import WSMsgType, web
 from shared.envelope import Envelope
 from shared.ids import is_ulid
 from shared.members import Device
-from shared.protocol import MAX_ENVELOPE_BYTES, PULL_PAGE_BYTES, PULL_PAGE_ENVELOPES
+from shared.protocol import (
+    MAX_ENVELOPE_BYTES,
+    MAX_REQUEST_BYTES,
+    PULL_PAGE_BYTES,
+    PULL_PAGE_ENVELOPES,
+)
 
-from .core import envelope_check, request_check
+from .core import check_document, envelope_check, request_check
 from .errors import RelayError, bad_request
 from .metrics import labelled, thread_cpu_seconds
 from .runtime import CONFIG, METRICS, NOW, RUNTIME, Runtime
@@ -45,12 +51,34 @@ def _address(request: web.Request) -> str:
     return request.remote or "?"
 
 
-async def _json(request: web.Request) -> Any:
-    raw = await request.read()
+async def read_body(request: web.Request, limit: int = MAX_REQUEST_BYTES) -> bytes:
+    """The body, refused (413) over ``limit`` bytes before it is all read,
+    and (408 ``slow-body``) when it has not all arrived within the
+    configured time: a client sending a byte now and then would otherwise
+    hold its connection, and the relay's file descriptors, for ever."""
+    length = request.content_length
+    if length is not None and length > limit:
+        raise RelayError(413, "too-large", f"this body is at most {limit} bytes")
+    seconds = request.app[CONFIG].body_seconds
     try:
-        return json.loads(raw)
-    except ValueError as exc:
-        raise bad_request("bad-json", "the body is not JSON") from exc
+        if request.content.is_eof():  # all there already, as most bodies are: no timer
+            raw = await request.read()
+        else:
+            async with asyncio.timeout(seconds):
+                raw = await request.read()  # bounded by client_max_size when chunked
+    except TimeoutError:
+        message = f"the body did not all arrive within {seconds:g} s"
+        raise RelayError(408, "slow-body", message, close=True) from None
+    except web.RequestPayloadError:  # e.g. Content-Encoding: gzip on a body that is not
+        message = "the body could not be read (broken chunks or content encoding)"
+        raise RelayError(400, "bad-request", message, close=True) from None
+    if len(raw) > limit:
+        raise RelayError(413, "too-large", f"this body is at most {limit} bytes")
+    return raw
+
+
+async def _json(request: web.Request) -> Any:
+    return parse_json(await read_body(request))
 
 
 async def _known(rt: Runtime, building_id: str, identify: Callable[[], T]) -> T:
@@ -124,10 +152,10 @@ async def get_members(request: web.Request) -> web.Response:
 
 async def post_members(request: web.Request) -> web.Response:
     rt = _rt(request)
-    raw = await request.read()
+    raw = await read_body(request)
     building_id, device, _ = await _signed(request, raw)
     rt.relay.admit_request(building_id, device.id, request[NOW])
-    body = _parse(raw)
+    body = parse_json(raw)
     seq = await rt.write(rt.relay.append_member, building_id, device, body, request[NOW])
     await _members_changed(rt, building_id, seq + 1)
     return web.json_response({"seq": seq}, status=201)
@@ -135,10 +163,10 @@ async def post_members(request: web.Request) -> web.Response:
 
 async def post_invite(request: web.Request) -> web.Response:
     rt = _rt(request)
-    raw = await request.read()
+    raw = await read_body(request)
     building_id, device, _ = await _signed(request, raw)
     rt.relay.admit_request(building_id, device.id, request[NOW])
-    body = _parse(raw)
+    body = parse_json(raw)
     seq = await rt.write(rt.relay.post_invite, building_id, device, body, request[NOW])
     await _members_changed(rt, building_id, seq + 1)
     return web.json_response({"seq": seq}, status=201)
@@ -166,30 +194,19 @@ async def _members_changed(rt: Runtime, building_id: str, length: int) -> None:
     await rt.hub.drop_revoked(building_id, rt.relay.building(building_id).state)
 
 
-def _parse(raw: bytes) -> Any:
+def parse_json(raw: bytes) -> Any:
     try:
         return json.loads(raw)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep
         raise bad_request("bad-json", "the body is not JSON") from exc
 
 
 # -- envelopes ------------------------------------------------------------------------
 
 
-async def _envelope_body(request: web.Request) -> bytes:
-    """§7.1 step 1: refuse an oversized body before reading it all."""
-    length = request.content_length
-    if length is not None and length > MAX_ENVELOPE_BYTES:
-        raise RelayError(413, "too-large", f"an envelope is at most {MAX_ENVELOPE_BYTES} bytes")
-    raw = await request.read()  # bounded by client_max_size when chunked
-    if len(raw) > MAX_ENVELOPE_BYTES:
-        raise RelayError(413, "too-large", f"an envelope is at most {MAX_ENVELOPE_BYTES} bytes")
-    return raw
-
-
 async def _store(request: web.Request, snapshot: bool, base: str | None) -> Stored:
     rt = _rt(request)
-    raw = await _envelope_body(request)
+    raw = await read_body(request, MAX_ENVELOPE_BYTES)  # §7.1 step 1
     envelope = rt.relay.decode_envelope(raw)
     if snapshot:  # ?base= is not in the envelope: the request is signed (§7.2)
         building_id, device, valid = await _signed(request, raw, envelope)
@@ -238,6 +255,7 @@ async def pull(request: web.Request) -> web.Response:
     rt = _rt(request)
     building_id, device, _ = await _signed(request, b"")
     rt.relay.admit_request(building_id, device.id, request[NOW])
+    check_document(request.match_info["doc"])
     after = _int_query(request, "after", 0, minimum=0)
     limit = min(_int_query(request, "limit", PULL_PAGE_ENVELOPES, minimum=1), PULL_PAGE_ENVELOPES)
     assert rt.storage is not None
@@ -319,16 +337,24 @@ async def metrics(request: web.Request) -> web.Response:
     return web.Response(text=text_, content_type="text/plain", charset="utf-8")
 
 
+MAX_QUERY_INT = (1 << 63) - 1  # what a database's 64-bit integer holds
+
+
 def _int_query(request: web.Request, name: str, default: int, minimum: int) -> int:
+    """A decimal integer: ASCII digits with an optional leading ``-``, not
+    ``+1``, `` 1`` or ``1_0``, which ``int()`` would take; within a
+    database's 64-bit integers."""
     text = request.query.get(name)
     if text is None:
         return default
-    try:
-        value = int(text)
-    except ValueError as exc:
-        raise bad_request("bad-query", f"?{name}= is an integer") from exc
+    digits = text.removeprefix("-")
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 19:
+        raise bad_request("bad-query", f"?{name}= is an integer of at most 19 digits")
+    value = int(text)
     if value < minimum:
         raise bad_request("bad-query", f"?{name}= is at least {minimum}")
+    if value > MAX_QUERY_INT:
+        raise bad_request("bad-query", f"?{name}= is at most {MAX_QUERY_INT}")
     return value
 
 

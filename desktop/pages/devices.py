@@ -111,7 +111,7 @@ class DevicesPage(Page):
         self.layout_.addWidget(self.intro)
         self.table = RecordTable(COLUMNS, stretch=1, fit=True)
         self.table.setObjectName("devicesTable")
-        self.table.setSortingEnabled(False)  # the node's order: oldest first
+        self.table.keep_order()  # the node's order: oldest first, removed ones in place
         self.invite_button = self.button(_("&Invite a device…"), self.invite)
         self.invite_button.setObjectName("primary")
         self.remove_button = self.button(
@@ -245,7 +245,10 @@ class DevicesPage(Page):
         )
         confirm = box.addButton(_("Remove device"), QMessageBox.ButtonRole.DestructiveRole)
         confirm.setObjectName("confirmRemove")
-        box.addButton(_("Cancel"), QMessageBox.ButtonRole.RejectRole)
+        cancel = box.addButton(_("Cancel"), QMessageBox.ButtonRole.RejectRole)
+        # Removing cannot be undone: Enter and Escape both keep the device.
+        box.setDefaultButton(cancel)
+        box.setEscapeButton(cancel)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         device_id = row.id
 

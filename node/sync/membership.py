@@ -391,6 +391,8 @@ def _remove_profile(path: Path, whole_folder: bool) -> None:
 
 
 def device_list(engine_members, this_device: str) -> list[dict[str, Any]]:
+    """Oldest first (by when each joined), whatever happened to them since."""
+    devices = sorted(engine_members.devices.values(), key=lambda d: d.joined_seq)
     return [
         {
             "id": d.id,
@@ -399,7 +401,7 @@ def device_list(engine_members, this_device: str) -> list[dict[str, Any]]:
             "revoked": d.revoked,
             "this_device": d.id == this_device,
         }
-        for d in engine_members.devices.values()
+        for d in devices
     ]
 
 

@@ -15,6 +15,7 @@ from gui_helpers import (
     WAIT_MS,
     connect_in_settings,
     connected_demo,
+    join_with_code,
     message_boxes,
     node_status,
     open_demo,
@@ -25,7 +26,13 @@ from gui_helpers import (
 import desktop.sync
 from desktop.qr import QUIET_ZONE, parse_join_link, qr_matrix
 from desktop.qt import Qt
+from desktop.start_window import StartWindow
+from node.domain.registry import Association
+from node.keys import KeyStorage
+from node.session import Session
 from node.sync import relay_client, service
+from shared.protocol import Role
+from tests.helpers import PASSPHRASE
 from tests.relay import fixtures
 
 pytestmark = pytest.mark.gui
@@ -184,6 +191,7 @@ def test_invite_join_as_council_then_remove_the_device(  # type: ignore[no-untyp
     qtbot.mouseClick(devices.refresh_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(devices.table.rows()) == 2, timeout=WAIT_MS)
     council_row = next(r for r in devices.table.rows() if r.role == "council")
+    order = [r.id for r in devices.table.rows()]
     assert devices.table.select_id(council_row.id)
     assert devices.remove_button.isEnabled()
     qtbot.mouseClick(devices.remove_button, Qt.MouseButton.LeftButton)
@@ -192,13 +200,23 @@ def test_invite_join_as_council_then_remove_the_device(  # type: ignore[no-untyp
     assert box.informativeText() == (
         "It will no longer receive anything written from now on. What it already has stays on it."
     )
+    # Removing cannot be undone: Enter (found by hand to remove) keeps the device.
+    assert box.defaultButton().text() == "Cancel" and box.escapeButton() is box.defaultButton()
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: devices.confirm is None, timeout=WAIT_MS)
+    wait_idle(qtbot, syndic)
+    assert not any(r.revoked for r in devices.table.rows())
+    qtbot.mouseClick(devices.remove_button, Qt.MouseButton.LeftButton)
+    box = devices.confirm
+    assert box is not None
     confirm = next(b for b in box.buttons() if b.text() == "Remove device")
     confirm.click()
     qtbot.waitUntil(
         lambda: any(r.id == council_row.id and r.revoked for r in devices.table.rows()),
         timeout=WAIT_MS,
     )
-    row = [r.id for r in devices.table.rows()].index(council_row.id)
+    assert [r.id for r in devices.table.rows()] == order  # oldest first, as before
+    row = order.index(council_row.id)
     assert devices.table.cell_text(row, 2) == "Removed"
     listed: list = []
     syndic.ops.run(service.devices, on_done=listed.append)
@@ -212,6 +230,21 @@ def test_invite_join_as_council_then_remove_the_device(  # type: ignore[no-untyp
     assert joined.sync_indicator.property("syncState") == "stopped"
     assert not council.sync.may_sync_automatically()
     assert joined.state.registry.lots == main.state.registry.lots  # what it had stays
+    # Found by hand: it was told to wait "until the problem is solved", "Sync
+    # now" stayed on, and its Devices page showed it as this (active) device.
+    assert joined.sync_indicator.text() == "● This device was removed from the building"
+    assert "can no longer sync" in joined.sync_indicator.toolTip()
+    panel = joined.show_sync_panel()
+    assert not panel.sync_button.isEnabled()
+    assert "ask the syndic for a new invite" in panel.hint.text()
+    panel.accept()
+    qtbot.mouseClick(council_devices.refresh_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(
+        lambda: any(r.this_device and r.revoked for r in council_devices.table.rows()),
+        timeout=WAIT_MS,
+    )
+    mine = next(i for i, r in enumerate(council_devices.table.rows()) if r.this_device)
+    assert council_devices.table.cell_text(mine, 2) == "Removed"
 
 
 def test_an_owner_device_explains_that_it_has_no_registry(  # type: ignore[no-untyped-def]
@@ -276,6 +309,7 @@ def test_join_refusals_are_shown_on_the_form(  # type: ignore[no-untyped-def]
     assert start.join.error.text().startswith("An invite code has ten letters and digits")
 
     start.invite_code.setText("k7q2m-9xd4p")  # well formed, but no such invite
+    assert not start.join.error.isVisible()  # a change clears the refusal of what was there
     qtbot.mouseClick(start.join_submit, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: start.join.error.isVisible() and not start.is_busy(), timeout=WAIT_MS)
     assert start.join.error.text() == (
@@ -285,6 +319,7 @@ def test_join_refusals_are_shown_on_the_form(  # type: ignore[no-untyped-def]
     gone = relay_factory()
     gone.stop()  # a closed port
     start.relay_address.setText(gone.url)
+    assert not start.join.error.isVisible()
     qtbot.mouseClick(start.join_submit, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: start.join.error.isVisible() and not start.is_busy(), timeout=WAIT_MS)
     assert start.join.error.text() == (
@@ -383,3 +418,56 @@ def test_an_edit_does_not_wait_for_a_relay_that_never_answers(  # type: ignore[n
     assert sync.status.pending == 1  # the delete waits to be sent
     assert "The relay cannot be reached" in main.sync_indicator.text()
     assert message_boxes(main) == []
+
+
+def test_a_refused_join_does_not_ask_for_the_passphrase_again(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Without a system keyring the passphrase is chosen before the relay
+    checks the code; found by hand: every refused try asked for it again."""
+    start = StartWindow(needs_new_passphrase=True, storage_note="", cancellable=False)
+    qtbot.addWidget(start)
+    asked: list[tuple] = []
+    start.join_requested.connect(lambda *args: asked.append(args))
+    start._show_join()
+    start.relay_address.setText("http://127.0.0.1:9")
+    start.invite_code.setText("k7q2m-9xd4p")
+    start.join_submit.click()
+    assert start.current_card() is start.new_passphrase
+    start.passphrase1.setText("correct horse battery")
+    start.passphrase2.setText("correct horse battery")
+    start.passphrase_submit.click()
+    assert asked == [("http://127.0.0.1:9", "K7Q2M-9XD4P", "correct horse battery")]
+
+    start.show_join_error("No invite matches this code. Check the code, or ask for a new one.")
+    start.invite_code.setText("k7q2m-9xd4q")
+    start.join_submit.click()
+    assert start.current_card() is start.join  # not the passphrase card again
+    assert asked[-1] == ("http://127.0.0.1:9", "K7Q2M-9XD4Q", "correct horse battery")
+
+    start._leave_join()  # Back: a later join asks again
+    start._show_join()
+    start.join_submit.click()
+    assert start.current_card() is start.new_passphrase
+
+
+def test_a_device_joined_before_the_syndic_synced_says_it_waits(  # type: ignore[no-untyped-def]
+    qtbot,
+    start_app,
+    relay_process,
+    tmp_path: Path,
+) -> None:
+    """Found by hand: it showed "No building" and the problem "The
+    association's details have not been entered" next to "Synced"."""
+    syndic = Session.create(tmp_path / "syndic", lambda _c: PASSPHRASE, KeyStorage.PASSPHRASE_FILE)
+    syndic.registry.create_building(Association("ACP Les Tilleuls", 1000))
+    service.connect(syndic, relay_process.url)  # registered; nothing of the building sent
+    code = service.create_invite(syndic, Role.COUNCIL).code
+    council = start_app(tmp_path / "council-computer")
+    joined = join_with_code(qtbot, council, relay_process.url, code)
+    assert joined.state.awaited and joined.state.problems == ()
+    assert joined.building_name.text() == "Nothing received from the syndic's device yet"
+    assert not joined.problems.isVisible()
+
+    service.sync_once(syndic)  # the syndic's computer syncs: the building arrives
+    council.sync.sync_now()
+    qtbot.waitUntil(lambda: joined.building_name.text() == "ACP Les Tilleuls", timeout=WAIT_MS)
+    assert not joined.state.awaited
