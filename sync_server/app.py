@@ -36,7 +36,7 @@ from .errors import RelayError
 from .handlers import routes
 from .lanes import Lane
 from .limits import month_of
-from .metrics import AccessLog, Metrics
+from .metrics import AccessLog, LoopErrors, Metrics
 from .notify import OnMembers, PostgresListener, WorkerListener, take_in
 from .runtime import CONFIG, METRICS, NOW, RUNTIME, Runtime
 from .storage import AppendItem, Storage, Stored
@@ -177,6 +177,8 @@ async def relay_resources(app: web.Application) -> AsyncIterator[None]:
     rt.writer = (Writer if config.is_postgresql else StagingWriter)(_announcer(app))
     if config.verify_threads:
         rt.verifier = Lane("relay-verifier", config.verify_threads)
+    previous_handler = loop.get_exception_handler()
+    loop.set_exception_handler(LoopErrors(log))  # JSON lines, out of descriptors too
     try:
         await rt.write(database.check_schema, rt.engine)
         rt.storage = Storage(rt.engine, rt.origin, rt.link.send if rt.link else None)
@@ -243,6 +245,7 @@ async def relay_resources(app: web.Application) -> AsyncIterator[None]:
             rt.storage.close_reader()
         rt.engine.dispose()
         access.flush()
+        loop.set_exception_handler(previous_handler)
         rt.loop = None
 
 

@@ -107,37 +107,52 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# what a command says in one line (exit 2) instead of a traceback
+REFUSALS = (database.SchemaError, database.DatabaseUnusable)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if getattr(args, "database_url", None) is not None and not args.database_url.strip():
+        # not the default folder in silence: an unset variable in a unit file, say
+        print("koprogo-relay: --database-url is empty", file=sys.stderr)
+        return 2
     if args.command == "broker":
         return broker_cli.run(args)
-    url = resolve_database_url(args.database_url, args.data_dir)
-    if args.command == "migrate":
-        try:
-            before, after = database.migrate(url)
-        except database.SchemaError as exc:
-            print(f"koprogo-relay: {exc}", file=sys.stderr)
-            return 2
-        print(
-            f"relay database at schema {after}"
-            + ("" if before == after else f" (was {before or 'empty'})")
-        )
-        return 0
-    if args.command == "stats":
-        return _stats(url, args.json)
-    return _serve(args, url)
+    url = resolve_database_url(args.database_url, args.data_dir, create=args.command != "stats")
+    try:
+        if args.command == "migrate":
+            return _migrate(url)
+        if args.command == "stats":
+            return _stats(url, args.json)
+        return _serve(args, url)
+    except REFUSALS as exc:
+        print(f"koprogo-relay: {exc}", file=sys.stderr)
+        return 2
+
+
+def _migrate(url: str) -> int:
+    with database.in_words(url):
+        before, after = database.migrate(url)
+    print(
+        f"relay database at schema {after}"
+        + ("" if before == after else f" (was {before or 'empty'})")
+    )
+    return 0
 
 
 def _stats(url: str, as_json: bool) -> int:
-    engine = database.make_engine(url)
-    try:
-        database.check_schema(engine)
-        figures = database.stats(engine)
-    except database.SchemaError as exc:
-        print(f"koprogo-relay: {exc}", file=sys.stderr)
+    missing = database.missing_file(url)
+    if missing is not None:  # a read-only command: it makes no database
+        print(f"koprogo-relay: there is no relay database at {missing}", file=sys.stderr)
         return 2
-    finally:
-        engine.dispose()
+    with database.in_words(url):
+        engine = database.make_engine(url)
+        try:
+            database.check_schema(engine)
+            figures = database.stats(engine)
+        finally:
+            engine.dispose()
     if as_json:
         print(json.dumps(figures, sort_keys=True))
     else:
@@ -181,36 +196,36 @@ def _serve(args: argparse.Namespace, url: str) -> int:
         if args.port == 0:
             print("koprogo-relay: --workers needs a fixed --port", file=sys.stderr)
             return 2
-    if config.auto_migrate and not config.is_postgresql:
-        try:  # once, here, before the app (or its workers) starts: errors in words
+    with database.in_words(url):  # before the app (or its workers) starts: errors in words
+        if config.auto_migrate and not config.is_postgresql:
             database.migrate(url)
-        except database.SchemaError as exc:
-            print(f"koprogo-relay: {exc}", file=sys.stderr)
-            return 2
-        config = replace(config, auto_migrate=False)
-    engine = database.make_engine(url)
-    try:
-        database.check_schema(engine)
-    except database.SchemaError as exc:
-        print(f"koprogo-relay: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        engine.dispose()
+            config = replace(config, auto_migrate=False)
+        engine = database.make_engine(url)
+        try:
+            database.check_schema(engine)
+        finally:
+            engine.dispose()
     logging.getLogger("koprogo.relay").info(
         "listening",
         extra={"fields": {"host": args.host, "port": args.port, "workers": args.workers}},
     )
 
     def run(worker: int, link: workers.Link | None) -> int:
-        web.run_app(
-            create_app(replace(config, worker=worker), link),
-            host=args.host,
-            port=args.port,
-            access_log=None,
-            print=None,
-            handle_signals=True,
-            reuse_port=worker > 0,
-        )
+        try:
+            # e.g. a damaged page met while loading the logs; not OSError: the port
+            with database.in_words(url, more=()):
+                web.run_app(
+                    create_app(replace(config, worker=worker), link),
+                    host=args.host,
+                    port=args.port,
+                    access_log=None,
+                    print=None,
+                    handle_signals=True,
+                    reuse_port=worker > 0,
+                )
+        except database.DatabaseUnusable as exc:
+            print(f"koprogo-relay: {exc}", file=sys.stderr)
+            return 2
         return 0
 
     if args.workers == 1:

@@ -72,8 +72,11 @@ def default_data_dir() -> Path:
     return base / "koprogo-relay"
 
 
-def resolve_database_url(database_url: str | None, data_dir: str | os.PathLike[str] | None) -> str:
-    """``--database-url`` if given, else ``sqlite:///<data dir>/relay.sqlite3``.
+def resolve_database_url(
+    database_url: str | None, data_dir: str | os.PathLike[str] | None, create: bool = True
+) -> str:
+    """``--database-url`` if given, else ``sqlite:///<data dir>/relay.sqlite3``,
+    the folder made unless ``create`` is false (a read-only command).
 
     ``postgresql://`` URLs are given the psycopg 3 driver.
     """
@@ -84,5 +87,6 @@ def resolve_database_url(database_url: str | None, data_dir: str | os.PathLike[s
             database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
         return database_url
     folder = Path(data_dir) if data_dir else default_data_dir()
-    folder.mkdir(parents=True, exist_ok=True)
+    if create:
+        folder.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{folder.resolve() / 'relay.sqlite3'}"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sqlite3
 import sys
 import threading
@@ -22,8 +23,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy import Connection, Engine, create_engine, event, func, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
 from . import schema
 
@@ -33,6 +36,76 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 class SchemaError(RuntimeError):
     """The database is not at the relay's schema version, or could not be
     brought to it."""
+
+
+class DatabaseUnusable(RuntimeError):
+    """The database cannot be reached, opened or read (a bad URL, a server
+    refusing connections, a file that is not a SQLite database or is
+    damaged, a folder the relay may not write). The message names the
+    database, never its password, and says why."""
+
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+def shown(url: str) -> str:
+    """``url`` as it may be printed: its password, if any, as ``***``."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):  # not a URL it reads: hide what looks like a password
+        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+
+
+def check_url(url: str) -> None:
+    """:class:`DatabaseUnusable` unless ``url`` is a SQLite or PostgreSQL URL."""
+    try:
+        backend = make_url(url).get_backend_name()
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+        raise DatabaseUnusable(
+            f"{shown(url)!r} is not a database URL (sqlite:///path or postgresql://user@host/db)"
+        ) from None
+    if backend not in BACKENDS:
+        raise DatabaseUnusable(
+            f"{shown(url)}: the relay stores in SQLite or PostgreSQL, not {backend}"
+        )
+
+
+# failing to reach, open or read a database; and, around the commands' own
+# work (not a server that also listens), a folder or a driver missing, or a
+# revision Alembic does not know (a database of a newer relay)
+DATABASE_FAILURES: tuple[type[BaseException], ...] = (SQLAlchemyError, sqlite3.Error)
+SETUP_FAILURES = (OSError, ImportError, CommandError)
+
+
+@contextlib.contextmanager
+def in_words(url: str, more: tuple[type[BaseException], ...] = SETUP_FAILURES) -> Iterator[None]:
+    """Turn a failure to reach, open or read the database at ``url``
+    (:data:`DATABASE_FAILURES` and ``more``) into :class:`DatabaseUnusable`,
+    for a one-line message instead of a traceback (``koprogo-relay``'s
+    commands)."""
+    check_url(url)
+    try:
+        yield
+    except DATABASE_FAILURES + more as exc:
+        raise DatabaseUnusable(f"cannot use the database {shown(url)}: {_cause(exc)}") from exc
+
+
+def missing_file(url: str) -> Path | None:
+    """The SQLite file ``url`` names when it does not exist (opening it
+    would create it), else None."""
+    check_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    path = Path(parsed.database)
+    return None if path.exists() else path
+
+
+def _cause(exc: BaseException) -> str:
+    """The driver's own words (without SQLAlchemy's statement and link), on one line."""
+    cause = exc.orig if isinstance(exc, DBAPIError) else exc
+    text = "; ".join(line.strip() for line in str(cause).splitlines() if line.strip())
+    return text or type(cause).__name__
 
 
 def make_engine(url: str, pool_size: int = 8) -> Engine:

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import json
 import logging
 import sys
 import threading
 import time
 from bisect import bisect_left
+from collections.abc import Callable
+from typing import Any
 
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
@@ -277,3 +280,53 @@ def setup_logging(level: str = "INFO") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     root.propagate = False
+
+
+# what asyncio reports as "socket.accept() out of system resource"
+OUT_OF_RESOURCES = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+
+
+class LoopErrors:
+    """The relay's event-loop exception handler: asyncio's own writes a
+    multi-line traceback per error, outside the JSON log.
+
+    Out of file descriptors (or kernel buffers, or memory), every failed
+    ``accept()`` is such an error, again and again while it lasts (an
+    operator saw 2.5 MB/s of them): those become at most one warning line
+    per ``every`` seconds, counting the ones left out. Any other error the
+    loop reports is one JSON line with its traceback as a field.
+    """
+
+    def __init__(
+        self,
+        logger: logging.Logger,
+        every: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.logger = logger
+        self.every = every
+        self.clock = clock
+        self._quiet_until: float | None = None
+        self._left_out = 0
+
+    def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        error = context.get("exception")
+        message = str(context.get("message") or "event loop error")
+        if isinstance(error, OSError) and error.errno in OUT_OF_RESOURCES:
+            now = self.clock()
+            if self._quiet_until is not None and now < self._quiet_until:
+                self._left_out += 1
+                return
+            fields = {"error": f"{type(error).__name__}: {error}", "left_out": self._left_out}
+            self._quiet_until, self._left_out = now + self.every, 0
+            self.logger.warning(
+                f"{message} (said at most every {self.every:g} s)", extra={"fields": fields}
+            )
+            return
+        details = {
+            key: repr(value)[:300]
+            for key, value in context.items()
+            if key not in ("message", "exception")
+        }
+        exc_info = (type(error), error, error.__traceback__) if error is not None else None
+        self.logger.error(message, exc_info=exc_info, extra={"fields": details})

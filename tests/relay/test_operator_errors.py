@@ -1,0 +1,163 @@
+"""What the operator sees when something is wrong: a database the
+commands cannot use is one line in words (exit 2), never a traceback, and
+never its password; errors the event loop reports are JSON lines, those of
+a machine out of file descriptors at most one every few seconds."""
+
+from __future__ import annotations
+
+import errno
+import json
+import logging
+import os
+
+import pytest
+
+from sync_server import cli, database
+from sync_server.metrics import JsonFormatter, LoopErrors
+from tests.relay.fixtures import free_port
+
+COMMANDS = ["stats", "migrate", "serve"]
+
+
+def _text_file(tmp_path):  # type: ignore[no-untyped-def]
+    path = tmp_path / "notes.sqlite3"
+    path.write_text("not a database\n")
+    return f"sqlite:///{path}"
+
+
+def _damaged(tmp_path):  # type: ignore[no-untyped-def]
+    """A migrated database whose pages after the first are overwritten."""
+    url = f"sqlite:///{tmp_path / 'damaged.sqlite3'}"
+    database.migrate(url)
+    path = tmp_path / "damaged.sqlite3"
+    with path.open("r+b") as file:
+        file.seek(4096)
+        file.write(os.urandom(path.stat().st_size - 4096))
+    return url
+
+
+BAD_URLS = {
+    "not a URL": (lambda tmp: "notaurl", "is not a database URL"),
+    "a port that is not a number": (
+        lambda tmp: "postgresql://relay:s3cret@db:notaport/relay",
+        "is not a database URL",
+    ),
+    "another database": (lambda tmp: "mysql://relay:s3cret@db/relay", "SQLite or PostgreSQL"),
+    "PostgreSQL refusing connections": (
+        lambda tmp: f"postgresql://relay:s3cret@127.0.0.1:{free_port()}/relay",
+        "refused",
+    ),
+    "a missing folder": (
+        lambda tmp: f"sqlite:///{tmp / 'missing' / 'relay.sqlite3'}",
+        "unable to open database file",
+    ),
+    "a text file": (_text_file, "file is not a database"),
+}
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("case", list(BAD_URLS))
+def test_a_database_the_command_cannot_use_is_one_line_in_words(command, case, tmp_path, capsys):
+    make, words = BAD_URLS[case]
+    url = make(tmp_path)
+    if command == "stats" and case == "a missing folder":
+        words = "there is no relay database"
+    assert cli.main([command, "--database-url", url]) == 2
+    out = capsys.readouterr()
+    lines = out.err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("koprogo-relay: "), out.err
+    assert words in lines[0]
+    assert "s3cret" not in out.err and "Traceback" not in out.err
+
+
+@pytest.mark.parametrize("command", ["stats", "serve"])
+def test_a_damaged_database_is_one_line_in_words(command, tmp_path, capsys):
+    url = _damaged(tmp_path)
+    assert cli.main([command, "--database-url", url]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("koprogo-relay: cannot use the database sqlite:///"), err
+    assert "malformed" in err and len(err.splitlines()) == 1
+
+
+def test_stats_makes_no_database(tmp_path, capsys):
+    target = tmp_path / "fresh.sqlite3"
+    assert cli.main(["stats", "--database-url", f"sqlite:///{target}"]) == 2
+    assert f"there is no relay database at {target}" in capsys.readouterr().err
+    assert cli.main(["stats", "--data-dir", str(tmp_path / "folder")]) == 2
+    assert not target.exists() and not (tmp_path / "folder").exists()
+
+
+@pytest.mark.parametrize("command", [*COMMANDS, "broker list"])
+def test_an_empty_database_url_is_refused(command, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("KOPROGO_RELAY_HOME", str(tmp_path / "default"))
+    assert cli.main([*command.split(), "--database-url", ""]) == 2
+    assert capsys.readouterr().err == "koprogo-relay: --database-url is empty\n"
+    assert not (tmp_path / "default").exists()
+
+
+# -- the event loop's errors ----------------------------------------------------------
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _out_of_descriptors() -> dict[str, object]:
+    """What asyncio reports for each accept() failing with EMFILE."""
+    return {
+        "message": "socket.accept() out of system resource",
+        "exception": OSError(errno.EMFILE, "Too many open files"),
+    }
+
+
+def test_out_of_file_descriptors_is_one_warning_every_ten_seconds(caplog):
+    clock = Clock()
+    handler = LoopErrors(logging.getLogger("koprogo.relay"), every=10, clock=clock)
+    caplog.set_level(logging.INFO, logger="koprogo.relay")
+    for now in (0, 0.5, 3, 9.9, 10, 10.1, 25):
+        clock.now = now
+        for _ in range(1000):
+            handler(None, _out_of_descriptors())  # type: ignore[arg-type]
+    warnings = [json.loads(JsonFormatter().format(r)) for r in caplog.records]
+    assert [(w["level"], w["left_out"]) for w in warnings] == [
+        ("warning", 0),
+        ("warning", 3999),  # at 10: the rest of 0 and the 0.5, 3 and 9.9 rounds
+        ("warning", 1999),  # at 25: the rest of 10 and the 10.1 round
+    ]
+    assert "Too many open files" in warnings[0]["error"]
+
+
+def test_other_loop_errors_are_one_json_line_each(caplog):
+    handler = LoopErrors(logging.getLogger("koprogo.relay"), clock=Clock())
+    caplog.set_level(logging.INFO, logger="koprogo.relay")
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError as exc:
+        error = exc
+    for _ in range(3):
+        handler(None, {"message": "Exception in callback", "exception": error, "handle": 1})  # type: ignore[arg-type]
+    handler(None, {"message": "Task was destroyed but it is pending!"})  # type: ignore[arg-type]
+    lines = [JsonFormatter().format(r) for r in caplog.records]
+    assert len(lines) == 4 and all("\n" not in line for line in lines)
+    first = json.loads(lines[0])
+    assert (first["level"], first["message"], first["handle"]) == (
+        "error",
+        "Exception in callback",
+        "1",
+    )
+    assert "RuntimeError: boom" in first["error"]
+
+
+@pytest.mark.asyncio
+async def test_the_relay_installs_its_loop_error_handler(relay, caplog):
+    caplog.set_level(logging.INFO, logger="koprogo.relay")
+    loop = relay.runtime.loop
+    assert isinstance(loop.get_exception_handler(), LoopErrors)
+    for _ in range(100):
+        loop.call_exception_handler(_out_of_descriptors())
+    said = [r for r in caplog.records if "out of system resource" in r.getMessage()]
+    assert len(said) == 1
