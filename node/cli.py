@@ -205,7 +205,15 @@ def cmd_person_set(args: argparse.Namespace) -> int:
 
 def cmd_person_remove(args: argparse.Namespace) -> int:
     with _open(args) as session:
+        name = session.registry.find_person(args.id).name
         session.registry.delete_person(args.id)
+    print(
+        _(
+            "{name} was removed. Their details stay in the building's history, on this "
+            "computer and at the relay, until you erase them: koprogo-node erase-person {id}"
+        ).format(name=name, id=args.id),
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -174,7 +174,8 @@ def cmd_device_revoke(args: argparse.Namespace, open_session: Callable) -> int:
 
 def cmd_erase_person(args: argparse.Namespace, open_session: Callable) -> int:
     with open_session(args) as session:
-        name = session.registry.find_person(args.id).name
+        person = session.registry.read().person(args.id)
+        name = person.name if person is not None else args.id  # removed before: its id
         result = service.erase_person(session, args.id)
     where = (
         _("from this device and from the relay; other devices forget it as they sync")

@@ -77,15 +77,19 @@ def audience_key(store: Store, epoch: int, audience: Audience | str) -> bytes | 
 def take_sealed_keys(
     store: Store, identity: DeviceIdentity, sealed: dict[tuple[int, str], dict[str, str]]
 ) -> int:
-    """Open and keep every audience key sealed to this device that it does not
-    have yet; returns how many were new."""
+    """Open and keep every audience key sealed to this device in the
+    (verified) members log; returns how many were new or replaced. The log
+    is the authority: a key held for the same epoch and label that differs
+    (made here for an epoch that never came, as a refused revocation once
+    did) is replaced, or everything sealed with the real one is unreadable."""
     new = 0
     for (epoch, device_id), keys in sealed.items():
         if device_id != identity.device_id:
             continue
         for label, blob in keys.items():
-            if audience_key(store, epoch, label) is None:
-                keep_audience_key(store, epoch, label, open_sealed_key(blob, identity.box_private))
+            key = open_sealed_key(blob, identity.box_private)
+            if audience_key(store, epoch, label) != key:
+                keep_audience_key(store, epoch, label, key)
                 new += 1
     return new
 

@@ -213,8 +213,15 @@ class RegistryService:
         memory). Forgetting it on disk and at the relay is the sync's job
         (:func:`node.sync.service.erase_person`).
         """
-        person = self.find_person(person_id)
         registry = self.read()
+        person = registry.person(person_id)
+        if person is None:
+            if not self.in_history(person_id):
+                raise NotFoundError(_("There is no person with id {id}.").format(id=person_id))
+            # Removed earlier (and so undoable until now): what remains of
+            # them is in the history, which goes.
+            self._live.forget_history()
+            return Change.of("persons", "occupants")
         held = sorted(
             lot.number
             for o in registry.ownerships
@@ -234,6 +241,12 @@ class RegistryService:
             rdoc.delete_record(doc, "persons", person.id)
         self._live.forget_history()
         return Change.of("persons", "occupants")
+
+    def in_history(self, record_id: str) -> bool:
+        """Whether this device's copy of the registry, history included,
+        mentions ``record_id`` (a person removed but not erased)."""
+        needle = record_id.encode()
+        return any(needle in stored.update for stored in self._live.store.read(self._live.ref))
 
     def find_person(self, person_id: str) -> Person:
         person = self.read().person(person_id)

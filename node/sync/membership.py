@@ -199,19 +199,23 @@ async def revoke(engine: SyncEngine, device_id: str) -> int:
     """Revoke a device and start a new key epoch for everyone else."""
     await engine.refresh_members()
     members, store, identity = engine.members, engine.store, engine.identity
+    if engine.role is not Role.SYNDIC:
+        # Before anything is made or kept: a refused revocation used to leave
+        # keys for an epoch that did not exist yet on this device.
+        raise InputError(_("Only the syndic's device can remove devices."))
     if members.active(device_id) is None:
-        raise InputError(_("There is no active device {id}.").format(id=device_id))
+        raise InputError(_("There is no active device {id}.").format(id=device_id or "?"))
     if device_id == identity.device_id:
         raise InputError(_("A device cannot remove itself."))
     data = _base(members.length, members.head, members.building_id, identity.device_id, "revoke")
     data["device"] = device_id
     revoke_entry = sign_entry(data, identity.sign_seed)
+    trial = replay([SignedEntry(b, s) for b, s in store.members_entries()] + [revoke_entry])
     epoch = members.epoch + 1
     for audience in _AUDIENCES:
         keep_audience_key(store, epoch, audience, new_key())
     for person in _persons_with_keys(store, members.epoch):  # new person keys as well
         person_key(store, epoch, person)
-    trial = replay([SignedEntry(b, s) for b, s in store.members_entries()] + [revoke_entry])
     sealed = _seal_missing(store, epoch, None, [d for d in trial.devices.values() if not d.revoked])
     data = _base(trial.length, trial.head, members.building_id, identity.device_id, "keys")
     data.update(epoch=epoch, sealed=sealed)
@@ -276,16 +280,13 @@ async def create_invite(
             "building": members.building_id,
             "relay": engine.client.base_url,
             "epoch": epoch,
-            "keys": {
-                **{
-                    a.name.lower(): b64(audience_key(store, epoch, a))  # type: ignore[arg-type]
-                    for a in _AUDIENCES
-                    if a in ROLE_AUDIENCES[role]
-                },
-                **{
-                    person_label(p): b64(person_key(store, epoch, p))  # type: ignore[arg-type]
-                    for p in _payload_persons(store, epoch, role, person, kiosk)
-                },
+            "keys": _invite_keys(store, epoch, role, person, kiosk),
+            # What was written before a revocation stays under older epochs'
+            # keys until a snapshot replaces it: a device joining later reads
+            # it with these (found by hand: it saw an empty registry).
+            "older": {
+                str(older): _invite_keys(store, older, role, person, kiosk, current=False)
+                for older in range(1, epoch)
             },
         },
     )
@@ -331,8 +332,11 @@ async def join(
                 }
             )
             identity = device_identity(store)
-            for label, key in payload["keys"].items():
-                keep_audience_key(store, int(payload["epoch"]), label, base64.b64decode(key))
+            held = {int(payload["epoch"]): payload["keys"]}
+            held.update({int(e): keys for e, keys in payload.get("older", {}).items()})
+            for epoch, keys in held.items():
+                for label, key in keys.items():
+                    keep_audience_key(store, epoch, label, base64.b64decode(key))
             record = identity.record(invite.role, invite.person)
             data = _base(state.length, state.head, state.building_id, identity.device_id, "join")
             data.update(
@@ -349,6 +353,24 @@ async def join(
             _remove_profile(Path(path), created_folder)
             raise
     return session
+
+
+def _invite_keys(
+    store, epoch: int, role: Role, person: str | None, kiosk: bool, current: bool = True
+) -> dict[str, str]:
+    """The keys of ``epoch`` an invite carries: the role's audiences and the
+    person keys it may read (made now for the ``current`` epoch if need be;
+    of an older one, those that existed)."""
+    keys = {
+        a.name.lower(): b64(audience_key(store, epoch, a))  # type: ignore[arg-type]
+        for a in _AUDIENCES
+        if a in ROLE_AUDIENCES[role] and audience_key(store, epoch, a) is not None
+    }
+    for p in _payload_persons(store, epoch, role, person, kiosk):
+        key = person_key(store, epoch, p, create=current)
+        if key is not None:
+            keys[person_label(p)] = b64(key)
+    return keys
 
 
 def _payload_persons(store, epoch: int, role: Role, person: str | None, kiosk: bool) -> set[str]:

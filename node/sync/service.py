@@ -25,7 +25,7 @@ from ..identity import DeviceIdentity, device_identity
 from ..keys import KeyStorage, PassphraseProvider
 from ..session import Session
 from . import machine, membership
-from .engine import RoundReport, SyncEngine, members_state
+from .engine import RoundReport, SyncEngine, SyncError, members_state
 from .relay_client import RelayClient, RelayError
 
 T = TypeVar("T")
@@ -273,7 +273,15 @@ def erase_person(session: Session, person_id: str) -> dict[str, Any]:
     nothing is erased and the error says so."""
     connected = bool(session.profile.store.get_meta("relay_url"))
     if connected:
-        sync_once(session)
+        try:
+            sync_once(session)
+        except KoprogoError as exc:  # "changes are kept and will be sent later" would mislead
+            raise SyncError(
+                _(
+                    "Nothing was erased: the erasure must reach the relay, and syncing with it "
+                    "failed ({reason}). Erase again once the relay can be reached."
+                ).format(reason=str(exc).rstrip("."))
+            ) from exc
     session.registry.erase_person(person_id)
     return erase_documents(session, ["registry"])
 

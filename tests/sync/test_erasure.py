@@ -44,7 +44,14 @@ def relay_plaintexts(
     return plain
 
 
-def test_erased_person_is_gone_from_every_profile_and_the_relay(nodes, relay_process):
+@pytest.mark.parametrize("removed_first", [False, True])
+def test_erased_person_is_gone_from_every_profile_and_the_relay(
+    nodes, relay_process, removed_first
+):
+    """``removed_first``: found by hand, a person removed with ``person
+    remove`` (the obvious first step) could no longer be erased ("no
+    person with id"), while their details stayed in the history and at
+    the relay."""
     syndic, council = nodes("syndic"), nodes("council")
     syndic.run("demo")
     person = syndic.run("person", "add", "--name", NAME, "--email", EMAIL).strip()
@@ -66,6 +73,10 @@ def test_erased_person_is_gone_from_every_profile_and_the_relay(nodes, relay_pro
         }
     assert any(NAME.encode() in p for p in relay_plaintexts(relay_process.data_dir, building, keys))
 
+    if removed_first:
+        syndic.run("person", "remove", person)
+        syndic.run("sync")
+        council.run("sync")
     syndic.run("erase-person", person)
     council.run("sync")
 
@@ -79,6 +90,21 @@ def test_erased_person_is_gone_from_every_profile_and_the_relay(nodes, relay_pro
     # ...and whole: the other owners are intact on both devices
     assert syndic.json("registry") == council.json("registry")
     assert "Marie Lambert" in {p["name"] for p in council.json("registry")["persons"]}
+
+
+def test_removing_a_person_says_their_details_stay_until_erased(nodes):
+    syndic = nodes("syndic")
+    syndic.run("init", "--name", "ACP", "--quota-total", "100")
+    person = syndic.run("person", "add", "--name", NAME).strip()
+    syndic.run("person", "remove", person)
+    assert f"erase-person {person}" in syndic.last_error
+
+
+def test_an_id_that_never_was_a_person_is_not_erased(nodes):
+    syndic = nodes("syndic")
+    syndic.run("demo")
+    syndic.run("erase-person", "01J0000000000000000000000A", ok=False)
+    assert syndic.last_code == 1 and "There is no person with id" in syndic.last_error
 
 
 def test_an_owner_still_holding_a_lot_cannot_be_erased(nodes):
@@ -98,3 +124,19 @@ def test_erasure_without_a_relay_cleans_the_local_files(nodes):
     syndic.run("erase-person", person)
     raw = files_bytes(syndic.path)
     assert NAME.encode() not in raw and EMAIL.encode() not in raw
+
+
+def test_an_erasure_that_cannot_reach_the_relay_says_nothing_was_erased(nodes, relay_factory):
+    """Found by hand: it said "changes are kept and will be sent later", as
+    if the erasure would happen by itself."""
+    relay = relay_factory()
+    syndic = nodes("syndic")
+    syndic.run("init", "--name", "ACP", "--quota-total", "100")
+    person = syndic.run("person", "add", "--name", NAME).strip()
+    syndic.run("relay", "connect", relay.url)
+    syndic.run("sync")
+    relay.stop()
+    syndic.run("erase-person", person, ok=False)
+    assert syndic.last_code == 1
+    assert syndic.last_error.startswith("koprogo-node: Nothing was erased: the erasure must reach")
+    assert NAME in {p["name"] for p in syndic.json("registry")["persons"]}

@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 
 from node.documents import registry_doc as rdoc
 from node.domain.registry import Association, LotType
-from node.identity import device_identity
+from node.errors import InputError
+from node.identity import device_identity, held_epochs, keep_audience_key
 from node.keys import KeyStorage
 from node.session import Session
 from node.sync import engine as engine_module
@@ -451,3 +452,53 @@ def test_a_round_waiting_for_a_silent_relay_ends_when_interrupted(relay_process,
     store.set_meta({"relay_url": relay_process.url})
     service.sync_once(syndic)
     assert store.outbox_count() == 0
+
+
+# -- key epochs (found by hand with the CLI) --------------------------------------------
+
+
+def _device_id(session: Session) -> str:
+    return device_identity(session.profile.store).device_id
+
+
+def test_a_device_joined_after_a_revocation_reads_what_was_written_before(relay_process, tmp_path):
+    """The registry's envelopes written before a revocation stay under the
+    older epoch's key until a snapshot replaces them; a device invited
+    afterwards gets the older keys its role may read with its invite."""
+    syndic = new_building(tmp_path / "syndic", relay_process.url)
+    lost = add_device(syndic, tmp_path / "lost", Role.COUNCIL)
+    assert service.revoke(syndic, _device_id(lost)) == 2
+    council = add_device(syndic, tmp_path / "council", Role.COUNCIL)
+    report = service.sync_once(council)
+    assert report.skipped == []
+    assert state(council) == state(syndic)
+    assert sorted(held_epochs(council.profile.store)) == [1, 2]
+    syndic.registry.update_lot("L1", quota=7)  # written under epoch 2
+    service.sync_once(syndic)
+    service.sync_once(council)
+    assert council.registry.find_lot("L1").quota == 7
+
+
+def test_a_device_that_may_not_remove_devices_is_refused_and_keeps_its_keys(
+    relay_process, tmp_path
+):
+    """Found by hand: `device revoke` on a council device ended in a
+    traceback after keeping keys for an epoch that did not exist yet; when
+    the syndic later started that epoch for real, this device could decrypt
+    nothing more, silently."""
+    syndic = new_building(tmp_path / "syndic", relay_process.url)
+    council = add_device(syndic, tmp_path / "council", Role.COUNCIL)
+    other = add_device(syndic, tmp_path / "other", Role.COUNCIL)
+    with pytest.raises(InputError, match="Only the syndic's device can remove devices"):
+        service.revoke(council, _device_id(other))
+    assert sorted(held_epochs(council.profile.store)) == [1]
+
+    # A profile damaged that way before the fix: the members log's keys win.
+    for audience in (Audience.BUILDING, Audience.MANAGEMENT):
+        keep_audience_key(council.profile.store, 2, audience, bytes(32))
+    service.revoke(syndic, _device_id(other))
+    syndic.registry.update_lot("L1", quota=7)
+    service.sync_once(syndic)
+    report = service.sync_once(council)
+    assert report.skipped == []
+    assert council.registry.find_lot("L1").quota == 7
