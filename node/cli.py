@@ -75,6 +75,19 @@ def _open(args: argparse.Namespace) -> Session:
     return Session.open(_profile_dir(args), _passphrase_prompt)
 
 
+def _open_registry(args: argparse.Namespace) -> Session:
+    """Open for a command on the registry, refused in words on a device whose
+    role does not receive it (an owner's, the kiosk): it would show an empty
+    building, or say a person does not exist."""
+    session = _open(args)
+    try:
+        session.require_registry()
+    except InputError:
+        session.close()
+        raise
+    return session
+
+
 def _print_json(value: Any) -> None:
     print(json.dumps(value, ensure_ascii=False, indent=2, sort_keys=False, default=str))
 
@@ -133,13 +146,13 @@ def cmd_association_set(args: argparse.Namespace) -> int:
         }.items()
         if value is not None
     }
-    with _open(args) as session:
+    with _open_registry(args) as session:
         session.registry.set_association(**fields)
     return 0
 
 
 def cmd_lot_add(args: argparse.Namespace) -> int:
-    with _open(args) as session:
+    with _open_registry(args) as session:
         change = session.registry.add_lot(
             args.number, parse_lot_type(args.type), args.quota, args.floor
         )
@@ -159,13 +172,13 @@ def cmd_lot_set(args: argparse.Namespace) -> int:
         fields["number"] = args.new_number
     if not fields:
         raise InputError(_("Say what to change: --quota, --type, --floor or --number."))
-    with _open(args) as session:
+    with _open_registry(args) as session:
         session.registry.update_lot(args.lot, **fields)
     return 0
 
 
 def cmd_lot_remove(args: argparse.Namespace) -> int:
-    with _open(args) as session:
+    with _open_registry(args) as session:
         session.registry.delete_lot(args.lot)
     return 0
 
@@ -185,7 +198,7 @@ def _person_fields(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_person_add(args: argparse.Namespace) -> int:
-    with _open(args) as session:
+    with _open_registry(args) as session:
         change = session.registry.add_person(args.name, **_person_fields(args))
         if args.json:
             _print_json({"id": change.record_id})
@@ -198,13 +211,13 @@ def cmd_person_set(args: argparse.Namespace) -> int:
     fields = _person_fields(args)
     if args.name is not None:
         fields["name"] = args.name
-    with _open(args) as session:
+    with _open_registry(args) as session:
         session.registry.update_person(args.id, **fields)
     return 0
 
 
 def cmd_person_remove(args: argparse.Namespace) -> int:
-    with _open(args) as session:
+    with _open_registry(args) as session:
         name = session.registry.find_person(args.id).name
         session.registry.delete_person(args.id)
     print(
@@ -218,7 +231,7 @@ def cmd_person_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_owner_set(args: argparse.Namespace) -> int:
-    with _open(args) as session:
+    with _open_registry(args) as session:
         change = session.registry.set_owner(
             args.lot, args.person, parse_share(args.share), parse_right(args.right), args.voting
         )
@@ -228,7 +241,7 @@ def cmd_owner_set(args: argparse.Namespace) -> int:
 
 def cmd_owner_remove(args: argparse.Namespace) -> int:
     right = parse_right(args.right)
-    with _open(args) as session:
+    with _open_registry(args) as session:
         lot = session.registry.find_lot(args.lot)
         holding = next(
             (
@@ -257,7 +270,7 @@ def cmd_occupant_add(args: argparse.Namespace) -> int:
             raise InputError(
                 _("{text!r} is not a date; write it YYYY-MM-DD.").format(text=args.since)
             ) from None
-    with _open(args) as session:
+    with _open_registry(args) as session:
         print(session.registry.add_occupant(args.lot, args.person, since).record_id)
     return 0
 
@@ -277,20 +290,20 @@ def _parse_weights(items: Sequence[str]) -> dict[str, int]:
 
 
 def cmd_key_add(args: argparse.Namespace) -> int:
-    with _open(args) as session:
+    with _open_registry(args) as session:
         print(session.registry.add_key(args.name, _parse_weights(args.weight)).record_id)
     return 0
 
 
 def cmd_key_set(args: argparse.Namespace) -> int:
     weights = _parse_weights(args.weight) if args.weight else None
-    with _open(args) as session:
+    with _open_registry(args) as session:
         session.registry.update_key(args.id, args.name, weights)
     return 0
 
 
 def cmd_key_remove(args: argparse.Namespace) -> int:
-    with _open(args) as session:
+    with _open_registry(args) as session:
         session.registry.delete_key(args.id)
     return 0
 
@@ -373,7 +386,7 @@ def registry_json(registry: Registry, facts: Any) -> dict[str, Any]:
 
 
 def cmd_registry(args: argparse.Namespace) -> int:
-    with _open(args) as session:
+    with _open_registry(args) as session:
         registry, facts = session.registry.read(), session.registry.facts()
     if args.json:
         _print_json(registry_json(registry, facts))
@@ -402,7 +415,7 @@ def cmd_registry(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    with _open(args) as session:
+    with _open_registry(args) as session:
         problems = session.registry.problems()
     if args.json:
         _print_json([p.to_json() for p in problems])
@@ -415,7 +428,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    with _open(args) as session:
+    with _open_registry(args) as session:
         files = export_registry(session.registry.read(), Path(args.to))
     for path in files:
         print(path)

@@ -16,12 +16,12 @@ from typing import Any
 from shared.protocol import Role
 
 from .errors import InputError
-from .i18n import _
+from .i18n import N_, _, ngettext
 from .identity import device_identity
 from .keys import KeyStorage
 from .session import Session
 from .sync import machine, service
-from .sync.engine import SyncEngine, SyncError, members_state
+from .sync.engine import RoundReport, SyncEngine, SyncError, members_state
 from .sync.membership import device_list
 from .sync.relay_client import RelayError
 
@@ -69,17 +69,33 @@ def cmd_join(args: argparse.Namespace, profile_dir: Callable, prompt: Callable) 
     return 0
 
 
+STATE_WORDS = {
+    machine.State.IDLE: N_("up to date"),
+    machine.State.PUSHING: N_("sending"),
+    machine.State.PULLING: N_("receiving"),
+    machine.State.BACKING_OFF: N_("waiting to try again"),
+    machine.State.REJECTED: N_("stopped"),
+    machine.State.READ_ONLY: N_("read-only"),
+}
+
+
+def _round_words(pending: int, report: RoundReport) -> str:
+    """What a round did, counted as ``status`` counts: changes made here
+    (merged into fewer envelopes before sending) and other devices' changes
+    applied here (not this device's own, which the relay sends back)."""
+    sent = ngettext("Sent {n} change", "Sent {n} changes", pending).format(n=pending)
+    received = ngettext("received {n}", "received {n}", report.applied).format(n=report.applied)
+    return _("{sent}, {received}.").format(sent=sent, received=received)
+
+
 def cmd_sync(args: argparse.Namespace, open_session: Callable) -> int:
     with open_session(args) as session:
         if args.watch:
             return service.with_engine(session, _watch)
+        pending = session.profile.store.outbox_count()
         report = service.sync_once(session)
-    print(
-        _("Sent {pushed} changes, received {pulled}.").format(
-            pushed=report.pushed, pulled=report.pulled
-        ),
-        file=sys.stderr,
-    )
+        pending -= session.profile.store.outbox_count()
+    print(_round_words(max(0, pending), report), file=sys.stderr)
     for reason in report.skipped:
         print(_("Skipped: {reason}").format(reason=reason), file=sys.stderr)
     return 0
@@ -92,14 +108,11 @@ async def _watch(engine: SyncEngine) -> int:
         now = engine.clock()
         if machine.can_start(engine.status, now):
             try:
+                pending = engine.store.outbox_count()
                 report = await engine.sync_once()
-                if report.pushed or report.applied:
-                    print(
-                        _("Sent {pushed} changes, received {pulled}.").format(
-                            pushed=report.pushed, pulled=report.pulled
-                        ),
-                        file=sys.stderr,
-                    )
+                pending -= engine.store.outbox_count()
+                if pending > 0 or report.applied:
+                    print(_round_words(max(0, pending), report), file=sys.stderr)
             except SyncError as exc:
                 print(exc, file=sys.stderr)
                 if engine.status.state in (machine.State.REJECTED, machine.State.READ_ONLY):
@@ -126,9 +139,13 @@ def cmd_status(args: argparse.Namespace, open_session: Callable) -> int:
         print(json.dumps(data, indent=2, ensure_ascii=False))
         return 0
     print(_("Relay: {relay}").format(relay=data["relay"] or _("none")))
+    state = _(STATE_WORDS[machine.State(data["state"])])
+    waiting = ngettext("{n} change waiting", "{n} changes waiting", data["pending_envelopes"])
     print(
-        _("State: {state}; last sync {when}; {n} changes waiting").format(
-            state=data["state"], when=data["last_sync"] or _("never"), n=data["pending_envelopes"]
+        _("State: {state}; last sync {when}; {waiting}").format(
+            state=state,
+            when=data["last_sync"] or _("never"),
+            waiting=waiting.format(n=data["pending_envelopes"]),
         )
     )
     for error in data["errors"]:
@@ -174,6 +191,7 @@ def cmd_device_revoke(args: argparse.Namespace, open_session: Callable) -> int:
 
 def cmd_erase_person(args: argparse.Namespace, open_session: Callable) -> int:
     with open_session(args) as session:
+        session.require_registry()
         person = session.registry.read().person(args.id)
         name = person.name if person is not None else args.id  # removed before: its id
         result = service.erase_person(session, args.id)

@@ -20,7 +20,7 @@ from .documents import (
     registry_doc,
 )
 from .documents.live import KIND_UPDATE, LiveDocument
-from .errors import ProfileError
+from .errors import InputError, ProfileError
 from .i18n import N_, _
 from .keys import KeyStorage, PassphraseProvider
 from .profile import Profile
@@ -161,6 +161,18 @@ class Session:
             return True
         person = store.get_meta("person")
         return audience is Audience.PERSONAL and person == doc_id.split("/", 1)[1]
+
+    def require_registry(self) -> None:
+        """Refuse in words a command on the registry on a device whose role
+        does not receive it (an owner's, the kiosk), where it would show an
+        empty building or say that a person does not exist."""
+        if not self.can_read("registry"):
+            raise InputError(
+                _(
+                    "This device ({role}) does not receive the building's registry; it is "
+                    "kept on the syndic's and the council's devices."
+                ).format(role=self.profile.store.get_meta("role"))
+            )
 
     # -- sync ----------------------------------------------------------------------
 

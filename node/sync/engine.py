@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pycrdt
 
@@ -33,6 +33,45 @@ from .relay_client import RelayClient, RelayError
 log = logging.getLogger(__name__)
 
 COALESCE_BYTES = 256 * 1024  # merged updates stay well under the 1 MiB envelope cap
+
+
+REMOVED = frozenset({"unknown-device", "revoked-device"})
+UNREACHABLE = frozenset({"unreachable", "relay-unavailable"})
+STORAGE_FULL = frozenset({"quota-exceeded", "device-quota"})  # the relay's 507s
+
+
+def _words(state: machine.State, code: str | None) -> str:
+    if state is machine.State.READ_ONLY:
+        return _(
+            "The relay uses a newer version of the sync protocol. Update KoproGo; until then "
+            "this device only keeps what it has."
+        )
+    if state is machine.State.BACKING_OFF:
+        if code in UNREACHABLE:
+            return _("The relay cannot be reached; changes are kept and will be sent later.")
+        return _("The relay is busy; trying again shortly.")
+    if code in REMOVED:
+        return _(
+            "This device was removed from the building; it can no longer sync. What it "
+            "already had stays on it."
+        )
+    return _("The building's storage at the relay is full; ask the relay operator.")
+
+
+def status_in_words(status: machine.Status) -> machine.Status:
+    """``status`` with its problem in the current language: the status keeps
+    the words of the language it was saved in (found by hand: ``--language
+    en status`` after a French sync printed French), and its code, from
+    which the words are made again where they are known."""
+    state, code = status.state, status.error_code
+    known = (
+        state in (machine.State.READ_ONLY, machine.State.BACKING_OFF)
+        or code in REMOVED
+        or code in STORAGE_FULL
+    )
+    if not status.error or not known:
+        return status
+    return replace(status, error=_words(state, code))
 
 
 class SyncError(KoprogoError):
@@ -122,35 +161,13 @@ class SyncEngine:
     def _on_relay_error(self, exc: RelayError) -> None:
         now = self.clock()
         if exc.status == 426:
-            self.status = machine.read_only(
-                self.status,
-                _(
-                    "The relay uses a newer version of the sync protocol. Update KoproGo; "
-                    "until then this device only keeps what it has."
-                ),
-            )
+            self.status = machine.read_only(self.status, _words(machine.State.READ_ONLY, None))
         elif exc.retryable:
-            message = (
-                _("The relay cannot be reached; changes are kept and will be sent later.")
-                if exc.unreachable or exc.code == "relay-unavailable"
-                else _("The relay is busy; trying again shortly.")
-            )
-            self.status = machine.failed(self.status, now, message, exc.code)
-        elif exc.status == 401 and exc.code in ("unknown-device", "revoked-device"):
-            self.status = machine.rejected(
-                self.status,
-                _(
-                    "This device was removed from the building; it can no longer sync. What it "
-                    "already had stays on it."
-                ),
-                exc.code,
-            )
-        elif exc.status == 507:
-            self.status = machine.rejected(
-                self.status,
-                _("The building's storage at the relay is full; ask the relay operator."),
-                exc.code,
-            )
+            state = machine.State.BACKING_OFF
+            self.status = machine.failed(self.status, now, _words(state, exc.code), exc.code)
+        elif (exc.status == 401 and exc.code in REMOVED) or exc.status == 507:
+            words = _words(machine.State.REJECTED, exc.code)
+            self.status = machine.rejected(self.status, words, exc.code)
         else:
             # in words when the client knows the code ("not-a-relay"...), else
             # "The relay refused: ..." with the relay's own text

@@ -33,7 +33,7 @@ from ..i18n import _
 from ..identity import DeviceIdentity, audience_key, device_identity, keep_audience_key
 from ..keys import KeyStorage, PassphraseProvider
 from ..session import Session
-from .relay_client import RelayClient
+from .relay_client import RelayClient, RelayError
 
 if TYPE_CHECKING:
     from .engine import SyncEngine
@@ -135,7 +135,18 @@ async def connect(session: Session, relay_url: str) -> bool:
     registered = bool(store.members_entries())
     async with RelayClient(relay_url, device_identity(store), session.building_id) as client:
         if registered:
-            await client.heads()  # reachable, and it knows us
+            try:
+                await client.heads()  # reachable, and it knows us
+            except RelayError as exc:
+                current = store.get_meta("relay_url")
+                if exc.code != "unknown-building" or not current or current == relay_url:
+                    raise
+                raise InputError(
+                    _(
+                        "This building syncs through {current}, and {url} does not know it. "
+                        "Moving a building to another relay is not possible yet: keep {current}."
+                    ).format(current=current, url=relay_url)
+                ) from exc
         else:
             genesis = genesis_entry(session)
             await client.register(genesis)
@@ -253,9 +264,18 @@ async def create_invite(
     await engine.refresh_members()
     if engine.role is not Role.SYNDIC:
         raise InputError(_("Only the syndic's device can invite."))
+    if days < 1:
+        raise InputError(_("An invite lasts at least one day."))
+    if kiosk and role not in (Role.OWNER, Role.KIOSK):
+        # found by hand: --role syndic --kiosk silently became an owner's invite
+        raise InputError(
+            _("A kiosk invite is for an owner's keys on the shared computer: use the owner role.")
+        )
+    if role is Role.KIOSK and person is not None and not kiosk:
+        raise InputError(_("The shared computer's own invite names no person."))
     if kiosk:
         role = Role.OWNER  # what the person is; the kiosk keeps their keys
-    if (role in (Role.OWNER,) or kiosk) and person is None:
+    if role is Role.OWNER and person is None:
         raise InputError(_("An owner's invite names the person (--person)."))
     if person is not None:
         engine.session.registry.find_person(person)

@@ -25,7 +25,7 @@ from ..identity import DeviceIdentity, device_identity
 from ..keys import KeyStorage, PassphraseProvider
 from ..session import Session
 from . import machine, membership
-from .engine import RoundReport, SyncEngine, SyncError, members_state
+from .engine import RoundReport, SyncEngine, SyncError, members_state, status_in_words
 from .relay_client import RelayClient, RelayError
 
 T = TypeVar("T")
@@ -89,13 +89,15 @@ def load_status(session: Session) -> machine.Status:
     if not raw:
         return machine.Status()
     data = json.loads(raw)
-    return machine.Status(
-        machine.State(data["state"]),
-        data["last_sync"],
-        data["failures"],
-        data["retry_at"],
-        data["error"],
-        data["error_code"],
+    return status_in_words(
+        machine.Status(
+            machine.State(data["state"]),
+            data["last_sync"],
+            data["failures"],
+            data["retry_at"],
+            data["error"],
+            data["error_code"],
+        )
     )
 
 
@@ -153,8 +155,24 @@ def with_engine(
 # -- operations ------------------------------------------------------------------------
 
 
+def relay_address(url: str) -> str:
+    """``url`` as a relay's address (no trailing slash), or a refusal in words
+    (found by hand: ``127.0.0.1:8765`` was said to be "unreachable")."""
+    address = url.strip().rstrip("/")
+    scheme, _sep, rest = address.partition("://")
+    if scheme.lower() not in ("http", "https") or not rest or rest.startswith(("/", ":")):
+        raise InputError(
+            _(
+                "{url!r} is not a relay address: type it as given by its operator, starting "
+                "with https:// (for example https://relay.example.org)."
+            ).format(url=url)
+        )
+    return address
+
+
 def connect(session: Session, url: str) -> bool:
     """Register the building at ``url`` (True) or reconnect to it (False)."""
+    url = relay_address(url)
     registered = asyncio.run(membership.connect(session, url))
     save_status(session, machine.resume(load_status(session)))
     return registered
@@ -203,7 +221,7 @@ def join(
 ) -> Session:
     """Join with an invite code; returns the new profile's session, synced
     once if the relay allowed it (the status says otherwise)."""
-    session = asyncio.run(membership.join(path, url, code, provider, key_storage))
+    session = asyncio.run(membership.join(path, relay_address(url), code, provider, key_storage))
     try:
         sync_once(session)
     except RelayError:

@@ -6,6 +6,7 @@ quota."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import socket
 import sqlite3
@@ -111,7 +112,23 @@ def test_relay_killed_during_a_push_loses_and_duplicates_nothing(
         syndic.registry.update_lot("L1", floor=i % 7)
     assert service.status(syndic)["pending_envelopes"] == 800
 
-    killer = threading.Timer(0.3, relay.kill)  # SIGKILL while the push runs
+    def kill_mid_push() -> None:
+        """SIGKILL once the relay holds some of the push (a fixed delay
+        missed the push on a busy machine)."""
+        database = f"file:{relay.data_dir / 'relay.sqlite3'}?mode=ro"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            with (
+                contextlib.suppress(sqlite3.Error),
+                contextlib.closing(sqlite3.connect(database, uri=True)) as db,
+            ):
+                query = "SELECT count(*) FROM envelopes WHERE doc_id = 'registry'"
+                if db.execute(query).fetchone()[0] >= 60:
+                    break
+            time.sleep(0.002)
+        relay.kill()
+
+    killer = threading.Thread(target=kill_mid_push)
     killer.start()
     with pytest.raises(SyncError):
         service.sync_once(syndic)

@@ -82,6 +82,17 @@ def test_owner_and_kiosk_devices_cannot_read_the_registry(building, nodes, relay
             assert [r.doc_id for r in store.documents()] == ["directory"]  # no registry
         raw = b"".join(p.read_bytes() for p in device.path.rglob("*") if p.is_file())
         assert b"Lambert" not in raw
+        # Found by hand: `registry` showed an empty building ("quotas 0/None")
+        # and `check` said the association's details were missing.
+        for command in (
+            ("registry",),
+            ("check",),
+            ("person", "set", owner_person, "--phone", "1"),
+            ("erase-person", owner_person),
+        ):
+            device.run(*command, ok=False)
+            assert device.last_code == 1
+            assert "does not receive the building's registry" in device.last_error
 
 
 def test_relay_holds_no_plaintext_of_the_building(building, relay_process):

@@ -1,0 +1,87 @@
+"""What the sync commands say, found by a hand test of the CLI: counts that
+match, the status in the language asked for, and refusals in words for a
+malformed relay address, another relay, and invites that make no sense."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.sync.helpers import Node
+
+
+@pytest.fixture
+def syndic(tmp_path: Path, capsys, passphrase, relay_process) -> Node:
+    node = Node(tmp_path / "syndic", capsys)
+    node.run("init", "--name", "ACP Words", "--quota-total", "100")
+    node.run("relay", "connect", relay_process.url)
+    node.run("sync", "--once")
+    return node
+
+
+def test_sync_counts_changes_as_status_does(syndic):
+    for floor in range(5):
+        syndic.run("lot", "add", "--number", f"L{floor}", "--type", "apartment", "--quota", "10")
+    assert "5 changes waiting" in syndic.run("status")
+    syndic.run("sync", "--once")
+    assert syndic.last_error.strip() == "Sent 5 changes, received 0."  # not "Sent 1 changes"
+    assert "0 changes waiting" in syndic.run("status")
+    syndic.run("lot", "add", "--number", "M1", "--type", "apartment", "--quota", "10")
+    assert "1 change waiting" in syndic.run("status")
+
+
+def test_status_speaks_the_language_asked_for_not_the_last_syncs(syndic, relay_factory):
+    gone = relay_factory()
+    gone.stop()
+    syndic.run("lot", "add", "--number", "L1", "--type", "apartment", "--quota", "10")
+    with syndic.session() as session:  # the building's relay goes away
+        session.profile.store.set_meta({"relay_url": gone.url})
+    syndic.run("--language", "fr", "sync", "--once", ok=False)
+    assert "Le relais est injoignable" in syndic.last_error
+    english = syndic.run("--language", "en", "status")
+    assert "State: waiting to try again;" in english
+    assert "The relay cannot be reached; changes are kept" in english
+    dutch = syndic.json("--language", "nl", "status")
+    assert dutch["errors"][0]["message"].startswith("De relay is niet bereikbaar")
+    assert dutch["errors"][0]["code"] == "unreachable"
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1:8765", "htp://127.0.0.1:8765", "https://", "x"])
+def test_a_malformed_relay_address_is_named_as_such(syndic, address):
+    syndic.run("relay", "connect", address, ok=False)
+    assert syndic.last_code == 1
+    assert "is not a relay address" in syndic.last_error
+
+
+def test_connecting_a_building_to_another_relay_says_what_to_do(
+    syndic, relay_process, relay_factory
+):
+    other = relay_factory()
+    syndic.run("relay", "connect", other.url, ok=False)
+    assert (
+        f"syncs through {relay_process.url}, and {other.url} does not know it" in syndic.last_error
+    )
+    assert syndic.json("status")["relay"] == relay_process.url
+
+
+@pytest.mark.parametrize(
+    ("options", "refusal"),
+    [
+        (("--role", "council", "--days", "0"), "An invite lasts at least one day."),
+        (("--role", "council", "--days", "-3"), "An invite lasts at least one day."),
+        (("--role", "syndic", "--kiosk", "--person", "P"), "use the owner role"),
+        (("--role", "council", "--kiosk"), "use the owner role"),
+        (("--role", "kiosk", "--person", "P"), "names no person"),
+        (
+            (
+                "--role",
+                "owner",
+            ),
+            "names the person",
+        ),
+    ],
+)
+def test_invites_that_make_no_sense_are_refused(syndic, options, refusal):
+    syndic.run("invite", "create", *options, ok=False)
+    assert syndic.last_code == 1 and refusal in syndic.last_error
