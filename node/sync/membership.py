@@ -339,6 +339,13 @@ async def join(
         invite = state.invites.get(secrets.invite_id)
         if invite is None or state.building_id != payload["building"]:
             raise InputError(_("The relay's answer does not match the invite."))
+        if invite.kiosk:  # the relay would refuse it, in its own (English) words
+            raise InputError(
+                _(
+                    "This code enrols a resident on the building's shared computer; it does "
+                    "not make a new device join."
+                )
+            )
         created_folder = not Path(path).exists()
         session = Session.create(path, provider, key_storage)
         try:

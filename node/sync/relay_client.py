@@ -32,6 +32,11 @@ READ_TIMEOUT_S = 20.0
 TIMEOUT = aiohttp.ClientTimeout(total=300, connect=10, sock_read=READ_TIMEOUT_S)
 
 
+NOT_A_RELAY = N_(
+    "There is no KoproGo relay at this address (the server answered something else). "
+    "Check the address."
+)
+
 # relay error code -> what a person is told (the relay's own text is English
 # and meant for operators; these are translated)
 _MESSAGES = {
@@ -48,10 +53,8 @@ _MESSAGES = {
     "newer-protocol": N_(
         "The relay uses a newer version of KoproGo's sync protocol. Update KoproGo."
     ),
-    "not-a-relay": N_(
-        "There is no KoproGo relay at this address (the server answered something else). "
-        "Check the address."
-    ),
+    "not-a-relay": NOT_A_RELAY,
+    "not-found": NOT_A_RELAY,  # a relay, but no such page: a path after its address
     "relay-unavailable": N_(
         "The relay's server answered that the relay is not available right now; changes are "
         "kept and will be sent later."

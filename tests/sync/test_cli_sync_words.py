@@ -85,3 +85,19 @@ def test_connecting_a_building_to_another_relay_says_what_to_do(
 def test_invites_that_make_no_sense_are_refused(syndic, options, refusal):
     syndic.run("invite", "create", *options, ok=False)
     assert syndic.last_code == 1 and refusal in syndic.last_error
+
+
+def test_a_kiosk_code_used_to_join_is_explained(syndic, tmp_path, capsys, relay_process):
+    """Found by hand: the relay's own English refusal was shown."""
+    person = syndic.run("person", "add", "--name", "Ann Example").strip()
+    code = syndic.json("invite", "create", "--role", "owner", "--person", person, "--kiosk")["code"]
+    newcomer = Node(tmp_path / "newcomer", capsys)
+    newcomer.run("--language", "fr", "join", "--relay", relay_process.url, "--code", code, ok=False)
+    assert newcomer.last_code == 1
+    assert "inscrit un résident sur l’ordinateur partagé" in newcomer.last_error
+    assert not (tmp_path / "newcomer").exists()
+
+
+def test_a_path_after_the_relays_address_is_named(syndic, relay_process):
+    syndic.run("--language", "nl", "relay", "connect", relay_process.url + "/typo", ok=False)
+    assert "Op dit adres staat geen KoproGo-relay" in syndic.last_error
