@@ -273,13 +273,36 @@ def pieces(lines: list[str]) -> list[str]:
 
 
 def setup_logging(level: str = "INFO") -> None:
-    """JSON lines on stderr for the relay's loggers (``koprogo.relay*``)."""
+    """JSON lines on stderr for the relay's loggers (``koprogo.relay*``), and
+    for aiohttp's and asyncio's own warnings and errors, which would else
+    reach stderr as plain multi-line tracebacks (a malformed request line
+    from any client made one)."""
     handler = JsonLinesHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
+    handler.addFilter(_client_mistake_in_one_line)
     root = logging.getLogger("koprogo.relay")
     root.handlers[:] = [handler]
     root.setLevel(level)
     root.propagate = False
+    for name in ("aiohttp", "asyncio"):
+        other = logging.getLogger(name)
+        other.handlers[:] = [handler]
+        other.setLevel(max(logging.WARNING, logging.getLevelName(level.upper())))
+        other.propagate = False
+
+
+def _client_mistake_in_one_line(record: logging.LogRecord) -> bool:
+    """A request aiohttp could not parse (bad method, line too long, bad
+    bytes in the URL...) is the client's mistake, answered 400: logged as
+    one warning line naming it, without a traceback."""
+    from aiohttp.http_exceptions import HttpProcessingError
+
+    error = record.exc_info[1] if record.exc_info else None
+    if isinstance(error, HttpProcessingError):
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+        record.msg, record.args = "malformed request: %s", (type(error).__name__,)
+        record.exc_info = record.exc_text = None
+    return True
 
 
 # what asyncio reports as "socket.accept() out of system resource"

@@ -161,3 +161,31 @@ async def test_the_relay_installs_its_loop_error_handler(relay, caplog):
         loop.call_exception_handler(_out_of_descriptors())
     said = [r for r in caplog.records if "out of system resource" in r.getMessage()]
     assert len(said) == 1
+
+
+MALFORMED = [
+    b"FOO /healthz HTTP/1.1\r\nHost: x\r\n\r\n",  # a method that is not one
+    b"GET /" + b"a" * 20_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",  # a line too long
+    b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+    b"GET /\xff\xfe HTTP/1.1\r\nHost: x\r\n\r\n",
+]
+
+
+def test_malformed_requests_leave_json_lines_without_tracebacks(relay_factory):
+    """Found by hand: each kind of malformed request wrote aiohttp's plain
+    multi-line traceback to the relay's stderr, outside the JSON log."""
+    import socket
+
+    relay = relay_factory()
+    for raw in MALFORMED:
+        with socket.create_connection(("127.0.0.1", relay.port), timeout=10) as conn:
+            conn.sendall(raw)
+            answer = conn.recv(65536)
+        assert answer.split(b" ")[1].startswith(b"4")  # answered: the client's mistake
+    relay.stop()  # its log is complete once it has exited
+    lines = relay.log_path.read_text().splitlines()
+    assert lines
+    assert all(json.loads(line) for line in lines)  # every line is JSON
+    assert "Traceback" not in relay.log_path.read_text()
+    warnings = [json.loads(line) for line in lines if '"malformed request' in line]
+    assert warnings and all(w["level"] == "warning" for w in warnings)
