@@ -77,6 +77,9 @@ PAGE_ROLE = Qt.ItemDataRole.UserRole + 1
 INBOX_PAGES = ("inbox", "residents")
 
 
+NAV_ROOM = 16 + 3 + 12 + 20  # item padding, selection border, margin, scroll bar
+
+
 class MainWindow(QMainWindow):
     new_building_requested = Signal()
     open_requested = Signal()
@@ -225,7 +228,7 @@ class MainWindow(QMainWindow):
         body.addWidget(right)
         body.setStretchFactor(1, 1)
         body.setChildrenCollapsible(False)
-        body.setSizes([200, 1080])
+        body.setSizes([self.nav_width, 1280 - self.nav_width])
         self.setCentralWidget(body)
 
         self._make_status_bar()
@@ -245,8 +248,6 @@ class MainWindow(QMainWindow):
     def _make_navigation(self) -> QListWidget:
         nav = QListWidget()
         nav.setObjectName("navigation")
-        nav.setMinimumWidth(180)
-        nav.setMaximumWidth(260)
         # Explicit heights: stylesheet padding does not reach item size hints.
         sections = (
             (_("Building"), [name for name, _page in PAGES]),
@@ -271,6 +272,14 @@ class MainWindow(QMainWindow):
                 item.setData(PAGE_ROLE, name)
                 item.setSizeHint(QSize(0, 36))
                 nav.addItem(item)
+        # As wide as its longest label in this language (found by hand: Dutch,
+        # French and German labels were cut), within reason.
+        widest = max(
+            nav.fontMetrics().horizontalAdvance(nav.item(r).text()) for r in range(nav.count())
+        )
+        self.nav_width = max(180, min(340, widest + NAV_ROOM))
+        nav.setMinimumWidth(self.nav_width)
+        nav.setMaximumWidth(max(260, self.nav_width))
         nav.currentItemChanged.connect(self._on_nav)
         for number, name in enumerate(list(self.pages)[:9], start=1):  # Ctrl+1 … Ctrl+9
             shortcut = QShortcut(QKeySequence(f"Ctrl+{number}"), self)

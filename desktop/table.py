@@ -189,9 +189,11 @@ class RecordTable(QTableView):
         """Show ``rows``, keeping the selected record selected if it is still there."""
         keep = self.current_id()
         self.source.set_rows(rows)
-        if not self._sized and rows:
+        if not self._sized:
+            # Empty, the columns fit their headers (found by hand: "Share of
+            # total" was cut); once there are rows, they fit those too, once.
             self.resizeColumnsToContents()
-            self._sized = True
+            self._sized = bool(rows)
         if keep is not None:
             self.select_id(keep)
 

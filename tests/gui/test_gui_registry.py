@@ -300,3 +300,30 @@ def test_numbers_in_messages_follow_the_language(qtbot, start_app) -> None:  # t
     assert "9.000" in message and "10.000" in message and "−1.000" in message
     assert "9.000" in dutch.quota_indicator.text() and "10.000" in dutch.quota_indicator.text()
     assert dutch.pages["lots"].table.cell_text(0, 3) == "9.000"
+
+
+@pytest.mark.parametrize("language", ["fr", "nl", "de"])
+def test_labels_are_whole_in_every_language(qtbot, start_app, language) -> None:  # type: ignore[no-untyped-def]
+    """Found by hand: the sidebar cut "Gegevens van de vereniging", "Soldes
+    des copropriétaires"…, and an empty table cut its headers."""
+    controller = start_app()
+    main = create_building(qtbot, controller)
+    controller.change_language(language)
+    qtbot.waitUntil(lambda: controller.main is not main)
+    window = wait_main(qtbot, controller)
+    window.show()
+    qtbot.waitExposed(window)
+    nav = window.nav
+    room = nav.viewport().width() - 16 - 3  # the items' padding and selection border
+    metrics = nav.fontMetrics()
+    cut = [
+        nav.item(r).text()
+        for r in range(nav.count())
+        if metrics.horizontalAdvance(nav.item(r).text()) > room
+    ]
+    assert cut == []
+    table = window.pages["lots"].table  # no lots yet
+    header = table.horizontalHeader()
+    for column in range(header.count()):
+        text = table.model().headerData(column, Qt.Orientation.Horizontal)
+        assert header.sectionSize(column) >= header.fontMetrics().horizontalAdvance(text), text
