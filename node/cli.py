@@ -38,6 +38,7 @@ from .i18n import _
 from .keys import PASSPHRASE_ENV, KeyStorage, change_passphrase
 from .profile import Profile, default_profiles_dir
 from .session import Session
+from .sync import service
 
 EXIT_USAGE = 2
 EXIT_PROBLEMS = 3
@@ -85,6 +86,14 @@ def _open_registry(args: argparse.Namespace) -> Session:
     except InputError:
         session.close()
         raise
+    if service.removed_from_building(session):  # found by hand: edits went on silently
+        print(
+            _(
+                "This device was removed from the building: what you change here stays on "
+                "this computer."
+            ),
+            file=sys.stderr,
+        )
     return session
 
 

@@ -11,12 +11,15 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
+
+from babel.dates import format_datetime
 
 from shared.protocol import Role
 
 from .errors import InputError
-from .i18n import N_, _, ngettext
+from .i18n import N_, _, current_language, ngettext
 from .identity import device_identity
 from .keys import KeyStorage
 from .session import Session
@@ -57,7 +60,10 @@ def cmd_invite_create(args: argparse.Namespace, open_session: Callable) -> int:
         print(json.dumps(result, indent=2))
     else:
         print(created.code)
-        print(_("Valid once, until {when}.").format(when=result["expires_at"]), file=sys.stderr)
+        when = format_datetime(
+            datetime.fromtimestamp(created.expires_at), "medium", locale=current_language()
+        )
+        print(_("Valid once, until {when}.").format(when=when), file=sys.stderr)
     return 0
 
 
@@ -166,13 +172,17 @@ def cmd_device_list(args: argparse.Namespace, open_session: Callable) -> int:
         devices = device_list(
             members_state(session), device_identity(session.profile.store).device_id
         )
+        # whose device each is, by name where this device reads the registry
+        readable = session.can_read("registry")
+        names = {p.id: p.name for p in session.registry.read().persons} if readable else {}
     if args.json:
         print(json.dumps(devices, indent=2))
     else:
         for d in devices:
             flags = (" " + _("(this device)")) if d["this_device"] else ""
             flags += (" " + _("(removed)")) if d["revoked"] else ""
-            print(f"{d['id']}  {d['role']:<8}{flags}")
+            whose = f" {names.get(d['person'], d['person'])}" if d.get("person") else ""
+            print(f"{d['id']}  {d['role']:<8}{whose}{flags}")
     return 0
 
 
@@ -302,8 +312,10 @@ def add_commands(
         lambda a: cmd_join(a, profile_dir, prompt),
         "join a building with an invite code (creates the profile)",
     )
-    p.add_argument("--relay", required=True)
-    p.add_argument("--code", required=True)
+    p.add_argument("--relay", required=True, help="the relay's address, as the syndic gave it")
+    p.add_argument(
+        "--code", required=True, help="the invite code the syndic gave you (XXXXX-XXXXX)"
+    )
     p.add_argument("--key-storage", choices=[s.value for s in KeyStorage])
 
     p = add(sub, "sync", lambda a: cmd_sync(a, open_session), "sync with the relay")

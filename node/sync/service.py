@@ -25,7 +25,14 @@ from ..identity import DeviceIdentity, device_identity
 from ..keys import KeyStorage, PassphraseProvider
 from ..session import Session
 from . import machine, membership
-from .engine import RoundReport, SyncEngine, SyncError, members_state, status_in_words
+from .engine import (
+    REMOVED,
+    RoundReport,
+    SyncEngine,
+    SyncError,
+    members_state,
+    status_in_words,
+)
 from .relay_client import RelayClient, RelayError
 
 T = TypeVar("T")
@@ -99,6 +106,13 @@ def load_status(session: Session) -> machine.Status:
             data["error_code"],
         )
     )
+
+
+def removed_from_building(session: Session) -> bool:
+    """Whether the relay refused this device as removed (it can never sync
+    again; what is changed here stays here)."""
+    status = load_status(session)
+    return status.state is machine.State.REJECTED and status.error_code in REMOVED
 
 
 def save_status(session: Session, status: machine.Status) -> None:

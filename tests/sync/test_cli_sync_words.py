@@ -101,3 +101,33 @@ def test_a_kiosk_code_used_to_join_is_explained(syndic, tmp_path, capsys, relay_
 def test_a_path_after_the_relays_address_is_named(syndic, relay_process):
     syndic.run("--language", "nl", "relay", "connect", relay_process.url + "/typo", ok=False)
     assert "Op dit adres staat geen KoproGo-relay" in syndic.last_error
+
+
+def test_device_list_says_whose_device_and_a_removed_device_warns(
+    syndic, tmp_path, capsys, relay_process
+):
+    """Found by hand: the list showed only ids and roles; and a removed
+    device took edits without a word."""
+    person = syndic.run("person", "add", "--name", "Ann Example").strip()
+    code = syndic.json("invite", "create", "--role", "owner", "--person", person)["code"]
+    owner = Node(tmp_path / "owner", capsys)
+    owner.run("join", "--relay", relay_process.url, "--code", code)
+    council = Node(tmp_path / "council", capsys)
+    code = syndic.json("invite", "create", "--role", "council")["code"]
+    council.run("join", "--relay", relay_process.url, "--code", code)
+    listed = syndic.run("device", "list")
+    assert any("owner" in line and "Ann Example" in line for line in listed.splitlines())
+
+    council_id = next(d["id"] for d in syndic.json("device", "list") if d["role"] == "council")
+    syndic.run("device", "revoke", council_id)
+    council.run("sync", "--once", ok=False)
+    council.run("registry")
+    assert "This device was removed from the building" in council.last_error
+    syndic.run("registry")
+    assert "removed from the building" not in syndic.last_error
+
+
+def test_an_invite_says_until_when_in_the_language_asked_for(syndic):
+    syndic.run("--language", "fr", "invite", "create", "--role", "council")
+    assert syndic.last_error.startswith("Valable une seule fois, jusqu’au ")
+    assert "T" not in syndic.last_error.split("jusqu’au ")[1]  # not an ISO timestamp
