@@ -179,6 +179,9 @@ class MembersState:
     person_keys: dict[str, dict[str, PersonKey]] = field(default_factory=dict)
     # (epoch, person id, device id) -> {"person:<id>": key sealed to the person's box key}
     sealed_persons: dict[tuple[int, str, str], dict[str, str]] = field(default_factory=dict)
+    # a device was revoked and no new epoch has started since (§5.3: the
+    # syndic's node starts it; its `keys` entry may have been lost)
+    new_epoch_due: bool = False
 
     def active(self, device_id: str) -> Device | None:
         device = self.devices.get(device_id)
@@ -336,6 +339,7 @@ class MembersState:
         assert target is not None
         _require(target.id != signer.id, "a device cannot revoke itself")
         target.revoked = True
+        self.new_epoch_due = True
 
     def _take_sealed(self, data: dict[str, Any]) -> None:
         """Check every sealed key first, then take them all (all or nothing)."""
@@ -354,6 +358,8 @@ class MembersState:
             _require(all(isinstance(v, str) for v in keys.values()), "bad sealed key")
         for device_id, keys in sealed.items():
             self.sealed.setdefault((epoch, device_id), {}).update(keys)
+        if epoch > self.epoch:
+            self.new_epoch_due = False
         self.epoch = max(self.epoch, epoch)
 
 

@@ -188,9 +188,14 @@ class SyncEngine:
 
     async def grant_keys(self) -> None:
         """Seal the current epoch's keys to active devices that lack them
-        (devices that joined, ARCHITECTURE §4)."""
-        from .membership import grant_entry
+        (devices that joined, ARCHITECTURE §4); first start the new epoch a
+        revocation calls for, if its ``keys`` entry never reached the relay."""
+        from .membership import grant_entry, new_epoch_entry
 
+        if self.members.new_epoch_due:
+            await self.client.post_member(new_epoch_entry(self.store, self.identity, self.members))
+            self._keep_entries(await self.client.members(after=self.members.length - 1))
+            take_sealed_keys(self.store, self.identity, self.members.sealed)
         entry = grant_entry(self)
         if entry is not None:
             await self.client.post_member(entry)

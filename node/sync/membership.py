@@ -222,22 +222,32 @@ async def revoke(engine: SyncEngine, device_id: str) -> int:
     data["device"] = device_id
     revoke_entry = sign_entry(data, identity.sign_seed)
     trial = replay([SignedEntry(b, s) for b, s in store.members_entries()] + [revoke_entry])
+    keys_entry = new_epoch_entry(store, identity, trial)
+    await engine.client.post_member(revoke_entry)
+    # If this one is lost, the log says a new epoch is due and the next
+    # round of this syndic device starts it (SyncEngine.refresh_members).
+    await engine.client.post_member(keys_entry)
+    await engine.refresh_members()
+    return trial.epoch + 1
+
+
+def new_epoch_entry(store, identity: DeviceIdentity, members) -> SignedEntry:
+    """The ``keys`` entry starting epoch ``members.epoch + 1`` (§5.3): fresh
+    audience and person keys, kept here and sealed to every active device,
+    each only what its role reads."""
     epoch = members.epoch + 1
     for audience in _AUDIENCES:
         keep_audience_key(store, epoch, audience, new_key())
     for person in _persons_with_keys(store, members.epoch):  # new person keys as well
         person_key(store, epoch, person)
-    sealed = _seal_missing(store, epoch, None, [d for d in trial.devices.values() if not d.revoked])
-    data = _base(trial.length, trial.head, members.building_id, identity.device_id, "keys")
+    active = [d for d in members.devices.values() if not d.revoked]
+    sealed = _seal_missing(store, epoch, None, active)
+    data = _base(members.length, members.head, members.building_id, identity.device_id, "keys")
     data.update(epoch=epoch, sealed=sealed)
-    to_persons = _seal_to_persons(store, epoch, trial, None)
+    to_persons = _seal_to_persons(store, epoch, members, None)
     if to_persons:
         data["to_persons"] = to_persons
-    keys_entry = sign_entry(data, identity.sign_seed)
-    await engine.client.post_member(revoke_entry)
-    await engine.client.post_member(keys_entry)
-    await engine.refresh_members()
-    return epoch
+    return sign_entry(data, identity.sign_seed)
 
 
 # -- invites and joining ----------------------------------------------------------------

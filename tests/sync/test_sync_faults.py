@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import json
 import socket
 import sqlite3
 import tempfile
@@ -519,3 +520,38 @@ def test_a_device_that_may_not_remove_devices_is_refused_and_keeps_its_keys(
     report = service.sync_once(council)
     assert report.skipped == []
     assert council.registry.find_lot("L1").quota == 7
+
+
+def test_a_revocation_whose_new_epoch_was_lost_starts_it_at_the_next_round(
+    relay_process, tmp_path, monkeypatch
+):
+    """The `revoke` entry reached the relay, the `keys` entry starting the
+    new epoch did not (the connection dropped between the two): the next
+    round of the syndic's device starts the epoch, or everything written
+    afterwards would stay readable with the removed device's keys."""
+    syndic = new_building(tmp_path / "syndic", relay_process.url)
+    lost = add_device(syndic, tmp_path / "lost", Role.COUNCIL)
+    council = add_device(syndic, tmp_path / "council", Role.COUNCIL)
+    post_member = relay_client.RelayClient.post_member
+
+    async def drop_the_new_epoch(self, entry):  # the network fails, once, at that entry
+        data = json.loads(entry.body)
+        if data["type"] == "keys" and data["epoch"] == 2:
+            monkeypatch.setattr(relay_client.RelayClient, "post_member", post_member)
+            raise relay_client.RelayError(0, "unreachable", "connection reset")
+        return await post_member(self, entry)
+
+    monkeypatch.setattr(relay_client.RelayClient, "post_member", drop_the_new_epoch)
+    with pytest.raises(relay_client.RelayError):
+        service.revoke(syndic, _device_id(lost))
+    service.sync_once(council)
+    assert engine_module.members_state(council).epoch == 1  # revoked, no new epoch yet
+    assert engine_module.members_state(council).new_epoch_due
+
+    service.sync_once(syndic)
+    assert engine_module.members_state(syndic).epoch == 2
+    syndic.registry.update_lot("L1", quota=7)  # written under epoch 2
+    service.sync_once(syndic)
+    service.sync_once(council)
+    assert council.registry.find_lot("L1").quota == 7
+    assert 2 not in held_epochs(lost.profile.store)
