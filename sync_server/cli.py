@@ -132,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _migrate(url: str) -> int:
+    database.check_intact(url)
     with database.in_words(url):
         before, after = database.migrate(url)
     print(

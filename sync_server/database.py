@@ -90,6 +90,32 @@ def in_words(url: str, more: tuple[type[BaseException], ...] = SETUP_FAILURES) -
         raise DatabaseUnusable(f"cannot use the database {shown(url)}: {_cause(exc)}") from exc
 
 
+def check_intact(url: str) -> None:
+    """For ``koprogo-relay migrate`` on SQLite: ``PRAGMA quick_check`` reads
+    the whole file (seconds for gigabytes; not at every start), so a damaged
+    database is said before anything is done to it, not reported as at the
+    newest schema (found by hand)."""
+    check_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return
+    path = Path(parsed.database)
+    if not path.is_file():
+        return  # made by the migration, or refused by it in words
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            problems = [row[0] for row in db.execute("PRAGMA quick_check(3)")]
+    except sqlite3.OperationalError:
+        return  # cannot be opened (a folder it may not read...): the migration says so
+    except sqlite3.DatabaseError as exc:  # not a database, or damaged past reading
+        problems = [str(exc)]
+    if problems != ["ok"]:
+        raise DatabaseUnusable(
+            f"the database file {path} is damaged ({'; '.join(problems)}): nothing was "
+            "changed; restore it from a backup (docs/relay-operations.md, Backups)"
+        )
+
+
 def missing_file(url: str) -> Path | None:
     """The SQLite file ``url`` names when it does not exist (opening it
     would create it), else None."""

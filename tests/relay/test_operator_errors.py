@@ -189,3 +189,16 @@ def test_malformed_requests_leave_json_lines_without_tracebacks(relay_factory):
     assert "Traceback" not in relay.log_path.read_text()
     warnings = [json.loads(line) for line in lines if '"malformed request' in line]
     assert warnings and all(w["level"] == "warning" for w in warnings)
+
+
+def test_migrating_a_damaged_database_says_so_and_changes_nothing(tmp_path, capsys):
+    """Found by hand: `migrate` said "relay database at schema 0003" and
+    exited 0 on a damaged file."""
+    url = _damaged(tmp_path)
+    path = tmp_path / "damaged.sqlite3"
+    before = path.read_bytes()
+    assert cli.main(["migrate", "--database-url", url]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"koprogo-relay: the database file {path} is damaged"), err
+    assert "restore it from a backup" in err and len(err.splitlines()) == 1
+    assert path.read_bytes() == before
