@@ -507,9 +507,10 @@ class Store:
     def renumber_outbox(self, ref: DocumentRef, row_id: int, first: int) -> None:
         """Give ``ref``'s queued items from ``row_id`` on the counters
         ``first``, ``first + 1``… The relay holds another envelope of this
-        device under the old ones (a snapshot whose answer was lost), so these
-        items, which it does not hold (it would have answered "duplicate"),
-        take the next free counters; their content and envelope ids stay."""
+        device under the old ones (a snapshot whose answer was lost), or lost
+        some it had (restored from a backup): these items, which it does not
+        hold (it would have answered "duplicate"), take the counters it
+        expects; their content and envelope ids stay."""
         with self._write():
             rows = self._conn.execute(
                 text("SELECT id FROM outbox WHERE document = :d AND id >= :i ORDER BY id"),
@@ -520,8 +521,8 @@ class Store:
                     text("UPDATE outbox SET counter = :c WHERE id = :i"),
                     {"c": first + offset, "i": item},
                 )
-            last = first + len(rows) - 1
-            self.set_sync_state(ref, counter=max(self.sync_state(ref).counter, last))
+            if rows:  # they are this document's newest counters: the next follows them
+                self.set_sync_state(ref, counter=first + len(rows) - 1)
 
     def outbox_count(self) -> int:
         return self._conn.execute(text("SELECT count(*) FROM outbox")).scalar_one()

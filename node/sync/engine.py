@@ -301,6 +301,13 @@ class SyncEngine:
                 await self._append(item, raw)
             except RelayError as exc:
                 expected = exc.extra.get("expected")
+                if exc.code == "counter-gap" and isinstance(expected, int):
+                    # The relay lost envelopes of ours it had acknowledged (its
+                    # database restored from a backup): carry on from its
+                    # counter, and send this document whole, which holds them.
+                    self.store.renumber_outbox(item.ref, item.row_id, expected)
+                    self._send_whole(self.session.document(item.ref.doc_id))
+                    return sent
                 if exc.code == "counter-reused" and isinstance(expected, int):
                     # The relay does not hold this item (it would have answered
                     # "duplicate") but holds another envelope of ours under its
@@ -347,6 +354,7 @@ class SyncEngine:
                 continue
             if self._kind_known(doc_id):
                 try:
+                    self._after_a_restore(doc_id, head)
                     await self.pull_document(doc_id, int(head.get("seq", 0)), report)
                 except _MissingKey as missing:
                     # Keys reach a device in members-log entries the syndic's
@@ -357,6 +365,29 @@ class SyncEngine:
                             "{doc}: waiting for its key (epoch {epoch}) from the syndic's device"
                         ).format(doc=missing.doc_id, epoch=missing.epoch)
                     )
+
+    def _after_a_restore(self, doc_id: str, head: dict) -> None:
+        """The relay's head is behind what this device pulled: its database
+        was restored from a backup (docs/relay-operations.md, Backups) and
+        lost what came after it. Pull the document again from the start
+        (applying is idempotent), and send this device's whole copy, which
+        holds what the relay lost, from every device."""
+        live = self.session.document(doc_id)
+        state = self.store.sync_state(live.ref)
+        if int(head.get("seq", 0)) >= state.cursor:
+            return
+        log.warning("relay behind this device on %s (restored?): pulling it again", doc_id)
+        self.store.set_sync_state(
+            live.ref,
+            cursor=0,
+            snapshot_id=head.get("snapshot") or "",
+            snapshot_seq=int(head.get("snapshot_seq") or 0),
+        )
+        self._send_whole(live)
+
+    def _send_whole(self, live) -> None:
+        if may_write(self.role, live.ref.doc_id, self.persons):
+            self.store.enqueue(live.ref, live.newest_schema, Kind.UPDATE, b"", live.get_update())
 
     def _can_read(self, doc_id: str) -> bool:
         audience = audience_of(doc_id)

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import dataclasses
 import json
+import shutil
 import socket
 import sqlite3
 import tempfile
@@ -555,3 +556,44 @@ def test_a_revocation_whose_new_epoch_was_lost_starts_it_at_the_next_round(
     service.sync_once(council)
     assert council.registry.find_lot("L1").quota == 7
     assert 2 not in held_epochs(lost.profile.store)
+
+
+def test_a_relay_restored_from_an_older_backup_loses_nothing(relay_factory, tmp_path):
+    """docs/relay-operations.md (Backups): the relay's database is put back
+    as it was before some envelopes it had acknowledged. Before, the
+    devices' counters and cursors were ahead of it: the syndic's device
+    stopped syncing (409 counter-gap) and never saw the others' new changes.
+    Now each device notices, pulls again, and sends its whole copy."""
+    relay = relay_factory()
+    syndic = new_building(tmp_path / "syndic", relay.url)
+    laptop = add_device(syndic, tmp_path / "laptop")
+    service.sync_once(laptop)
+    database = relay.data_dir / "relay.sqlite3"
+    backup = tmp_path / "backup.sqlite3"
+    with (
+        contextlib.closing(sqlite3.connect(database)) as live,
+        contextlib.closing(sqlite3.connect(backup)) as copy,
+    ):
+        live.backup(copy)
+    for quota in (20, 21, 22):  # acknowledged after the backup
+        syndic.registry.update_lot("L0", quota=quota)
+        service.sync_once(syndic)
+    service.sync_once(laptop)
+    relay.stop()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    shutil.copy(backup, database)
+    relay.start()
+
+    syndic.registry.update_lot("L1", quota=31)
+    laptop.registry.update_lot("L2", quota=32)
+    for _ in range(2):
+        service.sync_once(syndic)
+        service.sync_once(laptop)
+    assert service.status(syndic)["state"] == service.status(laptop)["state"] == "idle"
+    assert laptop.registry.find_lot("L1").quota == syndic.registry.find_lot("L2").quota - 1
+    assert state(laptop) == state(syndic)
+    assert syndic.registry.find_lot("L0").quota == 22
+    late = add_device(syndic, tmp_path / "late", Role.COUNCIL)  # joins after the restore
+    service.sync_once(late)
+    assert state(late) == state(syndic)
