@@ -35,6 +35,16 @@ log = logging.getLogger(__name__)
 COALESCE_BYTES = 256 * 1024  # merged updates stay well under the 1 MiB envelope cap
 
 
+CURSOR_ENVELOPE = "cursor_envelope:"  # meta: the envelope id at a document's cursor
+
+
+def _envelope_id(raw: bytes) -> str:
+    try:
+        return env.decode(raw).header.envelope_id
+    except EnvelopeError:
+        return ""  # skipped when applied; compared, it matches nothing
+
+
 REMOVED = frozenset({"unknown-device", "revoked-device"})
 UNREACHABLE = frozenset({"unreachable", "relay-unavailable"})
 STORAGE_FULL = frozenset({"quota-exceeded", "device-quota"})  # the relay's 507s
@@ -355,7 +365,8 @@ class SyncEngine:
             if self._kind_known(doc_id):
                 try:
                     self._after_a_restore(doc_id, head)
-                    await self.pull_document(doc_id, int(head.get("seq", 0)), report)
+                    snapshot_seq = int(head.get("snapshot_seq") or 0)
+                    await self.pull_document(doc_id, int(head.get("seq", 0)), report, snapshot_seq)
                 except _MissingKey as missing:
                     # Keys reach a device in members-log entries the syndic's
                     # device writes when it syncs; until then this document
@@ -403,27 +414,47 @@ class SyncEngine:
 
         return doc_id.split("/")[0] in document_kinds()
 
-    async def pull_document(self, doc_id: str, head: int, report: RoundReport) -> None:
+    async def pull_document(
+        self, doc_id: str, head: int, report: RoundReport, snapshot_seq: int = 0
+    ) -> None:
+        """Pull ``doc_id`` up to ``head``, a page at a time. Each page also
+        fetches the envelope at this device's cursor: if the relay holds
+        another one there (and no snapshot replaced it), its database was
+        restored from a backup while this device was away, and others have
+        since written past where this device had pulled."""
         live = self.session.document(doc_id)
+        at_cursor = f"{CURSOR_ENVELOPE}{doc_id}"
         while True:
             cursor = self.store.sync_state(live.ref).cursor
             if cursor >= head:
                 break
-            page = await self.client.pull(doc_id, cursor)
+            known = self.store.get_meta(at_cursor) if cursor else None
+            page = await self.client.pull(doc_id, cursor - 1 if known else cursor)
+            records = page.records
+            if known:
+                first = records[0] if records else None
+                if first is not None and first[0] == cursor and _envelope_id(first[1]) == known:
+                    records = records[1:]
+                elif snapshot_seq < cursor:  # not replaced by a snapshot: lost
+                    self._after_a_restore(doc_id, {"seq": -1, "snapshot": None})
+                    continue
+                else:
+                    records = [r for r in records if r[0] > cursor]
             peers: dict[str, int] = {}
             try:
                 with self.store.transaction():  # one commit per page, not per envelope
-                    for seq, raw in page.records:
+                    for seq, raw in records:
                         self._apply_record(live, doc_id, seq, raw, report, peers)
                         report.pulled += 1
                     for device, counter in peers.items():
                         self.store.set_peer_counter(live.ref, device, counter)
-                    if page.records:
-                        self.store.set_sync_state(live.ref, cursor=page.records[-1][0])
+                    if records:
+                        self.store.set_sync_state(live.ref, cursor=records[-1][0])
+                        self.store.set_meta({at_cursor: _envelope_id(records[-1][1])})
             except BaseException:
                 live.reload()  # the page was not kept: memory must match the disk
                 raise
-            if not page.more or not page.records:
+            if not page.more or not records:
                 break
         await maintenance.after_pull(self, live, report)
 

@@ -567,6 +567,7 @@ def test_a_relay_restored_from_an_older_backup_loses_nothing(relay_factory, tmp_
     relay = relay_factory()
     syndic = new_building(tmp_path / "syndic", relay.url)
     laptop = add_device(syndic, tmp_path / "laptop")
+    away = add_device(syndic, tmp_path / "away", Role.COUNCIL)
     service.sync_once(laptop)
     database = relay.data_dir / "relay.sqlite3"
     backup = tmp_path / "backup.sqlite3"
@@ -579,6 +580,7 @@ def test_a_relay_restored_from_an_older_backup_loses_nothing(relay_factory, tmp_
         syndic.registry.update_lot("L0", quota=quota)
         service.sync_once(syndic)
     service.sync_once(laptop)
+    service.sync_once(away)  # then offline until the end
     relay.stop()
     for suffix in ("-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
@@ -597,3 +599,12 @@ def test_a_relay_restored_from_an_older_backup_loses_nothing(relay_factory, tmp_
     late = add_device(syndic, tmp_path / "late", Role.COUNCIL)  # joins after the restore
     service.sync_once(late)
     assert state(late) == state(syndic)
+
+    # A device away all along: the others wrote past where it had pulled, so
+    # the relay's head is ahead of it again; the envelope at its cursor is
+    # another one, which tells it.
+    for quota in range(40, 48):
+        syndic.registry.update_lot("L2", quota=quota)
+        service.sync_once(syndic)
+    service.sync_once(away)
+    assert state(away) == state(syndic)
