@@ -280,6 +280,18 @@ class SyncEngine:
             header, doc_key, env.encode_body(schema, deps, payload), self.identity.sign_seed
         ).encode()
 
+    def seal_item(self, item) -> bytes:
+        """The envelope of an outbox item, sealed now (with the current epoch)."""
+        return self.seal(
+            item.ref.doc_id,
+            Kind(item.kind),
+            item.envelope_id,
+            item.counter,
+            item.schema,
+            item.deps,
+            item.payload,
+        )
+
     async def push(self) -> int:
         """Send the outbox in order; each item leaves it once the relay has it."""
         sent = 0
@@ -296,15 +308,7 @@ class SyncEngine:
         caller reads the outbox again); the number sent."""
         sent = 0
         for item in items:
-            raw = self.seal(
-                item.ref.doc_id,
-                Kind(item.kind),
-                item.envelope_id,
-                item.counter,
-                item.schema,
-                item.deps,
-                item.payload,
-            )
+            raw = self.seal_item(item)
             if not item.attempted:
                 self.store.mark_attempted(item.row_id)
             try:
@@ -344,15 +348,7 @@ class SyncEngine:
             if exc.code != "stale-epoch":
                 raise
             await self.refresh_members()  # a device was revoked: seal with the new epoch
-            raw = self.seal(
-                item.ref.doc_id,
-                Kind(item.kind),
-                item.envelope_id,
-                item.counter,
-                item.schema,
-                item.deps,
-                item.payload,
-            )
+            raw = self.seal_item(item)
             await self.client.append(item.ref.doc_id, raw)
 
     # -- pull --------------------------------------------------------------------------------

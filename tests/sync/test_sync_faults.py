@@ -364,15 +364,7 @@ def test_an_item_that_may_have_been_sent_is_never_merged(relay_process, tmp_path
 
 
 async def _sealed(engine, item) -> bytes:
-    return engine.seal(
-        item.ref.doc_id,
-        Kind(item.kind),
-        item.envelope_id,
-        item.counter,
-        item.schema,
-        item.deps,
-        item.payload,
-    )
+    return engine.seal_item(item)
 
 
 def test_a_join_refused_by_the_relay_leaves_no_half_made_profile(relay_factory, tmp_path):
