@@ -449,7 +449,7 @@ class InviteDialog(QDialog):
                 _(
                     "On the new device, choose “Join with an invite” and type the relay "
                     "address {relay} and this code, or scan the QR code."
-                ).format(relay=relay)
+                ).format(relay="\u2060".join(relay))  # word joiners: the address stays on one line
             )
             self.link_label.setText(self.link)
         self.copy_button.show()
