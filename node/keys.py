@@ -96,6 +96,14 @@ def create_storage_key(
     key = new_key()
     if storage is None:
         storage = KeyStorage.KEYRING if keyring_available() else KeyStorage.PASSPHRASE_FILE
+    if storage is KeyStorage.KEYRING and not keyring_available():
+        # the keyring library's own words are English and about Python packages
+        raise KeyAccessError(
+            _(
+                "This computer has no system keyring to keep the key in; keep it in a "
+                "passphrase-protected file instead."
+            )
+        )
     if storage is KeyStorage.KEYRING:
         try:
             keyring.set_password(

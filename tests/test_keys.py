@@ -114,3 +114,12 @@ def test_a_stale_environment_passphrase_falls_back_to_asking(tmp_path: Path, mon
     profile.close()
     with pytest.raises(WrongPassphrase):
         Profile.open(tmp_path / "p")  # headless: no one to ask, a clear refusal
+
+
+def test_asking_for_a_keyring_where_there_is_none_is_refused_in_words(tmp_path: Path):
+    """Found by hand: `--key-storage keyring` without a keyring printed the
+    keyring library's English advice about Python packages."""
+    assert keyring_available() is False
+    with pytest.raises(KeyAccessError, match="no system keyring to keep the key in"):
+        create_storage_key(tmp_path, "profile-id", None, KeyStorage.KEYRING)
+    assert list(tmp_path.iterdir()) == []
