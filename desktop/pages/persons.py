@@ -15,12 +15,15 @@ from node.documents.inbox_doc import InboxItem
 from node.domain.registry import Person, Registry
 from node.errors import KoprogoError
 from node.i18n import N_, _
+from node.services.registry import Change
+from node.session import Session
+from node.sync import service
 
 from ..dialogs import MessageDialog, PersonDialog
 from ..inbox import InboxView, plain_label, read_person_inbox
 from ..labels import language_label, natural_key, yes_no
 from ..ops import Ops
-from ..qt import QSplitter, Qt, QVBoxLayout, QWidget
+from ..qt import QMessageBox, QSplitter, Qt, QVBoxLayout, QWidget
 from ..state import RegistryState, Update
 from ..table import Column, RecordTable
 from ..widgets import ErrorLabel, RecordDialog, alive
@@ -76,6 +79,15 @@ class PersonsPage(Page):
         self.add_button = self.button(_("&Add person…"), self.add_person)
         self.edit_button = self.button(_("&Edit…"), self.edit_person)
         self.delete_button = self.button(_("&Delete"), self.delete_person, _("Delete (Del)"))
+        self.erase_button = self.button(
+            _("E&rase personal data…"),
+            self.erase_person,
+            _(
+                "Remove a former owner's or occupant's personal data everywhere: this "
+                "computer, the relay and the other devices (GDPR art. 17)"
+            ),
+        )
+        self.erase_confirm: QMessageBox | None = None  # the question now open
         self.message_button = self.button(
             _("Send a &message…"),
             self.send_message,
@@ -87,6 +99,7 @@ class PersonsPage(Page):
                 self.add_button,
                 self.edit_button,
                 self.delete_button,
+                self.erase_button,
                 self.message_button,
                 search=search,
             )
@@ -120,6 +133,7 @@ class PersonsPage(Page):
         self.add_button.setEnabled(self.editable)
         self.edit_button.setEnabled(selected and self.editable)
         self.delete_button.setEnabled(selected and self.editable)
+        self.erase_button.setEnabled(selected and self.editable)
         self.message_button.setEnabled(selected and self.editable)
 
     def _selection_changed(self) -> None:
@@ -221,6 +235,43 @@ class PersonsPage(Page):
         person_id, values = dialog.person.id, dialog.values()
         self.submit(dialog, lambda s: s.registry.update_person(person_id, **values))
 
+    def erase_person(self) -> None:
+        """Erasure cannot be undone: asked first, Cancel by default."""
+        person = self.selected_person()
+        if person is None or not self.editable:
+            return
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle(_("Erase personal data"))
+        box.setText(_("Erase {name}'s personal data everywhere?").format(name=person.name))
+        box.setInformativeText(
+            _(
+                "Their record and occupancies leave the registry, its history, this computer's "
+                "files and the relay; the other devices forget them as they sync. This cannot "
+                "be undone. The registry of owners keeps anyone who still holds a lot."
+            )
+        )
+        confirm = box.addButton(_("Erase"), QMessageBox.ButtonRole.DestructiveRole)
+        cancel = box.addButton(_("Cancel"), QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(cancel)
+        box.setEscapeButton(cancel)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        person_id, name = person.id, person.name
+
+        def answered(_result: int) -> None:
+            self.erase_confirm = None
+            if box.clickedButton() is confirm:
+                self.ops.change(
+                    lambda s: erase(s, person_id),
+                    on_done=lambda _u: self.message.emit(
+                        _("{name}'s personal data was erased.").format(name=name)
+                    ),
+                )
+
+        box.finished.connect(answered)
+        self.erase_confirm = box
+        box.open()
+
     def delete_person(self) -> None:
         person = self.selected_person()
         if person is None or not self.editable:
@@ -230,3 +281,10 @@ class PersonsPage(Page):
             lambda s: s.registry.delete_person(person.id),
             on_done=lambda _u: self.message.emit(message),
         )
+
+
+def erase(session: Session, person_id: str) -> Change:
+    """GDPR art. 17 through the node (with the relay when connected; nothing
+    is erased if it cannot be reached, and the refusal says so)."""
+    service.erase_person(session, person_id)
+    return Change.of("persons", "occupants")

@@ -4,7 +4,7 @@ ownership, problems, undo, and the data still there after a restart."""
 from __future__ import annotations
 
 import pytest
-from gui_helpers import create_building, message_boxes, wait_idle, wait_main
+from gui_helpers import create_building, message_boxes, profile_bytes, wait_idle, wait_main
 
 from desktop.qt import QApplication, Qt
 
@@ -327,3 +327,32 @@ def test_labels_are_whole_in_every_language(qtbot, start_app, language) -> None:
     for column in range(header.count()):
         text = table.model().headerData(column, Qt.Orientation.Horizontal)
         assert header.sectionSize(column) >= header.fontMetrics().horizontalAdvance(text), text
+
+
+def test_erasing_a_person_in_the_app_leaves_nothing_of_them(  # type: ignore[no-untyped-def]
+    qtbot, start_app, profiles
+) -> None:
+    """GDPR art. 17 was only in the CLI (`erase-person`); deleting keeps the
+    person in the history, for undo."""
+    controller = start_app()
+    main = create_building(qtbot, controller)
+    add_person(qtbot, main, "Ermenegilde Oublieuse", "ermenegilde@example.be")
+    persons = main.pages["persons"]
+    (person,) = main.state.registry.persons
+    assert persons.table.select_id(person.id)
+    qtbot.mouseClick(persons.erase_button, Qt.MouseButton.LeftButton)
+    box = persons.erase_confirm
+    assert box is not None and box.defaultButton().text() == "Cancel"  # cannot be undone
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: persons.erase_confirm is None)
+    wait_idle(qtbot, controller)
+    assert [p.name for p in main.state.registry.persons] == ["Ermenegilde Oublieuse"]
+
+    qtbot.mouseClick(persons.erase_button, Qt.MouseButton.LeftButton)
+    next(b for b in persons.erase_confirm.buttons() if b.text() == "Erase").click()
+    qtbot.waitUntil(lambda: main.state.registry.persons == ())
+    wait_idle(qtbot, controller)
+    assert not main.state.can_undo  # nothing of them kept for undo
+    raw = profile_bytes(profiles)
+    assert b"Ermenegilde" not in raw and b"ermenegilde@example.be" not in raw
+    assert message_boxes(main) == []
