@@ -202,3 +202,23 @@ def test_migrating_a_damaged_database_says_so_and_changes_nothing(tmp_path, caps
     assert err.startswith(f"koprogo-relay: the database file {path} is damaged"), err
     assert "restore it from a backup" in err and len(err.splitlines()) == 1
     assert path.read_bytes() == before
+
+
+def test_the_access_log_keeps_its_direct_writes_after_setting_up_logging():
+    """A filter on the relay's handler (for aiohttp's malformed requests)
+    once turned the access log's fast path off: every request went through
+    `logging`, ~60 µs of CPU more each (bench/relay_load.py)."""
+    from sync_server.metrics import AccessLog, JsonLinesHandler, setup_logging
+
+    loggers = {name: logging.getLogger(name) for name in ("koprogo.relay", "aiohttp", "asyncio")}
+    saved = {name: (lg.handlers[:], lg.level, lg.propagate) for name, lg in loggers.items()}
+    try:
+        setup_logging("INFO")
+        handler = AccessLog(logging.getLogger("koprogo.relay.access"))._handler()
+        assert isinstance(handler, JsonLinesHandler)
+        assert loggers["aiohttp"].handlers[0].filters  # theirs, filtered
+    finally:
+        for name, (handlers, level, propagate) in saved.items():
+            loggers[name].handlers[:] = handlers
+            loggers[name].setLevel(level)
+            loggers[name].propagate = propagate
