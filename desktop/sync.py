@@ -44,6 +44,7 @@ from node.errors import KoprogoError
 from node.services.registry import ALL, Change
 from node.session import Session
 from node.sync import service
+from node.sync.engine import REMOVED, UNREACHABLE
 from node.sync.machine import State
 from node.sync.membership import CreatedInvite
 from shared.protocol import Role
@@ -94,15 +95,11 @@ class SyncStatus:
     @property
     def removed(self) -> bool:
         """This device was removed from the building: it can never sync again."""
-        return self.state == State.REJECTED.value and self.error_code in REMOVED_CODES
+        return self.state == State.REJECTED.value and self.error_code in REMOVED
 
     @property
     def unreachable(self) -> bool:
-        return self.state == State.BACKING_OFF.value and self.error_code in UNREACHABLE_CODES
-
-
-REMOVED_CODES = frozenset({"revoked-device", "unknown-device"})
-UNREACHABLE_CODES = frozenset({"unreachable", "relay-unavailable"})
+        return self.state == State.BACKING_OFF.value and self.error_code in UNREACHABLE
 
 
 def read_sync_status(session: Session) -> SyncStatus:
@@ -156,12 +153,12 @@ def _sync_round(session: Session, interrupt: service.Interrupt | None = None) ->
 
 def _device_list(session: Session) -> DeviceList:
     note = None
-    removed = service.load_status(session).error_code in REMOVED_CODES
+    removed = service.removed_from_building(session)
     try:
         service.refresh_members(session)
     except KoprogoError as exc:  # offline: show what this device knows
         note = str(exc)
-        removed = removed or getattr(exc, "code", None) in REMOVED_CODES
+        removed = removed or getattr(exc, "code", None) in REMOVED
     # A removed device cannot read the log that says so (the relay refuses
     # it): it knows from the relay's refusal.
     devices = tuple(
