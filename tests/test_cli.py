@@ -297,3 +297,41 @@ def test_installed_command_runs_without_traceback(tmp_path):
         text=True,
     )
     assert usage.returncode == 2 and "--type" in usage.stderr and "Traceback" not in usage.stderr
+
+
+INTERRUPT_WHILE_IMPORTING = """
+import sys
+
+
+class Interrupt:  # Ctrl+C arriving while Python imports the core
+    def find_spec(self, name, path=None, target=None):
+        if name == "node.cli":
+            raise KeyboardInterrupt
+        return None
+
+
+sys.meta_path.insert(0, Interrupt())
+from node.entry import main
+
+sys.exit(main(["--language", "fr", "status"]))
+"""
+
+
+@pytest.mark.parametrize("language, words", [("fr", "Interrompu"), ("C", "Interrupted")])
+def test_ctrl_c_while_the_command_starts_is_not_a_traceback(tmp_path, language, words):
+    """The installed command's entry point (node.entry) guards the imports."""
+    env = {"PATH": str(Path(sys.executable).parent), "LANGUAGE": language, "HOME": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", INTERRUPT_WHILE_IMPORTING],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert done.returncode == 130
+    assert "Traceback" not in done.stderr and words in done.stderr, done.stderr
+
+
+def test_the_installed_command_uses_the_guarded_entry_point():
+    script = (Path(sys.executable).parent / "koprogo-node").read_text()
+    assert "from node.entry import main" in script
