@@ -218,6 +218,59 @@ def test_full_disk_refuses_the_edit_and_loses_nothing(tmp_path: Path):
     session.close()
 
 
+def test_a_database_that_turned_read_only_refuses_the_edit_in_words(tmp_path: Path):
+    """SQLite's own refusal ("attempt to write a readonly database"), as when
+    the disk is remounted read-only under a running app."""
+    path = tmp_path / "p"
+    session = make_session(path)
+    session.registry.add_lot("A1", LotType.APARTMENT, 100)
+    store = session.profile.store
+    store._conn.exec_driver_sql("PRAGMA query_only = ON")
+
+    with pytest.raises(StorageError, match="cannot be written to") as refused:
+        session.registry.add_lot("A2", LotType.APARTMENT, 100)
+    assert str(path) in str(refused.value)
+
+    assert [lot.number for lot in session.registry.read().lots] == ["A1"]
+    store._conn.exec_driver_sql("PRAGMA query_only = OFF")
+    session.registry.add_lot("A3", LotType.APARTMENT, 100)
+    session.close()
+    session = reopen(path)
+    assert [lot.number for lot in session.registry.read().lots] == ["A1", "A3"]
+    session.close()
+
+
+def _mount_read_only(source: Path, target: Path) -> bool:
+    target.mkdir()
+    bind = subprocess.run(["mount", "--bind", str(source), str(target)], capture_output=True)
+    if bind.returncode != 0:
+        return False
+    remount = subprocess.run(["mount", "-o", "remount,ro,bind", str(target)], capture_output=True)
+    if remount.returncode != 0:
+        subprocess.run(["umount", str(target)], check=True)
+        return False
+    return True
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0, reason="a read-only bind mount needs root (CI runs the tests as root)"
+)
+def test_a_profile_on_a_read_only_disk_is_refused_in_words(tmp_path: Path):
+    source = tmp_path / "disk"
+    make_session(source / "p").close()
+    mounted = tmp_path / "read-only"
+    if not _mount_read_only(source, mounted):
+        pytest.skip("bind mounts refused even to root (a container without CAP_SYS_ADMIN)")
+    try:
+        with pytest.raises(ProfileError, match="cannot be written to"):
+            reopen(mounted / "p")
+    finally:
+        subprocess.run(["umount", str(mounted)], check=True)
+    session = reopen(source / "p")  # untouched, and opens where it can be written
+    assert session.registry.read().association.name == "ACP Test"
+    session.close()
+
+
 def test_failed_edit_leaves_no_half_change(tmp_path: Path):
     path = tmp_path / "p"
     session = make_session(path)

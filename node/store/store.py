@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -129,6 +130,8 @@ class Store:
             self._migrate()
         except DBAPIError as exc:
             self._engine.dispose()
+            if _is_read_only(exc, path):
+                raise ProfileError(_read_only_words(path)) from exc
             raise ProfileError(
                 _("The profile database {path} cannot be opened: {error}").format(
                     path=path, error=exc.orig
@@ -639,7 +642,7 @@ class _Transaction:
             try:
                 store._conn.exec_driver_sql(self._begin)
             except DBAPIError as exc:
-                raise _storage_error(exc) from exc
+                raise _storage_error(exc, store.path) from exc
         store._depth += 1
 
     def __exit__(self, exc_type, exc, tb) -> bool:
@@ -653,15 +656,40 @@ class _Transaction:
                 return False
             except DBAPIError as commit_exc:
                 store._conn.exec_driver_sql("ROLLBACK")
-                raise _storage_error(commit_exc) from commit_exc
+                raise _storage_error(commit_exc, store.path) from commit_exc
         with contextlib.suppress(DBAPIError):
             store._conn.exec_driver_sql("ROLLBACK")
         if isinstance(exc, DBAPIError):
-            raise _storage_error(exc) from exc
+            raise _storage_error(exc, store.path) from exc
         return False
 
 
-def _storage_error(exc: DBAPIError) -> StorageError:
+def _storage_error(exc: DBAPIError, path: Path) -> StorageError:
     if _is_disk_full(exc):
         return StorageError(_("The disk is full: the change was not saved. Free some space."))
+    if _is_read_only(exc, path):
+        return StorageError(_read_only_words(path))
     return StorageError(_("The change could not be saved: {error}").format(error=exc.orig))
+
+
+def _is_read_only(exc: BaseException, path: Path) -> bool:
+    """SQLite says "attempt to write a readonly database" when the file
+    cannot be written, and only "unable to open database file" when its
+    folder cannot (the write-ahead log lives beside it)."""
+    text = str(getattr(exc, "orig", exc)).lower()
+    if "readonly" in text or "read-only" in text:
+        return True
+    if "unable to open" not in text:
+        return False
+    folder = path.parent
+    return (folder.is_dir() and not os.access(folder, os.W_OK)) or (
+        path.exists() and not os.access(path, os.W_OK)
+    )
+
+
+def _read_only_words(path: Path) -> str:
+    return _(
+        "The profile folder {folder} cannot be written to (a read-only disk, or no "
+        "permission): nothing was changed. Give your user write access to it, or copy the "
+        "profile to a folder you can write to."
+    ).format(folder=path.parent)
