@@ -71,11 +71,12 @@ def join_profile(
     code: str,
     provider: PassphraseProvider | None,
     storage: KeyStorage,
+    interrupt: service.Interrupt | None = None,
 ) -> Session:
     """Join with an invite into a new profile at ``path`` (on the worker).
-    A refused join leaves no empty folder behind."""
+    A refused or cancelled join leaves no empty folder behind."""
     try:
-        return service.join(path, url, code, provider, storage)
+        return service.join(path, url, code, provider, storage, interrupt=interrupt)
     except BaseException:
         if path.is_dir() and not any(path.iterdir()):
             shutil.rmtree(path, ignore_errors=True)
@@ -98,6 +99,7 @@ class AppController(QObject):
         self.wait: WaitDialog | None = None  # "Opening the building…" while no screen says it
         self._busy_cursor = False
         self._entries: dict[Path, ProfileEntry] = {}  # what was listed, by folder
+        self._joining: service.Interrupt | None = None  # the join under way, to cancel
 
     # -- starting --------------------------------------------------------------
 
@@ -137,6 +139,7 @@ class AppController(QObject):
         window.create_requested.connect(self.create_building)
         window.demo_requested.connect(self.create_demo)
         window.join_requested.connect(self.join_building)
+        window.join_cancel_requested.connect(self.cancel_join)
         window.unlock_requested.connect(lambda path, passphrase: self._open(path, passphrase))
         window.language_chosen.connect(self.change_language)
         window.choose_requested.connect(self.choose_building)
@@ -230,13 +233,22 @@ class AppController(QObject):
 
     def join_building(self, url: str, code: str, passphrase: str | None) -> None:
         path, provider, storage = new_profile_dir(self.root), _provider(passphrase), self._storage()
+        self._joining = interrupt = service.Interrupt()
         self.ops.open(
-            lambda: join_profile(path, url, code, provider, storage),
+            lambda: join_profile(path, url, code, provider, storage, interrupt),
             on_done=self._opened,
             on_error=self._join_failed,
         )
 
+    def cancel_join(self) -> None:
+        """Cancel on "Joining the building…": the join ends at its next wait
+        for the relay, unless the relay was already asked to enrol this
+        computer (then it finishes, and the building opens)."""
+        if self._joining is not None:
+            self._joining.ask()
+
     def _join_failed(self, exc: KoprogoError) -> None:
+        self._joining = None
         self._end_wait()
         if self.start_window is not None:
             self.start_window.show_join_error(str(exc))
@@ -254,6 +266,7 @@ class AppController(QObject):
             self._show_error(str(exc))
 
     def _opened(self, opened: Opened) -> None:
+        self._joining = None
         self._end_wait()
         self.info = opened.info
         save_last_profile(opened.info.path)

@@ -60,11 +60,18 @@ class _Card(QFrame):
         self.error = ErrorLabel()
         self.busy = QLabel()
         self.busy.setObjectName("hint")
+        self.busy.setWordWrap(True)
         self.busy.hide()
+        self.stop = QPushButton(_("Cancel"))  # ends slow work that may end (a join)
+        self.stop.setObjectName("stopWork")
+        self.stop.hide()
 
     def finish(self, *buttons: QPushButton) -> None:
         self.layout_.addWidget(self.error)
-        self.layout_.addWidget(self.busy)
+        busy_row = QHBoxLayout()
+        busy_row.addWidget(self.busy, 1)
+        busy_row.addWidget(self.stop)
+        self.layout_.addLayout(busy_row)
         row = QHBoxLayout()
         row.addStretch(1)
         for button in buttons:
@@ -99,6 +106,7 @@ class StartWindow(QMainWindow):
     language_chosen = Signal(str)
     choose_requested = Signal()  # pick another existing building
     cancelled = Signal()
+    join_cancel_requested = Signal()  # the person no longer waits for the relay
 
     def __init__(self, needs_new_passphrase: bool, storage_note: str, cancellable: bool) -> None:
         super().__init__()
@@ -124,6 +132,7 @@ class StartWindow(QMainWindow):
         self.cards = [self.welcome, self.create, self.new_passphrase, self.unlock, self.join]
         for card in self.cards:
             self.stack.addWidget(_centred(card))
+            card.stop.clicked.connect(self._stop_join)
         self.show_page(self.welcome)
 
     # -- pages -----------------------------------------------------------------------
@@ -313,13 +322,21 @@ class StartWindow(QMainWindow):
     def is_busy(self) -> bool:
         return self.current_card().busy.isVisibleTo(self)
 
-    def set_busy(self, message: str) -> None:
-        """Show what is being done (Argon2 takes a moment) and block double clicks."""
+    def set_busy(self, message: str, stoppable: bool = False) -> None:
+        """Show what is being done (Argon2 takes a moment) and block double
+        clicks; a ``stoppable`` job (a join, which waits for the relay) gets
+        a Cancel button."""
         card = self.current_card()
         card.busy.setText(message)
         card.busy.setVisible(bool(message))
         for button in card.findChildren(QPushButton):
             button.setEnabled(not message)
+        card.stop.setVisible(bool(message) and stoppable)
+        card.stop.setEnabled(True)
+
+    def _stop_join(self) -> None:
+        self.set_busy(_("Cancelling…"))
+        self.join_cancel_requested.emit()
 
     # -- answers ---------------------------------------------------------------------
 
@@ -434,7 +451,7 @@ class StartWindow(QMainWindow):
             # Kept for another try if the relay refuses the code: the person
             # is not asked to choose it again (found by hand: twice per try).
             self._join_passphrase = passphrase
-            self.set_busy(_("Joining the building…"))
+            self.set_busy(_("Joining the building…"), stoppable=True)
             self.join_requested.emit(relay, code, passphrase)
         elif self._pending_demo:
             self.set_busy(_("Creating the demo building…"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -331,8 +332,11 @@ async def join(
     code: str,
     provider: PassphraseProvider | None = None,
     key_storage: KeyStorage | None = None,
+    committing: Callable[[], None] | None = None,
 ) -> Session:
-    """Join a building with an invite code: a new profile at ``path``."""
+    """Join a building with an invite code: a new profile at ``path``.
+    ``committing`` is called just before the relay is asked to enrol this
+    device (from there on the join must not be cut short)."""
     if not invites.is_well_formed(code):
         raise InputError(
             _("{code!r} is not an invite code (ten letters and digits).").format(code=code)
@@ -382,6 +386,8 @@ async def join(
                 proof=b64(secrets.sign(invite_proof_message(invite.id, record))),
             )
             entry = sign_entry(data, identity.sign_seed)
+            if committing is not None:
+                committing()
             await client.join(invite.id, entry)
             store.add_members_entries(0, [(e.body, e.signature) for e in [*entries, entry]])
             session.enable_sync(initial_push=False)

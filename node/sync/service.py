@@ -54,6 +54,7 @@ class Interrupt:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._asked = False
+        self._held = False
         self._running: tuple[asyncio.AbstractEventLoop, asyncio.Task[Any]] | None = None
 
     @property
@@ -63,18 +64,30 @@ class Interrupt:
     def ask(self) -> None:
         with self._lock:
             self._asked = True
-            running = self._running
+            running = None if self._held else self._running
         if running is not None:
             loop, task = running
             loop.call_soon_threadsafe(task.cancel)
+
+    def hold(self) -> None:
+        """From now on an ask is only noted: the work has passed a point
+        where ending it would leave things half done (a join the relay may
+        have accepted). Called on the working thread."""
+        with self._lock:
+            self._held = True
+
+    def release(self) -> None:
+        """Asks end the work again (at its next wait, if one was noted)."""
+        with self._lock:
+            self._held = False
 
     def _bind(self) -> None:
         task = asyncio.current_task()
         assert task is not None
         with self._lock:
             self._running = (asyncio.get_running_loop(), task)
-            asked = self._asked
-        if asked:
+            cut = self._asked and not self._held
+        if cut:
             task.cancel()
 
     def _unbind(self) -> None:
@@ -148,18 +161,24 @@ def with_engine(
                 save_status(session, engine.status)
                 store.set_meta({"clock_offset": str(client.offset)})
 
+    paused = _("Sync was paused for your change; it goes on right after.")
+    return _run(engine_work, interrupt, paused)
+
+
+def _run(work: Callable[[], Awaitable[T]], interrupt: Interrupt | None, cancelled: str) -> T:
+    """``work()`` in a fresh event loop; ended early through ``interrupt``:
+    :class:`SyncInterrupted` saying ``cancelled``."""
+
     async def run() -> T:
         if interrupt is None:
-            return await engine_work()
+            return await work()
         interrupt._bind()
         try:
-            return await engine_work()
+            return await work()
         except asyncio.CancelledError:
             if not interrupt.asked:
                 raise
-            raise SyncInterrupted(
-                _("Sync was paused for your change; it goes on right after.")
-            ) from None
+            raise SyncInterrupted(cancelled) from None
         finally:
             interrupt._unbind()
 
@@ -232,14 +251,28 @@ def join(
     code: str,
     provider: PassphraseProvider | None = None,
     key_storage: KeyStorage | None = None,
+    interrupt: Interrupt | None = None,
 ) -> Session:
     """Join with an invite code; returns the new profile's session, synced
-    once if the relay allowed it (the status says otherwise)."""
-    session = asyncio.run(membership.join(path, relay_address(url), code, provider, key_storage))
+    once if the relay allowed it (the status says otherwise).
+
+    Through ``interrupt`` the person may cancel: before this device asks the
+    relay to enrol it, the join ends with :class:`SyncInterrupted` and no
+    profile; once asked, the join is finished (the relay may have accepted
+    it, and the invite works once) and only the first sync is skipped."""
+    address = relay_address(url)
+    hold = interrupt.hold if interrupt is not None else None
+    session = _run(
+        lambda: membership.join(path, address, code, provider, key_storage, committing=hold),
+        interrupt,
+        _("Joining was cancelled; this computer has not joined the building."),
+    )
+    if interrupt is not None:
+        interrupt.release()
     try:
-        sync_once(session)
-    except RelayError:
-        pass  # the status in the profile says what went wrong
+        sync_once(session, interrupt=interrupt)
+    except (RelayError, SyncInterrupted):
+        pass  # the status in the profile says what went wrong; the next round catches up
     except Exception:
         session.close()
         raise

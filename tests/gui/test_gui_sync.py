@@ -329,6 +329,40 @@ def test_join_refusals_are_shown_on_the_form(  # type: ignore[no-untyped-def]
     assert start.current_card() is start.join and start.join_submit.isEnabled()
 
 
+def test_a_join_waiting_for_a_silent_relay_can_be_cancelled(  # type: ignore[no-untyped-def]
+    qtbot,
+    start_app,
+) -> None:
+    """Found by hand: "Joining the building…" had no way out but the relay's
+    time limit. Cancel ends it, back on the form, and leaves no profile."""
+    controller = start_app()
+    qtbot.waitUntil(lambda: controller.start_window is not None, timeout=WAIT_MS)
+    start = controller.start_window
+    listed = lambda: sorted(controller.root.iterdir()) if controller.root.is_dir() else []  # noqa: E731
+    before = listed()
+    silent = socket.socket()  # takes connections, never answers
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    try:
+        qtbot.mouseClick(start.join_button, Qt.MouseButton.LeftButton)
+        start.relay_address.setText(f"http://127.0.0.1:{silent.getsockname()[1]}")
+        start.invite_code.setText("k7q2m-9xd4p")
+        qtbot.mouseClick(start.join_submit, Qt.MouseButton.LeftButton)
+        stop = start.join.stop
+        qtbot.waitUntil(lambda: stop.isVisible() and stop.isEnabled(), timeout=WAIT_MS)
+        assert not start.join_submit.isEnabled()  # no second join meanwhile
+        qtbot.mouseClick(stop, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: start.join.error.isVisible(), timeout=WAIT_MS)
+    finally:
+        silent.close()
+    assert start.join.error.text() == (
+        "Joining was cancelled; this computer has not joined the building."
+    )
+    assert not stop.isVisible() and start.join_submit.isEnabled()
+    assert controller.main is None
+    assert listed() == before
+
+
 def test_an_unreachable_relay_is_said_in_words_and_the_app_keeps_working(  # type: ignore[no-untyped-def]
     qtbot,
     start_app,

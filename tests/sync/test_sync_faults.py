@@ -465,6 +465,60 @@ def test_a_round_waiting_for_a_silent_relay_ends_when_interrupted(relay_process,
     assert store.outbox_count() == 0
 
 
+def test_a_join_waiting_for_a_silent_relay_is_cancelled_and_leaves_nothing(tmp_path):
+    """The desktop's Cancel while "Joining the building…" (found by hand: no
+    way out but waiting for the relay's time limit)."""
+    silent = socket.socket()  # takes connections, never answers
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    interrupt = service.Interrupt()
+    threading.Timer(0.3, interrupt.ask).start()
+    path = tmp_path / "new"
+    try:
+        with pytest.raises(service.SyncInterrupted, match="has not joined"):
+            service.join(
+                path,
+                f"http://127.0.0.1:{silent.getsockname()[1]}",
+                "K7Q2M-9XD4P",
+                provider,
+                KeyStorage.PASSPHRASE_FILE,
+                interrupt=interrupt,
+            )
+    finally:
+        silent.close()
+    assert not path.exists()
+
+
+class _CancelWhileEnrolling(service.Interrupt):
+    """The person presses Cancel just as the device asks the relay to enrol it."""
+
+    def hold(self) -> None:
+        super().hold()
+        self.ask()
+
+
+def test_a_join_cancelled_once_the_relay_was_asked_finishes(relay_process, tmp_path):
+    """Past that point the relay may have accepted the device and the invite
+    works once: the join is kept (not a profile thrown away for a device the
+    building lists), only its first sync is skipped, and the next catches up."""
+    syndic = new_building(tmp_path / "syndic", relay_process.url)
+    invite = service.create_invite(syndic, Role.COUNCIL)
+    joined = service.join(
+        tmp_path / "council",
+        relay_process.url,
+        invite.code,
+        provider,
+        KeyStorage.PASSPHRASE_FILE,
+        interrupt=_CancelWhileEnrolling(),
+    )
+    service.refresh_members(syndic)
+    listed = {d["id"] for d in service.devices(syndic) if not d["revoked"]}
+    assert _device_id(joined) in listed
+    assert joined.profile.store.documents() == []  # the first sync was skipped
+    service.sync_once(joined)
+    assert [lot.number for lot in joined.registry.read().lots] == ["L0", "L1", "L2"]
+
+
 # -- key epochs (found by hand with the CLI) --------------------------------------------
 
 
