@@ -434,11 +434,13 @@ class SyncController(QObject):
         url: str,
         on_done: Callable[[Connected], None],
         on_error: Callable[[KoprogoError], None],
+        interrupt: service.Interrupt | None = None,
     ) -> None:
-        """Register the building at ``url``, or move it there (reconnect)."""
+        """Register the building at ``url``, or reconnect to it; through
+        ``interrupt`` the person may cancel while it waits for the relay."""
 
         def work(session: Session) -> Connected:
-            registered = service.connect(session, url)
+            registered = service.connect(session, url, interrupt)
             return Connected(registered, read_sync_status(session), read_state(session))
 
         def done(connected: Connected | None) -> None:

@@ -11,6 +11,7 @@ import time
 
 from node.errors import KoprogoError
 from node.i18n import _, ngettext
+from node.sync import service
 from node.sync.machine import State
 
 from .labels import fmt_ago, fmt_time, role_label
@@ -286,8 +287,16 @@ class RelaySettings(QWidget):
         self.result.setObjectName("hint")
         self.result.setWordWrap(True)
         self.result.hide()
-        layout.addWidget(self.result)
+        self.stop = QPushButton(_("Cancel"))  # while it waits for the relay
+        self.stop.setObjectName("stopConnect")
+        self.stop.clicked.connect(self._stop)
+        self.stop.hide()
+        result_row = QHBoxLayout()
+        result_row.addWidget(self.result, 1)
+        result_row.addWidget(self.stop)
+        layout.addLayout(result_row)
         layout.addStretch(1)
+        self._connecting: service.Interrupt | None = None
         self.address.setText(sync.status.relay or "")
         self._show_status()
 
@@ -326,7 +335,15 @@ class RelaySettings(QWidget):
         self.address.setEnabled(False)
         self.result.setText(_("Connecting to {url}…").format(url=url))
         self.result.show()
-        self.sync.connect_relay(url, self._connected, self._refused)
+        self._connecting = service.Interrupt()
+        self.stop.setEnabled(True)
+        self.stop.show()
+        self.sync.connect_relay(url, self._connected, self._refused, self._connecting)
+
+    def _stop(self) -> None:
+        if self._connecting is not None:
+            self._connecting.ask()
+            self.stop.setEnabled(False)
 
     def _connected(self, connected: Connected) -> None:
         if not alive(self):
@@ -349,5 +366,7 @@ class RelaySettings(QWidget):
         self.error.show_message(str(exc))
 
     def _done(self) -> None:
+        self._connecting = None
+        self.stop.hide()
         self.connect_button.setEnabled(True)
         self.address.setEnabled(True)

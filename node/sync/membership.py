@@ -129,9 +129,12 @@ def genesis_entry(session: Session) -> SignedEntry:
     return sign_entry(data, identity.sign_seed)
 
 
-async def connect(session: Session, relay_url: str) -> bool:
+async def connect(
+    session: Session, relay_url: str, committing: Callable[[], None] | None = None
+) -> bool:
     """Register the building at the relay (first time) or reconnect to it.
-    Returns True when the building was registered now."""
+    Returns True when the building was registered now. ``committing`` is
+    called just before the building is registered (not to be cut short)."""
     store = session.profile.store
     registered = bool(store.members_entries())
     async with RelayClient(relay_url, device_identity(store), session.building_id) as client:
@@ -150,6 +153,8 @@ async def connect(session: Session, relay_url: str) -> bool:
                 ) from exc
         else:
             genesis = genesis_entry(session)
+            if committing is not None:
+                committing()
             await client.register(genesis)
             store.add_members_entries(0, [(genesis.body, genesis.signature)])
     store.set_meta(

@@ -203,10 +203,17 @@ def relay_address(url: str) -> str:
     return address
 
 
-def connect(session: Session, url: str) -> bool:
-    """Register the building at ``url`` (True) or reconnect to it (False)."""
+def connect(session: Session, url: str, interrupt: Interrupt | None = None) -> bool:
+    """Register the building at ``url`` (True) or reconnect to it (False).
+    Through ``interrupt`` the person may cancel until the building's first
+    entry is sent to the relay (:class:`SyncInterrupted`, nothing changed)."""
     url = relay_address(url)
-    registered = asyncio.run(membership.connect(session, url))
+    hold = interrupt.hold if interrupt is not None else None
+    registered = _run(
+        lambda: membership.connect(session, url, committing=hold),
+        interrupt,
+        _("Connecting was cancelled; nothing was changed."),
+    )
     save_status(session, machine.resume(load_status(session)))
     return registered
 

@@ -383,6 +383,22 @@ def test_an_unreachable_relay_is_said_in_words_and_the_app_keeps_working(  # typ
     qtbot.waitUntil(lambda: tab.error.isVisible(), timeout=WAIT_MS)
     assert tab.error.text() == "The relay cannot be reached. Check the address and the network."
     assert node_status(qtbot, controller)["relay"] == relay.url  # unchanged
+
+    # A relay that never answers: Cancel ends the wait (found by hand: none).
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    try:
+        tab.address.setText(f"http://127.0.0.1:{silent.getsockname()[1]}")
+        qtbot.mouseClick(tab.connect_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: tab.stop.isVisible(), timeout=WAIT_MS)
+        qtbot.mouseClick(tab.stop, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: tab.error.isVisible(), timeout=WAIT_MS)
+    finally:
+        silent.close()
+    assert tab.error.text() == "Connecting was cancelled; nothing was changed."
+    assert not tab.stop.isVisible() and tab.connect_button.isEnabled()
+    assert node_status(qtbot, controller)["relay"] == relay.url  # unchanged
     controller.dialog.reject()
 
     # The relay goes away: edits go on and wait; the indicator says why.
