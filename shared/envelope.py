@@ -150,6 +150,19 @@ def document_key(audience_key: bytes, doc_id: str) -> bytes:
     )
 
 
+def person_key(management_key: bytes, person_id: str) -> bytes:
+    """The key of ``inbox/<person>`` for an epoch, derived from that epoch's
+    management key (keyed BLAKE2b, §5.4): every management device makes the
+    same one without asking the others."""
+    return nacl.hash.blake2b(
+        person_id.encode(),
+        digest_size=32,
+        key=management_key,
+        person=b"koprogo-inbox-v1",
+        encoder=nacl.encoding.RawEncoder,
+    )
+
+
 def encode_body(schema: tuple[int, int], deps: bytes, payload: bytes) -> bytes:
     return bytes(schema) + len(deps).to_bytes(4, "big") + deps + payload
 

@@ -31,6 +31,14 @@ INPUTS = {k: bytes.fromhex(v) for k, v in VECTORS["inputs"].items()}
 # -- vectors ---------------------------------------------------------------------
 
 
+def test_person_key_vector():
+    """§5.4: every management device derives the same key for a person's inbox."""
+    vector = VECTORS["person_key"]
+    key = envelope.person_key(INPUTS["audience_key"], vector["person_id"])
+    assert key.hex() == vector["key"]
+    assert envelope.person_key(INPUTS["audience_key"], "01JD0000000000000000000004") != key
+
+
 def test_document_key_vector():
     key = envelope.document_key(INPUTS["audience_key"], VECTORS["document_key"]["doc_id"])
     assert key.hex() == VECTORS["document_key"]["key"]

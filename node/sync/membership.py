@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from shared import invites
+from shared import envelope, invites
 from shared.crypto import new_key
 from shared.members import (
     Device,
@@ -63,12 +63,19 @@ def _sealed_for(store, epoch: int, device_box: bytes, role: Role) -> dict[str, s
 
 
 def person_key(store, epoch: int, person: str, create: bool = True) -> bytes | None:
-    """The key of ``inbox/<person>`` for an epoch, made by the syndic's
-    device the first time it is needed (docs/sync-protocol.md §5.4)."""
+    """The key of ``inbox/<person>`` for an epoch: the one held (from the
+    members log), else derived from the epoch's management key the first
+    time it is needed (docs/sync-protocol.md §5.4). Derived, not random:
+    two syndic devices that each send a first message to a person while
+    offline make the same key (found by hand: with random keys, one
+    device's messages could be read by nobody else, and nothing said so)."""
     label = person_label(person)
     key = audience_key(store, epoch, label)
     if key is None and create:
-        key = new_key()
+        management = audience_key(store, epoch, Audience.MANAGEMENT)
+        if management is None:
+            return None  # not a management device: it never makes person keys
+        key = envelope.person_key(management, person)
         keep_audience_key(store, epoch, label, key)
     return key
 

@@ -197,6 +197,34 @@ def test_an_owner_reads_their_own_inbox_and_not_another(building, nodes, relay_p
     assert len(council.json("inbox", "show", bob)) == 1  # management reads every inbox
 
 
+def test_two_syndic_devices_writing_first_to_one_inbox_offline_are_both_read(
+    building, nodes, relay_process
+):
+    """Found by hand: each syndic device made its own random key for a
+    person's inbox the first time it wrote to it; the members log kept one,
+    and what the other device wrote was readable by no one else (sync said
+    "cannot decrypt", status nothing). Person keys are now derived from the
+    management key, so both devices make the same one."""
+    persons = building.json("registry")["persons"]
+    ann = persons[0]["id"]
+    laptop2 = nodes("laptop2")
+    join(laptop2, relay_process.url, invite(building, "syndic"))
+    building.run("inbox", "send", ann, "--title", "From the laptop", "--text", "1")
+    laptop2.run("inbox", "send", ann, "--title", "From the second PC", "--text", "2")
+    for node in (building, laptop2, building):  # both were offline; now each syncs
+        out = node.run("sync")
+        assert "cannot decrypt" not in out
+    owner = nodes("ann")
+    join(owner, relay_process.url, invite(building, "owner", ann))
+    both = ["From the laptop", "From the second PC"]
+    for node in (building, laptop2, owner):
+        assert sorted(i["title"] for i in node.json("inbox", "show", ann)) == both
+    laptop2.run("inbox", "send", ann, "--title", "Later", "--text", "3")
+    laptop2.run("sync")
+    owner.run("sync")
+    assert sorted(i["title"] for i in owner.json("inbox", "show", ann)) == [*both, "Later"]
+
+
 def test_an_owner_reads_their_inbox_on_the_kiosk_with_their_pin(
     building, nodes, relay_process, monkeypatch
 ):

@@ -25,6 +25,7 @@ NONCE = bytes(range(96, 120))
 BUILDING = "01JD0000000000000000000000"
 DEVICE = "01JD0000000000000000000001"
 ENVELOPE_ID = "01JD0000000000000000000002"
+PERSON = "01JD0000000000000000000003"
 
 
 def main() -> None:
@@ -68,6 +69,10 @@ def main() -> None:
             "nonce": NONCE.hex(),
         },
         "document_key": {"doc_id": "registry", "key": doc_key.hex()},
+        "person_key": {  # from the audience key above, standing for a management key
+            "person_id": PERSON,
+            "key": envelope.person_key(AUDIENCE_KEY, PERSON).hex(),
+        },
         "envelope": {
             "header": {
                 "kind": 1,
