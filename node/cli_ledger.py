@@ -582,7 +582,7 @@ def add_commands(sub: Any, add: Callable, open_session: Callable, parser_class: 
         lsub,
         "reserve",
         cmd(cmd_reserve),
-        "the reserve-fund minimum (5 % of last year's charges) and its waiver",
+        "the reserve-fund minimum (5 %% of last year's charges) and its waiver",
     )
     p.add_argument("--year", type=int, required=True)
     p.add_argument("--waive", metavar="DECISION", help="record the assembly's 4/5 waiver")
