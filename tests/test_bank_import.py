@@ -168,3 +168,58 @@ def test_a_file_with_a_second_statement_already_imported_imports_nothing(demo):
     with pytest.raises(InputError, match="already imported"):
         demo.bank.import_coda(write_coda([first, second]).encode("latin-1"))
     assert demo.ledger.view(2027).entries == before  # the first was not taken either
+
+
+def _supplier_movement(demo, amount: int, words: str) -> dict:
+    demo.bank.import_coda(
+        write_coda(
+            [
+                statement(
+                    [movement(1, -amount, communication=words, on=ON)], old_date=ON, new_date=ON
+                )
+            ]
+        ).encode("latin-1")
+    )
+    return demo.bank.queue()[-1]
+
+
+def test_an_invoice_paid_or_cancelled_is_not_paid_again(demo):
+    """Found by hand: a bank movement could be matched to an invoice already
+    paid, and a reversed (cancelled) invoice could be paid: the books then
+    showed the supplier paid twice, with no warning."""
+    paid = demo.ledger.add_invoice("Kone", "F9", ON, None, [InvoiceLine("611", 2_500)]).record_id
+    demo.ledger.pay_invoice(paid, ON)
+    item = _supplier_movement(demo, 2_500, "KONE F9")
+    with pytest.raises(InputError, match="already paid"):
+        demo.bank.resolve(item["id"], invoice=paid)
+
+    cancelled = demo.ledger.add_invoice("Ores", "7", ON, None, [InvoiceLine("612", 900)])
+    entry = demo.ledger.invoices(2027)[cancelled.record_id]["entry"]
+    demo.ledger.reverse(entry, ON)
+    with pytest.raises(InputError, match="cancelled"):
+        demo.ledger.pay_invoice(cancelled.record_id, ON)
+    with pytest.raises(InputError, match="cancelled"):
+        demo.bank.resolve(item["id"], invoice=cancelled.record_id)
+    assert demo.bank.queue()[-1]["id"] == item["id"]  # still waiting, nothing posted
+    assert demo.ledger.problems(2027) == []
+
+
+def test_an_invoice_paid_on_two_devices_at_once_is_reported(demo, tmp_path):
+    """One device pays the invoice while another matches the bank's
+    movement to it; after the merge ``ledger check`` says so."""
+    from tests.helpers import exchange_docs, replica_of
+
+    invoice = demo.ledger.add_invoice("Kone", "F9", ON, None, [InvoiceLine("611", 2_500)])
+    item = _supplier_movement(demo, 2_500, "KONE F9")
+    docs = tuple(ref.doc_id for ref in demo.profile.store.documents())
+    other = replica_of(demo, tmp_path / "other", docs=docs)
+    try:
+        demo.ledger.pay_invoice(invoice.record_id, ON)
+        other.bank.resolve(item["id"], invoice=invoice.record_id)
+        exchange_docs(demo, other, docs)
+        for session in (demo, other):
+            assert session.ledger.problems(2027) == [
+                "Invoice F9 of Kone is paid twice; reverse the payment that is one too many."
+            ]
+    finally:
+        other.close()

@@ -240,3 +240,30 @@ def test_the_simplified_presentation_for_small_buildings(tmp_path):
     assert (report.owners_owe, report.owners_advance, report.debts) == (0, 15_000, 30_000)
     assert report.working_fund == 70_000  # called and not yet spent
     session.close()
+
+
+def test_a_duplicate_invoice_cancelled_by_its_reversal_is_no_longer_reported(demo, tmp_path):
+    """Found by hand: ``ledger check`` kept saying "recorded twice" after the
+    duplicate's entry (recorded on two devices at once) was reversed, with
+    no way to clear it; and a cancelled invoice could not be recorded again."""
+    from tests.helpers import exchange_docs, replica_of
+
+    day, lines = date(2027, 2, 1), [InvoiceLine("612", 5)]
+    demo.ledger.add_invoice("Ores", "9", day, None, lines)  # makes the year's document
+    docs = tuple(ref.doc_id for ref in demo.profile.store.documents())
+    other = replica_of(demo, tmp_path / "other", docs=docs)
+    try:
+        first = demo.ledger.add_invoice("Ores", "10", day, None, lines)
+        again = other.ledger.add_invoice("Ores", "10", day, None, lines)
+        exchange_docs(demo, other, docs)
+    finally:
+        other.close()
+    assert demo.ledger.problems(2027) == ["Invoice 10 of Ores is recorded twice."]
+    demo.ledger.reverse(demo.ledger.invoices(2027)[again.record_id]["entry"], date(2027, 2, 2))
+    assert demo.ledger.problems(2027) == []
+    demo.ledger.pay_invoice(first.record_id, date(2027, 2, 3))  # the one kept is payable
+
+    nine = next(i for i, x in demo.ledger.invoices(2027).items() if x["number"] == "9")
+    demo.ledger.reverse(demo.ledger.invoices(2027)[nine]["entry"], date(2027, 2, 2))
+    demo.ledger.add_invoice("Ores", "9", day, None, [InvoiceLine("612", 6)])  # recorded anew
+    assert demo.ledger.problems(2027) == []

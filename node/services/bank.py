@@ -296,7 +296,8 @@ class BankService:
         elif invoice is not None:
             if amount >= 0:
                 raise InputError(_("A supplier's invoice is paid by money going out."))
-            invoice_year, _found = self._ledger._find("invoices", invoice)
+            invoice_year, found = self._ledger._find("invoices", invoice)
+            self._ledger.check_payable(invoice_year, found)
             target = Line(POSTING.suppliers, debit=-amount)
         else:
             target = Line(account, credit=amount) if amount > 0 else Line(account, debit=-amount)
@@ -318,7 +319,8 @@ class BankService:
         )
         change = self._ledger.post(entry)
         with self._ledger._live(item["year"]).edit() as doc:
-            ldoc.put_record(doc, "queue", item_id, {"resolved": entry.id})
+            resolved = {"resolved": entry.id} | ({"invoice": invoice} if invoice else {})
+            ldoc.put_record(doc, "queue", item_id, resolved)
         if invoice is not None:
             with self._ledger._live(invoice_year).edit() as doc:
                 ldoc.put_record(doc, "invoices", invoice, {"paid_entry": entry.id})

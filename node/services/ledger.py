@@ -206,11 +206,12 @@ class LedgerService:
             raise InputError(_("An invoice has at least one line."))
         year = self.year_of(day)
         chart = self.chart(year.label)
+        cancelled = {e.reverses for e in self.view(year.label).entries if e.reverses}
         for other in self.invoices(year.label).values():
-            if (other["supplier"].casefold(), other["number"]) == (
-                supplier.strip().casefold(),
-                number.strip(),
-            ):
+            if other["entry"] not in cancelled and (
+                other["supplier"].casefold(),
+                other["number"],
+            ) == (supplier.strip().casefold(), number.strip()):
                 raise InputError(
                     _("Invoice {number} of {supplier} is already recorded.").format(
                         number=number.strip(), supplier=supplier.strip()
@@ -295,8 +296,7 @@ class LedgerService:
     def pay_invoice(self, invoice_id: str, day: date, bank: str = POSTING.bank_current) -> Change:
         """The bank pays the supplier: an entry in the bank journal."""
         label, invoice = self._find("invoices", invoice_id, ("lines",))
-        if invoice.get("paid_entry"):
-            raise InputError(_("This invoice is already paid."))
+        self.check_payable(label, invoice)
         total = sum(int(x["amount"]) for x in invoice["lines"])
         # the same id on every device for the same payment; a new one after a
         # reversed payment (the reversed entry keeps its id forever)
@@ -321,6 +321,38 @@ class LedgerService:
         with self._live(label).edit() as doc:
             ldoc.put_record(doc, "invoices", invoice_id, {"paid_entry": entry.id})
         return Change.of("invoices", "entries", record_id=entry.id)
+
+    def check_payable(self, label: int, invoice: dict[str, Any]) -> None:
+        """Refuse to pay an invoice already paid, or one whose entry was
+        reversed (found by hand: both were accepted, and the books showed
+        a supplier paid twice)."""
+        if invoice.get("paid_entry"):
+            raise InputError(_("This invoice is already paid."))
+        if self._reversed(label, invoice["entry"]):
+            raise InputError(
+                _(
+                    "Invoice {number} was cancelled (its entry is reversed); it cannot be paid."
+                ).format(number=invoice["number"])
+            )
+
+    def _invoice_payments(self) -> tuple[dict[str, set[str]], set[str]]:
+        """The entries paying each invoice (by the bank journal, or a bank
+        movement matched to it), and every reversed entry, over all years."""
+        payments: dict[str, set[str]] = {}
+        reversed_ids: set[str] = set()
+        for year in self.years():
+            for e in self.view(year).entries:
+                if e.reverses:
+                    reversed_ids.add(e.reverses)
+                if e.source and e.source.startswith("invoice-payment:"):
+                    payments.setdefault(e.source.split(":", 1)[1], set()).add(e.id)
+            for item in ldoc.read_records(self._live(year).doc, "queue").values():
+                if item.get("invoice") and item.get("resolved"):
+                    payments.setdefault(item["invoice"], set()).add(item["resolved"])
+        return payments, reversed_ids
+
+    def _reversed(self, label: int, entry_id: str) -> bool:
+        return any(e.reverses == entry_id for e in self.view(label).entries)
 
     def _find(
         self, collection: str, record_id: str, json_fields: tuple[str, ...] = ()
@@ -505,7 +537,17 @@ class LedgerService:
         an unreadable entry, accounts that do not balance."""
         found = []
         seen: dict[tuple[str, str], str] = {}
+        payments, reversed_ids = self._invoice_payments()
         for invoice_id, invoice in sorted(self.invoices(label).items()):
+            if invoice["entry"] in reversed_ids:
+                continue  # cancelled: neither a duplicate nor payable
+            if len(payments.get(invoice_id, set()) - reversed_ids) > 1:
+                found.append(
+                    _(
+                        "Invoice {number} of {supplier} is paid twice; reverse the payment "
+                        "that is one too many."
+                    ).format(number=invoice["number"], supplier=invoice["supplier"])
+                )
             key = (invoice["supplier"].casefold(), invoice["number"])
             if key in seen:
                 found.append(
