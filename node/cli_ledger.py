@@ -182,7 +182,7 @@ def cmd_entries(args: argparse.Namespace, open_session: Callable) -> int:
     journals = [Journal(args.journal)] if args.journal else list(Journal)
     data = []
     for journal in journals:
-        for number, entry in view.numbered(journal):
+        for number, entry in view.numbered(journal, args.year):
             data.append(
                 {
                     "number": number,

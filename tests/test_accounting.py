@@ -80,6 +80,11 @@ def test_an_invoice_a_call_and_two_payments():
         "BQ-2027-0001",
         "BQ-2027-0002",
     ]
+    # a fiscal year starting on 1 July 2026 is labelled 2026 throughout
+    assert [n for n, _e in view.numbered(Journal.BANK, 2026)] == [
+        "BQ-2026-0001",
+        "BQ-2026-0002",
+    ]
 
 
 @pytest.mark.parametrize(

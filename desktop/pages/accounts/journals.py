@@ -216,7 +216,7 @@ class JournalsPage(AccountsPage):
 
     def read(self, session: Session, year: int, info: YearsInfo) -> JournalData:
         view = session.ledger.view(year) if year in info.years else empty_view()
-        numbered = {journal: view.numbered(journal) for journal in Journal}
+        numbered = {journal: view.numbered(journal, year) for journal in Journal}
         rows = entry_rows(view.entries, numbered)
         return JournalData(year, tuple(rows), view.chart, info.fiscal(year))
 

@@ -193,11 +193,15 @@ class LedgerView:
     def sorted(self) -> list[Entry]:
         return sorted(self.entries, key=lambda e: (e.date, e.id))
 
-    def numbered(self, journal: Journal) -> list[tuple[str, Entry]]:
-        """(number, entry) of a journal: ``ACH-2027-0001``... by date then id."""
+    def numbered(self, journal: Journal, fiscal_year: int | None = None) -> list[tuple[str, Entry]]:
+        """(number, entry) of a journal: ``ACH-2027-0001``... by date then id.
+        The year in the number is the fiscal year's label when given (found
+        by hand: with a year starting on 1 July, the calendar year changed
+        in the middle of one fiscal year and numbers repeated across two)."""
         out = []
         for index, entry in enumerate(e for e in self.sorted() if e.journal is journal):
-            out.append((f"{JOURNAL_CODES[journal]}-{entry.date.year}-{index + 1:04d}", entry))
+            year = entry.date.year if fiscal_year is None else fiscal_year
+            out.append((f"{JOURNAL_CODES[journal]}-{year}-{index + 1:04d}", entry))
         return out
 
     def balances(self, until: date | None = None) -> dict[str, Balance]:
