@@ -55,6 +55,12 @@ def add(doc: pycrdt.Doc, item: InboxItem) -> None:
         items[item.id] = Map(fields)
 
 
+def clear(doc: pycrdt.Doc) -> None:
+    items = doc.get("items", type=Map)
+    for item_id in list(items.keys()):
+        del items[item_id]
+
+
 def read(doc: pycrdt.Doc) -> list[InboxItem]:
     items = _json(doc.get("items", type=Map))
     return sorted(

@@ -145,6 +145,20 @@ class AssemblyService:
                     infos.append(info)
         return sorted(infos, key=lambda m: (m.starts, m.id), reverse=True)
 
+    def forget_name(self, person_id: str) -> list[str]:
+        """GDPR art. 17: take an erased person's name out of every meeting's
+        copy of the roll's names (what the minutes print for them becomes
+        their opaque id; attendance and votes, which the minutes must keep,
+        stay under that id). Returns the documents changed."""
+        changed = []
+        for meeting in self.meetings():
+            live = self._live(meeting.id)
+            if person_id in adoc.records(live.doc, "names"):
+                with live.edit() as doc:
+                    adoc.delete_record(doc, "names", person_id)
+                changed.append(f"assembly/{meeting.id}")
+        return changed
+
     def _live(self, meeting: str) -> LiveDocument:
         doc_id = f"assembly/{meeting}"
         if self._store().document(self._session.building_id, doc_id, create=False) is None:

@@ -37,6 +37,18 @@ class InboxService:
             inbox_doc.add(doc, item)
         return Change.of("inbox", record_id=item.id)
 
+    def erase(self, person_id: str) -> bool:
+        """GDPR art. 17: empty an erased person's inbox (messages, copies of
+        their calls and statements; the ledger keeps what the law requires).
+        True when there was one."""
+        store = self._session.profile.store
+        doc_id = f"inbox/{person_id}"
+        if store.document(self._session.building_id, doc_id, create=False) is None:
+            return False
+        with self._session.document(doc_id).edit() as doc:
+            inbox_doc.clear(doc)
+        return True
+
     def put(
         self, person_id: str, item_id: str, kind: str, title: str, text: str, data: str = ""
     ) -> Change:

@@ -234,13 +234,7 @@ class SyncEngine:
         every member may see of it); True when it changed."""
         if self.store.document(self.session.building_id, "registry", create=False) is None:
             return False
-        content = directory_doc.derive(self.session.registry.read())
-        live = self.session.document("directory")
-        if not directory_doc.differs(live.doc, content):
-            return False
-        with live.edit() as doc:
-            directory_doc.publish(doc, content)
-        return True
+        return publish_directory(self.session)
 
     # -- push -----------------------------------------------------------------------------
 
@@ -520,3 +514,15 @@ class SyncEngine:
         if header.counter > last + 1 and header.kind is not Kind.SNAPSHOT:
             report.gaps.add(doc_id)  # envelopes of that device we never saw
         peers[header.device_id] = max(last, header.counter)
+
+
+def publish_directory(session: Session) -> bool:
+    """Write into ``directory`` what the registry says every member may see;
+    True when that changed it."""
+    content = directory_doc.derive(session.registry.read())
+    live = session.document("directory")
+    if not directory_doc.differs(live.doc, content):
+        return False
+    with live.edit() as doc:
+        directory_doc.publish(doc, content)
+    return True

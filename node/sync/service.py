@@ -31,6 +31,7 @@ from .engine import (
     SyncEngine,
     SyncError,
     members_state,
+    publish_directory,
     status_in_words,
 )
 from .relay_client import RelayClient, RelayError
@@ -355,7 +356,21 @@ def erase_person(session: Session, person_id: str) -> dict[str, Any]:
                 ).format(reason=str(exc).rstrip("."))
             ) from exc
     session.registry.erase_person(person_id)
-    return erase_documents(session, ["registry"])
+    return erase_documents(session, ["registry", *_erase_elsewhere(session, person_id)])
+
+
+def _erase_elsewhere(session: Session, person_id: str) -> list[str]:
+    """Take the person out of the documents that copy them from the registry
+    (found by hand: their name stayed in the directory's history, in every
+    meeting's names, and their inbox stayed whole); returns those to compact."""
+    touched = []
+    if session.profile.store.document(session.building_id, "directory", create=False):
+        publish_directory(session)
+        touched.append("directory")  # its history names them, changed now or not
+    touched += session.assembly.forget_name(person_id)
+    if session.inbox.erase(person_id):
+        touched.append(f"inbox/{person_id}")
+    return touched
 
 
 def erase_documents(session: Session, doc_ids: list[str]) -> dict[str, Any]:
@@ -366,9 +381,9 @@ def erase_documents(session: Session, doc_ids: list[str]) -> dict[str, Any]:
     from .maintenance import compact, forget
 
     lives = [session.document(doc_id) for doc_id in doc_ids]
+    for live in lives:  # the undo history keeps deleted content, which a snapshot would carry
+        live.forget_history()
     if not session.profile.store.get_meta("relay_url"):
-        for live in lives:
-            live.forget_history()
         session.profile.store.vacuum()
         return {"relay": False, "compacted": []}
 

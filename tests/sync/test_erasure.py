@@ -140,3 +140,82 @@ def test_an_erasure_that_cannot_reach_the_relay_says_nothing_was_erased(nodes, r
     assert syndic.last_code == 1
     assert syndic.last_error.startswith("koprogo-node: Nothing was erased: the erasure must reach")
     assert NAME in {p["name"] for p in syndic.json("registry")["persons"]}
+
+
+SECRET = "Rappel privé 4242"
+
+
+def decrypted_profile(node: Node) -> bytes:
+    """Every change a profile stores, decrypted (its files are encrypted,
+    so searching them raw would prove nothing)."""
+    with node.session() as session:
+        store = session.profile.store
+        return b"".join(u.update for ref in store.documents() for u in store.read(ref))
+
+
+def relay_plaintexts_all(relay_dir: Path, building: str, syndic: Node) -> list[tuple[str, bytes]]:
+    """Every envelope of ``building`` at the relay, person keys included:
+    (document, plaintext)."""
+    from node.sync.engine import key_label
+
+    plain = []
+    with syndic.session() as session, sqlite3.connect(relay_dir / "relay.sqlite3") as db:
+        store = session.profile.store
+        rows = db.execute("SELECT data FROM envelopes WHERE building_id = ?", (building,))
+        for (data,) in rows:
+            envelope = env.decode(bytes(data))
+            h = envelope.header
+            key = audience_key(store, h.key_epoch, key_label(h.audience, h.doc_id))
+            assert key is not None, h.doc_id
+            plain.append((h.doc_id, envelope.open(env.document_key(key, h.doc_id))))
+    return plain
+
+
+def test_an_erased_former_owner_leaves_no_name_in_directory_meetings_or_inbox(nodes, relay_process):
+    """Found by hand: after erasing a former owner, their name stayed in the
+    directory's history (at the relay, sent even to devices that joined
+    later), in every meeting convened while they owned a lot, and their
+    inbox stayed whole — on every device and at the relay."""
+    syndic, council = nodes("syndic"), nodes("council")
+    syndic.run("demo")
+    her = syndic.run("person", "add", "--name", NAME, "--email", EMAIL).strip()
+    seller = next(o for o in syndic.json("registry")["ownerships"] if o["lot_number"] == "Shop")
+    syndic.run("owner", "set", "Shop", "--person", her, "--share", "100", "--voting")
+    syndic.run("owner", "remove", "Shop", "--person", seller["person_id"])
+    meeting = syndic.run(
+        "assembly", "create", "--title", "AG", "--date", "2027-06-15T18:30", "--place", "Salle",
+        "--period-start", "2027-06-01", "--meeting-language", "fr",
+    ).strip()  # fmt: skip
+    syndic.run("assembly", "agenda", "add", meeting, "--title", "Budget")
+    syndic.run("assembly", "convene", meeting, "--date", "2027-05-20")
+    syndic.run("inbox", "send", her, "--title", "Appel", "--text", SECRET)
+    syndic.run("relay", "connect", relay_process.url)
+    syndic.run("sync")
+    join(council, relay_process.url, invite(syndic, "council"))
+    with syndic.session() as session:
+        building = session.building_id
+    before = b"".join(p for _d, p in relay_plaintexts_all(relay_process.data_dir, building, syndic))
+    assert NAME.encode() in before and SECRET.encode() in before
+    assert NAME.encode() in decrypted_profile(council)
+
+    # She sells the shop back; then the syndic erases her.
+    syndic.run(
+        "owner", "set", "Shop", "--person", seller["person_id"], "--share", "100", "--voting"
+    )
+    syndic.run("owner", "remove", "Shop", "--person", her)
+    syndic.run("sync")
+    syndic.run("erase-person", her)
+    council.run("sync")
+    late = nodes("late")  # joined after the erasure
+    join(late, relay_process.url, invite(syndic, "council"))
+
+    for node in (syndic, council, late):
+        plain = decrypted_profile(node)
+        assert NAME.encode() not in plain and EMAIL.encode() not in plain, node.path
+        assert SECRET.encode() not in plain, node.path
+    after = relay_plaintexts_all(relay_process.data_dir, building, syndic)
+    assert after
+    assert [d for d, p in after if NAME.encode() in p or SECRET.encode() in p] == []
+    # the meeting is still there, her votes' place kept under her id only
+    assert [m["id"] for m in council.json("assembly", "list") if m["title"] == "AG"] == [meeting]
+    assert council.json("inbox", "show", her) == []
