@@ -136,7 +136,11 @@ async def enrol(engine: SyncEngine, code: str, pin: str) -> str:
     sign_seed = bytes(nacl.signing.SigningKey.generate())
     box = nacl.public.PrivateKey.generate()
     label = person_label(person)
-    keys = {str(payload["epoch"]): payload["keys"][label]} if label in payload["keys"] else {}
+    # the person's key of every epoch the invite carries: what was written
+    # before a revocation stays under its epoch's key (found by hand: an
+    # owner enrolled after any removal saw an empty inbox)
+    held = {**payload.get("older", {}), str(payload["epoch"]): payload["keys"]}
+    keys = {str(epoch): k[label] for epoch, k in held.items() if label in k}
     record = {
         "id": person,
         "sign": b64(bytes(nacl.signing.SigningKey(sign_seed).verify_key)),

@@ -225,6 +225,29 @@ def test_two_syndic_devices_writing_first_to_one_inbox_offline_are_both_read(
     assert sorted(i["title"] for i in owner.json("inbox", "show", ann)) == [*both, "Later"]
 
 
+def test_an_owner_enrolled_on_the_kiosk_after_a_removal_reads_older_messages(
+    building, nodes, relay_process, monkeypatch
+):
+    """Found by hand: the kiosk kept only the current epoch's key from the
+    invite, so an owner enrolled after any device removal saw "Your inbox is
+    empty" (what came before could not be opened, and all after depends on it)."""
+    ann = building.json("registry")["persons"][0]["id"]
+    kiosk, council = nodes("kiosk"), nodes("council")
+    join(kiosk, relay_process.url, invite(building, "kiosk"))
+    join(council, relay_process.url, invite(building, "council"))
+    building.run("inbox", "send", ann, "--title", "Avant", "--text", "epoch 1")
+    building.run("sync")
+    council_id = next(d["id"] for d in building.json("device", "list") if d["role"] == "council")
+    building.run("device", "revoke", council_id)  # epoch 2
+    building.run("inbox", "send", ann, "--title", "Après", "--text", "epoch 2")
+    building.run("sync")
+    code = building.json("invite", "create", "--role", "owner", "--person", ann, "--kiosk")["code"]
+    monkeypatch.setenv("KOPROGO_PIN", "271828")
+    kiosk.run("person-key", "enrol", "--code", code)
+    building.run("sync")
+    assert [i["title"] for i in kiosk.json("inbox", "show", ann)] == ["Avant", "Après"]
+
+
 def test_an_owner_reads_their_inbox_on_the_kiosk_with_their_pin(
     building, nodes, relay_process, monkeypatch
 ):
