@@ -156,6 +156,8 @@ class SyncEngine:
         now = self.clock()
         try:
             await self.refresh_members()
+            if not self.session.sync_enabled:
+                self._mend_a_cut_join()
             if self.role is Role.SYNDIC:
                 self.publish_directory()
             self.status = machine.pushing(self.status)
@@ -385,6 +387,17 @@ class SyncEngine:
             snapshot_seq=int(head.get("snapshot_seq") or 0),
         )
         self._send_whole(live)
+
+    def _mend_a_cut_join(self) -> None:
+        """A join killed after the relay accepted the device left a profile
+        whose edits never reached the outbox (found by hand: a ballot cast
+        there never left). The relay lists this device (the members refresh
+        just checked): turn sync on and send what it holds, whole."""
+        log.warning("sync was off on a member device (a join cut short): turning it on")
+        self.session.enable_sync(initial_push=False)
+        for ref in self.store.documents():
+            if ref.building_id == self.session.building_id:
+                self._send_whole(self.session.document(ref.doc_id))
 
     def _send_whole(self, live) -> None:
         if may_write(self.role, live.ref.doc_id, self.persons):

@@ -10,8 +10,11 @@ import contextlib
 import dataclasses
 import json
 import shutil
+import signal
 import socket
 import sqlite3
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -654,3 +657,51 @@ def test_a_relay_restored_from_an_older_backup_loses_nothing(relay_factory, tmp_
         service.sync_once(syndic)
     service.sync_once(away)
     assert state(away) == state(syndic)
+
+
+JOIN_KILLED_AFTER_THE_RELAY_ACCEPTS = """
+import os, signal, sys
+from pathlib import Path
+from node.keys import KeyStorage
+from node.sync import relay_client, service
+
+accept = relay_client.RelayClient.join
+
+
+async def join_then_die(self, invite_id, entry):  # kill -9 right after the relay's answer
+    seq = await accept(self, invite_id, entry)
+    os.kill(os.getpid(), signal.SIGKILL)
+    return seq
+
+
+relay_client.RelayClient.join = join_then_die
+service.join(Path(sys.argv[1]), sys.argv[2], sys.argv[3], lambda _c: sys.argv[4],
+             KeyStorage.PASSPHRASE_FILE)
+"""
+
+
+def test_a_join_killed_after_the_relay_accepted_it_still_sends_its_edits(relay_process, tmp_path):
+    """Found by hand (kill -9 at that point): the relay had enrolled the
+    device, but the profile never turned sync on, so its edits never left and
+    nothing said so. Its next round notices and sends what it holds."""
+    syndic = new_building(tmp_path / "syndic", relay_process.url)
+    invite = service.create_invite(syndic, Role.SYNDIC)
+    path = tmp_path / "cut"
+    killed = subprocess.run(
+        [sys.executable, "-c", JOIN_KILLED_AFTER_THE_RELAY_ACCEPTS, str(path),
+         relay_process.url, invite.code, PASSPHRASE],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+    )  # fmt: skip
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    cut = Session.open(path, provider)
+    try:
+        service.sync_once(cut)  # the registry arrives...
+        cut.registry.add_lot("CUT", LotType.CELLAR, 1)  # ...and what is written here leaves
+        service.sync_once(cut)
+        assert cut.profile.store.outbox_count() == 0
+    finally:
+        cut.close()
+    service.sync_once(syndic)
+    assert syndic.registry.find_lot("CUT").quota == 1
