@@ -108,6 +108,12 @@ def failed(
     )
 
 
+def with_problem(status: Status, error: str, code: str) -> Status:
+    """A round that succeeded except for something only a person can solve
+    (a change too large to send): idle, rounds go on, the problem is shown."""
+    return replace(status, error=error, error_code=code)
+
+
 def rejected(status: Status, error: str, code: str) -> Status:
     return replace(status, state=State.REJECTED, retry_at=None, error=error, error_code=code)
 

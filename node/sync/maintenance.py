@@ -20,6 +20,7 @@ ARCHITECTURE §5–§6, docs/sync-protocol.md §3.4, §7.2–§7.3.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from shared.envelope import Kind
@@ -29,6 +30,8 @@ from shared.protocol import may_write
 from ..documents.live import LiveDocument
 from .relay_client import RelayError
 
+log = logging.getLogger(__name__)
+
 if TYPE_CHECKING:
     from .engine import RoundReport, SyncEngine
 
@@ -37,6 +40,8 @@ EMPTY_UPDATE_BYTES = 2  # an update with no structs and no deletes
 
 
 async def after_pull(engine: SyncEngine, live: LiveDocument, report: RoundReport) -> None:
+    from .engine import TooLarge
+
     doc_id, store = live.ref.doc_id, engine.store
     if doc_id in report.snapshots:
         forget(engine, live)
@@ -55,7 +60,10 @@ async def after_pull(engine: SyncEngine, live: LiveDocument, report: RoundReport
         report.pushed += await engine.push()
     state = store.sync_state(live.ref)
     if state.cursor - state.snapshot_seq >= SNAPSHOT_AFTER and store.outbox_count() == 0:
-        await compact(engine, live, report)
+        try:
+            await compact(engine, live, report)
+        except TooLarge:  # the relay keeps its envelopes: sync goes on uncompacted
+            log.warning("%s is too large to compact in one snapshot", doc_id)
 
 
 async def compact(engine: SyncEngine, live: LiveDocument, report: RoundReport) -> bool:

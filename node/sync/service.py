@@ -30,6 +30,7 @@ from .engine import (
     RoundReport,
     SyncEngine,
     SyncError,
+    TooLarge,
     members_state,
     publish_directory,
     status_in_words,
@@ -389,12 +390,23 @@ def erase_documents(session: Session, doc_ids: list[str]) -> dict[str, Any]:
 
     async def push_and_compact(engine: SyncEngine) -> list[str]:
         report = await engine.sync_once()
+        too_large = []
         for live in lives:
-            done = await compact(engine, live, report)
-            if not done:  # someone compacted meanwhile: pull theirs, then ours
-                await engine.sync_once()
-                await compact(engine, live, report)
+            try:
+                done = await compact(engine, live, report)
+                if not done:  # someone compacted meanwhile: pull theirs, then ours
+                    await engine.sync_once()
+                    await compact(engine, live, report)
+            except TooLarge:
+                too_large.append(live.ref.doc_id)
             forget(engine, live)
+        if too_large:
+            raise SyncError(
+                _(
+                    "Erased on this computer, but {docs} is too large to be replaced at the "
+                    "relay in one piece (1 MB): the relay still holds its older copies."
+                ).format(docs=", ".join(too_large))
+            )
         return sorted(report.compacted)
 
     return {"relay": True, "compacted": with_engine(session, push_and_compact)}

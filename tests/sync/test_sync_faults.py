@@ -705,3 +705,24 @@ def test_a_join_killed_after_the_relay_accepted_it_still_sends_its_edits(relay_p
         cut.close()
     service.sync_once(syndic)
     assert syndic.registry.find_lot("CUT").quota == 1
+
+
+def test_a_change_too_large_for_one_envelope_blocks_only_its_document(relay_process, tmp_path):
+    """Found by hand: one change over the relay's 1 MiB stopped every round
+    with a traceback, for every document, at every round, and ``status``
+    kept saying "pulling". Now that document waits, in words; the others sync."""
+    syndic = new_building(tmp_path / "syndic", relay_process.url)
+    council = add_device(syndic, tmp_path / "council", Role.COUNCIL)
+    big = syndic.registry.add_person("Y" * 1_200_000).record_id
+    ann = syndic.registry.add_person("Ann").record_id
+    syndic.inbox.send(ann, "Bonjour", "")
+    report = service.sync_once(syndic)  # no exception
+    status = service.status(syndic)
+    assert status["state"] == "idle" and status["errors"][0]["code"] == "too-large"
+    assert status["errors"][0]["message"].startswith("registry has a change of 1.2 MB")
+    assert report.pushed >= 1  # the inbox went
+    service.sync_once(council)
+    assert [i.title for i in council.inbox.items(ann)] == ["Bonjour"]
+    with pytest.raises(Exception):  # the registry's big change and what follows wait
+        council.registry.find_person(big)
+    assert syndic.profile.store.outbox_count() >= 1  # kept, not dropped
