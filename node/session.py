@@ -7,6 +7,7 @@ desktop's single worker thread) is the only thread that touches them
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from shared.protocol import Audience, Role, audience_of, may_read, may_write
@@ -20,10 +21,12 @@ from .documents import (
     registry_doc,
 )
 from .documents.live import KIND_UPDATE, LiveDocument
-from .errors import InputError, ProfileError
+from .errors import InputError, ProfileError, StorageError
 from .i18n import N_, _
 from .keys import KeyStorage, PassphraseProvider
 from .profile import Profile
+
+log = logging.getLogger(__name__)
 
 # Fold a document's updates into a checkpoint once this many have piled up;
 # loading thousands of small updates is far slower than one state
@@ -104,6 +107,11 @@ class Session:
             for live in self._documents.values():
                 if self.profile.store.update_count(live.ref) > 1:
                     live.checkpoint()
+        except StorageError:
+            # Best effort: the changes are saved, and fold at the next close
+            # (found by hand: on a full disk a saved edit was reported as
+            # failed, and a retry made a duplicate)
+            log.warning("checkpoint on close skipped (disk full?)", exc_info=True)
         finally:
             self.profile.close()
 

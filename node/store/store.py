@@ -655,7 +655,10 @@ class _Transaction:
                 store._conn.exec_driver_sql("COMMIT")
                 return False
             except DBAPIError as commit_exc:
-                store._conn.exec_driver_sql("ROLLBACK")
+                # SQLite has already rolled back on a full disk: a second
+                # error here hid the first (found by hand: a traceback)
+                with contextlib.suppress(DBAPIError):
+                    store._conn.exec_driver_sql("ROLLBACK")
                 raise _storage_error(commit_exc, store.path) from commit_exc
         with contextlib.suppress(DBAPIError):
             store._conn.exec_driver_sql("ROLLBACK")

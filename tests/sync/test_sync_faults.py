@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 from node.documents import registry_doc as rdoc
 from node.domain.registry import Association, LotType
-from node.errors import InputError
+from node.errors import InputError, NotFoundError
 from node.identity import device_identity, held_epochs, keep_audience_key
 from node.keys import KeyStorage
 from node.session import Session
@@ -723,6 +723,6 @@ def test_a_change_too_large_for_one_envelope_blocks_only_its_document(relay_proc
     assert report.pushed >= 1  # the inbox went
     service.sync_once(council)
     assert [i.title for i in council.inbox.items(ann)] == ["Bonjour"]
-    with pytest.raises(Exception):  # the registry's big change and what follows wait
+    with pytest.raises(NotFoundError):  # the registry's big change and what follows wait
         council.registry.find_person(big)
     assert syndic.profile.store.outbox_count() >= 1  # kept, not dropped
