@@ -215,6 +215,21 @@ def _known_ulid(raw: bytes) -> str:
     return text
 
 
+FIXED_HEADER_BYTES = _FIXED.size
+
+
+def sender_of(prefix: bytes) -> tuple[str, str]:
+    """(building id, device id) from an envelope's first
+    :data:`FIXED_HEADER_BYTES`, before the rest has arrived (a relay checks
+    a large body's sender before reading it all, §7.1)."""
+    if len(prefix) < _FIXED.size:
+        raise EnvelopeError("envelope too short")
+    fields = _FIXED.unpack_from(prefix)
+    if fields[0] != MAGIC:
+        raise EnvelopeError("not a KoproGo envelope")
+    return ulid_from_bytes(fields[5]), ulid_from_bytes(fields[7])
+
+
 def decode(raw: bytes) -> Envelope:
     """Parse an envelope, checking its structure (not its signature)."""
     if len(raw) > MAX_ENVELOPE_BYTES:

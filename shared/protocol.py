@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from enum import IntEnum, StrEnum
 
-PROTOCOL_VERSION = (1, 2)  # 1.1: energy pools (§9); 1.2: appends signed by their envelope (§4)
+PROTOCOL_VERSION = (1, 3)  # 1.1: energy pools (§9); 1.2: appends signed by their envelope (§4);
+# 1.3: envelopes up to 16 MiB (§3.1)
 """(major, minor). A peer that meets a newer *major* version stops writing
 and says so; a newer minor version is read normally."""
 
@@ -78,8 +79,9 @@ _DOC_ID = re.compile(
 )
 
 MAX_DOC_ID_BYTES = 64
-MAX_ENVELOPE_BYTES = 1 << 20  # 1 MiB: one update or one snapshot chunk
-MAX_REQUEST_BYTES = 2 << 20
+MAX_ENVELOPE_BYTES = 16 << 20  # 16 MiB since 1.3 (1 MiB before): a big building's ledger year
+SMALL_ENVELOPE_BYTES = 1 << 20  # a relay reads a larger body's header, and checks it, first
+MAX_REQUEST_BYTES = 2 << 20  # any other body
 PULL_PAGE_ENVELOPES = 500
 PULL_PAGE_BYTES = 4 << 20
 

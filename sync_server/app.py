@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 from shared import auth
 from shared.ids import new_ulid
 from shared.members import MembersState
-from shared.protocol import MAX_REQUEST_BYTES, PROTOCOL_VERSION
+from shared.protocol import MAX_ENVELOPE_BYTES, PROTOCOL_VERSION
 
 from . import database
 from .config import RelayConfig
@@ -54,7 +54,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 def create_app(config: RelayConfig, link: Link | None = None) -> web.Application:
     """The relay; ``link``: a worker's sockets to its parent under
     ``serve --workers N`` with SQLite (announcements between workers)."""
-    app = web.Application(middlewares=[relay_middleware], client_max_size=MAX_REQUEST_BYTES)
+    # every handler bounds its own body (read_body); this bounds a chunked one
+    app = web.Application(middlewares=[relay_middleware], client_max_size=MAX_ENVELOPE_BYTES)
     app[CONFIG] = config
     app[METRICS] = Metrics()
     app[RUNTIME] = Runtime(origin=f"{os.getpid()}-{new_ulid()}", link=link)

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from aiohttp import WSMsgType, web
 
+from shared import envelope as env
 from shared.envelope import Envelope
 from shared.ids import is_ulid
 from shared.members import Device
@@ -26,6 +27,7 @@ from shared.protocol import (
     MAX_REQUEST_BYTES,
     PULL_PAGE_BYTES,
     PULL_PAGE_ENVELOPES,
+    SMALL_ENVELOPE_BYTES,
 )
 
 from .core import check_document, envelope_check, request_check
@@ -204,9 +206,41 @@ def parse_json(raw: bytes) -> Any:
 # -- envelopes ------------------------------------------------------------------------
 
 
+async def _envelope_body(request: web.Request, rt: Runtime) -> bytes:
+    """§7.1 step 1: the body, at most :data:`MAX_ENVELOPE_BYTES`. One over
+    :data:`SMALL_ENVELOPE_BYTES` (a big building's whole ledger year) is
+    read header first: its sender must be an active member of building
+    ``{b}`` before the relay holds megabytes for it."""
+    length = request.content_length
+    if length is None or length <= SMALL_ENVELOPE_BYTES or length > MAX_ENVELOPE_BYTES:
+        return await read_body(request, MAX_ENVELOPE_BYTES)
+    building_id = request.match_info["b"]
+    seconds = request.app[CONFIG].body_seconds
+    try:
+        async with asyncio.timeout(seconds):
+            head = await request.content.readexactly(env.FIXED_HEADER_BYTES)
+    except TimeoutError:
+        message = f"the body did not all arrive within {seconds:g} s"
+        raise RelayError(408, "slow-body", message, close=True) from None
+    except asyncio.IncompleteReadError:
+        raise RelayError(400, "malformed-envelope", "envelope too short", close=True) from None
+    try:
+        named_building, device_id = env.sender_of(head)
+    except env.EnvelopeError as exc:
+        raise RelayError(400, "malformed-envelope", str(exc), close=True) from None
+    if named_building != building_id:
+        raise RelayError(400, "wrong-document", "the envelope is for another building", close=True)
+    try:
+        await _known(rt, building_id, lambda: rt.relay.recheck_device(building_id, device_id))
+    except RelayError as refusal:
+        refusal.close = True  # the rest of the body is not read
+        raise
+    return head + await read_body(request, MAX_ENVELOPE_BYTES)
+
+
 async def _store(request: web.Request, snapshot: bool, base: str | None) -> Stored:
     rt = _rt(request)
-    raw = await read_body(request, MAX_ENVELOPE_BYTES)  # §7.1 step 1
+    raw = await _envelope_body(request, rt)
     envelope = rt.relay.decode_envelope(raw)
     if snapshot:  # ?base= is not in the envelope: the request is signed (§7.2)
         building_id, device, valid = await _signed(request, raw, envelope)

@@ -15,6 +15,7 @@ from shared.crypto import DecryptionError
 from shared.envelope import EnvelopeError, Header, Kind
 from shared.ids import new_ulid
 from shared.protocol import (
+    MAX_ENVELOPE_BYTES,
     Audience,
     Role,
     audience_of,
@@ -154,7 +155,7 @@ def test_wrong_document_key_cannot_open():
         (lambda raw: raw[:4] + b"\x09" + raw[5:], "bad header"),
         (lambda raw: raw + b"\x00", "does not match"),
         (lambda raw: raw[:-1], "does not match"),
-        (lambda raw: raw + b"\x00" * (1 << 20), "too large"),
+        (lambda raw: raw + b"\x00" * MAX_ENVELOPE_BYTES, "too large"),
     ],
 )
 def test_malformed_envelopes_are_refused_with_a_reason(mutate, reason):

@@ -98,14 +98,14 @@ class SyncError(KoprogoError):
 
 class TooLarge(SyncError):
     """A change, or a document's whole state, is larger than one envelope may
-    be (protocol §3: 1 MiB); the relay could not take it."""
+    be (protocol §3.1: 16 MiB; 1 MiB for a relay older than 1.3)."""
 
     def __init__(self, doc_id: str, size: int) -> None:
         super().__init__(
             _(
-                "{doc} has a change of {size} MB, more than the relay takes in one piece "
-                "(1 MB): it stays on this computer, and the later changes of {doc} wait "
-                "behind it. The other documents sync as usual."
+                "{doc} has a change of {size} MB, more than the relay takes in one piece: it "
+                "stays on this computer, and the later changes of {doc} wait behind it. The "
+                "other documents sync as usual."
             ).format(doc=doc_id, size=f"{size / 1_000_000:.1f}")
         )
         self.doc_id = doc_id
@@ -370,6 +370,9 @@ class SyncEngine:
                     # content is idempotent) under the next free counter
                     # (expected > item.counter: each renumbering moves on).
                     self.store.renumber_outbox(item.ref, item.row_id, expected)
+                    return sent
+                if exc.status == 413:  # a relay older than 1.3 takes 1 MiB at most
+                    self.too_large[item.ref.doc_id] = str(TooLarge(item.ref.doc_id, len(raw)))
                     return sent
                 if exc.status == 403:
                     # Never acceptable (this role may not write it): keep the

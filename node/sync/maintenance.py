@@ -88,6 +88,10 @@ async def compact(engine: SyncEngine, live: LiveDocument, report: RoundReport) -
     except RelayError as exc:
         if exc.code == "snapshot-conflict":
             return False
+        if exc.status == 413:  # a relay older than 1.3 takes 1 MiB at most
+            from .engine import TooLarge
+
+            raise TooLarge(doc_id, len(raw)) from exc
         expected = exc.extra.get("expected")
         if exc.code == "counter-reused" and isinstance(expected, int):
             # An earlier snapshot of ours was taken and its answer lost: it

@@ -404,7 +404,7 @@ def erase_documents(session: Session, doc_ids: list[str]) -> dict[str, Any]:
             raise SyncError(
                 _(
                     "Erased on this computer, but {docs} is too large to be replaced at the "
-                    "relay in one piece (1 MB): the relay still holds its older copies."
+                    "relay in one piece: the relay still holds its older copies."
                 ).format(docs=", ".join(too_large))
             )
         return sorted(report.compacted)

@@ -13,7 +13,7 @@ from shared import auth
 from shared.envelope import Kind
 from shared.protocol import MAX_ENVELOPE_BYTES, Audience, Role
 from sync_server.config import Limits
-from tests.relay.helpers import Device, Kit, Result
+from tests.relay.helpers import PROTOCOL, Device, Kit, Result
 
 pytestmark = pytest.mark.asyncio
 
@@ -248,7 +248,7 @@ async def test_a_replayed_request_is_refused(relay, building):
 async def test_unknown_protocol_major_gets_426(relay, building):
     result = await relay.client.send("GET", "/healthz", headers={auth.PROTOCOL_HEADER: "2.0"})
     refused(result, 426, "upgrade-required")
-    assert result.headers[auth.PROTOCOL_HEADER] == "1.2"
+    assert result.headers[auth.PROTOCOL_HEADER] == PROTOCOL
     minor = await relay.client.send("GET", "/healthz", headers={auth.PROTOCOL_HEADER: "1.7"})
     assert minor.status == 200
 

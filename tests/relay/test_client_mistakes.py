@@ -15,7 +15,7 @@ import pytest
 from shared import auth, members
 from shared.protocol import Role
 from tests.relay.energy_kit import Broker
-from tests.relay.helpers import PROTOCOL, Kit
+from tests.relay.helpers import PROTOCOL, Device, Kit
 from tests.relay.test_append import refused
 
 pytestmark = pytest.mark.asyncio
@@ -217,3 +217,33 @@ async def test_a_body_sent_too_slowly_gets_408_and_the_connection_closes(
     assert head.startswith(b"HTTP/1.1 408"), answer
     assert json.loads(body)["error"] == "slow-body"
     assert (await relay.client.send("GET", "/healthz")).status == 200
+
+
+async def test_a_large_body_from_a_stranger_is_refused_from_its_header(relay, no_traceback):
+    """Since 1.3 an envelope may hold 16 MiB: a body over 1 MiB is read header
+    first, and one whose sender is not an active member is refused before the
+    relay waits for (or holds) the rest; a member's is taken whole."""
+    kit = Kit()
+    assert (await relay.client.register(kit)).status == 201
+    stranger = Device()
+    big = kit.envelope(stranger, size=3_000_000, consume=False)
+    server = relay.client.http.server
+    reader, writer = await asyncio.open_connection(server.host, server.port)
+    try:
+        path = f"/v1/buildings/{kit.building_id}/docs/registry/envelopes"
+        writer.write(
+            f"POST {path} HTTP/1.1\r\nHost: relay\r\nKoproGo-Protocol: {PROTOCOL}\r\n"
+            f"Content-Length: {len(big)}\r\n\r\n".encode()
+            + big[:4096]
+        )
+        await writer.drain()  # the rest is never sent: the answer must not wait for it
+        answer = await asyncio.wait_for(reader.read(-1), timeout=8)
+    finally:
+        writer.close()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 401"), answer
+    assert json.loads(body)["error"] == "unknown-device"
+    good = kit.envelope(kit.syndic, size=3_000_000)
+    assert (await relay.client.append(kit, kit.syndic, good)).status == 201
+    page = await relay.client.pull(kit, kit.syndic)
+    assert page.status == 200 and len(page.body) > 3_000_000

@@ -26,6 +26,7 @@ from sync_server.errors import RelayError
 from sync_server.metrics import ATOMIC_WRITE, JsonFormatter, JsonLinesHandler, pieces
 from sync_server.schema import metadata
 from sync_server.storage import Storage
+from tests.relay.helpers import PROTOCOL
 from tests.relay.test_append import refused
 
 VECTORS = json.loads(
@@ -239,7 +240,7 @@ def test_migration_0003_keeps_the_envelopes_and_their_uniqueness(backend, tmp_pa
 async def test_health_metrics_and_stats(relay, building, tmp_path):
     health = await relay.client.send("GET", "/healthz")
     assert (health.status, health.json()) == (200, {"status": "ok"})
-    assert health.headers["KoproGo-Protocol"] == "1.2"
+    assert health.headers["KoproGo-Protocol"] == PROTOCOL
     raw = building.envelope(building.syndic)
     assert (await relay.client.append(building, building.syndic, raw)).status == 201
     refused(await relay.client.send("GET", "/nowhere"), 404, "not-found")
