@@ -80,9 +80,20 @@ def _open_registry(args: argparse.Namespace) -> Session:
     """Open for a command on the registry, refused in words on a device whose
     role does not receive it (an owner's, the kiosk): it would show an empty
     building, or say a person does not exist."""
+    return _open_requiring(args, Session.require_registry)
+
+
+def _open_accounts(args: argparse.Namespace) -> Session:
+    """Open for a command on the accounts, refused in words on an owner's
+    device or the kiosk (found by hand: reads said "only the syndic's device
+    changes this part", and an owner's own statement "no such person")."""
+    return _open_requiring(args, Session.require_accounts)
+
+
+def _open_requiring(args: argparse.Namespace, require: Callable[[Session], None]) -> Session:
     session = _open(args)
     try:
-        session.require_registry()
+        require(session)
     except InputError:
         session.close()
         raise
@@ -609,9 +620,9 @@ def build_parser() -> argparse.ArgumentParser:
     ppsub = pp.add_subparsers(dest="action", required=True, parser_class=_Parser)
     _add(ppsub, "change", cmd_passphrase_change, "choose a new passphrase")
     cli_sync.add_commands(sub, _add, _open, _profile_dir, _passphrase_prompt, _Parser)
-    cli_ledger.add_commands(sub, _add, _open, _Parser)
+    cli_ledger.add_commands(sub, _add, _open_accounts, _Parser)
     cli_assembly.add_commands(sub, _add, _open, _Parser)
-    cli_governance.add_commands(sub, _add, _open, _Parser)
+    cli_governance.add_commands(sub, _add, _open_registry, _Parser)
     cli_energy.add_commands(sub, _add, _open, _Parser)
     return parser
 

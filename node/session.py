@@ -170,6 +170,17 @@ class Session:
         person = store.get_meta("person")
         return audience is Audience.PERSONAL and person == doc_id.split("/", 1)[1]
 
+    def require_accounts(self) -> None:
+        """As :meth:`require_registry`, for the accounts (``ledger/<year>``)."""
+        if not self.can_read("ledger/2000"):
+            raise InputError(
+                _(
+                    "This device ({role}) does not receive the accounts; they are kept on the "
+                    "syndic's and the council's devices. Owners find their calls for funds and "
+                    "statements in their inbox."
+                ).format(role=self.profile.store.get_meta("role"))
+            )
+
     def require_registry(self) -> None:
         """Refuse in words a command on the registry on a device whose role
         does not receive it (an owner's, the kiosk), where it would show an

@@ -93,6 +93,18 @@ def test_owner_and_kiosk_devices_cannot_read_the_registry(building, nodes, relay
             device.run(*command, ok=False)
             assert device.last_code == 1
             assert "does not receive the building's registry" in device.last_error
+        # Found by hand: "Nobody sits on the council.", "This profile holds no
+        # building yet." (tasks), and ledger reads answered with a write refusal.
+        for command in (("council", "list"), ("auditor", "show"), ("tasks",)):
+            device.run(*command, ok=False)
+            assert "does not receive the building's registry" in device.last_error
+        for command in (
+            ("ledger", "entries", "--year", "2026"),
+            ("ledger", "balances", "--year", "2026"),
+        ):
+            device.run(*command, ok=False)
+            assert device.last_code == 1
+            assert "does not receive the accounts" in device.last_error
 
 
 def test_relay_holds_no_plaintext_of_the_building(building, relay_process):
