@@ -58,8 +58,26 @@ class Profile:
         """Make a new, empty profile in ``path`` (which must not hold one)."""
         path = Path(path)
         if cls.exists(path):
-            raise ProfileError(_("{path} already holds a KoproGo profile.").format(path=path))
-        path.mkdir(parents=True, exist_ok=True)
+            raise ProfileError(
+                _(
+                    "{path} already holds a KoproGo profile: choose another folder for the new "
+                    "one (or remove that one first, if it is no longer used)."
+                ).format(path=path)
+            )
+        if path.exists() and not path.is_dir():  # found by hand: a traceback
+            raise ProfileError(
+                _("{path} is a file, not a folder: choose a folder for the profile.").format(
+                    path=path
+                )
+            )
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ProfileError(
+                _("The folder {path} cannot be made: {reason}").format(
+                    path=path, reason=exc.strerror or exc
+                )
+            ) from exc
         if os.name == "posix":
             path.chmod(0o700)
         profile_id = new_ulid()

@@ -250,6 +250,21 @@ def test_user_mistakes_get_a_message_and_change_nothing(capsys, profile, args, m
     assert run(capsys, "--profile", profile, "registry", "--json")[1] == before
 
 
+def test_a_new_profile_where_one_cannot_be_is_refused_in_words(capsys, tmp_path, passphrase):
+    """Found by hand: a path that is a file gave a FileExistsError traceback."""
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("mine")
+    code, _, err = run(
+        capsys, "--profile", str(a_file), "init", "--name", "A", "--quota-total", "1"
+    )
+    assert code == 1 and "is a file, not a folder" in err and "Traceback" not in err
+    assert a_file.read_text() == "mine"
+    taken = str(tmp_path / "p")
+    run(capsys, "--profile", taken, "init", "--name", "A", "--quota-total", "1")
+    code, _, err = run(capsys, "--profile", taken, "init", "--name", "B", "--quota-total", "1")
+    assert code == 1 and "choose another folder" in err
+
+
 def test_missing_profile_is_explained(capsys, tmp_path):
     code, _, err = run(capsys, "--profile", str(tmp_path / "none"), "registry")
     assert code == 1 and "No KoproGo profile" in err
