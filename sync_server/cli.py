@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import sys
@@ -226,6 +227,12 @@ def _serve(args: argparse.Namespace, url: str) -> int:
                 )
         except database.DatabaseUnusable as exc:
             print(f"koprogo-relay: {exc}", file=sys.stderr)
+            return 2
+        except OSError as exc:  # found by hand: a traceback when the port was taken
+            if exc.errno not in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
+                raise
+            where = f"{args.host}:{args.port}"
+            print(f"koprogo-relay: cannot listen on {where}: {exc.strerror}", file=sys.stderr)
             return 2
         return 0
 

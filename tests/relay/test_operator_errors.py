@@ -223,3 +223,22 @@ def test_the_access_log_keeps_its_direct_writes_after_setting_up_logging():
             loggers[name].handlers[:] = handlers
             loggers[name].setLevel(level)
             loggers[name].propagate = propagate
+
+
+def test_serving_on_a_port_already_taken_is_one_line_in_words(tmp_path, capsys):
+    """Found by hand: a traceback when another relay already listened there."""
+    import socket
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    port = taken.getsockname()[1]
+    try:
+        args = ["serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(tmp_path)]
+        assert cli.main(args) == 2
+    finally:
+        taken.close()
+    err = capsys.readouterr().err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith(f"koprogo-relay: cannot listen on 127.0.0.1:{port}: ")
+    assert "address already in use" in last and "Traceback" not in err
