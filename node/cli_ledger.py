@@ -223,7 +223,10 @@ def cmd_reverse(args: argparse.Namespace, open_session: Callable) -> int:
 
 def cmd_close_year(args: argparse.Namespace, open_session: Callable) -> int:
     with open_session(args) as session:
-        session.ledger.close_year(args.year)
+        if args.amend:
+            session.ledger.amend_closing(args.year)
+        else:
+            session.ledger.close_year(args.year)
         result = session.ledger.view(args.year + 1).balance("140")
     _print(
         {"closed": args.year, "opened": args.year + 1, "result_carried": -result},
@@ -572,6 +575,11 @@ def add_commands(sub: Any, add: Callable, open_session: Callable, parser_class: 
 
     p = add(lsub, "close-year", cmd(cmd_close_year), "close a fiscal year, open the next")
     p.add_argument("year", type=int)
+    p.add_argument(
+        "--amend",
+        action="store_true",
+        help="carry entries that reached the closed year after its closing",
+    )
     p.add_argument("--json", action="store_true")
 
     p = add(lsub, "check", cmd(cmd_check), "problems of a year's accounts")

@@ -267,3 +267,35 @@ def test_a_duplicate_invoice_cancelled_by_its_reversal_is_no_longer_reported(dem
     demo.ledger.reverse(demo.ledger.invoices(2027)[nine]["entry"], date(2027, 2, 2))
     demo.ledger.add_invoice("Ores", "9", day, None, [InvoiceLine("612", 6)])  # recorded anew
     assert demo.ledger.problems(2027) == []
+
+
+def test_entries_that_reach_a_closed_year_are_reported_and_carried(demo, tmp_path):
+    """Found by hand: one device closed 2027 while another recorded an
+    owner's payment in it offline; after the sync the next year's opening
+    still carried her whole debt, and nothing said so."""
+    from tests.helpers import exchange_docs, replica_of
+
+    demo.ledger.generate_calls(
+        2027, Fund.WORKING, Schedule.ONCE, amount=1_000_000, once_on=date(2027, 2, 1)
+    )
+    share = demo.ledger.calls(2027)["2027-working-01"]["shares"][0]
+    person = share["person"]
+    docs = tuple(ref.doc_id for ref in demo.profile.store.documents())
+    other = replica_of(demo, tmp_path / "other", docs=docs)
+    try:
+        demo.ledger.close_year(2027)
+        other.ledger.record_payment(person, 25_000, date(2027, 5, 5), "late")
+        docs = tuple(ref.doc_id for ref in demo.profile.store.documents())
+        exchange_docs(demo, other, docs)
+    finally:
+        other.close()
+    owed_2027 = demo.ledger.owner_balances(2027)[person]
+    assert demo.ledger.owner_balances(2028)[person] == owed_2027 + 25_000  # the payment missing
+    [problem] = demo.ledger.problems(2027)
+    assert problem.startswith("Entries reached 2027 after it was closed")
+    demo.ledger.amend_closing(2027)
+    assert demo.ledger.problems(2027) == []
+    assert demo.ledger.owner_balances(2028)[person] == owed_2027
+    assert demo.ledger.view(2028).is_balanced()
+    with pytest.raises(InputError, match="Nothing to amend"):
+        demo.ledger.amend_closing(2027)
