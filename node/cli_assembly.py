@@ -13,7 +13,7 @@ from typing import Any
 
 from .cli_ledger import _day, _print
 from .domain.assembly import DECISION_MAJORITIES, Vote
-from .domain.meeting import MeetingKind, Mode
+from .domain.meeting import CHANGED_AFTER_CLOSING, MeetingKind, Mode
 from .errors import InputError, NotFoundError
 from .files import write_document
 from .i18n import _
@@ -348,6 +348,8 @@ def _result_text(data: dict[str, Any]) -> str:
             lines.append(
                 "   " + _("Abstained: {names}").format(names=", ".join(r["abstained_names"]))
             )
+        if r.get("changed_after_closing"):
+            lines.append("   " + _(CHANGED_AFTER_CLOSING))
     for conflict in data["conflicts"]:
         lines.append(
             _("Conflict: {name} sent differing remote ballots on one item.").format(

@@ -141,6 +141,7 @@ def read_items(doc: pycrdt.Doc) -> tuple[Item, ...]:
                 str(f.get("deferred", "")),
                 str(f.get("answers", "")),
                 tuple(json.loads(f["options"])) if f.get("options") else (),
+                json.loads(f["closed_with"]) if f.get("closed_with") else None,
             )
         )
     return tuple(sorted(items, key=lambda i: (i.order, i.id)))

@@ -81,6 +81,9 @@ class Item:
     deferred: str = ""  # why it is not on this agenda (a late request), "" when it is
     answers: str = ""  # polls: "yes_no", "choice", "rating"
     options: tuple[str, ...] = ()  # polls with a choice
+    # what the vote was decided on when the chair closed it: {"weights":
+    # {owner: votes}, "votes": {owner: vote}, "holder": {owner: who cast it}}
+    closed_with: Mapping[str, Mapping[str, object]] | None = None
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,9 @@ class ItemResult:
     against: tuple[str, ...]  # owners, for the minutes
     abstained: tuple[str, ...]
     answers: Mapping[str, int] = field(default_factory=dict)  # polls: answer -> heads
+    # records that reached the meeting after the item was closed (another
+    # device's) would change it: the result shown is the one as closed
+    changed_after_closing: bool = False
 
 
 @dataclass(frozen=True)
@@ -205,6 +211,12 @@ def _remote_votes(
             ids = tuple(sorted(i for group in answers.values() for i in group))
             conflicts.append(Conflict(person, item, ids))
     return votes, conflicts, first
+
+
+CHANGED_AFTER_CLOSING = N_(
+    "Records added after this vote was closed (on another device) would change its result; "
+    "the result as closed stands."
+)
 
 
 def _holder(attendance: Attendance | None, owner: str) -> str:
@@ -300,6 +312,18 @@ def _item_result(
         if stayed or owner in votes:
             weights[owner] = owners[owner]
     holder = {o: _holder(meeting.attendance.get(o), o) for o in weights}
+    changed = False
+    frozen = item.closed_with
+    if frozen is not None and meeting.kind is not MeetingKind.WRITTEN:
+        # The decision stands as the chair closed it (found by hand: an
+        # arrival recorded on another device turned "rejected" into "adopted").
+        then = (
+            {o: int(w) for o, w in frozen.get("weights", {}).items()},  # type: ignore[call-overload]
+            {o: Vote(v) for o, v in frozen.get("votes", {}).items()},
+            {o: str(h) for o, h in frozen.get("holder", {}).items()},
+        )
+        changed = then != (weights, votes, holder)
+        weights, votes, holder = then
     if meeting.kind is MeetingKind.WRITTEN:  # every owner must agree in writing
         result = tally_groups(
             votes, dict(owners), {o: o for o in owners}, Majority.UNANIMITY, set(owners)
@@ -310,7 +334,7 @@ def _item_result(
         result = None
     against = tuple(sorted(o for o, v in votes.items() if v is Vote.AGAINST))
     abstained = tuple(sorted(o for o, v in votes.items() if v is Vote.ABSTAIN))
-    return ItemResult(item, result, votes, source, holder, weights, against, abstained)
+    return ItemResult(item, result, votes, source, holder, weights, against, abstained, {}, changed)
 
 
 def _poll_result(item: Item, remote: Mapping[tuple[str, str], str]) -> ItemResult:

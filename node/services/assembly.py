@@ -648,8 +648,18 @@ class AssemblyService:
         """The chair closes the vote on an item: who had left by then no longer counts."""
         self._deliberating(meeting)
         item = self._item(meeting, item)
-        with self._live(meeting).edit() as doc:
+        live = self._live(meeting)
+        with live.edit() as doc:
             adoc.put_record(doc, "items", item, {"voted_at": _iso(at)})
+            # what it was decided on, kept with it: records that arrive later
+            # from another device cannot change the result announced
+            result = next(r for r in self.outcome(meeting).results if r.item.id == item)
+            closed_with = {
+                "weights": dict(sorted(result.weights.items())),
+                "votes": {o: v.value for o, v in sorted(result.votes.items())},
+                "holder": dict(sorted(result.holder.items())),
+            }
+            adoc.put_record(doc, "items", item, {"closed_with": json.dumps(closed_with)})
         return Change.of("items")
 
     def set_officers(self, meeting: str, chair: str = "", secretary: str = "") -> Change:
@@ -953,6 +963,7 @@ class AssemblyService:
                     "share": figure(tally.share) if tally and tally.share is not None else None,
                     "passed": bool(tally and tally.passed),
                     "voted": tally is not None,
+                    "changed_after_closing": result.changed_after_closing,
                     "against_names": sorted(who(p) for p in result.against),
                     "abstained_names": sorted(who(p) for p in result.abstained),
                     "excluded": [

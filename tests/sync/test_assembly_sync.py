@@ -159,3 +159,46 @@ def test_an_owner_votes_on_the_building_pc_with_their_pin(nodes, relay_process, 
     assert (ballot["name"], ballot["valid"]) == (FATIMA, True)
     (budget,) = syndic.json("assembly", "result", meeting)["resolutions"]
     assert budget["remote"] == [FATIMA]
+
+
+def test_a_result_stands_as_closed_when_later_records_arrive(nodes, relay_process):
+    """Found by hand: the laptop closed "rejected (for 300, against 300)"
+    while a second device recorded one more arrival; after the sync every
+    device said "adopted" (the vote cap of art. 3.87 §6 recomputed on the
+    merged attendance), with no word. The result now stands as closed and
+    says that later records would change it."""
+    laptop, desk = nodes("laptop"), nodes("desk")
+    laptop.run("init", "--name", "ACP Trois", "--quota-total", "1000")
+    for number, name, quota in (("A1", "Ann", "400"), ("A2", "Bob", "300"), ("A3", "Cleo", "300")):
+        laptop.run("lot", "add", "--number", number, "--type", "apartment", "--quota", quota)
+        person = laptop.run("person", "add", "--name", name).strip()
+        laptop.run("owner", "set", number, "--person", person, "--share", "100", "--voting")
+    meeting = laptop.run(
+        "assembly", "create", "--title", "AG", "--date", "2027-06-15T18:30", "--place", "Salle",
+        "--period-start", "2027-06-01", "--meeting-language", "fr",
+    ).strip()  # fmt: skip
+    laptop.run("assembly", "agenda", "add", meeting, "--title", "Point 1", "--category",
+               "budget_accounts")  # fmt: skip
+    laptop.run("assembly", "convene", meeting, "--date", "2027-05-20")
+    laptop.run("relay", "connect", relay_process.url)
+    laptop.run("sync")
+    join(desk, relay_process.url, invite(laptop, "syndic"))
+
+    # the session on the laptop, offline; the desk records Cleo's arrival meanwhile
+    laptop.run("assembly", "attend", meeting, "Ann", "--at", "2027-06-15T18:20")
+    laptop.run("assembly", "attend", meeting, "Bob", "--at", "2027-06-15T18:21")
+    laptop.run("assembly", "open", meeting, "--at", "2027-06-15T18:35")
+    laptop.run("assembly", "vote", meeting, "--item", "1", "--all", "for", "--against", "Bob",
+               "--close-item", "--at", "2027-06-15T19:00")  # fmt: skip
+    laptop.run("assembly", "close", meeting, "--at", "2027-06-15T20:00")
+    (closed,) = laptop.json("assembly", "result", meeting)["resolutions"]
+    assert (closed["passed"], closed["for"], closed["against"]) == (False, "300", "300")
+    desk.run("assembly", "attend", meeting, "Cleo", "--at", "2027-06-15T18:25")
+    for node in (desk, laptop, desk):
+        node.run("sync")
+
+    for node in (laptop, desk):
+        (after,) = node.json("assembly", "result", meeting)["resolutions"]
+        assert (after["passed"], after["for"], after["against"]) == (False, "300", "300")
+        assert after["changed_after_closing"] is True
+        assert "the result as closed stands" in node.run("assembly", "result", meeting)

@@ -21,7 +21,7 @@ from typing import Any
 
 from node.domain import assembly as rules
 from node.domain.assembly import Majority, Vote
-from node.domain.meeting import ItemResult, MeetingKind, rating_average
+from node.domain.meeting import CHANGED_AFTER_CLOSING, ItemResult, MeetingKind, rating_average
 from node.errors import KoprogoError
 from node.i18n import N_, _, ngettext
 
@@ -76,7 +76,10 @@ def _outcome(data: MeetingData, result: ItemResult) -> str:
         return _("Not adopted: {n} of {total} owners agreed").format(n=agreed, total=total)
     if tally is None:
         return _("Not voted")
-    return _("Adopted") if tally.passed else _("Rejected")
+    said = _("Adopted") if tally.passed else _("Rejected")
+    if result.changed_after_closing:
+        return f"{said} — {_(CHANGED_AFTER_CLOSING)}"
+    return said
 
 
 RESOLUTION_COLUMNS = (
