@@ -32,7 +32,7 @@ from shared.protocol import (
 
 from ..documents import directory_doc
 from ..errors import KoprogoError
-from ..i18n import _
+from ..i18n import N_, _
 from ..identity import DeviceIdentity, audience_key, device_identity, take_sealed_keys
 from ..session import Session
 from . import machine, maintenance
@@ -92,6 +92,14 @@ def status_in_words(status: machine.Status) -> machine.Status:
     return replace(status, error=_words(state, code))
 
 
+COPY_WARNING_SECONDS = 7 * 86400  # how long a copy seen once stays in the status
+PROFILE_COPY = N_(
+    "This building's folder is also used on another computer (a copy of it, with the same "
+    "device keys). Both copies' changes are kept and merged, but use only one: give the other "
+    "computer its own invite, and stop using the copy."
+)
+
+
 class SyncError(KoprogoError):
     """Sync cannot go on; the message says why in words."""
 
@@ -122,6 +130,7 @@ class RoundReport:
     gaps: set[str] = field(default_factory=set)  # docs where a device counter jumped
     compacted: set[str] = field(default_factory=set)  # docs this device compacted
     changed: set[str] = field(default_factory=set)  # docs that received something new
+    copied: set[str] = field(default_factory=set)  # docs a copy of this profile wrote to
 
 
 class _MissingKey(Exception):
@@ -192,10 +201,15 @@ class SyncEngine:
             self._on_relay_error(exc)
             raise SyncError(self.status.error or str(exc)) from exc
         self.status = machine.succeeded(self.status, now)
+        if report.copied:
+            log.warning("changes under this device's id that it did not make: a copied profile")
+            self.store.set_meta({"profile_copy_seen": str(int(now))})
         if self.too_large:  # the rest synced; this stays in view until it is solved
             self.status = machine.with_problem(
                 self.status, " ".join(sorted(self.too_large.values())), "too-large"
             )
+        elif now - float(self.store.get_meta("profile_copy_seen") or 0) < COPY_WARNING_SECONDS:
+            self.status = machine.with_problem(self.status, _(PROFILE_COPY), "profile-copy")
         return report
 
     def _on_relay_error(self, exc: RelayError) -> None:
@@ -558,11 +572,11 @@ class SyncEngine:
             report.skipped.append(f"{doc_id}#{seq}: {exc}")
             log.warning("skipped envelope %s#%s: %s", doc_id, seq, exc)
             return
-        if header.device_id == self.identity.device_id:  # our own, already applied
-            if header.kind is Kind.SNAPSHOT:
-                self.store.set_sync_state(
-                    live.ref, snapshot_id=header.envelope_id, snapshot_seq=seq
-                )
+        own = header.device_id == self.identity.device_id
+        if own and header.kind is Kind.SNAPSHOT:
+            self.store.set_sync_state(live.ref, snapshot_id=header.envelope_id, snapshot_seq=seq)
+            return
+        if own and header.kind not in (Kind.UPDATE, Kind.REPLY):
             return
         doc_key = self._document_key(header.key_epoch, header.audience, doc_id)
         if doc_key is None:
@@ -571,6 +585,18 @@ class SyncEngine:
             schema, deps, payload = env.decode_body(envelope.open(doc_key))
         except (env.DecryptionError, EnvelopeError) as exc:
             report.skipped.append(f"{doc_id}#{seq}: cannot decrypt ({exc})")
+            return
+        if own:
+            # Ours, so already applied, unless a copy of this profile's folder
+            # (the same device keys) wrote it elsewhere (found by hand: two
+            # copies drifted apart for good, each skipping the other's
+            # changes). Applying it again changes nothing if it is ours.
+            before = live.get_state()
+            live.apply_remote(payload, deps or None, schema)
+            if live.get_state() != before:
+                report.copied.add(doc_id)
+                report.applied += 1
+                report.changed.add(doc_id)
             return
         if header.kind in (Kind.UPDATE, Kind.REPLY, Kind.SNAPSHOT):
             live.apply_remote(payload, deps or None, schema)

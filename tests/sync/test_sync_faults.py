@@ -747,3 +747,32 @@ def test_a_big_buildings_ledger_year_syncs_and_compacts(relay_process, tmp_path)
     )
     fresh = add_device(syndic, tmp_path / "fresh", Role.COUNCIL)  # pulls the snapshot
     assert "big@example.be" in {p.email for p in fresh.registry.read().persons}
+
+
+def test_a_copied_profile_folder_is_said_and_both_copies_converge(relay_process, tmp_path):
+    """Found by hand: a profile folder copied to a second computer (the same
+    device keys in two places) drifted apart for good: each copy skipped the
+    other's envelopes as its own, both said "up to date"."""
+    syndic = new_building(tmp_path / "syndic", relay_process.url)
+    council = add_device(syndic, tmp_path / "council", Role.COUNCIL)
+    syndic.close()
+    shutil.copytree(tmp_path / "syndic", tmp_path / "copy")
+    original = Session.open(tmp_path / "syndic", provider)
+    copy = Session.open(tmp_path / "copy", provider)
+    try:
+        original.registry.add_lot("ORIG", LotType.CELLAR, 1)
+        copy.registry.add_lot("COPY", LotType.CELLAR, 1)
+        for session in (copy, original, copy, original):
+            service.sync_once(session)
+        service.sync_once(council)
+        numbers = {lot.number for lot in original.registry.read().lots}
+        assert {"ORIG", "COPY"} <= numbers
+        assert {lot.number for lot in copy.registry.read().lots} == numbers
+        assert {lot.number for lot in council.registry.read().lots} == numbers
+        [problem] = service.status(original)["errors"]
+        assert problem["code"] == "profile-copy"
+        assert problem["message"].startswith("This building's folder is also used on another")
+        assert service.status(council)["errors"] == []
+    finally:
+        original.close()
+        copy.close()
