@@ -279,9 +279,36 @@ class RelayCore:
         seq = self._append_entry(building_id, entry, now, used_invite=invite_id)
         return building_id, seq
 
-    def _append_entry(self, building_id: str, entry: SignedEntry, now: float, **extra: Any) -> int:
+    def restore_members(self, building_id: str, device: MemberDevice, body: Any, now: float) -> int:
+        """``POST /buildings/{b}/members/restore`` (§5.5): entries this relay
+        lost (its database restored from a backup), sent back by a syndic
+        device, in order from where the log now ends. Each is verified as
+        when it was first taken (signatures, chain, rules), an invite's
+        expiry aside: it was taken in time then. Invites come back without
+        their payload (a device cannot join with them any more). Returns the
+        log's new length."""
+        if device.role not in ADMIN_ROLES:
+            raise RelayError(403, "forbidden", "only a syndic device may restore the members log")
+        raw = body.get("entries") if isinstance(body, dict) else None
+        if not isinstance(raw, list) or not 1 <= len(raw) <= 100:
+            raise bad_request("bad-entry", "entries: a list of 1 to 100 entries")
+        entries = [_entry({"entry": e}, "entry") for e in raw]
+        length = self.building(building_id).length
+        for entry in entries:
+            kind = entry.data.get("type")
+            used = entry.data.get("invite") if kind in ("join", "person") else None
+            self._append_entry(
+                building_id, entry, None, used_invite=used if isinstance(used, str) else None
+            )
+            length += 1
+        return length
+
+    def _append_entry(
+        self, building_id: str, entry: SignedEntry, now: float | None, **extra: Any
+    ) -> int:
         """Verify ``entry`` against the cached log and store it (409 when it
-        does not follow the log, 400 when it breaks a rule of §5.1)."""
+        does not follow the log, 400 when it breaks a rule of §5.1). ``now``
+        None: an invite's expiry is not checked (a restored entry)."""
         for _attempt in range(3):
             with self._write_lock:
                 building = self.building(building_id)
@@ -294,7 +321,7 @@ class RelayCore:
                     )
                 state = copy.deepcopy(building.state)
                 try:
-                    state.apply(entry, int(now))
+                    state.apply(entry, None if now is None else int(now))
                 except MembersError as exc:
                     raise bad_request("bad-entry", str(exc)) from exc
                 try:

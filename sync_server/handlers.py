@@ -163,6 +163,17 @@ async def post_members(request: web.Request) -> web.Response:
     return web.json_response({"seq": seq}, status=201)
 
 
+async def restore_members(request: web.Request) -> web.Response:
+    rt = _rt(request)
+    raw = await read_body(request)
+    building_id, device, _ = await _signed(request, raw)
+    rt.relay.admit_request(building_id, device.id, request[NOW])
+    body = parse_json(raw)
+    length = await rt.write(rt.relay.restore_members, building_id, device, body, request[NOW])
+    await _members_changed(rt, building_id, length)
+    return web.json_response({"length": length}, status=201)
+
+
 async def post_invite(request: web.Request) -> web.Response:
     rt = _rt(request)
     raw = await read_body(request)
@@ -401,6 +412,7 @@ def routes() -> list[web.RouteDef]:
         web.post("/v1/buildings", register_building),
         web.get(base + "/members", get_members),
         web.post(base + "/members", post_members),
+        web.post(base + "/members/restore", restore_members),
         web.post(base + "/invites", post_invite),
         web.get("/v1/invites/{invite}", get_invite),
         web.post("/v1/invites/{invite}/join", join),

@@ -92,6 +92,10 @@ def status_in_words(status: machine.Status) -> machine.Status:
     return replace(status, error=_words(state, code))
 
 
+RELAY_FORGOT = N_(
+    "The relay does not know this device any more (its data was restored from a backup?). "
+    "It will know it again after the syndic's device syncs; KoproGo keeps trying."
+)
 COPY_WARNING_SECONDS = 7 * 86400  # how long a copy seen once stays in the status
 PROFILE_COPY = N_(
     "This building's folder is also used on another computer (a copy of it, with the same "
@@ -219,6 +223,11 @@ class SyncEngine:
         elif exc.retryable:
             state = machine.State.BACKING_OFF
             self.status = machine.failed(self.status, now, _words(state, exc.code), exc.code)
+        elif exc.code == "unknown-device" and self.members.active(self.identity.device_id):
+            # The log this device holds lists it: the relay lost it (restored
+            # from a backup) until the syndic's device gives it back (§5.5).
+            # Not "removed": try again later, by itself.
+            self.status = machine.failed(self.status, now, _(RELAY_FORGOT), "relay-forgot-device")
         elif (exc.status == 401 and exc.code in REMOVED) or exc.status == 507:
             words = _words(machine.State.REJECTED, exc.code)
             self.status = machine.rejected(self.status, words, exc.code)
@@ -231,8 +240,10 @@ class SyncEngine:
 
     async def refresh_members(self) -> int:
         """Fetch new members-log entries, verify them, keep keys sealed to us."""
-        entries = await self.client.members(after=self.members.length - 1)
+        entries, length = await self.client.members_page(after=self.members.length - 1)
         self._keep_entries(entries)
+        if length < self.members.length and self.role is Role.SYNDIC:
+            await self._restore_members(length)
         take_sealed_keys(self.store, self.identity, self.members.sealed)
         if self.members.active(self.identity.device_id) is None and self.members.length:
             raise RelayError(401, "revoked-device", "this device is not an active member")
@@ -255,6 +266,26 @@ class SyncEngine:
             await self.client.post_member(entry)
             self._keep_entries(await self.client.members(after=self.members.length - 1))
             take_sealed_keys(self.store, self.identity, self.members.sealed)
+
+    async def _restore_members(self, length: int) -> None:
+        """The relay's members log is shorter than ours: its database was
+        restored from a backup (docs/relay-operations.md). If what it kept is
+        the start of ours, give it back the rest (§5.5); devices that joined
+        meanwhile were unknown to it until now."""
+        held = [SignedEntry(b, s) for b, s in self.store.members_entries()]
+        if length:
+            [last] = await self.client.members(after=length - 2)
+            if last.body != held[length - 1].body:
+                raise SyncError(
+                    _(
+                        "The relay's list of this building's devices differs from this "
+                        "device's; nothing was sent to it. Ask the relay's operator."
+                    )
+                )
+        lost = len(held) - length
+        log.warning("relay lost %d members-log entries (restored?): sending them", lost)
+        for start in range(length, len(held), 100):
+            await self.client.restore_members(held[start : start + 100])
 
     def _keep_entries(self, entries: list[SignedEntry]) -> None:
         """Verify new entries on top of the log we hold, then keep them."""

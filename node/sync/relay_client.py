@@ -216,9 +216,19 @@ class RelayClient:
         )
 
     async def members(self, after: int = -1) -> list[SignedEntry]:
+        return (await self.members_page(after))[0]
+
+    async def members_page(self, after: int = -1) -> tuple[list[SignedEntry], int]:
+        """The entries after ``after`` and the length of the relay's log."""
         query = f"?after={after}" if after >= 0 else ""  # no "after": the whole log
         data = await self._json("GET", self._building("members") + query)
-        return [SignedEntry.from_json(e) for e in data["entries"]]
+        return [SignedEntry.from_json(e) for e in data["entries"]], int(data["length"])
+
+    async def restore_members(self, entries: list[SignedEntry]) -> int:
+        """Give back entries a relay restored from a backup lost (§5.5)."""
+        body = {"entries": [e.to_json() for e in entries]}
+        data = await self._json("POST", self._building("members/restore"), body)
+        return int(data["length"])
 
     async def post_member(self, entry: SignedEntry) -> int:
         data = await self._json("POST", self._building("members"), {"entry": entry.to_json()})

@@ -173,3 +173,39 @@ async def test_state_is_rebuilt_from_the_database(make_relay, building, relay):
     assert core.building(building.building_id).state.head == building.state.head
     refused(await again.client.heads(building, owner), 401, "revoked-device")
     assert (await again.client.heads(building, building.syndic)).status == 200
+
+
+async def test_a_syndic_gives_back_entries_a_restored_relay_lost(relay, building):
+    """§5.5: entries the relay lost (its database restored from a backup) come
+    back from a syndic device, verified as when first taken — an invite's
+    expiry aside — and the device that joined meanwhile is known again."""
+    owner = await relay.client.enrol(building, Role.OWNER)
+    path = f"/v1/buildings/{building.building_id}/members/restore"
+    # entries this relay never saw, as a restored one would not have them
+    secrets, invite, _payload = building.invite(Role.COUNCIL, expires=int(time.time()) - 10)
+    building.accept(invite)
+    council = Device(Role.COUNCIL)
+    join = building.join_entry(secrets, council)
+    building.accept(join)
+    lost = {"entries": [invite.to_json(), join.to_json()]}
+
+    assert (await relay.client.heads(building, council)).status == 401
+    refused(await relay.client.send("POST", path, owner, json_body=lost), 403, "forbidden")
+    for body in ({}, {"entries": []}, {"entries": "x"}, {"entries": [{"body": 1}]}):
+        result = await relay.client.send("POST", path, building.syndic, json_body=body)
+        assert result.status == 400, body
+    skipping = {"entries": [join.to_json()]}  # does not follow the log
+    refused(
+        await relay.client.send("POST", path, building.syndic, json_body=skipping),
+        409,
+        "members-conflict",
+    )
+    tampered = dict(invite.to_json(), signature=join.to_json()["signature"])
+    bad = {"entries": [tampered, join.to_json()]}
+    assert (await relay.client.send("POST", path, building.syndic, json_body=bad)).status == 400
+
+    given = await relay.client.send("POST", path, building.syndic, json_body=lost)
+    assert (given.status, given.json()) == (201, {"length": len(building.entries)})
+    assert (await relay.client.heads(building, council)).status == 200
+    used = await relay.client.send("GET", f"/v1/invites/{secrets.invite_id}")
+    assert used.status == 410  # used by the join given back: it cannot be used again

@@ -659,6 +659,43 @@ def test_a_relay_restored_from_an_older_backup_loses_nothing(relay_factory, tmp_
     assert state(away) == state(syndic)
 
 
+def test_a_relay_restored_from_an_older_backup_gets_its_members_back(relay_factory, tmp_path):
+    """A device joined after the backup: once the relay's database is put
+    back, the relay no longer knows it (it said "removed" and stopped), and
+    the syndic's longer log made every invite and removal fail ("does not
+    follow the log"). The syndic's next round gives the relay the entries it
+    lost; the device carries on by itself."""
+    relay = relay_factory()
+    syndic = new_building(tmp_path / "syndic", relay.url)
+    database = relay.data_dir / "relay.sqlite3"
+    backup = tmp_path / "backup.sqlite3"
+    with (
+        contextlib.closing(sqlite3.connect(database)) as live,
+        contextlib.closing(sqlite3.connect(backup)) as copy,
+    ):
+        live.backup(copy)
+    council = add_device(syndic, tmp_path / "council", Role.COUNCIL)  # after the backup
+    service.sync_once(syndic)  # the syndic's device has seen it join
+    relay.stop()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    shutil.copy(backup, database)
+    relay.start()
+
+    # the council device first, before the syndic's round mends the relay
+    with pytest.raises(SyncError):
+        service.sync_once(council)
+    status = service.status(council)
+    assert status["state"] == "backing_off"  # not "removed": it tries again by itself
+    assert status["errors"][0]["code"] == "relay-forgot-device"
+    syndic.registry.update_lot("L1", quota=41)
+    service.sync_once(syndic)  # gives the relay its members back
+    service.sync_once(council)
+    assert council.registry.find_lot("L1").quota == 41
+    late = add_device(syndic, tmp_path / "late", Role.COUNCIL)  # invites work again
+    assert late.registry.find_lot("L1").quota == 41
+
+
 JOIN_KILLED_AFTER_THE_RELAY_ACCEPTS = """
 import os, signal, sys
 from pathlib import Path
