@@ -211,6 +211,16 @@ def cmd_erase_person(args: argparse.Namespace, open_session: Callable) -> int:
         else _("from this device")
     )
     print(_("{name} was erased {where}.").format(name=name, where=where), file=sys.stderr)
+    if result.get("revoked"):
+        count = len(result["revoked"])
+        print(
+            ngettext(
+                "Their device was removed from the building.",
+                "Their {n} devices were removed from the building.",
+                count,
+            ).format(n=count),
+            file=sys.stderr,
+        )
     return 0
 
 

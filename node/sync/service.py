@@ -357,7 +357,9 @@ def erase_person(session: Session, person_id: str) -> dict[str, Any]:
                 ).format(reason=str(exc).rstrip("."))
             ) from exc
     session.registry.erase_person(person_id)
-    return erase_documents(session, ["registry", *_erase_elsewhere(session, person_id)])
+    return erase_documents(
+        session, ["registry", *_erase_elsewhere(session, person_id)], revoke_person=person_id
+    )
 
 
 def _erase_elsewhere(session: Session, person_id: str) -> list[str]:
@@ -374,11 +376,16 @@ def _erase_elsewhere(session: Session, person_id: str) -> list[str]:
     return touched
 
 
-def erase_documents(session: Session, doc_ids: list[str]) -> dict[str, Any]:
+def erase_documents(
+    session: Session, doc_ids: list[str], revoke_person: str | None = None
+) -> dict[str, Any]:
     """Make what was just deleted from ``doc_ids`` leave every file: this
     profile's (its log folded into one checkpoint), the relay's (a snapshot
     replaces every envelope of the document) and, as they sync, the other
-    devices'. Without a relay only this profile is cleaned."""
+    devices'. Without a relay only this profile is cleaned. The devices of
+    ``revoke_person`` are removed from the building first, so the snapshots
+    go under a key epoch they do not hold (found by hand: an erased former
+    owner's device kept receiving the building's news)."""
     from .maintenance import compact, forget
 
     lives = [session.document(doc_id) for doc_id in doc_ids]
@@ -386,10 +393,20 @@ def erase_documents(session: Session, doc_ids: list[str]) -> dict[str, Any]:
         live.forget_history()
     if not session.profile.store.get_meta("relay_url"):
         session.profile.store.vacuum()
-        return {"relay": False, "compacted": []}
+        return {"relay": False, "compacted": [], "revoked": []}
+
+    revoked: list[str] = []
 
     async def push_and_compact(engine: SyncEngine) -> list[str]:
         report = await engine.sync_once()
+        theirs = sorted(
+            d.id
+            for d in engine.members.devices.values()
+            if revoke_person and d.person == revoke_person and not d.revoked
+        )
+        for device_id in theirs:
+            await membership.revoke(engine, device_id)
+            revoked.append(device_id)
         too_large = []
         for live in lives:
             try:
@@ -409,7 +426,8 @@ def erase_documents(session: Session, doc_ids: list[str]) -> dict[str, Any]:
             )
         return sorted(report.compacted)
 
-    return {"relay": True, "compacted": with_engine(session, push_and_compact)}
+    compacted = with_engine(session, push_and_compact)
+    return {"relay": True, "compacted": compacted, "revoked": revoked}
 
 
 # -- notifications ------------------------------------------------------------------------

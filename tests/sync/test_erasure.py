@@ -192,6 +192,8 @@ def test_an_erased_former_owner_leaves_no_name_in_directory_meetings_or_inbox(no
     syndic.run("relay", "connect", relay_process.url)
     syndic.run("sync")
     join(council, relay_process.url, invite(syndic, "council"))
+    hers = nodes("hers")  # her own device, while she owned the shop
+    join(hers, relay_process.url, invite(syndic, "owner", her))
     with syndic.session() as session:
         building = session.building_id
     before = b"".join(p for _d, p in relay_plaintexts_all(relay_process.data_dir, building, syndic))
@@ -205,6 +207,9 @@ def test_an_erased_former_owner_leaves_no_name_in_directory_meetings_or_inbox(no
     syndic.run("owner", "remove", "Shop", "--person", her)
     syndic.run("sync")
     syndic.run("erase-person", her)
+    assert "Their device was removed from the building." in syndic.last_error
+    hers.run("sync", ok=False)  # found by hand: it kept receiving the building's news
+    assert "removed" in hers.last_error
     council.run("sync")
     late = nodes("late")  # joined after the erasure
     join(late, relay_process.url, invite(syndic, "council"))
