@@ -55,7 +55,19 @@ def key_storage_label(storage: KeyStorage | None) -> str:
 
 
 def language_label(code: str) -> str:
+    """A language as it names itself (in lists to choose from)."""
     return LANGUAGE_NAMES.get(code, code)
+
+
+def language_in_words(code: str) -> str:
+    """A language named in the current one, inside a sentence (found by hand:
+    German screens said "Protokoll auf Français")."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        return Locale.parse(code).get_display_name(current_language()) or code
+    except (ValueError, UnknownLocaleError):
+        return code
 
 
 def locale() -> QLocale:

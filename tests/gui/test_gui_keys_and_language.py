@@ -142,3 +142,19 @@ def test_language_switch_rebuilds_the_texts(  # type: ignore[no-untyped-def]
     controller.shutdown()
     again = wait_main(qtbot, start_app())
     assert again.pages["persons"].title() == "Personnes"
+
+
+@pytest.mark.parametrize(
+    "language, words",
+    [("de", "Französisch"), ("nl", "Frans"), ("fr", "français"), ("en", "French")],
+)
+def test_a_language_in_a_sentence_is_named_in_the_screens_language(language, words):
+    """Found by hand: German screens said "Protokoll auf Français"."""
+    from desktop.labels import language_in_words, language_label
+
+    node.i18n.set_language(language)
+    try:
+        assert language_in_words("fr") == words
+        assert language_label("fr") == "Français"  # lists to choose from keep endonyms
+    finally:
+        node.i18n.set_language("en")

@@ -21,7 +21,7 @@ from node.domain.meeting import Item, MeetingKind
 from node.i18n import N_, _, ngettext
 from node.services.assembly import ConvocationCheck, MeetingInfo
 
-from ...labels import fmt_int, language_label
+from ...labels import fmt_int, language_in_words
 from ...ops import Ops
 from ...qt import QLabel, QSplitter, Qt, QTabWidget, QVBoxLayout, QWidget
 from ...table import Column, RecordTable
@@ -279,7 +279,7 @@ class MeetingsPage(AssemblyPage):
         lines = [_("Status: {status}").format(status=status_label(info))]
         where = _(", {place}").format(place=info.place) if info.place else ""
         lines.append(_("On {moment}{where}").format(moment=fmt_starts(info), where=where))
-        lines.append(_("Minutes in {language}").format(language=language_label(info.language)))
+        lines.append(_("Minutes in {language}").format(language=language_in_words(info.language)))
         if info.kind in (MeetingKind.ORDINARY, MeetingKind.EXTRAORDINARY):
             if info.remote_allowed:
                 remote = _("Remote voting allowed")
