@@ -146,6 +146,8 @@ def cmd_status(args: argparse.Namespace, open_session: Callable) -> int:
         return 0
     print(_("Relay: {relay}").format(relay=data["relay"] or _("none")))
     state = _(STATE_WORDS[machine.State(data["state"])])
+    if data["state"] == machine.State.IDLE.value and data["pending_envelopes"]:
+        state = _("changes to send")  # found by hand: "up to date; 1 change waiting"
     waiting = ngettext("{n} change waiting", "{n} changes waiting", data["pending_envelopes"])
     print(
         _("State: {state}; last sync {when}; {waiting}").format(
@@ -276,6 +278,8 @@ def cmd_inbox_show(args: argparse.Namespace, open_session: Callable) -> int:
             items = session.inbox.items(person)
     if args.json:
         print(json.dumps([item.__dict__ for item in items], indent=2, ensure_ascii=False))
+    elif not items:
+        print(_("The inbox is empty."))  # found by hand: nothing at all was printed
     else:
         for item in items:
             print(f"{item.at}  {item.title}\n    {item.text}")

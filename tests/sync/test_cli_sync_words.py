@@ -133,3 +133,19 @@ def test_an_invite_says_until_when_in_the_language_asked_for(syndic):
     syndic.run("--language", "fr", "invite", "create", "--role", "council")
     assert syndic.last_error.startswith("Valable une seule fois, jusqu’au ")
     assert "T" not in syndic.last_error.split("jusqu’au ")[1]  # not an ISO timestamp
+
+
+def test_status_with_changes_waiting_does_not_say_up_to_date(syndic):
+    """Found by hand: "State: up to date; last sync never; 1 change waiting"."""
+    assert syndic.run("status").splitlines()[1].startswith("State: up to date;")
+    syndic.run("lot", "add", "--number", "A1", "--type", "apartment", "--quota", "100")
+    line = syndic.run("status").splitlines()[1]
+    assert line.startswith("State: changes to send;") and line.endswith("1 change waiting")
+    syndic.run("sync", "--once")
+    assert syndic.run("status").splitlines()[1].startswith("State: up to date;")
+
+
+def test_an_empty_inbox_says_so(syndic):
+    person = syndic.run("person", "add", "--name", "Ann Example").strip()
+    assert syndic.run("inbox", "show", person).strip() == "The inbox is empty."
+    assert syndic.json("inbox", "show", person) == []
