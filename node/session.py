@@ -8,6 +8,7 @@ desktop's single worker thread) is the only thread that touches them
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from shared.protocol import Audience, Role, audience_of, may_read, may_write
@@ -169,6 +170,13 @@ class Session:
             return True
         person = store.get_meta("person")
         return audience is Audience.PERSONAL and person == doc_id.split("/", 1)[1]
+
+    def now(self) -> datetime:
+        """The time, corrected by how far this computer's clock was found off
+        the relay's at the last sync (protocol §4: the relay's clock is the
+        reference); this computer's own time when it never synced."""
+        offset = int(self.profile.store.get_meta("clock_offset") or 0)
+        return datetime.now(UTC) + timedelta(seconds=offset)
 
     def require_accounts(self) -> None:
         """As :meth:`require_registry`, for the accounts (``ledger/<year>``)."""

@@ -309,3 +309,23 @@ def test_an_anonymous_poll_shows_counts_not_who_answered_what(tmp_path):
         session.assembly.cast(poll, {"2": "7"}, at=OPEN)
     with pytest.raises(InputError, match="Only a poll is anonymous"):
         session.assembly.create("ordinary", "AG", STARTS, "Salle", anonymous=True)
+
+
+def test_a_ballot_deadline_is_read_by_the_relays_clock(tmp_path):
+    """Found by hand: a device whose clock was behind could sign a ballot
+    after the remote-voting deadline, and it counted. Moments the device
+    stamps itself follow the relay's clock once a sync measured the offset."""
+    from datetime import UTC, datetime, timedelta
+
+    session, people = building(tmp_path / "p")
+    deadline = datetime.now(UTC) + timedelta(hours=1)
+    meeting, budget, _w = session_ready(session, people, remote_allowed=True, remote_until=deadline)
+    session.profile.store.set_meta({"person": people["Cem"]})  # Cem's device
+    session.profile.store.set_meta({"clock_offset": str(2 * 3600)})  # 2 h slow
+    with pytest.raises(InputError, match="accepted until"):
+        session.assembly.cast(meeting, {budget: "for"})
+    session.profile.store.set_meta({"clock_offset": "0"})
+    session.assembly.cast(meeting, {budget: "for"})
+    (ballot,) = session.assembly.ballots(meeting)
+    assert abs(ballot.signed_at - datetime.now(UTC)) < timedelta(minutes=5)
+    session.close()

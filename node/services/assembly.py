@@ -159,6 +159,12 @@ class AssemblyService:
                 changed.append(f"assembly/{meeting.id}")
         return changed
 
+    def _now(self) -> datetime:
+        """The time by the relay's clock when this device knows how far its
+        own is off (found by hand: a device whose clock was behind could
+        sign a ballot after the remote-voting deadline and have it counted)."""
+        return self._session.now()
+
     def _live(self, meeting: str) -> LiveDocument:
         doc_id = f"assembly/{meeting}"
         if self._store().document(self._session.building_id, doc_id, create=False) is None:
@@ -516,7 +522,8 @@ class AssemblyService:
             self._check_proxy(meeting, info, person, holder, owners)
         elif holder:
             raise InputError(_("Only a represented owner has a proxy holder."))
-        fields = {"mode": mode.value, "holder": holder or None, "arrived": _iso(at), "left": None}
+        arrived = _iso(at or self._now())
+        fields = {"mode": mode.value, "holder": holder or None, "arrived": arrived, "left": None}
         with live.edit() as doc:
             adoc.put_record(doc, "attendance", person, fields)
         return Change.of("attendance")
@@ -559,7 +566,7 @@ class AssemblyService:
         if person not in adoc.records(live.doc, "attendance"):
             raise InputError(_("{who} is not recorded as attending.").format(who=person))
         with live.edit() as doc:
-            adoc.put_record(doc, "attendance", person, {"left": _iso(at)})
+            adoc.put_record(doc, "attendance", person, {"left": _iso(at or self._now())})
         return Change.of("attendance")
 
     def open(
@@ -575,7 +582,7 @@ class AssemblyService:
             self._write_roll(doc)
             adoc.set_meta(
                 doc,
-                opened_at=_iso(at),
+                opened_at=_iso(at or self._now()),
                 chair=chair.strip() or None,
                 secretary=secretary.strip() or None,
             )
@@ -650,7 +657,7 @@ class AssemblyService:
         item = self._item(meeting, item)
         live = self._live(meeting)
         with live.edit() as doc:
-            adoc.put_record(doc, "items", item, {"voted_at": _iso(at)})
+            adoc.put_record(doc, "items", item, {"voted_at": _iso(at or self._now())})
             # what it was decided on, kept with it: records that arrive later
             # from another device cannot change the result announced
             result = next(r for r in self.outcome(meeting).results if r.item.id == item)
@@ -678,7 +685,7 @@ class AssemblyService:
         if info.opened_at is None:
             raise InputError(_("Open the meeting first."))
         with self._live(meeting).edit() as doc:
-            adoc.set_meta(doc, closed_at=_iso(at))
+            adoc.set_meta(doc, closed_at=_iso(at or self._now()))
             for name, value in (("chair", chair), ("secretary", secretary)):
                 if value.strip():
                     adoc.set_meta(doc, **{name: value.strip()})
@@ -719,7 +726,7 @@ class AssemblyService:
                     kept = {k: v for k, v in fields.items() if k not in ("voted_at",)}
                     adoc.put_record(doc, "items", item_id, kept)
         with self._live(meeting).edit() as doc:
-            adoc.set_meta(doc, closed_at=_iso(None))
+            adoc.set_meta(doc, closed_at=_iso(self._now()))
         return second
 
     def distributed(self, meeting: str, on: date) -> Change:
@@ -783,7 +790,7 @@ class AssemblyService:
             raise InputError(_("The convocation did not provide for remote voting."))
         if info.closed_at is not None:
             raise InputError(_("The meeting is closed: a ballot signed now would be refused."))
-        if info.remote_until is not None and _utc(at) > info.remote_until:
+        if info.remote_until is not None and _utc(at or self._now()) > info.remote_until:
             raise InputError(
                 _("Remote ballots were accepted until {moment}.").format(
                     moment=info.remote_until.astimezone().strftime("%Y-%m-%d %H:%M")
@@ -803,8 +810,9 @@ class AssemblyService:
             clean[item_id] = _check_answer(items[item_id], answer, info.kind)
         if not clean:
             raise InputError(_("The ballot answers no item."))
+        signed_at = _iso(at or self._now())
         payload = adoc.canonical(
-            {"meeting": meeting, "person": person, "votes": clean, "signed_at": _iso(at)}
+            {"meeting": meeting, "person": person, "votes": clean, "signed_at": signed_at}
         )
         signature = me.sign(adoc.BALLOT_CONTEXT + payload)
         ballot_id = new_ulid()
