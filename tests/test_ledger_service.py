@@ -299,3 +299,17 @@ def test_entries_that_reach_a_closed_year_are_reported_and_carried(demo, tmp_pat
     assert demo.ledger.view(2028).is_balanced()
     with pytest.raises(InputError, match="Nothing to amend"):
         demo.ledger.amend_closing(2027)
+
+
+def test_calls_are_not_split_while_a_lots_holders_are_wrong(demo):
+    """Found by hand: after a conflicting ownership edit a lot's holders made
+    150 %, and the calls charged them 150 % of the lot's share."""
+    registry = demo.registry.read()
+    lot = registry.lots[0]
+    extra = demo.registry.add_person("Sam").record_id
+    demo.registry.set_owner(lot.id, extra, 5_000)
+    with pytest.raises(InputError, match=f"lot {lot.number}'s holders add up to"):
+        demo.ledger.generate_calls(
+            2027, Fund.WORKING, Schedule.ONCE, amount=100_000, once_on=date(2027, 2, 1)
+        )
+    assert demo.ledger.calls(2027) == {}
