@@ -313,3 +313,25 @@ def test_calls_are_not_split_while_a_lots_holders_are_wrong(demo):
             2027, Fund.WORKING, Schedule.ONCE, amount=100_000, once_on=date(2027, 2, 1)
         )
     assert demo.ledger.calls(2027) == {}
+
+
+def test_calls_that_no_longer_match_their_budget_are_reported(demo):
+    """Found by hand: two devices set the budget and made the calls offline;
+    one device's budget and the other's calls were kept (the working fund
+    under-called by 800 €), and 'ledger check' found no problem. Which side
+    wins each record is the CRDT's choice, so the check compares what the
+    calls were split from with the budget the year holds now."""
+    from node.documents import ledger_doc
+
+    demo.ledger.set_budget(2029, BudgetKind.ORDINARY, {"611": 120_000})
+    demo.ledger.generate_calls(2029, Fund.WORKING, Schedule.MONTHLY)
+    assert demo.ledger.problems(2029) == []
+    demo.ledger.set_budget(2029, BudgetKind.ORDINARY, {"611": 200_000})  # as merged in
+    assert demo.ledger.problems(2029) == [
+        "The working fund's calls of 2029 were split from a budget of €1,200.00, but the "
+        "year's ordinary budget is now €2,000.00."
+    ]
+    # a call whose fields came from two devices (each field merged on its own)
+    with demo.document("ledger/2029").edit() as doc:
+        ledger_doc.put_record(doc, "calls", "2029-working-01", {"amount": 12_345})
+    assert demo.ledger.problems(2029)[0].startswith("Call 2029-working-01 was made differently")
