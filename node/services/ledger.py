@@ -353,7 +353,7 @@ class LedgerService:
                 found.append(
                     _(
                         "Call {id} was made differently on two devices: its amount, its shares "
-                        "and its entry disagree. Reverse its entry and make it again."
+                        "and its entry disagree. Check it before sending it to the owners."
                     ).format(id=call_id)
                 )
             if call.get("budget_total") not in (None, budget):
