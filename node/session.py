@@ -7,6 +7,7 @@ desktop's single worker thread) is the only thread that touches them
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,6 +27,7 @@ from .errors import InputError, ProfileError, StorageError
 from .i18n import N_, _
 from .keys import KeyStorage, PassphraseProvider
 from .profile import Profile
+from .store import DocumentRef
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +139,11 @@ class Session:
             ref = self.profile.store.document(self.building_id, doc_id)
             assert ref is not None
             schema, roots = _KINDS[doc_id.split("/")[0]]
-            live = LiveDocument(self.profile.store, ref, schema, roots)
+            try:
+                live = LiveDocument(self.profile.store, ref, schema, roots)
+            except StorageError as exc:
+                self._fetch_again(ref, exc)
+                live = LiveDocument(self.profile.store, ref, schema, roots)
             live.outbox_enabled = self.sync_enabled
             role = self.profile.store.get_meta("role")
             if role and not may_write(Role(role), doc_id, self.writes_for()):
@@ -145,6 +151,29 @@ class Session:
             live.subscribe(lambda: self._maybe_checkpoint(live))
             self._documents[doc_id] = live
         return live
+
+    def _fetch_again(self, ref: DocumentRef, error: StorageError) -> None:
+        """A stored change of the document cannot be decrypted: the file was
+        damaged (a flipped bit, a bad disk; the key was checked at opening).
+        Found by hand: one damaged row locked the whole profile, every command
+        refused, though the relay held everything. A building that syncs
+        drops this copy and pulls it again (what was not sent yet stays in the
+        outbox); one that does not cannot, and says so."""
+        store = self.profile.store
+        if store.is_readable(ref):
+            raise error  # not damage: that error stands
+        if not (store.get_meta("relay_url") and self.sync_enabled):
+            raise StorageError(
+                _(
+                    "The copy of {doc} on this computer is damaged (the file was altered), and "
+                    "this building does not sync with a relay to fetch it again: restore the "
+                    "profile folder from a backup."
+                ).format(doc=ref.doc_id)
+            ) from error
+        log.warning("%s is damaged on this computer: dropping it to pull it again", ref.doc_id)
+        store.forget_copy(ref)
+        repaired = set(json.loads(store.get_meta("fetched_again") or "[]")) | {ref.doc_id}
+        store.set_meta({"fetched_again": json.dumps(sorted(repaired))})
 
     def _maybe_checkpoint(self, live: LiveDocument) -> None:
         if self.profile.store.update_count(live.ref) >= CHECKPOINT_EVERY:

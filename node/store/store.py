@@ -297,6 +297,32 @@ class Store:
         ).all()
         return checkpoint, rows
 
+    def is_readable(self, ref: DocumentRef) -> bool:
+        """Whether every stored change of the document decrypts (a damaged
+        file, not a wrong key: the key was checked when the profile opened)."""
+        try:
+            for _stored in self.read(ref):
+                pass
+        except StorageError:
+            return False
+        return True
+
+    def forget_copy(self, ref: DocumentRef) -> None:
+        """Drop this profile's copy of a document (its changes, checkpoint,
+        waiting changes and the relay's position in it), to pull it again
+        whole from the relay, which holds everything sent. The outbox, what
+        was not sent yet, and this device's counter stay."""
+        with self._write():
+            for table in ("updates", "pending", "checkpoints", "peer_counters"):
+                self._conn.execute(text(f"DELETE FROM {table} WHERE document = :d"), {"d": ref.pk})
+            self._conn.execute(
+                text(
+                    "UPDATE sync_state SET cursor = 0, snapshot_id = '', snapshot_seq = 0 "
+                    "WHERE document = :d"
+                ),
+                {"d": ref.pk},
+            )
+
     def update_count(self, ref: DocumentRef) -> int:
         return self._conn.execute(
             text("SELECT count(*) FROM updates WHERE document = :d"), {"d": ref.pk}

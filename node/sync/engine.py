@@ -10,6 +10,7 @@ every document this device can read. The state machine in
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -92,6 +93,10 @@ def status_in_words(status: machine.Status) -> machine.Status:
     return replace(status, error=_words(state, code))
 
 
+FETCHED_AGAIN = N_(
+    "This computer's copy of {docs} was damaged (the file was altered); it was fetched again "
+    "whole from the relay, and nothing was lost. If it happens again, check the disk."
+)
 RELAY_FORGOT = N_(
     "The relay does not know this device any more (its data was restored from a backup?). "
     "It will know it again after the syndic's device syncs; KoproGo keeps trying."
@@ -208,10 +213,16 @@ class SyncEngine:
         if report.copied:
             log.warning("changes under this device's id that it did not make: a copied profile")
             self.store.set_meta({"profile_copy_seen": str(int(now))})
+        fetched = json.loads(self.store.get_meta("fetched_again") or "[]")
+        if fetched:  # said once, after the round that pulled them again
+            self.store.set_meta({"fetched_again": "[]"})
         if self.too_large:  # the rest synced; this stays in view until it is solved
             self.status = machine.with_problem(
                 self.status, " ".join(sorted(self.too_large.values())), "too-large"
             )
+        elif fetched:
+            words = _(FETCHED_AGAIN).format(docs=", ".join(fetched))
+            self.status = machine.with_problem(self.status, words, "fetched-again")
         elif now - float(self.store.get_meta("profile_copy_seen") or 0) < COPY_WARNING_SECONDS:
             self.status = machine.with_problem(self.status, _(PROFILE_COPY), "profile-copy")
         return report

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 from node.documents import registry_doc as rdoc
 from node.domain.registry import Association, LotType
-from node.errors import InputError, NotFoundError
+from node.errors import InputError, NotFoundError, StorageError
 from node.identity import device_identity, held_epochs, keep_audience_key
 from node.keys import KeyStorage
 from node.session import Session
@@ -813,3 +813,55 @@ def test_a_copied_profile_folder_is_said_and_both_copies_converge(relay_process,
     finally:
         original.close()
         copy.close()
+
+
+def _damage_registry(path: Path) -> None:
+    """Flip one bit inside a stored change of the registry, as a bad disk does."""
+    with contextlib.closing(sqlite3.connect(path / "koprogo.sqlite")) as db, db:
+        (doc,) = db.execute("SELECT id FROM documents WHERE doc_id = 'registry'").fetchone()
+        rows = db.execute("SELECT id, blob FROM updates WHERE document = ?", (doc,)).fetchall()
+        table, key, blob = "updates", "id", None
+        if rows:
+            row_id, blob = rows[0]
+        else:
+            table, key = "checkpoints", "document"
+            row_id, blob = (
+                doc,
+                db.execute("SELECT blob FROM checkpoints WHERE document = ?", (doc,)).fetchone()[0],
+            )
+        damaged = bytearray(blob)
+        damaged[len(damaged) // 2] ^= 0x01
+        db.execute(f"UPDATE {table} SET blob = ? WHERE {key} = ?", (bytes(damaged), row_id))
+
+
+def test_a_damaged_stored_change_is_fetched_again_from_the_relay(relay_process, tmp_path):
+    """Found by hand: one flipped bit in a stored change locked the whole
+    profile — every command, sync included, said "Stored data cannot be
+    decrypted" — though the relay held everything."""
+    syndic = new_building(tmp_path / "syndic", relay_process.url)
+    council = add_device(syndic, tmp_path / "council", Role.COUNCIL)
+    service.sync_once(council)
+    council.close()
+    _damage_registry(tmp_path / "council")
+
+    council = Session.open(tmp_path / "council", provider)
+    try:
+        service.sync_once(council)
+        assert state(council) == state(syndic)
+        [problem] = service.status(council)["errors"]
+        assert problem["code"] == "fetched-again"
+        assert "registry was damaged" in problem["message"]
+        assert council.registry.find_lot("L0").quota == 10  # whole again
+    finally:
+        council.close()
+
+    alone = Session.create(tmp_path / "alone", provider, KeyStorage.PASSPHRASE_FILE)
+    alone.registry.create_building(Association("ACP Seule", 1000))
+    alone.close()
+    _damage_registry(tmp_path / "alone")
+    alone = Session.open(tmp_path / "alone", provider)
+    try:
+        with pytest.raises(StorageError, match="restore the profile folder from a backup"):
+            alone.registry.read()
+    finally:
+        alone.close()
