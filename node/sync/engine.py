@@ -317,8 +317,13 @@ class SyncEngine:
 
     def publish_directory(self) -> bool:
         """Bring the ``directory`` document in line with the registry (what
-        every member may see of it); True when it changed."""
+        every member may see of it); True when it changed. Not while the
+        registry is being fetched again (an empty registry would empty the
+        directory of every device)."""
         if self.store.document(self.session.building_id, "registry", create=False) is None:
+            return False
+        self.session.document("registry")  # loaded first: a damaged copy is dropped now
+        if "registry" in json.loads(self.store.get_meta("fetched_again") or "[]"):
             return False
         return publish_directory(self.session)
 

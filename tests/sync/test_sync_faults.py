@@ -865,3 +865,35 @@ def test_a_damaged_stored_change_is_fetched_again_from_the_relay(relay_process, 
             alone.registry.read()
     finally:
         alone.close()
+
+
+def test_the_syndics_damaged_registry_is_fetched_again_without_emptying_the_directory(
+    relay_process, tmp_path
+):
+    """The syndic's device publishes the directory from the registry at each
+    round: while its registry is being fetched again it must not publish an
+    empty one to every device."""
+    syndic = new_building(tmp_path / "syndic", relay_process.url)
+    council = add_device(syndic, tmp_path / "council", Role.COUNCIL)
+    from node.documents import directory_doc
+
+    def listed() -> list[str]:
+        return sorted(lot.number for lot in directory_doc.read(council.document("directory").doc))
+
+    service.sync_once(syndic)
+    service.sync_once(council)
+    assert listed() == ["L0", "L1", "L2"]
+    syndic.close()
+    _damage_registry(tmp_path / "syndic")
+    syndic = Session.open(tmp_path / "syndic", provider)
+    try:
+        service.sync_once(syndic)
+        service.sync_once(council)
+        assert state(syndic) == state(council)
+        assert listed() == ["L0", "L1", "L2"]
+        syndic.registry.update_lot("L0", quota=12)  # the syndic carries on
+        service.sync_once(syndic)
+        service.sync_once(council)
+        assert council.registry.find_lot("L0").quota == 12
+    finally:
+        syndic.close()
