@@ -141,24 +141,22 @@ class Envelope:
 
 def document_key(audience_key: bytes, doc_id: str) -> bytes:
     """The key of one document, derived from its audience key (keyed BLAKE2b)."""
-    return nacl.hash.blake2b(
-        doc_id.encode(),
-        digest_size=32,
-        key=audience_key,
-        person=b"koprogo-doc-v1",
-        encoder=nacl.encoding.RawEncoder,
-    )
+    return _derive(audience_key, doc_id, b"koprogo-doc-v1")
 
 
 def person_key(management_key: bytes, person_id: str) -> bytes:
     """The key of ``inbox/<person>`` for an epoch, derived from that epoch's
     management key (keyed BLAKE2b, §5.4): every management device makes the
     same one without asking the others."""
+    return _derive(management_key, person_id, b"koprogo-inbox-v1")
+
+
+def _derive(key: bytes, name: str, personalisation: bytes) -> bytes:
     return nacl.hash.blake2b(
-        person_id.encode(),
+        name.encode(),
         digest_size=32,
-        key=management_key,
-        person=b"koprogo-inbox-v1",
+        key=key,
+        person=personalisation,
         encoder=nacl.encoding.RawEncoder,
     )
 

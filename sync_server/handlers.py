@@ -152,25 +152,29 @@ async def get_members(request: web.Request) -> web.Response:
     return web.json_response(rt.relay.members_after(building_id, after))
 
 
-async def post_members(request: web.Request) -> web.Response:
+async def _members_write(request: web.Request, write: Callable[..., int]) -> int:
+    """A signed JSON request changing the members log: ``write(building,
+    device, body, now)`` on the writer, then the devices are told. Returns
+    what ``write`` returned."""
     rt = _rt(request)
     raw = await read_body(request)
     building_id, device, _ = await _signed(request, raw)
     rt.relay.admit_request(building_id, device.id, request[NOW])
     body = parse_json(raw)
-    seq = await rt.write(rt.relay.append_member, building_id, device, body, request[NOW])
-    await _members_changed(rt, building_id, seq + 1)
+    return await rt.write(write, building_id, device, body, request[NOW])
+
+
+async def post_members(request: web.Request) -> web.Response:
+    rt = _rt(request)
+    seq = await _members_write(request, rt.relay.append_member)
+    await _members_changed(rt, request.match_info["b"], seq + 1)
     return web.json_response({"seq": seq}, status=201)
 
 
 async def restore_members(request: web.Request) -> web.Response:
     rt = _rt(request)
-    raw = await read_body(request)
-    building_id, device, _ = await _signed(request, raw)
-    rt.relay.admit_request(building_id, device.id, request[NOW])
-    body = parse_json(raw)
-    length = await rt.write(rt.relay.restore_members, building_id, device, body, request[NOW])
-    await _members_changed(rt, building_id, length)
+    length = await _members_write(request, rt.relay.restore_members)
+    await _members_changed(rt, request.match_info["b"], length)
     return web.json_response({"length": length}, status=201)
 
 

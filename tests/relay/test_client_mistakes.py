@@ -202,21 +202,28 @@ async def test_a_body_sent_too_slowly_gets_408_and_the_connection_closes(
         assert (await relay.client.register(kit)).status == 201
         path = f"/v1/buildings/{kit.building_id}/docs/registry/envelopes"
     server = relay.client.http.server
+    head, body = await _part_of_a_body(server, path, 1000, b"{")
+    assert head.startswith(b"HTTP/1.1 408"), head
+    assert json.loads(body)["error"] == "slow-body"
+    assert (await relay.client.send("GET", "/healthz")).status == 200
+
+
+async def _part_of_a_body(server, path: str, length: int, sent: bytes) -> tuple[bytes, bytes]:  # type: ignore[no-untyped-def]
+    """POST announcing ``length`` bytes, send only ``sent``, and read until the
+    relay closes the connection (far longer than it takes): (head, body)."""
     reader, writer = await asyncio.open_connection(server.host, server.port)
     try:
         writer.write(
             f"POST {path} HTTP/1.1\r\nHost: relay\r\nKoproGo-Protocol: {PROTOCOL}\r\n"
-            "Content-Length: 1000\r\n\r\n{".encode()
+            f"Content-Length: {length}\r\n\r\n".encode()
+            + sent
         )
         await writer.drain()
-        # until the relay closes the connection; far longer than it takes
         answer = await asyncio.wait_for(reader.read(-1), timeout=8)
     finally:
         writer.close()
     head, _, body = answer.partition(b"\r\n\r\n")
-    assert head.startswith(b"HTTP/1.1 408"), answer
-    assert json.loads(body)["error"] == "slow-body"
-    assert (await relay.client.send("GET", "/healthz")).status == 200
+    return head, body
 
 
 async def test_a_large_body_from_a_stranger_is_refused_from_its_header(relay, no_traceback):
@@ -227,21 +234,9 @@ async def test_a_large_body_from_a_stranger_is_refused_from_its_header(relay, no
     assert (await relay.client.register(kit)).status == 201
     stranger = Device()
     big = kit.envelope(stranger, size=3_000_000, consume=False)
-    server = relay.client.http.server
-    reader, writer = await asyncio.open_connection(server.host, server.port)
-    try:
-        path = f"/v1/buildings/{kit.building_id}/docs/registry/envelopes"
-        writer.write(
-            f"POST {path} HTTP/1.1\r\nHost: relay\r\nKoproGo-Protocol: {PROTOCOL}\r\n"
-            f"Content-Length: {len(big)}\r\n\r\n".encode()
-            + big[:4096]
-        )
-        await writer.drain()  # the rest is never sent: the answer must not wait for it
-        answer = await asyncio.wait_for(reader.read(-1), timeout=8)
-    finally:
-        writer.close()
-    head, _, body = answer.partition(b"\r\n\r\n")
-    assert head.startswith(b"HTTP/1.1 401"), answer
+    path = f"/v1/buildings/{kit.building_id}/docs/registry/envelopes"
+    head, body = await _part_of_a_body(relay.client.http.server, path, len(big), big[:4096])
+    assert head.startswith(b"HTTP/1.1 401"), head
     assert json.loads(body)["error"] == "unknown-device"
     good = kit.envelope(kit.syndic, size=3_000_000)
     assert (await relay.client.append(kit, kit.syndic, good)).status == 201

@@ -607,6 +607,26 @@ def test_a_revocation_whose_new_epoch_was_lost_starts_it_at_the_next_round(
     assert 2 not in held_epochs(lost.profile.store)
 
 
+def _back_up(relay, backup: Path) -> Path:
+    """The relay's SQLite database copied as an operator's backup does."""
+    with (
+        contextlib.closing(sqlite3.connect(relay.data_dir / "relay.sqlite3")) as live,
+        contextlib.closing(sqlite3.connect(backup)) as copy,
+    ):
+        live.backup(copy)
+    return backup
+
+
+def _restore(relay, backup: Path) -> None:
+    """The relay stopped, its database put back from ``backup``, started."""
+    database = relay.data_dir / "relay.sqlite3"
+    relay.stop()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    shutil.copy(backup, database)
+    relay.start()
+
+
 def test_a_relay_restored_from_an_older_backup_loses_nothing(relay_factory, tmp_path):
     """docs/relay-operations.md (Backups): the relay's database is put back
     as it was before some envelopes it had acknowledged. Before, the
@@ -618,23 +638,13 @@ def test_a_relay_restored_from_an_older_backup_loses_nothing(relay_factory, tmp_
     laptop = add_device(syndic, tmp_path / "laptop")
     away = add_device(syndic, tmp_path / "away", Role.COUNCIL)
     service.sync_once(laptop)
-    database = relay.data_dir / "relay.sqlite3"
-    backup = tmp_path / "backup.sqlite3"
-    with (
-        contextlib.closing(sqlite3.connect(database)) as live,
-        contextlib.closing(sqlite3.connect(backup)) as copy,
-    ):
-        live.backup(copy)
+    backup = _back_up(relay, tmp_path / "backup.sqlite3")
     for quota in (20, 21, 22):  # acknowledged after the backup
         syndic.registry.update_lot("L0", quota=quota)
         service.sync_once(syndic)
     service.sync_once(laptop)
     service.sync_once(away)  # then offline until the end
-    relay.stop()
-    for suffix in ("-wal", "-shm"):
-        Path(f"{database}{suffix}").unlink(missing_ok=True)
-    shutil.copy(backup, database)
-    relay.start()
+    _restore(relay, backup)
 
     syndic.registry.update_lot("L1", quota=31)
     laptop.registry.update_lot("L2", quota=32)
@@ -667,20 +677,10 @@ def test_a_relay_restored_from_an_older_backup_gets_its_members_back(relay_facto
     lost; the device carries on by itself."""
     relay = relay_factory()
     syndic = new_building(tmp_path / "syndic", relay.url)
-    database = relay.data_dir / "relay.sqlite3"
-    backup = tmp_path / "backup.sqlite3"
-    with (
-        contextlib.closing(sqlite3.connect(database)) as live,
-        contextlib.closing(sqlite3.connect(backup)) as copy,
-    ):
-        live.backup(copy)
+    backup = _back_up(relay, tmp_path / "backup.sqlite3")
     council = add_device(syndic, tmp_path / "council", Role.COUNCIL)  # after the backup
     service.sync_once(syndic)  # the syndic's device has seen it join
-    relay.stop()
-    for suffix in ("-wal", "-shm"):
-        Path(f"{database}{suffix}").unlink(missing_ok=True)
-    shutil.copy(backup, database)
-    relay.start()
+    _restore(relay, backup)
 
     # the council device first, before the syndic's round mends the relay
     with pytest.raises(SyncError):
