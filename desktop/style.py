@@ -67,6 +67,7 @@ QToolButton#syncIndicator:hover {{ text-decoration: underline; }}
 QToolButton#syncIndicator[syncState="ok"] {{ color: #1e6b34; }}
 QToolButton#syncIndicator[syncState="syncing"] {{ color: {ACCENT}; }}
 QToolButton#syncIndicator[syncState="offline"] {{ color: #9a5b00; }}
+QToolButton#syncIndicator[syncState="notice"] {{ color: #9a5b00; }}
 QToolButton#syncIndicator[syncState="stopped"] {{ color: {DANGER}; font-weight: 600; }}
 QToolButton#syncIndicator[syncState="outdated"] {{ color: {DANGER}; font-weight: 600; }}
 QLabel#readOnlyBanner {{ background: #fff4d6; color: #6b4a00; border-bottom: 1px solid #f0dca0;

@@ -35,13 +35,14 @@ from .sync import Connected, SyncController, SyncStatus
 from .widgets import ErrorLabel, alive
 
 # Look of the indicator, by kind (a dynamic property the stylesheet reads).
-OK, SYNCING, OFFLINE, STOPPED, OUTDATED, LOCAL = (
+OK, SYNCING, OFFLINE, STOPPED, OUTDATED, LOCAL, NOTICE = (
     "ok",
     "syncing",
     "offline",
     "stopped",
     "outdated",
     "local",
+    "notice",  # synced, with something a person should know (a change too large...)
 )
 
 
@@ -56,6 +57,8 @@ def indicator_kind(status: SyncStatus, busy: bool) -> str:
         return SYNCING
     if status.state == State.BACKING_OFF.value:
         return OFFLINE
+    if status.error:  # idle, but a round left a problem in words
+        return NOTICE
     return OK
 
 
@@ -89,6 +92,8 @@ def state_words(
         return _("Not syncing: this building is kept on this computer only")
     if kind in (OUTDATED, STOPPED, OFFLINE) and status.error:
         text = short_problem(status, kind) if short else status.error
+    elif kind == NOTICE:
+        text = _("Synced; something to know: click for details") if short else status.error
     elif kind == SYNCING:
         text = _("Syncing…")
     elif status.last_sync is not None:

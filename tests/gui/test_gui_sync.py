@@ -521,3 +521,21 @@ def test_a_device_joined_before_the_syndic_synced_says_it_waits(  # type: ignore
     council.sync.sync_now()
     qtbot.waitUntil(lambda: joined.building_name.text() == "ACP Les Tilleuls", timeout=WAIT_MS)
     assert not joined.state.awaited
+
+
+def test_a_round_that_left_a_problem_is_shown_though_sync_goes_on() -> None:
+    """A change too large to send, a copied profile folder, a damaged copy
+    fetched again: the round succeeded, the status is idle with a problem in
+    words. The indicator said "Synced" and hid it."""
+    from desktop.sync import SyncStatus
+    from desktop.sync_widgets import NOTICE, OK, indicator_kind, state_words
+
+    words = "registry has a change of 17.0 MB, more than the relay takes in one piece: …"
+    status = SyncStatus(relay="http://relay", state="idle", last_sync=1.0, error=words)
+    assert indicator_kind(status, busy=False) == NOTICE
+    assert state_words(status, False, now=2.0, short=True) == (
+        "Synced; something to know: click for details"
+    )
+    assert state_words(status, False, now=2.0) == words
+    clean = SyncStatus(relay="http://relay", state="idle", last_sync=1.0)
+    assert indicator_kind(clean, busy=False) == OK
