@@ -210,12 +210,13 @@ class SyncEngine:
             self._on_relay_error(exc)
             raise SyncError(self.status.error or str(exc)) from exc
         self.status = machine.succeeded(self.status, now)
-        if report.copied:
-            log.warning("changes under this device's id that it did not make: a copied profile")
-            self.store.set_meta({"profile_copy_seen": str(int(now))})
         fetched = json.loads(self.store.get_meta("fetched_again") or "[]")
         if fetched:  # said once, after the round that pulled them again
             self.store.set_meta({"fetched_again": "[]"})
+        # a copy fetched again holds none of our own changes until pulled back
+        if report.copied - set(fetched):
+            log.warning("changes under this device's id that it did not make: a copied profile")
+            self.store.set_meta({"profile_copy_seen": str(int(now))})
         if self.too_large:  # the rest synced; this stays in view until it is solved
             self.status = machine.with_problem(
                 self.status, " ".join(sorted(self.too_large.values())), "too-large"

@@ -888,6 +888,10 @@ def test_the_syndics_damaged_registry_is_fetched_again_without_emptying_the_dire
     syndic = Session.open(tmp_path / "syndic", provider)
     try:
         service.sync_once(syndic)
+        [problem] = service.status(syndic)["errors"]
+        assert problem["code"] == "fetched-again"  # not taken for a copied profile
+        service.sync_once(syndic)
+        assert service.status(syndic)["errors"] == []
         service.sync_once(council)
         assert state(syndic) == state(council)
         assert listed() == ["L0", "L1", "L2"]
