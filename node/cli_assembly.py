@@ -381,10 +381,10 @@ def cmd_ballot_cast(args: argparse.Namespace, open_session: Callable) -> int:
         pin = None
         person = None
         if args.person:
-            from .cli_sync import _pin
+            from .cli_sync import kiosk_pin
 
             person = _person(session, meeting, args.person)
-            pin = _pin(False) if session.profile.store.get_meta("role") == "kiosk" else None
+            pin = kiosk_pin(session, person)
         ballot = session.assembly.cast(meeting, votes, person, pin)
     print(ballot)
     return 0
@@ -426,10 +426,10 @@ def cmd_ballot_withdraw(args: argparse.Namespace, open_session: Callable) -> int
         meeting = session.assembly.find(args.meeting)
         person, pin = None, None
         if args.person:
-            from .cli_sync import _pin
+            from .cli_sync import kiosk_pin
 
             person = _person(session, meeting, args.person)
-            pin = _pin(False) if session.profile.store.get_meta("role") == "kiosk" else None
+            pin = kiosk_pin(session, person)
         session.assembly.withdraw(meeting, args.ballot, person, pin)
     return 0
 

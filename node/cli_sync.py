@@ -256,6 +256,17 @@ def _pin(creating: bool) -> str:
     return pin
 
 
+def kiosk_pin(session: Session, person: str) -> str | None:
+    """On the kiosk, ``person``'s PIN, asked once they are known to be
+    enrolled here; elsewhere None."""
+    if session.profile.store.get_meta("role") != Role.KIOSK.value:
+        return None
+    from .sync import kiosk
+
+    kiosk.require_enrolled(session, person)
+    return _pin(False)
+
+
 def cmd_person_enrol(args: argparse.Namespace, open_session: Callable) -> int:
     with open_session(args) as session:
         person = service.enrol_person(session, args.code, _pin(True))
@@ -273,7 +284,7 @@ def cmd_inbox_show(args: argparse.Namespace, open_session: Callable) -> int:
         if not person:
             raise InputError(_("Say whose inbox to show (a person id)."))
         if session.profile.store.get_meta("role") == Role.KIOSK.value:
-            items = service.kiosk_inbox(session, person, _pin(False))
+            items = service.kiosk_inbox(session, person, kiosk_pin(session, person) or "")
         else:
             items = session.inbox.items(person)
     if args.json:

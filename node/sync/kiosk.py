@@ -186,10 +186,16 @@ def _sign(data: dict, seed: bytes) -> tuple[bytes, bytes]:
     return entry.body, entry.signature
 
 
-def unlock(session: Session, person: str, pin: str) -> UnlockedPerson:
-    blob = session.profile.store.get_secret(_secret_name(person))
-    if blob is None:
+def require_enrolled(session: Session, person: str) -> None:
+    """Refused before the PIN is asked (found by hand: it was asked first)."""
+    if session.profile.store.get_secret(_secret_name(person)) is None:
         raise InputError(_("This person has not been enrolled on this PC."))
+
+
+def unlock(session: Session, person: str, pin: str) -> UnlockedPerson:
+    require_enrolled(session, person)
+    blob = session.profile.store.get_secret(_secret_name(person))
+    assert blob is not None
     content = _open_under_pin(pin, blob.decode())
     return UnlockedPerson(
         person,

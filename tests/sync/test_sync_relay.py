@@ -281,6 +281,10 @@ def test_an_owner_reads_their_inbox_on_the_kiosk_with_their_pin(
     monkeypatch.setenv("KOPROGO_PIN", "271828")
     kiosk.run("inbox", "show", bob, ok=False)  # Bob never enrolled here
     assert kiosk.last_code == 1 and "not been enrolled" in kiosk.last_error
+    monkeypatch.delenv("KOPROGO_PIN")  # said before any PIN is asked (found by hand)
+    kiosk.run("inbox", "show", bob, ok=False)
+    assert "not been enrolled" in kiosk.last_error
+    monkeypatch.setenv("KOPROGO_PIN", "271828")
     raw = b"".join(p.read_bytes() for p in kiosk.path.rglob("*") if p.is_file())
     assert b"1 234,56" not in raw and b"Pour Bob" not in raw  # read in memory only
     # a new epoch (a device removed) still reaches Ann's keys on the kiosk
