@@ -22,6 +22,8 @@ from __future__ import annotations
 import base64
 import json
 import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import nacl.public
@@ -192,11 +194,38 @@ def require_enrolled(session: Session, person: str) -> None:
         raise InputError(_("This person has not been enrolled on this PC."))
 
 
-def unlock(session: Session, person: str, pin: str) -> UnlockedPerson:
+FREE_PIN_TRIES = 5  # then each wrong PIN doubles the wait before the next try
+FIRST_WAIT_SECONDS = 60
+
+
+def unlock(
+    session: Session, person: str, pin: str, clock: Callable[[], float] = time.time
+) -> UnlockedPerson:
+    """A person's keys, opened with their PIN. Wrong PINs are counted per
+    person on this PC: after :data:`FREE_PIN_TRIES` of them in a row, the
+    next try waits a minute, then 2, 4… (found by hand: tries were
+    unlimited, at the building's shared PC)."""
     require_enrolled(session, person)
-    blob = session.profile.store.get_secret(_secret_name(person))
+    store = session.profile.store
+    blob = store.get_secret(_secret_name(person))
     assert blob is not None
-    content = _open_under_pin(pin, blob.decode())
+    name = f"pin_failures:{person}"
+    failures, last = (int(x) for x in (store.get_meta(name) or "0:0").split(":"))
+    if failures >= FREE_PIN_TRIES:
+        wait = FIRST_WAIT_SECONDS * 2 ** (failures - FREE_PIN_TRIES) - (clock() - last)
+        if wait > 0:
+            raise KeyAccessError(
+                _("Too many wrong PINs for this person: try again in {n} min.").format(
+                    n=max(1, round(wait / 60))
+                )
+            )
+    try:
+        content = _open_under_pin(pin, blob.decode())
+    except KeyAccessError:
+        store.set_meta({name: f"{failures + 1}:{int(clock())}"})
+        raise
+    if failures:
+        store.set_meta({name: "0:0"})
     return UnlockedPerson(
         person,
         base64.b64decode(content["sign"]),

@@ -4,6 +4,7 @@ and what the relay can see."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -285,6 +286,19 @@ def test_an_owner_reads_their_inbox_on_the_kiosk_with_their_pin(
     kiosk.run("inbox", "show", bob, ok=False)
     assert "not been enrolled" in kiosk.last_error
     monkeypatch.setenv("KOPROGO_PIN", "271828")
+    # wrong PINs were unlimited (found by hand): after five, the next try waits
+    from node.errors import KeyAccessError
+    from node.sync import kiosk as kiosk_keys
+
+    with kiosk.session() as session:
+        assert session.profile.store.get_meta(f"pin_failures:{ann}").startswith("1:")  # 000000
+        at = time.time()
+        for _ in range(4):
+            with pytest.raises(KeyAccessError, match="PIN is not correct"):
+                kiosk_keys.unlock(session, ann, "999999", clock=lambda: at)
+        with pytest.raises(KeyAccessError, match="try again in 1 min"):
+            kiosk_keys.unlock(session, ann, "271828", clock=lambda: at + 10)  # even the right one
+        assert kiosk_keys.unlock(session, ann, "271828", clock=lambda: at + 61).person == ann
     raw = b"".join(p.read_bytes() for p in kiosk.path.rglob("*") if p.is_file())
     assert b"1 234,56" not in raw and b"Pour Bob" not in raw  # read in memory only
     # a new epoch (a device removed) still reaches Ann's keys on the kiosk
