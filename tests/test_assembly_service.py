@@ -329,3 +329,18 @@ def test_a_ballot_deadline_is_read_by_the_relays_clock(tmp_path):
     (ballot,) = session.assembly.ballots(meeting)
     assert abs(ballot.signed_at - datetime.now(UTC)) < timedelta(minutes=5)
     session.close()
+
+
+def test_a_vote_closes_between_the_meetings_opening_and_its_end(acp):
+    """Found by hand: results entered after the meeting were stamped with
+    the time they were typed; the attendance then no longer counted."""
+    session, people = acp
+    meeting, budget, _works = session_ready(session, people)
+    for owner in ("Ann", "Bob", "Cem", "Dia"):
+        session.assembly.attend(meeting, people[owner], at=OPEN)
+    session.assembly.open(meeting, at=OPEN)
+    session.assembly.vote_all(meeting, budget, Vote.FOR, {})
+    with pytest.raises(InputError, match="give the time it closed"):
+        session.assembly.close_item(meeting, budget, at=datetime(2027, 3, 15, 17, 0, tzinfo=UTC))
+    session.assembly.close_item(meeting, budget, at=datetime(2027, 3, 15, 19, 0, tzinfo=UTC))
+    assert session.assembly.outcome(meeting).results[0].tally.passed

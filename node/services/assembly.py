@@ -653,11 +653,22 @@ class AssemblyService:
 
     def close_item(self, meeting: str, item: str, at: datetime | None = None) -> Change:
         """The chair closes the vote on an item: who had left by then no longer counts."""
-        self._deliberating(meeting)
+        info = self._deliberating(meeting)
         item = self._item(meeting, item)
+        moment = _utc(at or self._now())
+        assert info.opened_at is not None
+        if moment < info.opened_at or (info.closed_at is not None and moment > info.closed_at):
+            # found by hand: results entered after the meeting were stamped
+            # with the time of entry, and the attendance then no longer counted
+            raise InputError(
+                _(
+                    "The vote closes between the meeting's opening ({opened}) and its end: "
+                    "give the time it closed (--at)."
+                ).format(opened=info.opened_at.astimezone().strftime("%Y-%m-%d %H:%M"))
+            )
         live = self._live(meeting)
         with live.edit() as doc:
-            adoc.put_record(doc, "items", item, {"voted_at": _iso(at or self._now())})
+            adoc.put_record(doc, "items", item, {"voted_at": _iso(moment)})
             # what it was decided on, kept with it: records that arrive later
             # from another device cannot change the result announced
             result = next(r for r in self.outcome(meeting).results if r.item.id == item)
