@@ -217,8 +217,8 @@ def cmd_erase_person(args: argparse.Namespace, open_session: Callable) -> int:
         count = len(result["revoked"])
         print(
             ngettext(
-                "Their device was removed from the building.",
-                "Their {n} devices were removed from the building.",
+                "{n} device of theirs was removed from the building.",
+                "{n} devices of theirs were removed from the building.",
                 count,
             ).format(n=count),
             file=sys.stderr,
