@@ -66,6 +66,10 @@ class EnvelopeError(ValueError):
     """A malformed, oversized or wrongly signed envelope."""
 
 
+class EnvelopeTooLarge(EnvelopeError):
+    """Over :data:`MAX_ENVELOPE_BYTES`."""
+
+
 @dataclass(frozen=True)
 class Header:
     kind: Kind
@@ -190,7 +194,7 @@ def seal(
     signature = nacl.signing.SigningKey(signing_key).sign(unsigned.signed_part()).signature
     envelope = Envelope(header, header_bytes, unsigned.nonce, unsigned.ciphertext, signature)
     if len(envelope.encode()) > MAX_ENVELOPE_BYTES:
-        raise EnvelopeError("envelope too large")
+        raise EnvelopeTooLarge("envelope too large")
     return envelope
 
 
@@ -231,7 +235,7 @@ def sender_of(prefix: bytes) -> tuple[str, str]:
 def decode(raw: bytes) -> Envelope:
     """Parse an envelope, checking its structure (not its signature)."""
     if len(raw) > MAX_ENVELOPE_BYTES:
-        raise EnvelopeError("envelope too large")
+        raise EnvelopeTooLarge("envelope too large")
     if len(raw) < _FIXED.size:
         raise EnvelopeError("envelope too short")
     fields = _FIXED.unpack_from(raw)

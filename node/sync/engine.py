@@ -22,7 +22,6 @@ from shared import envelope as env
 from shared.envelope import EnvelopeError, Header, Kind
 from shared.members import MembersError, MembersState, SignedEntry, person_label, replay
 from shared.protocol import (
-    MAX_ENVELOPE_BYTES,
     Audience,
     Role,
     audience_of,
@@ -361,9 +360,7 @@ class SyncEngine:
         body = env.encode_body(schema, deps, payload)
         try:
             return env.seal(header, doc_key, body, self.identity.sign_seed).encode()
-        except EnvelopeError as exc:
-            if len(body) < MAX_ENVELOPE_BYTES // 2:
-                raise
+        except env.EnvelopeTooLarge as exc:
             raise TooLarge(doc_id, len(body)) from exc
 
     def seal_item(self, item) -> bytes:

@@ -188,10 +188,13 @@ def _sign(data: dict, seed: bytes) -> tuple[bytes, bytes]:
     return entry.body, entry.signature
 
 
-def require_enrolled(session: Session, person: str) -> None:
-    """Refused before the PIN is asked (found by hand: it was asked first)."""
-    if session.profile.store.get_secret(_secret_name(person)) is None:
+def require_enrolled(session: Session, person: str) -> bytes:
+    """The person's keys sealed under their PIN; refused before the PIN is
+    asked (found by hand: it was asked first)."""
+    blob = session.profile.store.get_secret(_secret_name(person))
+    if blob is None:
         raise InputError(_("This person has not been enrolled on this PC."))
+    return blob
 
 
 FREE_PIN_TRIES = 5  # then each wrong PIN doubles the wait before the next try
@@ -205,10 +208,8 @@ def unlock(
     person on this PC: after :data:`FREE_PIN_TRIES` of them in a row, the
     next try waits a minute, then 2, 4… (found by hand: tries were
     unlimited, at the building's shared PC)."""
-    require_enrolled(session, person)
+    blob = require_enrolled(session, person)
     store = session.profile.store
-    blob = store.get_secret(_secret_name(person))
-    assert blob is not None
     name = f"pin_failures:{person}"
     failures, last = (int(x) for x in (store.get_meta(name) or "0:0").split(":"))
     if failures >= FREE_PIN_TRIES:

@@ -82,8 +82,10 @@ def test_erased_person_is_gone_from_every_profile_and_the_relay(
 
     for node in (syndic, council):
         assert NAME not in {p["name"] for p in node.json("registry")["persons"]}
-        raw = files_bytes(node.path)
+        raw = files_bytes(node.path)  # nothing in clear on disk...
         assert NAME.encode() not in raw and EMAIL.encode() not in raw
+        plain = decrypted_profile(node)  # ...nor inside the encrypted changes
+        assert NAME.encode() not in plain and EMAIL.encode() not in plain
     plaintexts = relay_plaintexts(relay_process.data_dir, building, keys)
     assert plaintexts  # the building is still there, compacted...
     assert not any(NAME.encode() in p or EMAIL.encode() in p for p in plaintexts)
@@ -121,9 +123,12 @@ def test_erasure_without_a_relay_cleans_the_local_files(nodes):
     person = syndic.run("person", "add", "--name", NAME, "--email", EMAIL).strip()
     for i in range(5):
         syndic.run("person", "set", person, "--phone", f"+32 {i}")
+    assert NAME.encode() in decrypted_profile(syndic)  # before: in its history
     syndic.run("erase-person", person)
     raw = files_bytes(syndic.path)
     assert NAME.encode() not in raw and EMAIL.encode() not in raw
+    plain = decrypted_profile(syndic)
+    assert NAME.encode() not in plain and EMAIL.encode() not in plain
 
 
 def test_an_erasure_that_cannot_reach_the_relay_says_nothing_was_erased(nodes, relay_factory):
