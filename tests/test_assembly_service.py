@@ -113,6 +113,24 @@ def test_convocation_channels_and_the_fifteen_days(acp):
         session.assembly.add_item(second, "Ajout tardif", "ordinary")
 
 
+def test_the_convocation_channel_stays_out_of_the_meeting_document(acp):
+    """Found by hand: the meeting's document, which every owner's device
+    reads, said per owner "email" or "registered_mail" -- who agreed to
+    e-mail. It now lives in the registry (management only)."""
+    session, people = acp
+    meeting = ordinary(session)
+    session.assembly.add_item(meeting, "Comptes 2026", "budget_accounts")
+    session.assembly.convene(meeting, date(2027, 2, 1))
+    doc = session.document(f"assembly/{meeting}").doc
+    assert b"registered_mail" not in doc.get_update() and b"email" not in doc.get_update()
+    sent = session.assembly.recipients(meeting)
+    assert sent[people["Eve"]] == {"on": "2027-02-01", "channel": "email"}
+    assert sent[people["Ann"]]["channel"] == "registered_mail"
+    # undo in the registry does not take the convocation's channels back alone
+    assert not session.registry._live.can_undo() or session.registry._live.undo()
+    assert session.assembly.recipients(meeting)[people["Eve"]]["channel"] == "email"
+
+
 def test_an_empty_agenda_is_not_convened(acp):
     session, _people = acp
     with pytest.raises(InputError, match="agenda is empty"):

@@ -21,7 +21,7 @@ Layout of ``assembly/<meeting>``::
                  requested_on, deferred, answers, options (JSON)}}
     attendance  {person id: {mode, holder, arrived, left}}
     votes       {"<item>:<owner>": "for" | "against" | "abstain"}
-    sent        {person id: {channel, on}}
+    sent        {person id: {on}}   (the channel is in the registry, decision 0011)
 
 Layout of ``ballots/<meeting>/<person>`` (written by that person's
 devices, or a kiosk keeping their keys)::

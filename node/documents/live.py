@@ -35,6 +35,7 @@ _NEWER = N_(
     "update KoproGo to edit it."
 )
 LOCAL = "local"
+LOCAL_KEPT = "local-kept"  # a local edit undo does not cover
 REMOTE = "remote"
 KIND_UPDATE = 1  # shared.envelope.Kind.UPDATE
 
@@ -127,11 +128,14 @@ class LiveDocument:
     # -- changing -------------------------------------------------------------
 
     @contextmanager
-    def edit(self) -> Iterator[pycrdt.Doc]:
-        """``with live.edit() as doc:`` — one local, undoable, durable change."""
+    def edit(self, undoable: bool = True) -> Iterator[pycrdt.Doc]:
+        """``with live.edit() as doc:`` — one local, undoable, durable change.
+        ``undoable=False`` for a record another document's edit made and
+        that undo here must not take back alone (e.g. a convocation's
+        channels, kept in the registry by the meeting's convocation)."""
         self._check_writable()
         try:
-            with self.doc.transaction(origin=LOCAL):
+            with self.doc.transaction(origin=LOCAL if undoable else LOCAL_KEPT):
                 yield self.doc
         except BaseException:
             # A CRDT transaction cannot roll back: drop the half-made change by

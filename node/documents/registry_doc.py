@@ -16,10 +16,15 @@ record a nested map of fields so that concurrent edits of different fields
     keys          {id: {name, weights: {lot_id: weight}}}
     council       {id: {person_id, role, from, until, meeting_id}}      (schema 1.1)
     auditors      {"<fiscal year>": {person_id, name, owner, meeting_id}} (schema 1.1)
+    convocations  {"<meeting id>:<person id>": {channel, on}}              (schema 1.2)
 
 Schema 1.1 only added the ``council`` and ``auditors`` maps: a document
 without them reads as an empty council and no auditor, and an older node
 reads a 1.1 document normally (it ignores maps it does not know).
+Schema 1.2 added ``convocations``: how each owner's convocation to a
+meeting was sent (e-mail or registered mail). It says who agreed to
+e-mail, so it lives here, readable by the management audience only, and
+not in the meeting's document, which every owner reads (decision 0011).
 
 Numbers come back from Yjs as floats; they are turned back into ints here.
 A record that cannot be read back is reported, never dropped silently.
@@ -50,9 +55,9 @@ from ..domain.registry import (
 )
 from ..errors import InputError
 
-SCHEMA = (1, 1)
+SCHEMA = (1, 2)
 COLLECTIONS = ("lots", "persons", "ownerships", "occupants", "keys", "council", "auditors")
-ROOTS = ("meta", "association", *COLLECTIONS)
+ROOTS = ("meta", "association", *COLLECTIONS, "convocations")
 
 
 def root(doc: pycrdt.Doc, name: str) -> Map:
@@ -382,6 +387,20 @@ def _set_fields(target: Map, fields: dict[str, Any]) -> None:
                 del target[name]
         elif target.get(name) != value:
             target[name] = value
+
+
+def put_convocation(doc: pycrdt.Doc, meeting: str, person: str, channel: str, on: str) -> None:
+    put_record(doc, "convocations", f"{meeting}:{person}", {"channel": channel, "on": on})
+
+
+def convocations(doc: pycrdt.Doc, meeting: str) -> dict[str, dict[str, str]]:
+    """How each owner's convocation to ``meeting`` was sent: person -> {channel, on}."""
+    prefix = f"{meeting}:"
+    return {
+        key[len(prefix) :]: {k: str(v) for k, v in record.to_py().items()}
+        for key, record in root(doc, "convocations").items()
+        if key.startswith(prefix) and isinstance(record, Map)
+    }
 
 
 def put_association(doc: pycrdt.Doc, association: Association) -> None:

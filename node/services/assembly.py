@@ -473,10 +473,14 @@ class AssemblyService:
             person = registry.person(owner)
             by_email = person is not None and person.email_consent and bool(person.email)
             recipients[owner] = "email" if by_email else "registered_mail"
+        self._session.registry.record_convocations(meeting, recipients, sent_on)
         with live.edit() as doc:
             adoc.set_meta(doc, convened_on=sent_on.isoformat())
-            for owner, channel in recipients.items():
-                adoc.put_record(doc, "sent", owner, {"channel": channel, "on": sent_on.isoformat()})
+            for owner in recipients:
+                # The channel stays out of this document, which every owner
+                # reads: it tells who agreed to e-mail (decision 0011). A
+                # meeting convened by an older version loses it here.
+                adoc.put_record(doc, "sent", owner, {"channel": None, "on": sent_on.isoformat()})
         day = info.starts.date()
         return ConvocationCheck(
             sent_on,
@@ -486,7 +490,20 @@ class AssemblyService:
         )
 
     def recipients(self, meeting: str) -> dict[str, dict[str, str]]:
-        return adoc.records(self._live(meeting).doc, "sent")
+        """person -> {on, channel} of the convocation; ``channel`` (e-mail or
+        registered mail) only on a device that reads the registry."""
+        sent = {
+            person: {"on": str(record.get("on", ""))}
+            for person, record in adoc.records(self._live(meeting).doc, "sent").items()
+        }
+        if self._session.can_read("registry"):
+            legacy = adoc.records(self._live(meeting).doc, "sent")
+            kept = self._session.registry.convocations(meeting)
+            for person, record in sent.items():
+                channel = kept.get(person, {}).get("channel") or legacy[person].get("channel")
+                if channel:
+                    record["channel"] = str(channel)
+        return sent
 
     # -- the session ------------------------------------------------------------------------
 

@@ -242,6 +242,24 @@ class RegistryService:
         self._live.forget_history()
         return Change.of("persons", "occupants")
 
+    # -- convocations (written by the assembly service) -----------------------------
+
+    def record_convocations(self, meeting: str, channels: dict[str, str], on: date) -> None:
+        """Keep how each owner's convocation to ``meeting`` was sent. It tells
+        who agreed to e-mail, so it is kept here (management only) rather
+        than in the meeting's document that every owner reads. Not undoable
+        from the registry: undo of the convocation belongs to the meeting."""
+        with self._live.edit(undoable=False) as doc:
+            for person, channel in channels.items():
+                rdoc.put_convocation(doc, meeting, person, channel, on.isoformat())
+
+    def convocations(self, meeting: str) -> dict[str, dict[str, str]]:
+        """person -> {channel, on} for ``meeting``; empty on a device that
+        does not receive the registry."""
+        if not self._session.can_read("registry"):
+            return {}
+        return rdoc.convocations(self._live.doc, meeting)
+
     def in_history(self, record_id: str) -> bool:
         """Whether this device's copy of the registry, history included,
         mentions ``record_id`` (a person removed but not erased)."""

@@ -65,6 +65,14 @@ def test_an_offline_assembly_converges_with_remote_ballots(nodes, relay_factory,
             "Ravalement de façade",
         ]
         owners[name] = owner
+        with owner.session() as session:  # who agreed to e-mail is not theirs to read
+            sent = session.assembly.recipients(meeting)
+            store = session.profile.store
+            stored = b"".join(u.update for ref in store.documents() for u in store.read(ref))
+        assert len(sent) > 10 and all(set(record) == {"on"} for record in sent.values())
+        assert b"registered_mail" not in stored
+    with syndic.session() as session:
+        assert "channel" in session.assembly.recipients(meeting)[persons[ANN]]
     owners[ANN].run("assembly", "ballot", "cast", meeting, "--vote", "1=for", "--vote", "2=for")
     owners[FATIMA].run(
         "assembly", "ballot", "cast", meeting, "--vote", "1=against", "--vote", "2=abstain"
