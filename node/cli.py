@@ -34,7 +34,7 @@ from .domain.registry import (
 from .errors import InputError, KoprogoError
 from .export import export_registry
 from .first_run import create_building, create_demo
-from .i18n import _
+from .i18n import _, ngettext
 from .keys import PASSPHRASE_ENV, KeyStorage, change_passphrase
 from .profile import Profile, default_profiles_dir
 from .session import Session
@@ -242,10 +242,31 @@ def cmd_person_set(args: argparse.Namespace) -> int:
     return 0
 
 
+def _warn_devices_left_behind(session: Session, person_id: str, name: str) -> None:
+    """After a sale or a removal: say that the person's devices still
+    receive the building's news, and how to remove them."""
+    left = service.devices_left_behind(session, person_id)
+    if left:
+        print(
+            ngettext(
+                "{name} holds no lot any more, but {n} device of theirs is still in the "
+                "building and receives its directory, meetings and news. Remove it: "
+                "koprogo-node device revoke --person {id} (what it already received stays on it).",
+                "{name} holds no lot any more, but {n} devices of theirs are still in the "
+                "building and receive its directory, meetings and news. Remove them: "
+                "koprogo-node device revoke --person {id} (what they already received stays on "
+                "them).",
+                len(left),
+            ).format(name=name, n=len(left), id=person_id),
+            file=sys.stderr,
+        )
+
+
 def cmd_person_remove(args: argparse.Namespace) -> int:
     with _open_registry(args) as session:
         name = session.registry.find_person(args.id).name
         session.registry.delete_person(args.id)
+        _warn_devices_left_behind(session, args.id, name)
     print(
         _(
             "{name} was removed. Their details stay in the building's history, on this "
@@ -282,6 +303,8 @@ def cmd_owner_remove(args: argparse.Namespace) -> int:
                 _("That person holds no such right on lot {lot}.").format(lot=lot.number)
             )
         session.registry.remove_owner(holding.id)
+        person = session.registry.read().person(args.person)
+        _warn_devices_left_behind(session, args.person, person.name if person else args.person)
     return 0
 
 

@@ -189,6 +189,22 @@ def cmd_device_list(args: argparse.Namespace, open_session: Callable) -> int:
 
 
 def cmd_device_revoke(args: argparse.Namespace, open_session: Callable) -> int:
+    if bool(args.id) == bool(args.person):
+        raise InputError(_("Name one device, or a person with --person."))
+    if args.person:
+        with open_session(args) as session:
+            gone = service.revoke_person(session, args.person)
+        print(
+            ngettext(
+                "{n} device removed ({ids}); new keys sent to the others. What it already had "
+                "stays on it.",
+                "{n} devices removed ({ids}); new keys sent to the others. What they already "
+                "had stays on them.",
+                len(gone),
+            ).format(n=len(gone), ids=", ".join(gone)),
+            file=sys.stderr,
+        )
+        return 0
     with open_session(args) as session:
         epoch = service.revoke(session, args.id)
     print(
@@ -407,4 +423,5 @@ def add_commands(
         lambda a: cmd_device_revoke(a, open_session),
         "remove a device and renew the keys",
     )
-    p.add_argument("id")
+    p.add_argument("id", nargs="?", default="")
+    p.add_argument("--person", default="", help="remove every device of this person")

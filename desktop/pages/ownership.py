@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from node.domain.registry import FULL_SHARE, Lot, Occupant, Ownership, Registry, Right
 from node.domain.validation import Problem
 from node.i18n import N_, _, ngettext
+from node.services.registry import Change
+from node.session import Session
+from node.sync import service
 
 from ..dialogs import HolderDialog, OccupantDialog
 from ..labels import fmt_date, fmt_int, fmt_percent, lot_type_label, natural_key, right_label
@@ -336,9 +339,18 @@ class OwnershipPage(Page):
             return
         name = _person_name(self.state.registry, holding)
         message = _("{name} removed from the lot. Undo with Ctrl+Z.").format(name=name)
+        left: list[str] = []
+
+        def remove(s: Session) -> Change:
+            change = s.registry.remove_owner(holding.id)
+            left.extend(service.devices_left_behind(s, holding.person_id))
+            return change
+
         self.ops.change(
-            lambda s: s.registry.remove_owner(holding.id),
-            on_done=lambda _u: self.message.emit(message),
+            remove,
+            on_done=lambda _u: self.message.emit(
+                " ".join([message, left_behind_message(name, len(left))]) if left else message
+            ),
         )
 
     def add_occupant(self) -> None:
@@ -366,6 +378,18 @@ class OwnershipPage(Page):
             lambda s: s.registry.remove_occupant(occupant_id),
             on_done=lambda _u: self.message.emit(message),
         )
+
+
+def left_behind_message(name: str, count: int) -> str:
+    """Found by hand: after a sale the seller's devices kept receiving the
+    building's news and nothing said so."""
+    return ngettext(
+        "{name} holds no lot any more, but {n} device of theirs still receives the "
+        "building's directory, meetings and news: remove it on the Devices page.",
+        "{name} holds no lot any more, but {n} devices of theirs still receive the "
+        "building's directory, meetings and news: remove them on the Devices page.",
+        count,
+    ).format(name=name, n=count)
 
 
 def _person_name(registry: Registry, record: Ownership | Occupant) -> str:

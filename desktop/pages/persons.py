@@ -28,6 +28,7 @@ from ..state import RegistryState, Update
 from ..table import Column, RecordTable
 from ..widgets import ErrorLabel, RecordDialog, alive
 from .base import Page
+from .ownership import left_behind_message
 
 
 @dataclass(frozen=True)
@@ -277,9 +278,20 @@ class PersonsPage(Page):
         if person is None or not self.editable:
             return
         message = _("{name} deleted. Undo with Ctrl+Z.").format(name=person.name)
+        left: list[str] = []
+
+        def delete(s: Session) -> Change:
+            change = s.registry.delete_person(person.id)
+            left.extend(service.devices_left_behind(s, person.id))
+            return change
+
         self.ops.change(
-            lambda s: s.registry.delete_person(person.id),
-            on_done=lambda _u: self.message.emit(message),
+            delete,
+            on_done=lambda _u: self.message.emit(
+                " ".join([message, left_behind_message(person.name, len(left))])
+                if left
+                else message
+            ),
         )
 
 

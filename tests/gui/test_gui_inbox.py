@@ -292,3 +292,35 @@ def assert_closed(page) -> None:  # type: ignore[no-untyped-def]
     assert page.view.title.text() == "" and page.view.text.toPlainText() == ""
     assert page.reader_title.text() == "" and page.pin.text() == ""
     assert not page.idle.isActive()
+
+
+def test_removing_a_sellers_holding_says_their_device_is_still_in(  # type: ignore[no-untyped-def]
+    qtbot, start_app, relay_process, tmp_path: Path
+) -> None:
+    """Found by hand: after a sale the seller's own computer kept receiving
+    the building's directory, meetings and news, and nothing said so."""
+    syndic = start_app()
+    main = connected_demo(qtbot, syndic, relay_process.url)
+    registry = main.state.registry
+    occupants = {o.person_id for o in registry.occupants}
+    held: dict[str, list] = {}
+    for holding in registry.ownerships:
+        held.setdefault(holding.person_id, []).append(holding)
+    seller, (holding,) = next(
+        (p, hs) for p, hs in held.items() if len(hs) == 1 and p not in occupants
+    )
+    name = registry.person(seller).name
+    owner = start_app(tmp_path / "sellers-computer")
+    join_with_code(qtbot, owner, relay_process.url, invite(qtbot, syndic, Role.OWNER, seller))
+    push(qtbot, syndic)  # the syndic's device learns of the join
+
+    main.go_to("ownership")
+    page = main.pages["ownership"]
+    assert page.lots.select_id(holding.lot_id) and page.holders.select_id(holding.id)
+    qtbot.mouseClick(page.remove_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "removed from the lot" in main.statusBar().currentMessage())
+    assert main.statusBar().currentMessage() == (
+        f"{name} removed from the lot. Undo with Ctrl+Z. {name} holds no lot any more, but "
+        "1 device of theirs still receives the building's directory, meetings and news: "
+        "remove it on the Devices page."
+    )

@@ -313,3 +313,38 @@ def test_an_owner_reads_their_inbox_on_the_kiosk_with_their_pin(
     # the invite worked once: a second enrolment with it is refused
     kiosk.run("person-key", "enrol", "--code", code, ok=False)
     assert kiosk.last_code == 1
+
+
+def test_a_sale_says_the_sellers_devices_are_still_in_and_removes_them(
+    building, nodes, relay_process
+):
+    """Found by hand: after a sale the seller's own device kept receiving the
+    directory, the meetings and the community news, and nothing said so."""
+    registry = building.json("registry")
+    occupants = {o["person_id"] for o in registry["occupants"]}
+    held: dict[str, list[dict]] = {}
+    for o in registry["ownerships"]:
+        held.setdefault(o["person_id"], []).append(o)
+    seller, (holding,) = next(
+        (p, hs) for p, hs in held.items() if len(hs) == 1 and p not in occupants
+    )
+    lot = holding["lot_number"]
+    theirs = nodes("sellers-laptop")
+    join(theirs, relay_process.url, invite(building, "owner", seller))
+    building.run("sync")  # the syndic's device learns of the join
+    buyer = building.run("person", "add", "--name", "Nouvelle Propriétaire").strip()
+    building.run("owner", "set", lot, "--person", buyer, "--share", "100", "--voting")
+    assert "device" not in building.last_error  # the seller still holds the lot here
+    building.run("owner", "remove", lot, "--person", seller, "--right", holding["right"])
+    assert "holds no lot any more, but 1 device of theirs" in building.last_error
+    assert f"device revoke --person {seller}" in building.last_error
+
+    building.run("device", "revoke", "--person", seller)
+    assert "1 device removed" in building.last_error
+    building.run("sync")
+    theirs.run("sync", ok=False)
+    assert "removed" in theirs.last_error
+    building.run("device", "revoke", "--person", seller, ok=False)
+    assert "No device of" in building.last_error
+    building.run("device", "revoke", ok=False)
+    assert "Name one device" in building.last_error
