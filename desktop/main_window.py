@@ -16,12 +16,12 @@ residents' inboxes behind their PINs on the shared computer.
 from __future__ import annotations
 
 from node.domain.identifiers import format_bce
-from node.domain.registry import quota_sum
+from node.domain.registry import LotType, quota_sum
 from node.domain.validation import Problem
-from node.i18n import _
+from node.i18n import N_, _
 from node.services.registry import ALL, Change
 
-from .labels import fmt_int, key_storage_label, role_label
+from .labels import fmt_int, key_storage_label, lot_type_label, natural_key, role_label
 from .ops import Ops
 from .pages.accounts import ACCOUNT_PAGES, AccountsContext
 from .pages.assembly import ASSEMBLY_PAGES, AssemblyContext
@@ -61,6 +61,7 @@ from .settings import app_settings
 from .state import RegistryState, SessionInfo, Update, read_state
 from .sync import SyncController, SyncStatus
 from .sync_widgets import SyncIndicator, SyncPanel
+from .table import Column, RecordTable
 
 PAGES: tuple[tuple[str, type[Page]], ...] = (
     ("association", AssociationPage),
@@ -71,6 +72,21 @@ PAGES: tuple[tuple[str, type[Page]], ...] = (
 )
 
 PAGE_ROLE = Qt.ItemDataRole.UserRole + 1
+
+DIRECTORY_COLUMNS = (
+    Column(N_("Lot"), lambda r: r.number, sort=lambda r: natural_key(r.number)),
+    Column(N_("Type"), lambda r: _lot_type(r.type)),
+    Column(N_("Quota"), lambda r: fmt_int(r.quota), sort=lambda r: r.quota, numeric=True),
+    Column(N_("Votes for the lot"), lambda r: r.voter or "—"),
+)
+
+
+def _lot_type(value: str) -> str:
+    try:
+        return lot_type_label(LotType(value))
+    except ValueError:  # a type a newer version knows
+        return value
+
 
 # The inbox page each kind of device shows (none on management's devices:
 # their Persons page shows every person's inbox).
@@ -384,6 +400,7 @@ class MainWindow(QMainWindow):
         self.banner.setVisible(bool(state.read_only_reason) and state.readable)
         self.problems.setVisible(state.readable and not state.awaited)
         self._show_accounts_entries(state.readable)
+        self._show_directory(state)
         self._show_current()
         self._open_inbox_once()
 
@@ -391,10 +408,16 @@ class MainWindow(QMainWindow):
         association = state.registry.association
         if not state.readable:
             role = self.sync.status.role
-            self.building_name.setText(_("Building synced with this device"))
-            self.building_address.setText(
-                _("This device: {role}").format(role=role_label(role)) if role else ""
-            )
+            # Named from the directory once the syndic's device published it
+            # (found by hand: owners' windows never said which building).
+            self.building_name.setText(state.building_name or _("Building synced with this device"))
+            if state.building_name:
+                self.setWindowTitle(_("{name} — KoproGo").format(name=state.building_name))
+            details = [
+                state.building_address,
+                _("This device: {role}").format(role=role_label(role)) if role else "",
+            ]
+            self.building_address.setText(" · ".join(d for d in details if d))
             self.quota_indicator.hide()
             return
         if state.awaited:
@@ -468,14 +491,24 @@ class MainWindow(QMainWindow):
         title.setWordWrap(True)
         text = QLabel(
             _(
-                "The building's registry — lots, owners, quotas and distribution keys — is "
-                "visible to the syndic and the council only, so this device does not receive "
-                "it. It stays connected to the building and receives what concerns everyone."
+                "The building's registry — the owners' contact details, their shares and the "
+                "distribution keys — is visible to the syndic and the council only, so this "
+                "device does not receive it. It stays connected to the building and receives "
+                "what concerns everyone."
             )
         )
         text.setObjectName("hint")
         text.setWordWrap(True)
         self.unavailable_text = text
+        self.directory_title = QLabel(
+            _("What every member sees: the lots, their quotas and who votes for each")
+        )
+        self.directory_title.setObjectName("sectionTitle")
+        self.directory_title.setWordWrap(True)
+        self.directory_table = RecordTable(DIRECTORY_COLUMNS, stretch=3, fit=True)
+        self.directory_table.setObjectName("directoryTable")
+        self.directory_title.hide()
+        self.directory_table.hide()
         devices = QPushButton(_("See the building's devices"))
         devices.clicked.connect(lambda: self.go_to("devices"))
         self.inbox_button = QPushButton()
@@ -489,8 +522,19 @@ class MainWindow(QMainWindow):
         layout.addWidget(title)
         layout.addWidget(text)
         layout.addLayout(row)
-        layout.addStretch(1)
+        layout.addSpacing(16)
+        layout.addWidget(self.directory_title)
+        layout.addWidget(self.directory_table, 1)
+        layout.addStretch(0)
         return page
+
+    def _show_directory(self, state: RegistryState) -> None:
+        """On an owner's device or the shared computer: the building's
+        directory in place of the registry's pages."""
+        shown = not state.readable and bool(state.directory)
+        self.directory_table.set_rows(state.directory if shown else ())
+        self.directory_title.setVisible(shown)
+        self.directory_table.setVisible(shown)
 
     def _on_sync_status(self, status: SyncStatus) -> None:
         self._show_inbox_entries(status)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from node.documents import directory_doc
+from node.documents.directory_doc import DirectoryLot
 from node.domain.registry import Registry
 from node.domain.validation import Problem
 from node.i18n import _
@@ -37,6 +39,10 @@ class RegistryState:
     awaited: bool = False
     """True on a device that joined before the syndic's device ever synced:
     nothing of the building has arrived yet (not an empty building)."""
+    directory: tuple[DirectoryLot, ...] = ()
+    """Where the registry is not readable: what every member sees of it."""
+    building_name: str = ""
+    building_address: str = ""
 
 
 @dataclass(frozen=True)
@@ -83,8 +89,19 @@ def registry_readable(session: Session) -> bool:
     return session.can_read("registry")
 
 
+def read_directory(session: Session) -> tuple[tuple[DirectoryLot, ...], str, str]:
+    """The directory's lots, the building's name and address; empty until
+    the syndic's device published them."""
+    store, building = session.profile.store, session.profile.building_id
+    if building is None or store.document(building, "directory", create=False) is None:
+        return (), "", ""
+    doc = session.document("directory").doc
+    return tuple(directory_doc.read(doc)), *directory_doc.building(doc)
+
+
 def read_state(session: Session) -> RegistryState:
     if not registry_readable(session):
+        lots, name, address = read_directory(session)
         return RegistryState(
             registry=Registry(),
             problems=(),
@@ -94,6 +111,9 @@ def read_state(session: Session) -> RegistryState:
                 "The building's registry is visible to the syndic and the council only."
             ),
             readable=False,
+            directory=lots,
+            building_name=name,
+            building_address=address,
         )
     registry = session.registry
     value = registry.read()

@@ -246,10 +246,14 @@ def cmd_directory(args: argparse.Namespace, open_session: Callable) -> int:
     from .documents import directory_doc
 
     with open_session(args) as session:
-        lots = directory_doc.read(session.document("directory").doc)
+        doc = session.document("directory").doc
+        lots = directory_doc.read(doc)
+        name, address = directory_doc.building(doc)
     if args.json:
         print(json.dumps([lot.__dict__ for lot in lots], indent=2, ensure_ascii=False))
     else:
+        if name:
+            print(" — ".join(part for part in (name, address) if part))
         for lot in lots:
             print(f"{lot.number:<8} {lot.type:<11} {lot.quota:>6}  {lot.voter}")
     return 0

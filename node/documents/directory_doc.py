@@ -8,9 +8,15 @@ postal address, language or consent, no share or right details.
 
 Layout::
 
-    meta     {"schema": 1}
-    lots     {lot id: {number, type, quota, voter: person id or ""}}
-    persons  {person id: {name}}       (holders of at least one lot only)
+    meta      {"schema": 1}
+    lots      {lot id: {number, type, quota, voter: person id or ""}}
+    persons   {person id: {name}}       (holders of at least one lot only)
+    building  {"association": {name, address}}    (schema 1.1)
+
+Schema 1.1 added ``building``: the association's name and the building's
+address (public: they are in the BCE/KBO), so that an owner's device and
+the shared computer can name the building they belong to. An older node
+ignores it.
 """
 
 from __future__ import annotations
@@ -24,8 +30,8 @@ from pycrdt import Map
 from ..domain.registry import Registry
 from .registry_doc import _json, _set_fields
 
-SCHEMA = (1, 0)
-ROOTS = ("meta", "lots", "persons")
+SCHEMA = (1, 1)
+ROOTS = ("meta", "lots", "persons", "building")
 
 
 def derive(registry: Registry) -> dict[str, dict[str, dict[str, Any]]]:
@@ -41,7 +47,13 @@ def derive(registry: Registry) -> dict[str, dict[str, dict[str, Any]]]:
             "voter": voters[0] if len(voters) == 1 else "",
         }
     persons = {p.id: {"name": p.name} for p in registry.persons if p.id in holders}
-    return {"lots": lots, "persons": persons}
+    association = registry.association
+    building = (
+        {"association": {"name": association.name, "address": association.address.one_line()}}
+        if association is not None
+        else {}
+    )
+    return {"lots": lots, "persons": persons, "building": building}
 
 
 def publish(doc: pycrdt.Doc, content: dict[str, dict[str, dict[str, Any]]]) -> None:
@@ -86,6 +98,13 @@ def read(doc: pycrdt.Doc) -> list[DirectoryLot]:
         ),
         key=lambda lot: lot.number,
     )
+
+
+def building(doc: pycrdt.Doc) -> tuple[str, str]:
+    """The association's name and the building's address ("" until the
+    syndic's device publishes them)."""
+    fields = _json(doc.get("building", type=Map)).get("association", {})
+    return str(fields.get("name", "")), str(fields.get("address", ""))
 
 
 def person_names(doc: pycrdt.Doc) -> dict[str, str]:

@@ -87,6 +87,18 @@ def test_the_syndic_writes_to_an_owner_who_reads_it_on_their_device(  # type: ig
     assert mine.view.items() == [] and mine.view.empty.isVisible()
     assert mine.view.empty.text().startswith("Your inbox is empty.")
     assert "Marie Lambert" in mine.whose.text()  # her name, from the building's directory
+    # Found by hand: her window never named the building nor showed its directory.
+    association = main.state.registry.association
+    assert window.building_name.text() == association.name
+    assert association.address.one_line() in window.building_address.text()
+    assert "This device: Owner" in window.building_address.text()
+    window.go_to("lots")
+    assert window.stack.currentWidget() is window.unavailable
+    assert window.directory_table.isVisible()
+    rows = {r.number: r for r in window.directory_table.rows()}
+    assert len(rows) == len(main.state.registry.lots)
+    assert rows["A1.1"].voter == "Marie Lambert" and rows["A1.1"].quota == 520
+    window.go_to("inbox")
 
     # The syndic: Persons → Marie → "Send a message…".
     main.go_to("persons")

@@ -282,7 +282,8 @@ def test_an_owner_device_explains_that_it_has_no_registry(  # type: ignore[no-un
     assert window.stack.currentWidget() is window.unavailable
     assert "visible to the syndic and the council only" in window.unavailable_text.text()
     assert not window.problems.isVisible()
-    qtbot.waitUntil(lambda: window.building_address.text() == "This device: Owner")
+    qtbot.waitUntil(lambda: window.building_address.text().endswith(" · This device: Owner"))
+    assert window.building_name.text() == main.state.registry.association.name
     window.go_to("devices")
     assert window.stack.currentWidget() is window.pages["devices"]
     qtbot.waitUntil(lambda: len(window.pages["devices"].table.rows()) == 2, timeout=WAIT_MS)
