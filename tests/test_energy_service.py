@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from pypdf import PdfReader
@@ -295,3 +295,14 @@ def test_an_expired_offer_cannot_be_finalized(acp):
     with pytest.raises(InputError, match="expired on 2026-01-31"):
         session.energy.finalize(campaign, old.id)
     assert session.energy.info(campaign).status is Status.AWAITING_FINAL_VOTE
+
+
+def test_energy_dates_follow_the_relays_clock_once_measured(acp):
+    """Found by hand: a campaign's dates, consents and retention followed a
+    computer's wrong clock, where assemblies already took the relay's."""
+    session, _people = acp
+    session.profile.store.set_meta({"clock_offset": str(-400 * 86_400)})  # relay 400 days behind
+    campaign = session.energy.create("Hiver", ["electricity"], date(2099, 1, 31))
+    created = datetime.fromisoformat(session.energy.info(campaign).created_at)
+    expected = datetime.now(UTC).replace(microsecond=0) - timedelta(days=400)
+    assert abs((created - expected).total_seconds()) < 120

@@ -67,12 +67,8 @@ AGGREGATOR = "aggregator"
 """The recipient name of the campaign's aggregating key in a sealed opt-in."""
 
 
-def now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
-
-
-def _iso(moment: datetime | None) -> str:
-    return (moment or now()).astimezone(UTC).isoformat()
+def _iso(moment: datetime) -> str:
+    return moment.replace(microsecond=0).astimezone(UTC).isoformat()
 
 
 @dataclass(frozen=True)
@@ -153,6 +149,15 @@ class EnergyService:
         self._verifiers = VerifierCache(session)  # the members log replayed once per change
 
     # -- reading ----------------------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        """The relay's time once a sync measured this computer's offset
+        (found by hand: consents, withdrawals, retention and audit dates
+        followed a computer's wrong clock)."""
+        return self._session.now()
+
+    def _today(self) -> date:
+        return self._now().astimezone().date()  # the day here, by the corrected clock
 
     def _store(self):  # type: ignore[no-untyped-def]
         return self._session.profile.store
@@ -249,7 +254,7 @@ class EnergyService:
             raise InputError(_("A contract lasts from 1 to 120 months."))
         if contract_type not in {c.value for c in ContractType}:
             raise InputError(_("A contract's price is fixed or variable."))
-        created = _iso(at)
+        created = _iso(at or self._now())
         if deadline < date.fromisoformat(created[:10]):
             raise InputError(_("The deadline for taking part is already past."))
         campaign = new_ulid()
@@ -365,7 +370,7 @@ class EnergyService:
                 doc,
                 "history",
                 new_ulid(),
-                {"at": _iso(None), "from": info.status.value, "to": target.value},
+                {"at": _iso(self._now()), "from": info.status.value, "to": target.value},
             )
         return Change.of("campaign", record_id=campaign)
 
@@ -511,7 +516,7 @@ class EnergyService:
         if offer is None:
             raise NotFoundError(_("There is no offer {id}.").format(id=offer_id))
         decided = self._final_choice(info, offer)
-        if decided and date.fromisoformat(offer.valid_until) < date.today():
+        if decided and date.fromisoformat(offer.valid_until) < self._today():
             raise InputError(
                 _("This offer expired on {day}: ask the broker to renew it.").format(
                     day=offer.valid_until
@@ -526,13 +531,13 @@ class EnergyService:
 
     def complete(self, campaign: str, on: date | None = None) -> Change:
         """Finalized → Completed: the contracts are signed; the 90 days start."""
-        day = on or date.today()
+        day = on or self._today()
         return self._move(campaign, Status.COMPLETED, Gate(), ended_on=day.isoformat())
 
     def cancel(self, campaign: str, on: date | None = None) -> Change:
         """Any state but the final ones → Cancelled; the building's figures
         leave the pool (when the relay can be reached)."""
-        day = on or date.today()
+        day = on or self._today()
         change = self._move(campaign, Status.CANCELLED, Gate(), ended_on=day.isoformat())
         self._try_withdraw(campaign)
         return change
@@ -577,7 +582,7 @@ class EnergyService:
         info = self.info(campaign)
         if info.status not in rules.OPT_IN_OPEN:
             raise InputError(_("The campaign is not collecting consumption data."))
-        given = _iso(at)
+        given = _iso(at or self._now())
         if info.deadline is not None and date.fromisoformat(given[:10]) > info.deadline:
             raise InputError(
                 _("Taking part closed on {day}.").format(day=info.deadline.isoformat())
@@ -762,7 +767,9 @@ class EnergyService:
         me, live = self._own_optin(campaign, optin, person, pin)
         if edoc.records(live.doc, "optins")[optin].get("withdrawn"):
             raise InputError(_("This consent was already withdrawn."))
-        withdrawn = edoc.canonical({"optin": optin, "person": me.person, "withdrawn_at": _iso(at)})
+        withdrawn = edoc.canonical(
+            {"optin": optin, "person": me.person, "withdrawn_at": _iso(at or self._now())}
+        )
         signature = me.sign(edoc.WITHDRAW_CONTEXT + withdrawn.encode())
         with live.edit() as doc:
             edoc.put_record(
@@ -836,7 +843,7 @@ class EnergyService:
             raise InputError(
                 _("This bill is not the one given with the opt-in (its SHA-256 differs).")
             )
-        at = _iso(None)
+        at = _iso(self._now())
         with self._live(campaign).edit() as doc:
             edoc.put_record(
                 doc, "verified", optin, {"person": record.person, "sha256": sha256, "at": at}
@@ -873,8 +880,8 @@ class EnergyService:
         verifier = self._verifiers.get()
         verified = edoc.records(live.doc, "verified")
         yearly: dict[str, list[int]] = {e: [] for e in info.energy_types}
-        at = _iso(None)
-        day = (today or date.today()).isoformat()
+        at = _iso(self._now())
+        day = (today or self._today()).isoformat()
         counted: list[str] = []
         with live.edit() as doc:
             seen = set()
@@ -980,7 +987,7 @@ class EnergyService:
                     total_kwh=int(figure.total_kwh or 0),
                     average_kwh=int(figure.average_kwh or 0),
                     median_kwh=int(figure.median_kwh or 0),
-                    published_at=_iso(None).replace("+00:00", "Z"),
+                    published_at=_iso(self._now()).replace("+00:00", "Z"),
                 )
                 energy_client.publish(self._session, aggregate)
                 published.append(figure.energy)
@@ -989,7 +996,7 @@ class EnergyService:
                 withdrawn.append(figure.energy)
         with self._live(campaign).edit() as doc:
             for energy in published:
-                edoc.put_record(doc, "figures", energy, {"published": _iso(None)})
+                edoc.put_record(doc, "figures", energy, {"published": _iso(self._now())})
             for energy in withdrawn:
                 edoc.put_record(doc, "figures", energy, {"published": None})
         return {"published": published, "withdrawn": withdrawn}
@@ -1008,7 +1015,7 @@ class EnergyService:
         """The offers kept in the campaign, cheapest first, each with its
         green score, the building's estimated yearly savings and whether it
         has expired."""
-        today = today or date.today()
+        today = today or self._today()
         stored = edoc.records(self._live(campaign).doc, "offers")
         totals = {f.energy: f.total_kwh or 0 for f in self.figures(campaign)}
         out = []
@@ -1069,7 +1076,7 @@ class EnergyService:
                     for v in self.offers(campaign)
                 ),
                 chosen_offer=info.chosen_offer,
-                generated_on=on or date.today(),
+                generated_on=on or self._today(),
             )
         )
 
@@ -1101,7 +1108,7 @@ class EnergyService:
         """Delete every opt-in of a campaign everywhere, then the sealed
         aggregating keys; mark the campaign purged only once all is done."""
         docs = self._optin_docs(campaign)  # emptied ones too: their compaction may be owed
-        at = _iso(None)
+        at = _iso(self._now())
         with self._live(campaign).edit() as doc:
             for _doc_id, optin, _fields in self._raw_optins(campaign):
                 self._audit(doc, f"{optin}:deleted", Event.BILL_DELETED, at, optin)
@@ -1124,7 +1131,7 @@ class EnergyService:
         report = RetentionReport()
         if not self._is_syndic():
             return report
-        day = today or date.today()
+        day = today or self._today()
         for info in self.campaigns():
             live = self._live(info.id)
             if info.purged_on is None and rules.purge_due(info.ended_on, day):
