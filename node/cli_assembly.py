@@ -14,6 +14,7 @@ from typing import Any
 from .cli_ledger import _day, _print
 from .domain.assembly import DECISION_MAJORITIES, Vote
 from .domain.meeting import CHANGED_AFTER_CLOSING, MeetingKind, Mode
+from .domain.registry import match_names
 from .errors import InputError, NotFoundError
 from .files import write_document
 from .i18n import _
@@ -33,12 +34,7 @@ def _moment(text: str | None) -> datetime | None:
 
 def _person(session: Any, meeting: str, ref: str) -> str:
     """An owner by id or by name (case-insensitive, unique start)."""
-    names = session.assembly.names(meeting)
-    if ref in names:
-        return ref
-    folded = ref.casefold()
-    exact = [p for p, n in names.items() if n.casefold() == folded]
-    matches = exact or [p for p, n in names.items() if n.casefold().startswith(folded)]
+    matches = match_names(session.assembly.names(meeting), ref)
     if len(matches) == 1:
         return matches[0]
     if not matches:

@@ -18,7 +18,7 @@ from babel.dates import format_datetime
 
 from shared.protocol import Role
 
-from .errors import InputError
+from .errors import InputError, NotFoundError
 from .i18n import N_, _, current_language, ngettext
 from .identity import device_identity
 from .keys import KeyStorage
@@ -49,7 +49,10 @@ def cmd_relay_connect(args: argparse.Namespace, open_session: Callable) -> int:
 def cmd_invite_create(args: argparse.Namespace, open_session: Callable) -> int:
     role = Role(args.role)
     with open_session(args) as session:
-        created = service.create_invite(session, role, args.person, args.days, args.kiosk)
+        person = args.person or None
+        if person and session.can_read("registry"):  # elsewhere the refusal says who invites
+            person = session.registry.person_named(person).id
+        created = service.create_invite(session, role, person, args.days, args.kiosk)
     result = {
         "code": created.code,
         "expires_at": service.iso(created.expires_at),
@@ -193,7 +196,11 @@ def cmd_device_revoke(args: argparse.Namespace, open_session: Callable) -> int:
         raise InputError(_("Name one device, or a person with --person."))
     if args.person:
         with open_session(args) as session:
-            gone = service.revoke_person(session, args.person)
+            try:  # by name while they are in the registry; by id after a removal
+                person = session.registry.person_named(args.person).id
+            except NotFoundError:
+                person = args.person
+            gone = service.revoke_person(session, person)
         print(
             ngettext(
                 "{n} device removed ({ids}); new keys sent to the others. What it already had "
@@ -342,7 +349,7 @@ def add_commands(
         isub, "create", lambda a: cmd_invite_create(a, open_session), "make a one-time invite code"
     )
     p.add_argument("--role", required=True, choices=[r.value for r in Role])
-    p.add_argument("--person", help="the person an owner's device belongs to")
+    p.add_argument("--person", help="the person an owner's device belongs to (id or name)")
     p.add_argument("--days", type=int, default=7, help="days before the invite expires")
     p.add_argument(
         "--kiosk",

@@ -283,6 +283,18 @@ class Registry:
 # -- parsing user input -------------------------------------------------------
 
 
+def match_names(names: Mapping[str, str], ref: str) -> list[str]:
+    """The ids ``ref`` may mean among ``names`` (id -> name): the id itself,
+    else the names equal to it (case-insensitive), else those starting with it."""
+    if ref in names:
+        return [ref]
+    folded = ref.strip().casefold()
+    if not folded:
+        return []
+    exact = [i for i, n in names.items() if n.casefold() == folded]
+    return exact or [i for i, n in names.items() if n.casefold().startswith(folded)]
+
+
 def parse_share(text: str) -> int:
     """``'50'``, ``'33.33'``, ``'33,34 %'`` → hundredths of a percent."""
     cleaned = text.strip().removesuffix("%").strip().replace(",", ".")

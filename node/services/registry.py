@@ -31,6 +31,7 @@ from ..domain.registry import (
     Right,
     check_bce,
     facts,
+    match_names,
     parse_date,
 )
 from ..domain.validation import Problem, validate
@@ -271,6 +272,20 @@ class RegistryService:
         if person is None:
             raise NotFoundError(_("There is no person with id {id}.").format(id=person_id))
         return person
+
+    def person_named(self, ref: str) -> Person:
+        """A person by id or by name (case-insensitive; a unique start will do)."""
+        persons = {p.id: p for p in self.read().persons}
+        matches = match_names({i: p.name for i, p in persons.items()}, ref)
+        if len(matches) == 1:
+            return persons[matches[0]]
+        if not matches:
+            raise NotFoundError(_("There is no person {name!r} in the registry.").format(name=ref))
+        raise InputError(
+            _("{name!r} names several persons ({names}); give more of the name or the id.").format(
+                name=ref, names=", ".join(sorted(persons[m].name for m in matches))
+            )
+        )
 
     # -- ownership -------------------------------------------------------------------
 

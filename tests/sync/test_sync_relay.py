@@ -348,3 +348,19 @@ def test_a_sale_says_the_sellers_devices_are_still_in_and_removes_them(
     assert "No device of" in building.last_error
     building.run("device", "revoke", ok=False)
     assert "Name one device" in building.last_error
+
+
+def test_an_owners_invite_names_the_person_by_name(building, nodes, relay_process):
+    """Found by hand: --person took an id only, which nobody knows by heart."""
+    code = building.json("invite", "create", "--role", "owner", "--person", "fatima el")
+    fatima = next(p for p in building.json("registry")["persons"] if p["name"].startswith("Fatima"))
+    assert code["person"] == fatima["id"]
+    building.run("person", "add", "--name", "Zeno Vermeulen")
+    building.run("person", "add", "--name", "Zeno Claes")
+    building.run("invite", "create", "--role", "owner", "--person", "zeno", ok=False)
+    assert "names several persons (Zeno Claes, Zeno Vermeulen)" in building.last_error
+    building.run("invite", "create", "--role", "owner", "--person", "Nobody Here", ok=False)
+    assert "There is no person 'Nobody Here'" in building.last_error
+    owner = nodes("fatima")
+    join(owner, relay_process.url, code["code"])
+    assert owner.json("status")["role"] == "owner"
