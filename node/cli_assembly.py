@@ -158,6 +158,7 @@ def cmd_agenda_list(args: argparse.Namespace, open_session: Callable) -> int:
             "title": i.title,
             "category": i.category,
             "majority": i.majority.value,
+            "answers": i.answers or None,
             "deferred": i.deferred or None,
         }
         for i in items
@@ -166,8 +167,9 @@ def cmd_agenda_list(args: argparse.Namespace, open_session: Callable) -> int:
     _print(
         data,
         args.json,
-        lambda _rows: "\n".join(
-            f"{n}. {d['title']}  [{d['majority']}]" for n, d in enumerate(numbered, start=1)
+        lambda _rows: "\n".join(  # a poll's question has no majority: its kind of answer
+            f"{n}. {d['title']}  [{d['answers'] or d['majority']}]"
+            for n, d in enumerate(numbered, start=1)
         ),
     )
     return 0
@@ -328,9 +330,9 @@ def _result_text(data: dict[str, Any]) -> str:
             )
         )
     for r in data["resolutions"]:
-        if r["answers"]:
+        if r["answers"] or data.get("kind") == "poll":  # a poll is not adopted nor rejected
             answers = ", ".join(f"{a}: {n}" for a, n in r["answers"].items())
-            lines.append(f"{r['number']}. {r['title']} — {answers}")
+            lines.append(f"{r['number']}. {r['title']} — {answers or _('no answer yet')}")
             continue
         state = _("adopted") if r["passed"] else _("rejected") if r["voted"] else _("not voted")
         lines.append(

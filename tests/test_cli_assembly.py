@@ -78,3 +78,18 @@ def test_the_convocations_are_written_whole_or_refused_in_words(syndic, tmp_path
                str(tmp_path / "taken" / "c.pdf"), ok=False)  # fmt: skip
     assert syndic.last_code == 1 and "could not be written" in syndic.last_error
     assert syndic.last_error.startswith("koprogo-node: ") and syndic.last_error.count("\n") == 1
+
+
+def test_a_poll_is_neither_adopted_nor_rejected_before_its_answers(syndic):
+    """Found by hand: a poll's question read "[absolute]" on the agenda and
+    its result as a vote, where a poll has no majority."""
+    poll = syndic.run("assembly", "create", "--kind", "poll", "--title", "Couleur du hall",
+                      "--date", "2027-05-01T10:00").strip()  # fmt: skip
+    syndic.run("assembly", "agenda", "add", poll, "--title", "Repeindre en vert ?",
+               "--answers", "yes_no")  # fmt: skip
+    assert (
+        syndic.run("assembly", "agenda", "list", poll).strip() == "1. Repeindre en vert ?  [yes_no]"
+    )
+    assert (
+        syndic.run("assembly", "result", poll).strip() == "1. Repeindre en vert ? — no answer yet"
+    )
