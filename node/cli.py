@@ -50,7 +50,10 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(self._exit_with(message))
 
     def _exit_with(self, message: str) -> int:
-        print(f"{self.prog}: {_('error')}: {message}", file=sys.stderr)
+        print(
+            "{prog}: {error}: {message}".format(prog=self.prog, error=_("error"), message=message),
+            file=sys.stderr,
+        )
         return EXIT_USAGE
 
 

@@ -332,14 +332,14 @@ def _result_text(data: dict[str, Any]) -> str:
     for r in data["resolutions"]:
         if r["answers"] or data.get("kind") == "poll":  # a poll is not adopted nor rejected
             answers = ", ".join(f"{a}: {n}" for a, n in r["answers"].items())
-            lines.append(f"{r['number']}. {r['title']} — {answers or _('no answer yet')}")
+            answers = answers or _("no answer yet")
+            lines.append(f"{r['number']}. {r['title']} — {answers}")
             continue
         state = _("adopted") if r["passed"] else _("rejected") if r["voted"] else _("not voted")
-        lines.append(
-            f"{r['number']}. {r['title']} — {state} "
-            f"({_('for')} {r['for']}, {_('against')} {r['against']}, "
-            f"{_('abstentions')} {r['abstentions']})"
+        figures = _("for {n_for}, against {n_against}, abstentions {n_abstentions}").format(
+            n_for=r["for"], n_against=r["against"], n_abstentions=r["abstentions"]
         )
+        lines.append(f"{r['number']}. {r['title']} — {state} ({figures})")
         if r["against_names"]:
             lines.append("   " + _("Against: {names}").format(names=", ".join(r["against_names"])))
         if r["abstained_names"]:

@@ -4,6 +4,7 @@ catalogs hold every message of the code, translated, and compiled."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -51,3 +52,18 @@ def test_switching_language_switches_messages(language: str, expected: str):
 def test_unknown_language_is_refused():
     with pytest.raises(ValueError):
         i18n.set_language("es")
+
+
+def test_no_message_is_marked_inside_an_f_string():
+    """Babel's extractor does not look into f-strings: ``f"{_('for')}"`` was
+    never translated (found when a new message went missing)."""
+    marked = re.compile(r"\{(_|ngettext|N_)\(\s*['\"]")
+    root = Path(__file__).resolve().parents[1]
+    found = [
+        f"{path.relative_to(root)}:{number}"
+        for folder in ("node", "desktop", "sync_server", "shared")
+        for path in sorted((root / folder).rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if marked.search(line)
+    ]
+    assert found == []
