@@ -92,18 +92,23 @@ def build_registry(session: Session, lots: int, persons: int) -> None:
     lift = DistributionKey(
         new_ulid(), "Lift", {x.id: x.floor or 1 for x in made if x.type is LotType.APARTMENT}
     )
+    holders: dict[str, list[str]] = {lot.id: [people[i % persons].id] for i, lot in enumerate(made)}
+    for person in people[lots:]:  # the others co-own a lot with someone
+        holders[made[rng.randrange(lots)].id].append(person.id)
     with session.document("registry").edit() as doc:
         for person in people:
             rdoc.put_record(doc, "persons", person.id, rdoc.person_fields(person))
-        for i, lot in enumerate(made):
+        for lot in made:
             rdoc.put_record(doc, "lots", lot.id, rdoc.lot_fields(lot))
-            holding = Ownership(new_ulid(), lot.id, people[i % persons].id, 10_000, voting=True)
-            rdoc.put_record(doc, "ownerships", holding.id, rdoc.ownership_fields(holding))
-        for person in people[lots:]:  # the others co-own a lot with someone
-            lot = made[rng.randrange(lots)]
-            holding = Ownership(new_ulid(), lot.id, person.id, 10_000)
-            rdoc.put_record(doc, "ownerships", holding.id, rdoc.ownership_fields(holding))
+            owners = holders[lot.id]  # full ownership shared, the first one votes
+            shares = [10_000 // len(owners)] * len(owners)
+            shares[0] += 10_000 - sum(shares)
+            for n, (person_id, share) in enumerate(zip(owners, shares, strict=True)):
+                holding = Ownership(new_ulid(), lot.id, person_id, share, voting=n == 0)
+                rdoc.put_record(doc, "ownerships", holding.id, rdoc.ownership_fields(holding))
         rdoc.put_key(doc, lift)
+    problems = session.registry.problems()
+    assert not problems, problems  # calls are refused on a registry with problems
 
 
 def one_year(session: Session, label: int, invoices: int, rng: random.Random) -> int:
