@@ -186,6 +186,7 @@ def cmd_entries(args: argparse.Namespace, open_session: Callable) -> int:
             data.append(
                 {
                     "number": number,
+                    "definitive": entry.id in view.numbers,  # fixed at the year's closing
                     "id": entry.id,
                     "date": entry.date,
                     "journal": journal.value,
@@ -205,14 +206,19 @@ def cmd_entries(args: argparse.Namespace, open_session: Callable) -> int:
                     ],
                 }
             )
-    _print(
-        data,
-        args.json,
-        lambda d: "\n".join(
-            f"{e['number']}  {e['date']}  {e['reference']:<14} {e['description']}" for e in d
-        ),
-    )
+    _print(data, args.json, _entries_text)
     return 0
+
+
+def _entries_text(entries: list[dict[str, Any]]) -> str:
+    lines = [
+        f"{e['number']}{'' if e['definitive'] else '*'}  {e['date']}  "
+        f"{e['reference']:<14} {e['description']}"
+        for e in entries
+    ]
+    if not all(e["definitive"] for e in entries):
+        lines.append(_("* provisional number: it is fixed when the fiscal year is closed."))
+    return "\n".join(lines)
 
 
 def cmd_reverse(args: argparse.Namespace, open_session: Callable) -> int:

@@ -146,8 +146,14 @@ def test_a_year_of_accounts_from_the_command_line(capsys, profile, tmp_path):
     assert report["balance_sheet"]["total_assets"] == report["balance_sheet"]["total_liabilities"]
     assert js(capsys, profile, "ledger", "deliver", "--year", "2027")["delivered"] > 0
     assert js(capsys, profile, "ledger", "check", "--year", "2027") == []
+    listed = run(capsys, profile, "ledger", "entries", "--year", "2027", "--journal", "purchases")
+    assert listed.splitlines()[0].startswith("ACH-2027-0001*  ")
+    assert listed.splitlines()[-1].startswith("* provisional number")
     closed = js(capsys, profile, "ledger", "close-year", "2027")
     assert closed == {"closed": 2027, "opened": 2028, "result_carried": 4_000_000 - 123_456 + 5_000}
+    listed = run(capsys, profile, "ledger", "entries", "--year", "2027", "--journal", "purchases")
+    assert listed.splitlines()[0].startswith("ACH-2027-0001  ") and "provisional" not in listed
+    assert all(e["definitive"] for e in js(capsys, profile, "ledger", "entries", "--year", "2027"))
 
 
 @pytest.mark.parametrize(

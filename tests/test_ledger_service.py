@@ -335,3 +335,67 @@ def test_calls_that_no_longer_match_their_budget_are_reported(demo):
     with demo.document("ledger/2029").edit() as doc:
         ledger_doc.put_record(doc, "calls", "2029-working-01", {"amount": 12_345})
     assert demo.ledger.problems(2029)[0].startswith("Call 2029-working-01 was made differently")
+
+
+def test_journal_numbers_are_fixed_at_the_closing(demo, tmp_path):
+    """Found by hand: numbers were computed by date when read, so an entry
+    arriving from another device, or back-dated, renumbered every later
+    entry — even in a closed year. They are provisional until the closing,
+    which fixes them; an entry reaching the year later takes the next one."""
+    from node.domain.accounting.ledger import Journal
+    from tests.helpers import exchange_docs, replica_of
+
+    def bank(label: int) -> dict[str, str]:
+        return {e.reference: n for n, e in demo.ledger.view(label).numbered(Journal.BANK, label)}
+
+    people = sorted({o.person_id for o in demo.registry.read().ownerships})
+    demo.ledger.record_payment(people[0], 1_000, date(2027, 3, 1), "march")
+    demo.ledger.record_payment(people[1], 1_000, date(2027, 6, 1), "june")
+    assert demo.ledger.view(2027).provisional()
+    demo.ledger.record_payment(people[2], 1_000, date(2027, 1, 15), "back-dated")
+    assert bank(2027) == {  # provisional: by date
+        "back-dated": "BQ-2027-0001",
+        "march": "BQ-2027-0002",
+        "june": "BQ-2027-0003",
+    }
+    docs = tuple(ref.doc_id for ref in demo.profile.store.documents())
+    other = replica_of(demo, tmp_path / "other", docs=docs)
+    try:
+        demo.ledger.close_year(2027)
+        assert not demo.ledger.view(2027).provisional()
+        fixed = bank(2027)
+        other.ledger.record_payment(people[3], 1_000, date(2027, 2, 1), "late, offline")
+        docs = tuple(ref.doc_id for ref in demo.profile.store.documents())
+        exchange_docs(demo, other, docs)
+    finally:
+        other.close()
+    numbers = bank(2027)
+    assert {k: v for k, v in numbers.items() if k in fixed} == fixed  # nothing renumbered
+    assert numbers["late, offline"] == "BQ-2027-0004"  # provisional, after the fixed ones
+    assert demo.ledger.view(2027).provisional()
+    demo.ledger.amend_closing(2027)
+    assert not demo.ledger.view(2027).provisional()
+    assert bank(2027) == numbers  # fixed as shown
+    listed = [n for n, _e in demo.ledger.view(2027).numbered(Journal.BANK, 2027)]
+    assert listed == sorted(listed)  # listed in the order of their numbers
+
+
+def test_a_journal_number_fixed_twice_is_reported(demo, tmp_path):
+    """Two devices closing the same year at once, each without the other's
+    last entry, fix one number for two entries: ``ledger check`` says so."""
+    from tests.helpers import exchange_docs, replica_of
+
+    people = sorted({o.person_id for o in demo.registry.read().ownerships})
+    docs = tuple(ref.doc_id for ref in demo.profile.store.documents())
+    other = replica_of(demo, tmp_path / "other", docs=docs)
+    try:
+        demo.ledger.record_payment(people[0], 1_000, date(2027, 3, 1), "here")
+        other.ledger.record_payment(people[1], 1_000, date(2027, 3, 2), "there")
+        demo.ledger.close_year(2027)
+        other.ledger.close_year(2027)
+        docs = tuple(ref.doc_id for ref in demo.profile.store.documents())
+        exchange_docs(demo, other, docs)
+    finally:
+        other.close()
+    problems = demo.ledger.problems(2027)
+    assert any("BQ-2027-0001 was given to two entries" in p for p in problems), problems

@@ -21,6 +21,12 @@ Layout::
     statements  {fingerprint: {account, number, new_date, movements}}   imported CODA
     queue       {id: {statement, sequence, date, amount, reference, communication,
                       counterparty, name, resolved}}   movements to match by hand
+    numbers     {entry id: "ACH-2027-0001"}    definitive journal numbers (schema 1.1)
+
+Schema 1.1 added ``numbers``: the journal numbers fixed when the year is
+closed (before, numbers are provisional: computed by date when read, so an
+entry arriving from another device or back-dated renumbers the later
+ones). An older node ignores the map and keeps computing numbers.
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ from ..domain.accounting.chart import Account
 from ..domain.accounting.ledger import Entry, FiscalYear, Journal, Line
 from .registry_doc import _json, _set_fields
 
-SCHEMA = (1, 0)
+SCHEMA = (1, 1)
 ROOTS = (
     "meta",
     "accounts",
@@ -48,6 +54,7 @@ ROOTS = (
     "calls",
     "statements",
     "queue",
+    "numbers",
 )
 
 
@@ -133,6 +140,19 @@ def put_entry(doc: pycrdt.Doc, entry: Entry) -> bool:
         }
     )
     return True
+
+
+def read_numbers(doc: pycrdt.Doc) -> dict[str, str]:
+    """entry id -> its definitive journal number (given at the closing)."""
+    return {k: str(v) for k, v in root(doc, "numbers").items() if isinstance(v, str)}
+
+
+def put_numbers(doc: pycrdt.Doc, numbers: dict[str, str]) -> None:
+    """Fix journal numbers; a number once given never changes."""
+    fixed = root(doc, "numbers")
+    for entry_id, number in numbers.items():
+        if entry_id not in fixed:
+            fixed[entry_id] = number
 
 
 def read_entries(doc: pycrdt.Doc) -> tuple[list[Entry], list[str]]:

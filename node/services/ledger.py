@@ -41,6 +41,7 @@ from ..domain.accounting.ledger import (
     Line,
     check_entry,
     closing_entries,
+    definitive_numbers,
     fiscal_year,
     fiscal_year_of,
     opening_entry,
@@ -128,7 +129,16 @@ class LedgerService:
     def view(self, label: int) -> LedgerView:
         live = self._live(label)
         entries, _unreadable = ldoc.read_entries(live.doc)
-        return LedgerView(tuple(entries), self.chart(label))
+        return LedgerView(tuple(entries), self.chart(label), ldoc.read_numbers(live.doc))
+
+    def _fix_numbers(self, label: int) -> None:
+        """Give the year's entries that have none their definitive journal
+        number (at the closing, and for entries that reached the year after
+        it); numbers given before never change."""
+        numbers = definitive_numbers(self.view(label), label)
+        if numbers:
+            with self._live(label).edit() as doc:
+                ldoc.put_numbers(doc, numbers)
 
     # -- chart --------------------------------------------------------------------------------
 
@@ -612,6 +622,17 @@ class LedgerService:
             seen[key] = invoice_id
         _entries, unreadable = ldoc.read_entries(self._live(label).doc)
         found += [_("Entry {id} cannot be read.").format(id=e) for e in unreadable]
+        given: dict[str, int] = defaultdict(int)
+        for number in ldoc.read_numbers(self._live(label).doc).values():
+            given[number] += 1
+        found += [
+            _(
+                "Journal number {number} was given to two entries (the year was closed on two "
+                "devices at once)."
+            ).format(number=number)
+            for number, count in sorted(given.items())
+            if count > 1
+        ]
         if not self.view(label).is_balanced():
             found.append(_("The accounts of {year} do not balance.").format(year=label))
         found += self._calls_problems(label)
@@ -698,6 +719,10 @@ class LedgerService:
             if closing is not None:
                 ldoc.put_entry(doc, closing)
             ldoc.set_meta(doc, closed=True)
+            view = LedgerView(
+                (*view.entries, *([closing] if closing else [])), view.chart, view.numbers
+            )
+            ldoc.put_numbers(doc, definitive_numbers(view, label))
         after = self.view(label)
         next_year = fiscal_year(label + 1, self._start_day())
         opening = opening_entry(after, year, next_year, f"open-{label + 1}")
@@ -770,6 +795,7 @@ class LedgerService:
         if closing is not None:
             with self._live(label).edit() as doc:
                 ldoc.put_entry(doc, closing)
+        self._fix_numbers(label)  # the late entries' numbers follow the year's last ones
         if opening is not None:
             with self._live(label + 1).edit() as doc:
                 ldoc.put_entry(doc, opening)

@@ -9,6 +9,7 @@ journal, so the books keep the whole story.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 
@@ -43,6 +44,7 @@ class EntryRow:
     entry: Entry
     reversed_by: str  # the number of the entry that reverses this one
     reverses: str  # the number of the entry this one reverses
+    definitive: bool = True  # its number was fixed when the year was closed
 
     @property
     def id(self) -> str:
@@ -57,7 +59,9 @@ class JournalData:
     fiscal: FiscalYear
 
 
-def entry_rows(entries: tuple[Entry, ...], numbered: dict[Journal, list]) -> list[EntryRow]:
+def entry_rows(
+    entries: tuple[Entry, ...], numbered: dict[Journal, list], fixed: Collection[str] = ()
+) -> list[EntryRow]:
     number_of = {entry.id: number for pairs in numbered.values() for number, entry in pairs}
     reversed_by = {e.reverses: e.id for e in entries if e.reverses}
     rows = []
@@ -69,6 +73,7 @@ def entry_rows(entries: tuple[Entry, ...], numbered: dict[Journal, list]) -> lis
                     entry,
                     number_of.get(reversed_by.get(entry.id, ""), ""),
                     number_of.get(entry.reverses or "", ""),
+                    entry.id in fixed,
                 )
             )
     return sorted(rows, key=lambda r: (r.entry.date, r.number))
@@ -83,7 +88,17 @@ def status(row: EntryRow) -> str:
 
 
 ENTRY_COLUMNS = (
-    Column(N_("Number"), lambda r: r.number, sort=lambda r: (r.entry.journal, r.number)),
+    Column(
+        N_("Number"),
+        lambda r: r.number,
+        sort=lambda r: (r.entry.journal, r.number),
+        muted=lambda r: not r.definitive,
+        tooltip=lambda r: (
+            ""
+            if r.definitive
+            else _("Provisional number: it is fixed when the fiscal year is closed.")
+        ),
+    ),
     Column(N_("Date"), lambda r: fmt_date(r.entry.date), sort=lambda r: (r.entry.date, r.number)),
     Column(N_("Journal"), lambda r: journal_label(r.entry.journal)),
     Column(N_("Document"), lambda r: r.entry.reference),
@@ -217,7 +232,7 @@ class JournalsPage(AccountsPage):
     def read(self, session: Session, year: int, info: YearsInfo) -> JournalData:
         view = session.ledger.view(year) if year in info.years else empty_view()
         numbered = {journal: view.numbered(journal, year) for journal in Journal}
-        rows = entry_rows(view.entries, numbered)
+        rows = entry_rows(view.entries, numbered, frozenset(view.numbers))
         return JournalData(year, tuple(rows), view.chart, info.fiscal(year))
 
     def show_data(self, data: JournalData) -> None:

@@ -183,12 +183,35 @@ class Balance:
         return self.debit - self.credit
 
 
+def journal_number(journal: Journal, year: int, index: int) -> str:
+    return f"{JOURNAL_CODES[journal]}-{year}-{index:04d}"
+
+
+def _index_of(number: str) -> tuple[int, str]:
+    """Sort key of a journal number: its running index, then the text."""
+    tail = number.rsplit("-", 1)[-1]
+    return (int(tail) if tail.isdigit() else 0, number)
+
+
+def definitive_numbers(view: LedgerView, fiscal_year: int) -> dict[str, str]:
+    """Numbers to fix for the entries that have none: each journal's go on
+    from its highest fixed one, by date then id."""
+    out: dict[str, str] = {}
+    for journal in Journal:
+        for number, entry in view.numbered(journal, fiscal_year):
+            if entry.id not in view.numbers:
+                out[entry.id] = number
+    return out
+
+
 @dataclass(frozen=True)
 class LedgerView:
     """The entries of one or more fiscal years, read at one moment."""
 
     entries: tuple[Entry, ...] = ()
     chart: Chart = field(default_factory=Chart)
+    numbers: Mapping[str, str] = field(default_factory=dict)
+    """Definitive journal numbers, given when the year was closed."""
 
     def sorted(self) -> list[Entry]:
         return sorted(self.entries, key=lambda e: (e.date, e.id))
@@ -197,12 +220,27 @@ class LedgerView:
         """(number, entry) of a journal: ``ACH-2027-0001``... by date then id.
         The year in the number is the fiscal year's label when given (found
         by hand: with a year starting on 1 July, the calendar year changed
-        in the middle of one fiscal year and numbers repeated across two)."""
-        out = []
-        for index, entry in enumerate(e for e in self.sorted() if e.journal is journal):
-            year = entry.date.year if fiscal_year is None else fiscal_year
-            out.append((f"{JOURNAL_CODES[journal]}-{year}-{index + 1:04d}", entry))
+        in the middle of one fiscal year and numbers repeated across two).
+
+        A number fixed at the closing (``numbers``) is kept; the others are
+        provisional and follow the highest fixed number of the journal, by
+        date (found by hand: an entry arriving from another device, or
+        back-dated, renumbered every later entry)."""
+        mine = [e for e in self.sorted() if e.journal is journal]
+        fixed = [(self.numbers[e.id], e) for e in mine if e.id in self.numbers]
+        fixed.sort(key=lambda pair: _index_of(pair[0]))
+        out, after = fixed, len(fixed)
+        for entry in mine:
+            if entry.id not in self.numbers:
+                after += 1
+                year = entry.date.year if fiscal_year is None else fiscal_year
+                out.append((journal_number(journal, year, after), entry))
         return out
+
+    def provisional(self) -> bool:
+        """Whether some journal number may still change (the year is not
+        closed, or entries reached it after its closing)."""
+        return any(e.id not in self.numbers for e in self.entries)
 
     def balances(self, until: date | None = None) -> dict[str, Balance]:
         totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
