@@ -56,10 +56,17 @@ class DeviceRow:
     person: str  # the person's name, or their id when this device cannot read names
     this_device: bool
     revoked: bool
+    left_behind: bool = False  # its person holds no lot and lives in none any more
 
 
 def device_rows(devices: Sequence[dict[str, Any]], registry: Registry | None) -> list[DeviceRow]:
     names = {p.id: p.name for p in registry.persons} if registry else {}
+    # Found by hand: after a sale the seller's devices stayed in, unnoticed.
+    concerned = (
+        {o.person_id for o in registry.ownerships} | {o.person_id for o in registry.occupants}
+        if registry is not None and registry.lots
+        else None
+    )
     return [
         DeviceRow(
             d["id"],
@@ -67,6 +74,12 @@ def device_rows(devices: Sequence[dict[str, Any]], registry: Registry | None) ->
             names.get(d["person"], d["person"] or "") if d.get("person") else "",
             bool(d["this_device"]),
             bool(d["revoked"]),
+            bool(
+                concerned is not None
+                and d.get("person")
+                and not d["revoked"]
+                and d["person"] not in concerned
+            ),
         )
         for d in devices
     ]
@@ -77,13 +90,28 @@ def device_status(row: DeviceRow) -> str:
         return _("Removed")
     if row.this_device:
         return _("This device")
+    if row.left_behind:
+        return _("Active — holds no lot any more")
     return _("Active")
 
 
 COLUMNS = (
     Column(N_("Role"), lambda r: role_label(r.role), sort=lambda r: (r.revoked, r.role)),
     Column(N_("Person"), lambda r: r.person),
-    Column(N_("Status"), device_status, sort=lambda r: (r.revoked, not r.this_device)),
+    Column(
+        N_("Status"),
+        device_status,
+        sort=lambda r: (r.revoked, not r.this_device),
+        warn=lambda r: r.left_behind,
+        tooltip=lambda r: (
+            _(
+                "This person holds no lot and lives in none any more; their device still receives "
+                "the building's directory, meetings and news. Remove it if they left."
+            )
+            if r.left_behind
+            else ""
+        ),
+    ),
     Column(
         N_("Device"),
         lambda r: r.id[-8:],
@@ -96,7 +124,7 @@ INVITE_ROLES = (Role.COUNCIL, Role.OWNER, Role.KIOSK, Role.SYNDIC)
 
 
 class DevicesPage(Page):
-    collections = frozenset({"persons"})
+    collections = frozenset({"persons", "ownerships", "occupants"})
     title_msgid = N_("Devices")
     needs_registry = False
 

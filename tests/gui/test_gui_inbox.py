@@ -336,3 +336,11 @@ def test_removing_a_sellers_holding_says_their_device_is_still_in(  # type: igno
         "1 device of theirs still receives the building's directory, meetings and news: "
         "remove it on the Devices page."
     )
+    main.go_to("devices")
+    devices = main.pages["devices"]
+    qtbot.waitUntil(lambda: name in {r.person for r in devices.table.rows()}, timeout=WAIT_MS)
+    (row,) = [r for r in devices.table.rows() if r.person == name]
+    assert row.left_behind and "holds no lot any more" in devices.table.cell_text(
+        devices.table.rows().index(row), 2
+    )
+    assert not any(r.left_behind for r in devices.table.rows() if r.person != name)
