@@ -14,7 +14,7 @@ from node.domain.registry import FULL_SHARE, LotType, Right, format_share
 from node.i18n import LANGUAGE_NAMES, N_, _, current_language, format_number, ngettext
 from node.keys import KeyStorage
 
-from .qt import QLocale
+from .qt import QCoreApplication, QLibraryInfo, QLocale, QTranslator
 
 LOT_TYPE_LABELS = {
     LotType.APARTMENT: N_("Apartment"),
@@ -74,10 +74,29 @@ def locale() -> QLocale:
     return QLocale(_QT_LOCALES.get(current_language(), "en_GB"))
 
 
+_qt_translator: QTranslator | None = None
+
+
 def apply_locale() -> None:
-    """Make Qt's own number widgets (spin boxes) follow the app's language;
-    widgets made afterwards use it."""
+    """Make Qt's own number widgets (spin boxes) follow the app's language,
+    and Qt's own words too (found by hand: the file dialogs said "Look in:",
+    "File name:", "Cancel" in every language); widgets made afterwards use it."""
+    global _qt_translator
     QLocale.setDefault(locale())
+    app = QCoreApplication.instance()
+    if app is None:
+        return
+    if _qt_translator is not None:
+        app.removeTranslator(_qt_translator)
+        _qt_translator = None
+    language = current_language()
+    if language == "en":
+        return
+    translator = QTranslator()
+    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    if translator.load(f"qtbase_{language}", folder):  # absent from a trimmed build: English
+        app.installTranslator(translator)
+        _qt_translator = translator
 
 
 def fmt_int(value: int | None) -> str:

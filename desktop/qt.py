@@ -4,10 +4,12 @@ from here, so the Qt binding and the modules we ship are decided in one place
 
 from PySide6.QtCore import (  # noqa: F401
     QAbstractTableModel,
+    QCoreApplication,
     QDate,
     QDateTime,
     QEvent,
     QItemSelectionModel,
+    QLibraryInfo,
     QLocale,
     QModelIndex,
     QObject,
@@ -23,6 +25,7 @@ from PySide6.QtCore import (  # noqa: F401
     QThread,
     QTime,
     QTimer,
+    QTranslator,
     Signal,
     Slot,
 )

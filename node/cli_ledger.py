@@ -14,7 +14,7 @@ from .domain.accounting.calls import BudgetKind, Fund, Schedule
 from .domain.accounting.ledger import Journal
 from .domain.registry import parse_date
 from .errors import InputError
-from .i18n import _
+from .i18n import _, ngettext
 from .services.ledger import InvoiceLine, parse_amount
 
 
@@ -489,7 +489,9 @@ def cmd_deliver(args: argparse.Namespace, open_session: Callable) -> int:
     _print(
         {"delivered": sent},
         args.json,
-        lambda d: _("{n} items put in owners' inboxes.").format(n=d["delivered"]),
+        lambda d: ngettext(
+            "{n} item put in owners' inboxes.", "{n} items put in owners' inboxes.", d["delivered"]
+        ).format(n=d["delivered"]),
     )
     return 0
 

@@ -78,3 +78,33 @@ def test_calls_and_statements_reach_each_owners_inbox_in_their_language(demo):
     assert "+++" in items[0].text and "BE68 5390 0754 7034" in items[0].text
     demo.documents.deliver_statements(2027)
     assert [i.kind for i in demo.inbox.items(klaus.id)].count("statement") == 1
+
+
+def test_call_titles_are_in_the_owners_language_whatever_the_screens(tmp_path):
+    """Found by hand: a call's default title was stored in the syndic's
+    screen language, so a German owner's statement listed "Appel de fonds —
+    fonds de roulement", and notices showed the internal id as reference."""
+    from node import i18n
+
+    session = create_demo(tmp_path / "demo", lambda _c: PASSPHRASE)
+    try:
+        i18n.set_language("fr")
+        session.ledger.set_budget(2027, BudgetKind.ORDINARY, {"611": 2_400_000})
+        session.ledger.generate_calls(2027, Fund.WORKING, Schedule.QUARTERLY)
+        session.ledger.add_invoice(
+            "Engie", "2", date(2027, 3, 1), None, [InvoiceLine("612", 777_777)]
+        )
+        klaus = next(p for p in session.registry.read().persons if p.name == "Klaus Becker")
+        statement = " ".join(
+            text_of(session.documents.charge_statement_pdf(klaus.id, 2027)).split()
+        )
+        notice = " ".join(
+            text_of(session.documents.call_notice_pdf("2027-working-01", klaus.id)).split()
+        )
+    finally:
+        i18n.set_language("en")
+        session.close()
+    assert "Vorschussanforderung — Betriebsmittelfonds — Nr. 1" in statement
+    assert "Appel de fonds" not in statement
+    assert "Vorschussanforderung — Betriebsmittelfonds — Nr. 1" in notice
+    assert "2027-working-01" not in notice

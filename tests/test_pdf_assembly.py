@@ -387,6 +387,15 @@ def test_each_resolution_gives_its_figures_its_result_and_who_did_not_vote_for()
         assert expected in text
 
 
+def test_a_resolution_never_voted_is_not_called_rejected():
+    """Found by hand: the minutes said "The resolution is rejected." of an
+    item the meeting never voted on, where the screens said "Not voted"."""
+    never = Resolution(1, "Painting the hall", Majority.ABSOLUTE, 0, 0, 0, False, voted=False)
+    text = minutes_text(minutes(resolutions=(never,)))
+    assert "The resolution was not put to the vote." in text
+    assert "rejected" not in text
+
+
 def test_fractional_votes_are_printed_with_two_decimals():
     text = minutes_text(minutes())
     assert " 4,125.50\n 824.50\n 0\n 4,950\n 83.34%" in text  # 8 251/2 for, 1 649/2 against

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from node.domain.identifiers import compact_bce, format_bce
+from node.domain.identifiers import compact_bce, compact_iban, format_bce, format_iban
 from node.domain.registry import Association, facts
 from node.errors import KoprogoError
 from node.i18n import N_, _
@@ -52,6 +52,9 @@ def _current(a: Association) -> dict[str, Any]:
         else "",
         "fiscal_year_start": a.fiscal_year_start,
         "quota_total": a.quota_total,
+        "iban": a.iban,
+        "reserve_iban": a.reserve_iban,
+        "bic": a.bic,
     }
 
 
@@ -80,6 +83,22 @@ class AssociationPage(Page):
         self.fiscal_start.setToolTip(_("Day the fiscal year starts, MM-DD (01-01 = 1 January)"))
         self.quota_total = quota_spin(1000, minimum=1)
         self.quota_total.setMaximumWidth(140)
+        # Found by hand: no screen took the bank accounts, so a building made
+        # in the app could never print or deliver a call for funds.
+        self.iban = QLineEdit()
+        self.iban.setPlaceholderText("BE68 5390 0754 7034")
+        self.iban.setToolTip(
+            _("The association's current account, printed on every call for funds")
+        )
+        self.reserve_iban = QLineEdit()
+        self.reserve_iban.setPlaceholderText("BE71 0961 2345 6769")
+        self.reserve_iban.setToolTip(
+            _("The reserve fund's separate account (art. 3.86 §3), if it has one")
+        )
+        self.bic = QLineEdit()
+        self.bic.setPlaceholderText("GKCCBEBB")
+        self.bic.setMaxLength(11)
+        self.bic.setMaximumWidth(140)
 
         # field name -> (widget's signal to save on, how to read the widget)
         self._readers: dict[str, Callable[[], Any]] = {
@@ -91,6 +110,9 @@ class AssociationPage(Page):
             "provisional_acceptance": self._acceptance_text,
             "fiscal_year_start": lambda: self.fiscal_start.text().strip(),
             "quota_total": self.quota_total.value,
+            "iban": lambda: compact_iban(self.iban.text()),
+            "reserve_iban": lambda: compact_iban(self.reserve_iban.text()),
+            "bic": lambda: self.bic.text().replace(" ", "").upper(),
         }
         # Leaving a field saves that field alone, so one refused value (a
         # mistyped BCE number) does not hold back the others.
@@ -103,6 +125,9 @@ class AssociationPage(Page):
             ("provisional_acceptance", self.acceptance),
             ("fiscal_year_start", self.fiscal_start),
             ("quota_total", self.quota_total),
+            ("iban", self.iban),
+            ("reserve_iban", self.reserve_iban),
+            ("bic", self.bic),
         ):
             widget.editingFinished.connect(lambda name=name: self.save([name]))
 
@@ -127,6 +152,9 @@ class AssociationPage(Page):
         )
         form.addRow(_("&Fiscal year starts on"), self.fiscal_start)
         form.addRow(_("&Quota total of the deed"), self.quota_total)
+        form.addRow(_("Bank account (&IBAN)"), self.iban)
+        form.addRow(_("&Reserve fund account (IBAN)"), self.reserve_iban)
+        form.addRow(_("&BIC"), self.bic)
 
         details = QGroupBox(_("Details"))
         details_layout = QVBoxLayout(details)
@@ -168,7 +196,16 @@ class AssociationPage(Page):
         self.setEnabled(association is not None)
         if association is None:
             return
-        for field in (self.name, self.bce, self.street, self.postal_code, self.city):
+        for field in (
+            self.name,
+            self.bce,
+            self.street,
+            self.postal_code,
+            self.city,
+            self.iban,
+            self.reserve_iban,
+            self.bic,
+        ):
             field.setReadOnly(not self.editable)
         for widget in (self.acceptance, self.fiscal_start, self.quota_total):
             widget.setReadOnly(not self.editable)
@@ -184,6 +221,12 @@ class AssociationPage(Page):
             QDate(accepted.year, accepted.month, accepted.day) if accepted else NO_DATE
         )
         self.fiscal_start.setText(association.fiscal_year_start)
+        _show(self.iban, format_iban(association.iban) if association.iban else "")
+        _show(
+            self.reserve_iban,
+            format_iban(association.reserve_iban) if association.reserve_iban else "",
+        )
+        _show(self.bic, association.bic)
         self.quota_total.setValue(association.quota_total)
         self._show_facts(state)
 

@@ -602,6 +602,7 @@ class Resolution:
     abstained: tuple[str, ...] = ()
     excluded: tuple[tuple[str, str], ...] = ()
     ballot_notes: tuple[BallotNote, ...] = ()
+    voted: bool = True  # False: never put to the vote before the meeting closed
 
     def __post_init__(self) -> None:
         _require(
@@ -847,9 +848,12 @@ def _resolution(resolution: Resolution, kit: Kit) -> Flowable:
         _votes(kit, resolution.votes_cast),
         _share_of(kit, share) if share is not None else _("no vote cast"),
     )
-    outcome = (
-        _("The resolution is adopted.") if resolution.adopted else _("The resolution is rejected.")
-    )
+    if not resolution.voted:  # found by hand: printed "rejected" where the screens said "not voted"
+        outcome = _("The resolution was not put to the vote.")
+    elif resolution.adopted:
+        outcome = _("The resolution is adopted.")
+    else:
+        outcome = _("The resolution is rejected.")
     block += [
         Spacer(0, 1 * mm),
         kit.table(columns, [row]),

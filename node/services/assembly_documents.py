@@ -163,6 +163,7 @@ class AssemblyDocuments:
                         votes_against=tally.votes_against if tally else 0,
                         abstentions=tally.abstentions if tally else 0,
                         adopted=bool(tally and tally.passed),
+                        voted=tally is not None,
                         reason=DECISION_MAJORITIES[result.item.category][1]
                         if result.item.category in DECISION_MAJORITIES
                         else "",

@@ -27,11 +27,12 @@ from ..domain.accounting.statements import (
 )
 from ..domain.registry import GENERAL_KEY_ID, Association, Person, Registry
 from ..errors import InputError, NotFoundError
-from ..i18n import N_, _
+from ..i18n import N_, _, translator
 from ..pdf import call_for_funds as cpdf
 from ..pdf import charge_statement as spdf
 from ..pdf.layout import Letterhead, Recipient
 from ..pdf.payment import PaymentDetails
+from .ledger import call_title
 
 if TYPE_CHECKING:
     from ..session import Session
@@ -39,10 +40,6 @@ if TYPE_CHECKING:
 
 # inbox items are written in each owner's language (translator(language)),
 # so their texts are marked here and translated when delivered
-_CALL_TITLES = {
-    "working": N_("Call for funds — working fund — no. {n}"),
-    "reserve": N_("Call for funds — reserve fund — no. {n}"),
-}
 _CALL_TEXT = N_("{amount} due on {due}, to {iban}, with the communication {reference}.")
 _STATEMENT_TITLE = N_("Charge statement {year}")
 _STATEMENT_TEXT = N_("Your charges: {charges}; called: {called}; paid: {paid}; balance: {balance}.")
@@ -132,7 +129,8 @@ class DocumentsService:
                         payment=PaymentDetails(
                             iban, association.name, shares[0]["reference"], association.bic
                         ),
-                        reference=call_id,
+                        # the call as the owner reads it, not its internal id
+                        reference=call_title(call_id, call, translator(person.language).gettext),
                         call_total_cents=int(call["amount"]),
                     ),
                 )
@@ -154,18 +152,14 @@ class DocumentsService:
         (``inbox/<person>``), in their language: readable on their own
         devices, and nobody else's."""
         from ..domain.payments import format_eur, format_iban
-        from ..i18n import translator
 
         delivered = 0
-        for call_id in sorted(self._session.ledger.calls(label)):
+        calls = self._session.ledger.calls(label)
+        for call_id in sorted(calls):
             for person_id, notice in self.call_notices(call_id):
                 t = translator(notice.language)
                 amount = format_eur(notice.total_cents, notice.language)
-                title = (
-                    t.gettext(_CALL_TITLES["working"])
-                    if notice.fund.value == "working"
-                    else t.gettext(_CALL_TITLES["reserve"])
-                ).format(n=int(call_id.rsplit("-", 1)[1]))
+                title = call_title(call_id, calls[call_id], t.gettext)
                 text = t.gettext(_CALL_TEXT).format(
                     amount=amount,
                     due=notice.due_date.isoformat(),
@@ -189,7 +183,6 @@ class DocumentsService:
         """Each owner's charge statement of the year into their inbox."""
         from ..domain.accounting.statements import owners_in
         from ..domain.payments import format_eur
-        from ..i18n import translator
 
         delivered = 0
         data_of_year = self._year(label)
@@ -282,7 +275,10 @@ class DocumentsService:
             if called:
                 calls.append(
                     spdf.CallPaid(
-                        call.get("title") or call_id, called, 0, date.fromisoformat(call["due"])
+                        call_title(call_id, call, translator(person.language).gettext),
+                        called,
+                        0,
+                        date.fromisoformat(call["due"]),
                     )
                 )
         paid_left = statement.paid

@@ -9,7 +9,7 @@ is asked to pay are derived from the registry's quotas and keys
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
@@ -51,7 +51,7 @@ from ..domain.accounting.statements import income_statement
 from ..domain.payments import call_reference, format_eur, parse_eur
 from ..domain.registry import GENERAL_KEY_ID
 from ..errors import InputError, NotFoundError, ProfileError
-from ..i18n import _, current_language
+from ..i18n import N_, _, current_language
 from .registry import Change
 
 if TYPE_CHECKING:
@@ -480,7 +480,7 @@ class LedgerService:
                 part,
                 key,
                 shares,
-                title or _default_title(fund, number, schedule),
+                title,
                 amount if from_budget else None,
             )
             made.append(call_id)
@@ -496,10 +496,14 @@ class LedgerService:
         amount: int,
         key: str,
         shares: list[CallShare],
-        title: str,
+        given_title: str,
         budget_total: int | None = None,
     ) -> None:
+        """``given_title``: the syndic's own, or "" for the default (said in
+        each reader's language; the entry's description takes it in this
+        screen's language, as every entry's description)."""
         due, period_end = period
+        title = given_title or _default_title(fund, number, Schedule.ONCE)
         owners_account = POSTING.owners_working if fund is Fund.WORKING else POSTING.owners_reserve
         credit_account = POSTING.ordinary_calls if fund is Fund.WORKING else POSTING.reserve_fund
         records = []
@@ -547,7 +551,9 @@ class LedgerService:
                 call_id,
                 {
                     "fund": fund.value,
-                    "title": title,
+                    # only a title the syndic gave: the default is said in
+                    # each reader's language (call_title)
+                    "title": given_title or None,
                     "due": due.isoformat(),
                     "period_end": period_end.isoformat(),
                     "issued": date.today().isoformat(),
@@ -814,10 +820,29 @@ def _by_account_and_person(item: tuple[tuple[str, str | None], int]) -> tuple[st
     return account, person or ""
 
 
+CALL_TITLES = {
+    Fund.WORKING.value: N_("Call for funds — working fund — no. {n}"),
+    Fund.RESERVE.value: N_("Call for funds — reserve fund — no. {n}"),
+}
+
+
 def _default_title(fund: Fund, number: int, schedule: Schedule) -> str:
-    if fund is Fund.WORKING:
-        return _("Call for funds — working fund — no. {n}").format(n=number)
-    return _("Call for funds — reserve fund — no. {n}").format(n=number)
+    return _(CALL_TITLES[fund.value]).format(n=number)
+
+
+def call_title(
+    call_id: str, call: Mapping[str, Any], gettext: Callable[[str], str] | None = None
+) -> str:
+    """The title a person reads: the one the syndic gave, else the default
+    in the reader's language (``gettext``; the screen's by default). Found
+    by hand: the default was stored in the syndic's screen language, so a
+    German owner's statement listed "Appel de fonds — fonds de roulement"."""
+    given = str(call.get("title") or "")
+    if given:
+        return given
+    number = call_id.rsplit("-", 1)[-1]
+    template = CALL_TITLES.get(str(call.get("fund")), CALL_TITLES[Fund.WORKING.value])
+    return (gettext or _)(template).format(n=int(number) if number.isdigit() else number)
 
 
 def parse_amount(text: str) -> int:

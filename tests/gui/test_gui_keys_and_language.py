@@ -10,7 +10,7 @@ from babel.messages.mofile import write_mo
 from gui_helpers import PASSPHRASE, WAIT_MS, create_building, wait_main
 
 import node.i18n
-from desktop.qt import Qt
+from desktop.qt import QCoreApplication, Qt
 from desktop.settings import app_settings
 from node import first_run
 from node.domain.registry import Association
@@ -135,6 +135,8 @@ def test_language_switch_rebuilds_the_texts(  # type: ignore[no-untyped-def]
     assert rebuilt.current_page() == "persons"  # the user stays where they were
     assert rebuilt.state is not None and rebuilt.building_name.text() == "ACP Les Érables"
     assert app_settings().value("language") == "fr"
+    # Qt's own words too (found by hand: its file dialogs stayed in English)
+    assert QCoreApplication.translate("QFileDialog", "Look in:") == "Voir dans\xa0:"
 
     # The choice is kept: the next start is in French too.
     rebuilt.close()

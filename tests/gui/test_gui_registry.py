@@ -214,6 +214,29 @@ def test_association_details_saved_on_leaving_a_field(qtbot, start_app) -> None:
     assert main.state.registry.association.address.postal_code == "1180"
 
 
+def test_the_bank_accounts_are_typed_on_the_association_page(qtbot, start_app) -> None:  # type: ignore[no-untyped-def]
+    """Found by hand: no screen took the IBAN, so a building made in the app
+    could never print, save or deliver a call for funds."""
+    controller = start_app()
+    main = create_building(qtbot, controller)
+    page = main.pages["association"]
+    main.go_to("association")
+    page.iban.setText("be68 5390 0754 7035")  # a wrong check digit
+    page.iban.editingFinished.emit()
+    qtbot.waitUntil(lambda: page.error.isVisible())
+    assert "not a valid IBAN" in page.error.text()
+    assert main.state.registry.association.iban == ""
+    page.iban.setText("be68 5390 0754 7034")
+    page.bic.setText("gkcc bebb")
+    page.save()
+    qtbot.waitUntil(lambda: main.state.registry.association.iban == "BE68539007547034")
+    assert main.state.registry.association.bic == "GKCCBEBB"
+    qtbot.waitUntil(lambda: page.iban.text() == "BE68 5390 0754 7034")
+    page.reserve_iban.setText("BE71 0961 2345 6769")
+    page.reserve_iban.editingFinished.emit()
+    qtbot.waitUntil(lambda: main.state.registry.association.reserve_iban == "BE71096123456769")
+
+
 def test_special_distribution_key(qtbot, start_app) -> None:  # type: ignore[no-untyped-def]
     controller = start_app()
     main = create_building(qtbot, controller)

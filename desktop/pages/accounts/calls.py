@@ -17,8 +17,9 @@ from typing import Any
 from node.domain.accounting.calls import BudgetKind, Fund, reserve_fund_minimum
 from node.domain.accounting.ledger import LedgerView
 from node.domain.registry import GENERAL_KEY_ID, Registry
-from node.i18n import N_, _
+from node.i18n import N_, _, ngettext
 from node.pdf.call_for_funds import CallNotice
+from node.services.ledger import call_title
 from node.services.registry import Change
 from node.session import Session
 
@@ -105,7 +106,7 @@ def read_calls(session: Session, year: int, info: YearsInfo) -> CallsData:
         rows.append(
             CallRow(
                 call_id,
-                call.get("title") or call_id,
+                call_title(call_id, call),
                 call["fund"],
                 call["due"],
                 call.get("period_end") or call["due"],
@@ -121,7 +122,7 @@ def read_calls(session: Session, year: int, info: YearsInfo) -> CallsData:
 
 
 CALL_COLUMNS = (
-    Column(N_("Call"), lambda r: r.id, sort=lambda r: (r.due, r.fund), tooltip=lambda r: r.title),
+    Column(N_("Call"), lambda r: r.title, sort=lambda r: (r.due, r.fund), tooltip=lambda r: r.id),
     Column(N_("Fund"), lambda r: fund_label(r.fund)),
     Column(N_("Due"), lambda r: r.due, sort=lambda r: (r.due, r.fund)),
     Column(N_("Amount"), lambda r: fmt_eur(r.amount), sort=lambda r: r.amount, numeric=True),
@@ -297,9 +298,11 @@ class CallsPage(AccountsPage):
         total = sum(r.amount for r in rows)
         self.owners_check.setProperty("ok", total == call.amount)
         self.owners_check.setText(
-            _("{owners} owners are asked for {total}; the call is {amount}.").format(
-                owners=len(rows), total=fmt_eur(total), amount=fmt_eur(call.amount)
-            )
+            ngettext(
+                "{owners} owner is asked for {total}; the call is {amount}.",
+                "{owners} owners are asked for {total}; the call is {amount}.",
+                len(rows),
+            ).format(owners=len(rows), total=fmt_eur(total), amount=fmt_eur(call.amount))
         )
         self.owners_check.style().unpolish(self.owners_check)
         self.owners_check.style().polish(self.owners_check)
