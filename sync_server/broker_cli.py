@@ -128,7 +128,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _store(args: argparse.Namespace) -> EnergyStore:
-    engine = database.make_engine(resolve_database_url(args.database_url, args.data_dir))
+    url = resolve_database_url(args.database_url, args.data_dir, create=False)
+    missing = database.missing_file(url)
+    if missing is not None:  # found by hand: `broker list` made an empty database
+        raise Failure(f"there is no relay database at {missing.absolute()}", 2)
+    engine = database.make_engine(url)
     try:
         database.check_schema(engine)
     except database.SchemaError as exc:

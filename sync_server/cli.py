@@ -9,6 +9,8 @@
   backed up beside itself first).
 * ``stats [--json]``: buildings, devices, envelopes and bytes stored, and
   the energy pools' aggregates, brokers and offers.
+* ``restore BACKUP``: put a backup of a SQLite database in place, the relay
+  stopped (the replaced file is kept beside it).
 * ``broker …``: register energy brokers (operator), or act as one
   (:mod:`sync_server.broker_cli`).
 """
@@ -64,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the relay")
     serve.add_argument("--host", default=DEFAULT_HOST, help=f"address (default {DEFAULT_HOST})")
     serve.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})"
+        "--port", type=_port, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})"
     )
     _database_options(serve)
     limits = Limits()
@@ -94,7 +96,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="relay processes sharing the port and the database (default 1; "
         "about one core each; POSIX only)",
     )
-    serve.add_argument("--log-level", default="INFO", help="INFO (one line per request) or WARNING")
+    serve.add_argument(
+        "--log-level",
+        default="INFO",
+        type=str.upper,
+        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+        help="INFO (one line per request) or WARNING",
+    )
 
     migrate = commands.add_parser("migrate", help="bring the database to the newest schema")
     _database_options(migrate)
@@ -104,8 +112,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _database_options(stats)
     stats.add_argument("--json", action="store_true", help="print JSON")
+    restore = commands.add_parser(
+        "restore", help="put a backup of the SQLite database in place (relay stopped)"
+    )
+    restore.add_argument("backup", help="a copy made with sqlite3's .backup")
+    _database_options(restore)
     broker_cli.add_commands(commands, _database_options)
     return parser
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (0 to 65535)")
+    return port
 
 
 # what a command says in one line (exit 2) instead of a traceback
@@ -120,16 +143,40 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "broker":
         return broker_cli.run(args)
-    url = resolve_database_url(args.database_url, args.data_dir, create=args.command != "stats")
+    try:
+        url = resolve_database_url(
+            args.database_url, args.data_dir, create=args.command not in ("stats", "restore")
+        )
+    except OSError as exc:  # found by hand: tracebacks for a file, or a read-only disk
+        where = args.data_dir or "the data folder"
+        print(
+            f"koprogo-relay: cannot use {where} as the data folder: {exc.strerror}",
+            file=sys.stderr,
+        )
+        return 2
     try:
         if args.command == "migrate":
             return _migrate(url)
         if args.command == "stats":
             return _stats(url, args.json)
+        if args.command == "restore":
+            return _restore(url, args.backup)
         return _serve(args, url)
     except REFUSALS as exc:
         print(f"koprogo-relay: {exc}", file=sys.stderr)
         return 2
+
+
+def _restore(url: str, backup: str) -> int:
+    from pathlib import Path
+
+    kept = database.restore_sqlite(url, Path(backup))
+    where = database.sqlite_path(url)
+    print(f"restored {Path(backup).absolute()} as {where}")
+    if kept is not None:
+        print(f"the database it replaced is kept as {kept}")
+    print("start the relay: devices that synced after the backup mend what it lacks")
+    return 0
 
 
 def _migrate(url: str) -> int:
@@ -146,7 +193,7 @@ def _migrate(url: str) -> int:
 def _stats(url: str, as_json: bool) -> int:
     missing = database.missing_file(url)
     if missing is not None:  # a read-only command: it makes no database
-        print(f"koprogo-relay: there is no relay database at {missing}", file=sys.stderr)
+        print(f"koprogo-relay: there is no relay database at {missing.absolute()}", file=sys.stderr)
         return 2
     with database.in_words(url):
         engine = database.make_engine(url)
@@ -198,6 +245,13 @@ def _serve(args: argparse.Namespace, url: str) -> int:
         if args.port == 0:
             print("koprogo-relay: --workers needs a fixed --port", file=sys.stderr)
             return 2
+    problem = _cannot_listen(args.host, args.port)
+    if problem:  # before anything is logged as started (found by hand)
+        print(f"koprogo-relay: {problem}", file=sys.stderr)
+        return 2
+    serving = database.ServingLock(url)  # held by this process and its workers
+    database.check_writable(url)
+    database.check_intact(url, at_most=database.CHECK_AT_START_BYTES)
     with database.in_words(url):  # before the app (or its workers) starts: errors in words
         if config.auto_migrate and not config.is_postgresql:
             database.migrate(url)
@@ -207,7 +261,8 @@ def _serve(args: argparse.Namespace, url: str) -> int:
             database.check_schema(engine)
         finally:
             engine.dispose()
-    logging.getLogger("koprogo.relay").info(
+    relay_log = logging.getLogger("koprogo.relay")
+    relay_log.info(
         "listening",
         extra={"fields": {"host": args.host, "port": args.port, "workers": args.workers}},
     )
@@ -236,9 +291,36 @@ def _serve(args: argparse.Namespace, url: str) -> int:
             return 2
         return 0
 
-    if args.workers == 1:
-        return run(0, None)
-    return workers.Supervisor(args.workers, run, bus=not config.is_postgresql).run()
+    try:
+        if args.workers == 1:
+            return run(0, None)
+        return workers.Supervisor(args.workers, run, bus=not config.is_postgresql).run()
+    finally:
+        serving.release()
+        relay_log.info("relay stopped", extra={"fields": {"port": args.port}})
+
+
+def _cannot_listen(host: str, port: int) -> str:
+    """Why ``host:port`` cannot be listened on, "" when it can: tried with a
+    plain socket (found by hand: two relays with --workers both bound one
+    port, the kernel spreading devices over two databases; and an unknown
+    host or a taken port ended in a traceback after "relay started")."""
+    import socket
+
+    if port == 0:
+        return ""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        return f"cannot listen on {host}:{port}: {exc.strerror}"
+    for family, kind, proto, _name, address in infos:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                return f"cannot listen on {host}:{port}: {exc.strerror}"
+    return ""
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import re
 import sqlite3
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -90,18 +91,30 @@ def in_words(url: str, more: tuple[type[BaseException], ...] = SETUP_FAILURES) -
         raise DatabaseUnusable(f"cannot use the database {shown(url)}: {_cause(exc)}") from exc
 
 
-def check_intact(url: str) -> None:
-    """For ``koprogo-relay migrate`` on SQLite: ``PRAGMA quick_check`` reads
-    the whole file (seconds for gigabytes; not at every start), so a damaged
-    database is said before anything is done to it, not reported as at the
-    newest schema (found by hand)."""
+def sqlite_path(url: str) -> Path | None:
+    """The file a SQLite ``url`` names (absolute), None for PostgreSQL or memory."""
     check_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        return
-    path = Path(parsed.database)
-    if not path.is_file():
+        return None
+    return Path(parsed.database).absolute()
+
+
+# `serve` checks a SQLite file whole up to this size (~10 s per GB read);
+# above, only `migrate` and `restore` do (docs/relay-operations.md)
+CHECK_AT_START_BYTES = 2 * 1024**3
+
+
+def check_intact(url: str, at_most: int | None = None) -> None:
+    """``PRAGMA quick_check`` of a SQLite file (it reads the whole file), so a
+    damaged database is said before anything is done to it, not reported as
+    at the newest schema (``migrate``, found by hand) nor served with every
+    request failing (``serve``, for files up to ``at_most`` bytes)."""
+    path = sqlite_path(url)
+    if path is None or not path.is_file():
         return  # made by the migration, or refused by it in words
+    if at_most is not None and path.stat().st_size > at_most:
+        return
     try:
         with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
             problems = [row[0] for row in db.execute("PRAGMA quick_check(3)")]
@@ -112,8 +125,113 @@ def check_intact(url: str) -> None:
     if problems != ["ok"]:
         raise DatabaseUnusable(
             f"the database file {path} is damaged ({'; '.join(problems)}): nothing was "
-            "changed; restore it from a backup (docs/relay-operations.md, Backups)"
+            "changed; restore it from a backup: koprogo-relay restore BACKUP "
+            "(docs/relay-operations.md, Backups)"
         )
+
+
+def check_writable(url: str) -> None:
+    """A SQLite file and its folder the relay may write (found by hand: a
+    file made by root's `migrate` was served read-only, every write failing
+    with a 500 while /healthz said ok)."""
+    path = sqlite_path(url)
+    if path is None:
+        return
+    for place in (path, path.parent):
+        if place.exists() and not os.access(place, os.W_OK):
+            what = "file" if place == path else "folder"
+            raise DatabaseUnusable(
+                f"the relay may not write the database {what} {place}: give the user running "
+                "it write access (e.g. chown koprogo-relay, for a file made by root's migrate)"
+            )
+
+
+class ServingLock:
+    """Held by a serving relay (all its workers) on ``<database>-serving.lock``:
+    found by hand, a second relay on the same SQLite file started silently
+    and the two kept diverging members logs; and a restore under a running
+    relay was undone by its write-ahead log. Released when the process ends."""
+
+    def __init__(self, url: str) -> None:
+        self.path: Path | None = None
+        self._fd = -1
+        database = sqlite_path(url)
+        if database is None or sys.platform == "win32":
+            return
+        import fcntl
+
+        self.path = database.with_name(f"{database.name}-serving.lock")
+        try:
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError:
+            self.path = None  # a folder it cannot write: check_writable says so
+            return
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self._fd)
+            raise DatabaseUnusable(
+                f"another koprogo-relay is serving {database}: stop it first (two relays on one "
+                "SQLite file would keep separate members logs; run several with --workers)"
+            ) from None
+
+    def release(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+
+def restore_sqlite(url: str, backup: Path) -> Path | None:
+    """Put ``backup`` (a copy made with SQLite's ``.backup``) in place of the
+    database at ``url``, the relay stopped (its serving lock is taken here).
+    The backup is checked whole first; the database replaced is kept beside
+    it (returned), and its write-ahead log removed with it (found by hand:
+    copying a backup over the file left the old log, which SQLite replayed
+    over the backup — the restore silently undone, or the file damaged)."""
+    path = sqlite_path(url)
+    if path is None:
+        raise DatabaseUnusable(
+            "restore is for a SQLite relay; for PostgreSQL stop every relay, then "
+            "pg_restore --clean --if-exists (docs/relay-operations.md, Backups)"
+        )
+    backup = backup.absolute()
+    if not backup.is_file():
+        raise DatabaseUnusable(f"there is no backup file {backup}")
+    if backup == path:
+        raise DatabaseUnusable(f"{backup} is the database itself, not a backup of it")
+    lock = ServingLock(url)
+    try:
+        check_intact(f"sqlite:///{backup}")
+        with contextlib.closing(sqlite3.connect(f"file:{backup}?mode=ro", uri=True)) as db:
+            try:
+                row = db.execute("SELECT version_num FROM alembic_version").fetchone()
+            except sqlite3.DatabaseError:
+                row = None
+        if row is None:
+            raise DatabaseUnusable(f"{backup} is not a backup of a relay database (no schema)")
+        _not_newer(str(row[0]), f"the backup {backup}")
+        staged = path.with_name(f"{path.name}.restoring")
+        with (
+            contextlib.closing(sqlite3.connect(f"file:{backup}?mode=ro", uri=True)) as source,
+            contextlib.closing(sqlite3.connect(staged)) as copy,
+        ):
+            source.backup(copy)
+        kept = None
+        if path.exists():
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            kept = path.with_name(f"{path.name}.replaced-{stamp}")
+            with contextlib.closing(sqlite3.connect(path)) as current:
+                current.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the file kept is whole
+            os.replace(path, kept)
+        for leftover in ("-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                path.with_name(path.name + leftover).unlink()
+        os.replace(staged, path)
+        return kept
+    except (OSError, sqlite3.Error) as exc:
+        raise DatabaseUnusable(f"could not restore {backup}: {_cause(exc)}") from exc
+    finally:
+        lock.release()
 
 
 def missing_file(url: str) -> Path | None:
@@ -268,6 +386,7 @@ def migrate(url: str) -> tuple[str | None, str]:
     engine = make_engine(url)
     try:
         before = current_revision(engine)
+        _not_newer(before, "the relay database")  # before any copy or change
         head = head_revision()
         if before != head and before is not None and engine.dialect.name == "sqlite":
             _backup_sqlite(url, before)
@@ -305,6 +424,28 @@ def _backup_sqlite(url: str, revision: str) -> Path | None:
     return target
 
 
+def _known_revisions() -> set[str]:
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    return {revision.revision for revision in script.walk_revisions()}
+
+
+def _not_newer(revision: str | None, what: str) -> None:
+    """Found by hand: a database of a newer relay was told to "run migrate",
+    which then failed on a revision it did not know."""
+    head = head_revision()
+    if (
+        revision is not None
+        and revision not in _known_revisions()
+        and revision.isdigit()
+        and head.isdigit()
+        and int(revision) > int(head)  # our revisions are numbered 0001, 0002...
+    ):
+        raise SchemaError(
+            f"{what} was made by a newer koprogo-relay (schema {revision}; this one knows up "
+            f"to {head}): upgrade koprogo-relay"
+        )
+
+
 def check_schema(engine: Engine) -> None:
     """Raise :class:`SchemaError` with what to do when the database is not
     at the newest revision (``serve`` refuses to run on it)."""
@@ -313,6 +454,7 @@ def check_schema(engine: Engine) -> None:
         return
     if current is None:
         raise SchemaError("the relay database has no schema yet: run `koprogo-relay migrate` first")
+    _not_newer(current, "the relay database")
     raise SchemaError(
         f"the relay database is at schema {current}, this relay needs {head}: "
         "run `koprogo-relay migrate` (back the database up first)"

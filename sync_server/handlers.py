@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -35,6 +36,8 @@ from .errors import RelayError, bad_request
 from .metrics import labelled, thread_cpu_seconds
 from .runtime import CONFIG, METRICS, NOW, RUNTIME, Runtime
 from .storage import AppendItem, MembersChanged, Stored
+
+log = logging.getLogger("koprogo.relay")
 
 MORE_HEADER = "KoproGo-More"
 PULL_HERE_BYTES = 64 << 10  # SQLite: pages up to this size are read on the event loop
@@ -350,8 +353,30 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     return ws
 
 
+HEALTH_SECONDS = 3.0
+
+
 async def healthz(request: web.Request) -> web.Response:
+    """Ok only when the database answers a read (found by hand: it said ok
+    with PostgreSQL stopped, or a SQLite file it could not use, while every
+    append failed), so a monitor or a load balancer sees the outage."""
+    rt = _rt(request)
+    try:
+        assert rt.storage is not None
+        await asyncio.wait_for(rt.read(rt.storage.ping), HEALTH_SECONDS)
+    except Exception as exc:  # any failure is "unavailable", logged with why
+        log.error("health check failed", extra={"fields": {"error": _health_cause(exc)}})
+        return web.json_response(
+            {"status": "unavailable", "reason": "the database does not answer"}, status=503
+        )
     return web.json_response({"status": "ok"})
+
+
+def _health_cause(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError):
+        return f"no answer within {HEALTH_SECONDS:g} s"
+    cause = getattr(exc, "orig", None) or exc
+    return (str(cause).splitlines() or [type(cause).__name__])[0]
 
 
 async def metrics(request: web.Request) -> web.Response:

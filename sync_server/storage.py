@@ -742,6 +742,12 @@ class Storage:
             rows = conn.execute(select(buildings.c.id, buildings.c.members_length))
             return {building_id: int(length) for building_id, length in rows}
 
+    def ping(self) -> None:
+        """One small read of a real table (``/healthz``): raises when the
+        database cannot be reached or read."""
+        with self.engine.connect() as conn:
+            conn.execute(select(func.count()).select_from(buildings).limit(1)).one()
+
     def totals(self) -> tuple[int, int]:
         """(buildings, bytes stored) for the metrics gauges."""
         with self.engine.connect() as conn:

@@ -1,0 +1,199 @@
+"""What an operator does to the relay's database, found by hand following
+docs/relay-operations.md (2026-11-23): restoring a SQLite backup after a
+crash, a second relay started on the same file, a file made by root's
+`migrate`, a database of a newer relay, and /healthz while the database
+does not answer. Real relay processes, real profiles synced through them."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import subprocess
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from sync_server import cli, database
+from tests.relay.fixtures import RelayProcess
+from tests.sync.helpers import Node, invite, join
+
+
+@pytest.fixture
+def nodes(tmp_path: Path, capsys, passphrase):
+    return lambda name: Node(tmp_path / name, capsys)
+
+
+def backup(data_dir: Path, to: Path) -> Path:
+    """What the document says: SQLite's online backup, the relay running."""
+    with (
+        contextlib.closing(sqlite3.connect(data_dir / "relay.sqlite3")) as source,
+        contextlib.closing(sqlite3.connect(to)) as copy,
+    ):
+        source.backup(copy)
+    return to
+
+
+def stats(data_dir: Path, capsys) -> dict[str, int]:
+    capsys.readouterr()
+    assert cli.main(["stats", "--json", "--data-dir", str(data_dir)]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_a_backup_restored_after_a_crash_is_the_backup_and_devices_mend_it(
+    nodes, relay_factory, tmp_path, capsys
+):
+    """Found by hand: copying the backup over the file after a kill -9 left
+    the old write-ahead log, which SQLite replayed over the backup: the
+    restore silently undone, or the file damaged."""
+    relay = relay_factory()
+    syndic, council = nodes("syndic"), nodes("council")
+    syndic.run("demo")
+    syndic.run("relay", "connect", relay.url)
+    syndic.run("sync")
+    saved = backup(relay.data_dir, tmp_path / "backup.sqlite3")
+    join(council, relay.url, invite(syndic, "council"))  # after the backup
+    syndic.run("lot", "set", "A1.1", "--quota", "521")
+    syndic.run("sync")
+    relay.kill()  # a crash: the write-ahead log stays beside the file
+    assert (relay.data_dir / "relay.sqlite3-wal").exists()
+    before = stats(relay.data_dir, capsys)
+
+    capsys.readouterr()
+    assert cli.main(["restore", str(saved), "--data-dir", str(relay.data_dir)]) == 0
+    out = capsys.readouterr().out
+    assert f"restored {saved}" in out and "is kept as" in out
+    restored = stats(relay.data_dir, capsys)
+    assert restored["members_entries"] < before["members_entries"]  # the backup's, truly
+    assert restored["envelopes"] < before["envelopes"]
+    kept = [p for p in relay.data_dir.iterdir() if ".replaced-" in p.name]
+    assert len(kept) == 1
+
+    relay = RelayProcess(relay.data_dir, port=relay.port).start()
+    try:
+        for node in (syndic, council, syndic, council):
+            node.run("sync", ok=False)
+        syndic.run("sync")
+        council.run("sync")
+        assert council.lots()["A1.1"] == 521  # what the relay lost came back from the devices
+        assert syndic.json("status")["pending_envelopes"] == 0
+    finally:
+        relay.stop()
+
+
+def test_restore_refuses_while_a_relay_serves_and_a_bad_backup(relay_factory, tmp_path, capsys):
+    relay = relay_factory()
+    saved = backup(relay.data_dir, tmp_path / "backup.sqlite3")
+    capsys.readouterr()
+    assert cli.main(["restore", str(saved), "--data-dir", str(relay.data_dir)]) == 2
+    assert "another koprogo-relay is serving" in capsys.readouterr().err
+    relay.stop()
+    (tmp_path / "notes.txt").write_text("not a database")
+    for bad, words in (
+        (tmp_path / "notes.txt", "is damaged"),
+        (tmp_path / "missing.sqlite3", "there is no backup file"),
+    ):
+        assert cli.main(["restore", str(bad), "--data-dir", str(relay.data_dir)]) == 2
+        err = capsys.readouterr().err
+        assert words in err and len(err.splitlines()) == 1, err
+    assert cli.main(["stats", "--data-dir", str(relay.data_dir)]) == 0  # left as it was
+
+
+def test_a_second_relay_on_the_same_file_is_refused(relay_factory, capsys):
+    """Found by hand: two relays on one SQLite file kept separate members
+    logs (an invite made through one was unknown to the other)."""
+    relay = relay_factory()
+    capsys.readouterr()
+    args = ["serve", "--port", "0", "--data-dir", str(relay.data_dir)]
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("koprogo-relay: another koprogo-relay is serving ")
+    assert len(err.splitlines()) == 1
+
+
+def test_a_database_the_relay_may_not_write_is_refused(tmp_path, capsys):
+    """Found by hand: a file the relay's user could not write (made by
+    root's `migrate`) was served, /healthz said ok, and every write failed.
+    As root (CI) a read-only bind mount stands for it; otherwise a mode."""
+    from tests.test_store import _mount_read_only
+
+    source = tmp_path / "data"
+    source.mkdir()
+    database.migrate(f"sqlite:///{source / 'relay.sqlite3'}")
+    folder = source
+    if os.geteuid() == 0:
+        folder = tmp_path / "read-only"
+        if not _mount_read_only(source, folder):
+            pytest.skip("bind mounts refused even to root (a container without CAP_SYS_ADMIN)")
+    else:
+        (source / "relay.sqlite3").chmod(0o444)
+    try:
+        assert cli.main(["serve", "--port", "0", "--data-dir", str(folder)]) == 2
+        err = capsys.readouterr().err
+        assert "may not write the database" in err and len(err.splitlines()) == 1, err
+    finally:
+        if folder != source:
+            subprocess.run(["umount", str(folder)], check=True)
+
+
+def test_a_database_of_a_newer_relay_says_to_upgrade(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path / 'relay.sqlite3'}"
+    database.migrate(url)
+    with contextlib.closing(sqlite3.connect(tmp_path / "relay.sqlite3")) as db:
+        db.execute("UPDATE alembic_version SET version_num = '0999'")
+        db.commit()
+    for command in ("serve", "migrate", "stats"):
+        args = [command, "--data-dir", str(tmp_path)] + (
+            ["--port", "0"] if command == "serve" else []
+        )
+        assert cli.main(args) == 2
+        err = capsys.readouterr().err
+        assert "made by a newer koprogo-relay (schema 0999" in err, (command, err)
+        assert "upgrade koprogo-relay" in err
+    assert not list(tmp_path.glob("*.before-*"))  # no copy made for a migration it cannot do
+
+
+def test_healthz_says_unavailable_while_the_database_does_not_answer(
+    relay_factory, postgres_server
+):
+    """Found by hand: /healthz said ok with PostgreSQL stopped while every
+    append failed, so no monitor could see the outage."""
+    url = postgres_server.create_database()
+    relay = relay_factory(database_url=url)
+    with urllib.request.urlopen(relay.url + "/healthz", timeout=5) as answer:
+        assert json.loads(answer.read()) == {"status": "ok"}
+    name = url.rsplit("/", 1)[1]
+    with postgres_server.admin() as conn:  # the database goes away under the relay
+        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(relay.url + "/healthz", timeout=10)
+    assert refused.value.code == 503
+    assert json.loads(refused.value.read())["status"] == "unavailable"
+    assert "health check failed" in relay.log_path.read_text()
+
+
+def test_serve_says_why_in_one_line_for_bad_options(tmp_path, capsys):
+    """Found by hand: tracebacks for each of these."""
+    (tmp_path / "a-file").write_text("")
+    cases = [
+        (["--data-dir", str(tmp_path / "a-file")], "cannot use"),
+        (["--port", "99999", "--data-dir", str(tmp_path)], "not a port"),
+        (["--host", "nonexistent.invalid", "--data-dir", str(tmp_path)], "cannot listen on"),
+        (["--log-level", "verbose", "--data-dir", str(tmp_path)], "invalid choice"),
+    ]
+    for args, words in cases:
+        with contextlib.suppress(SystemExit):
+            assert cli.main(["serve", *args]) == 2
+        err = capsys.readouterr().err
+        assert words in err and "Traceback" not in err, (args, err)
+
+
+def test_broker_commands_make_no_database(tmp_path, capsys):
+    """Found by hand: `broker list` made an empty relay.sqlite3 in the
+    default folder, then said "run migrate" -- inviting the wrong one."""
+    assert cli.main(["broker", "list", "--data-dir", str(tmp_path)]) == 2
+    assert "there is no relay database at" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
