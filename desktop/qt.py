@@ -16,6 +16,7 @@ from PySide6.QtCore import (  # noqa: F401
     QPersistentModelIndex,
     QPoint,
     QPointF,
+    QRect,
     QRectF,
     QRunnable,
     QSettings,

@@ -15,9 +15,12 @@ from .qt import (
     QDialogButtonBox,
     QFormLayout,
     QLabel,
+    QLayout,
     QMessageBox,
     QProgressDialog,
     QPushButton,
+    QRect,
+    QSize,
     QSizePolicy,
     Qt,
     QTimer,
@@ -140,3 +143,64 @@ def alive(widget: QWidget) -> bool:
     """Whether ``widget`` still exists: a worker's answer may arrive after
     the dialog that asked was closed and deleted."""
     return isValid(widget)
+
+
+class FlowLayout(QLayout):
+    """Widgets left to right, going on to a new line when the room runs out
+    (Qt's flow layout example). Found by hand: rows of buttons in German,
+    French or Dutch were cut to "lle dafür [A" at 1280 pixels and to "…"
+    at 1024; in a flow they keep their words and wrap instead."""
+
+    def __init__(self, parent: QWidget | None = None, spacing: int = 6) -> None:
+        super().__init__(parent)
+        self._items: list = []
+        self._spacing = spacing
+        self.setContentsMargins(0, 0, 0, 0)
+
+    def addItem(self, item) -> None:  # type: ignore[no-untyped-def]
+        self._items.append(item)
+
+    def count(self) -> int:
+        return len(self._items)
+
+    def itemAt(self, index: int):  # type: ignore[no-untyped-def]
+        return self._items[index] if 0 <= index < len(self._items) else None
+
+    def takeAt(self, index: int):  # type: ignore[no-untyped-def]
+        return self._items.pop(index) if 0 <= index < len(self._items) else None
+
+    def expandingDirections(self) -> Qt.Orientation:
+        return Qt.Orientation(0)
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        return self._arrange(QRect(0, 0, width, 0), move=False)
+
+    def setGeometry(self, rect: QRect) -> None:
+        super().setGeometry(rect)
+        self._arrange(rect, move=True)
+
+    def sizeHint(self) -> QSize:
+        return self.minimumSize()
+
+    def minimumSize(self) -> QSize:
+        size = QSize()
+        for item in self._items:
+            size = size.expandedTo(item.minimumSize())
+        return size
+
+    def _arrange(self, rect: QRect, move: bool) -> int:
+        x, y, line = rect.x(), rect.y(), 0
+        for item in self._items:
+            if item.widget() is not None and not item.widget().isVisibleTo(self.parentWidget()):
+                continue
+            hint = item.sizeHint()
+            if x > rect.x() and x + hint.width() > rect.right() + 1:
+                x, y, line = rect.x(), y + line + self._spacing, 0
+            if move:
+                item.setGeometry(QRect(x, y, hint.width(), hint.height()))
+            x += hint.width() + self._spacing
+            line = max(line, hint.height())
+        return y + line - rect.y()

@@ -83,7 +83,9 @@ class RelayError(KoprogoError):
 
     @property
     def retryable(self) -> bool:
-        return self.status in (0, 429, 500, 502, 503, 504)
+        # "replayed": the same signed request seen twice, i.e. re-sent by the
+        # HTTP library after a cut connection -- a network fault, not a refusal
+        return self.status in (0, 429, 500, 502, 503, 504) or self.code == "replayed"
 
 
 @dataclass(frozen=True)
@@ -193,7 +195,14 @@ class RelayClient:
                     if stale and attempt == 1:
                         continue  # our clock was off: signed again with the relay's time
                     if response.status >= 400:
-                        raise _error(response.status, payload)
+                        error = _error(response.status, payload)
+                        if error.code == "replayed" and attempt == 1:
+                            # Found by hand: aiohttp re-sends a GET whose kept-alive
+                            # connection dropped, under the same nonce; the relay
+                            # then answers "replayed" and sync stopped for good.
+                            # Signed again, with a new nonce.
+                            continue
+                        raise error
                     return response.status, dict(response.headers), payload
             except (aiohttp.ClientError, TimeoutError, OSError) as exc:
                 raise RelayError(0, "unreachable", str(exc) or type(exc).__name__) from exc

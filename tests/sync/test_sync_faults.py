@@ -901,3 +901,83 @@ def test_the_syndics_damaged_registry_is_fetched_again_without_emptying_the_dire
         assert council.registry.find_lot("L0").quota == 12
     finally:
         syndic.close()
+
+
+class CuttingProxy:
+    """A TCP proxy on 127.0.0.1 in front of a relay that drops the
+    connection, instead of passing it on, at the ``cut``-th response of
+    every client connection (after the relay did the request), or only the
+    first time with ``once``: what a flaky network does to a kept-alive
+    connection."""
+
+    def __init__(self, upstream: int, cut: int, once: bool = False) -> None:
+        self.upstream, self.cut, self.once = upstream, cut, once
+        self.cuts = 0
+        self.loop = asyncio.new_event_loop()
+        self.port = 0
+        ready = threading.Event()
+        threading.Thread(target=self._run, args=(ready,), daemon=True).start()
+        ready.wait(10)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _run(self, ready: threading.Event) -> None:
+        asyncio.set_event_loop(self.loop)
+        server = self.loop.run_until_complete(asyncio.start_server(self._handle, "127.0.0.1", 0))
+        self.port = server.sockets[0].getsockname()[1]
+        ready.set()
+        self.loop.run_forever()
+
+    async def _handle(self, client_r, client_w) -> None:  # type: ignore[no-untyped-def]
+        relay_r, relay_w = await asyncio.open_connection("127.0.0.1", self.upstream)
+
+        async def up() -> None:
+            with contextlib.suppress(Exception):
+                while data := await client_r.read(65536):
+                    relay_w.write(data)
+                    await relay_w.drain()
+
+        async def down() -> None:
+            answers = 0
+            with contextlib.suppress(Exception):
+                while data := await relay_r.read(65536):
+                    if data.startswith(b"HTTP/1.1"):
+                        answers += 1
+                        if answers == self.cut and not (self.once and self.cuts):
+                            self.cuts += 1
+                            client_w.transport.abort()
+                            relay_w.transport.abort()
+                            return
+                    client_w.write(data)
+                    await client_w.drain()
+            client_w.close()
+
+        await asyncio.gather(up(), down())
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+def test_a_connection_cut_after_the_relay_answered_is_retried_not_refused(relay_process, tmp_path):
+    """Found by hand: aiohttp re-sends a GET whose kept-alive connection
+    dropped, under the same signed headers; the relay answered "this
+    request was already received" and the device stopped syncing for good
+    ("rejected"), `sync --watch` and the app included, until a person came."""
+    syndic = new_building(tmp_path / "syndic", relay_process.url)
+    council = add_device(syndic, tmp_path / "council", Role.COUNCIL)
+    proxy = CuttingProxy(relay_process.port, cut=2, once=True)
+    try:
+        council.profile.store.set_meta({"relay_url": proxy.url})
+        syndic.registry.update_lot("L1", quota=7)
+        service.sync_once(syndic)
+        service.sync_once(council)
+        assert proxy.cuts == 1  # the fault happened
+        status = service.status(council)
+        assert status["state"] == "idle", status
+        assert council.registry.find_lot("L1").quota == 7
+    finally:
+        proxy.close()
+        syndic.close()
+        council.close()

@@ -35,6 +35,7 @@ from ...qt import (
     QHBoxLayout,
     QLabel,
     QMessageBox,
+    QScrollArea,
     QSplitter,
     Qt,
     QTime,
@@ -42,7 +43,7 @@ from ...qt import (
     QVBoxLayout,
     QWidget,
 )
-from ...widgets import RecordDialog
+from ...widgets import FlowLayout, RecordDialog
 from ..chosen import allow
 from .base import AssemblyContext, AssemblyPage
 from .data import (
@@ -79,6 +80,9 @@ def big_label(name: str) -> QLabel:
     return label
 
 
+SESSION_MIN_HEIGHT = 500  # the room's screen needs it whole: below, the page scrolls
+
+
 class SessionPage(AssemblyPage):
     title_msgid = N_("Session")
     kinds = frozenset({MeetingKind.ORDINARY, MeetingKind.EXTRAORDINARY})
@@ -99,7 +103,19 @@ class SessionPage(AssemblyPage):
         split.setStretchFactor(1, 3)
         split.setChildrenCollapsible(False)
         split.setSizes([470, 600])
-        self.layout_.addWidget(split, 1)
+        # Found by hand: in a small window (1024 x 640) the tables shrank to
+        # nothing and the buttons overlapped; below this height it scrolls.
+        holder = QWidget()
+        holder.setMinimumHeight(SESSION_MIN_HEIGHT)
+        holder_layout = QVBoxLayout(holder)
+        holder_layout.setContentsMargins(0, 0, 0, 0)
+        holder_layout.addWidget(split)
+        scroll = QScrollArea()
+        scroll.setObjectName("sessionScroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(holder)
+        self.layout_.addWidget(scroll, 1)
         self.attendance.selectionModel().selectionChanged.connect(lambda *_a: self.update_actions())
         self.show_data(None)
 
@@ -126,10 +142,9 @@ class SessionPage(AssemblyPage):
         self.present_button = key_button(PRESENT, self.mark_present)
         self.proxy_button = key_button(PROXY, self.ask_proxy)
         self.left_button = key_button(LEFT, self.mark_left)
-        row = QHBoxLayout()
+        row = FlowLayout()
         for button in (self.present_button, self.proxy_button, self.left_button):
             row.addWidget(button)
-        row.addStretch(1)
         layout.addLayout(row)
         when = QHBoxLayout()
         self.now = QCheckBox(_("Arrival &now"))
@@ -187,7 +202,7 @@ class SessionPage(AssemblyPage):
         self.votes.keys[Qt.Key.Key_PageUp] = lambda: self.step(-1)
         self.votes.keys[Qt.Key.Key_PageDown] = lambda: self.step(1)
         layout.addWidget(self.votes, 1)
-        row = QHBoxLayout()
+        row = FlowLayout()
         self.vote_buttons = {
             vote: key_button(msgid, lambda vote=vote: self.cast(vote))
             for vote, msgid in VOTE_KEYS.items()
@@ -202,22 +217,24 @@ class SessionPage(AssemblyPage):
         )
         for button in (self.everyone_button, *self.vote_buttons.values(), self.clear_button):
             row.addWidget(button)
-        row.addStretch(1)
         layout.addLayout(row)
         self.tally = TallyPanel()
         layout.addWidget(self.tally)
         self.conflicts = big_label("inlineError")
         layout.addWidget(self.conflicts)
-        nav = QHBoxLayout()
+        nav = FlowLayout()
         self.previous_button = key_button(N_("Previous"), lambda: self.step(-1), _("PgUp"))
         self.close_item_button = self.button(_("Close the &vote"), self.close_vote)
         self.close_item_button.setObjectName("primary")
         self.next_button = key_button(N_("Next"), lambda: self.step(1), _("PgDn"))
         self.close_button = self.button(_("Close the &meeting…"), self.ask_close)
-        for widget in (self.previous_button, self.close_item_button, self.next_button):
+        for widget in (
+            self.previous_button,
+            self.close_item_button,
+            self.next_button,
+            self.close_button,
+        ):
             nav.addWidget(widget)
-        nav.addStretch(1)
-        nav.addWidget(self.close_button)
         layout.addLayout(nav)
         return panel
 

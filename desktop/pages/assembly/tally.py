@@ -128,7 +128,7 @@ def attendance_rows(data: MeetingData) -> list[AttendanceRow]:
 
 ATTENDANCE_COLUMNS = (
     Column(N_("Owner"), lambda r: r.name, tooltip=lambda r: r.lots, muted=lambda r: not r.here),
-    Column(N_("Votes"), lambda r: fmt_int(r.votes), sort=lambda r: r.votes, numeric=True),
+    Column(N_("Votes held"), lambda r: fmt_int(r.votes), sort=lambda r: r.votes, numeric=True),
     Column(N_("Attendance"), lambda r: r.presence, muted=lambda r: not r.here),
 )
 
@@ -200,7 +200,7 @@ def vote_text(row: VoteRow) -> str:
 
 VOTE_COLUMNS = (
     Column(N_("Owner"), lambda r: r.name),
-    Column(N_("Votes"), lambda r: fmt_int(r.votes), sort=lambda r: r.votes, numeric=True),
+    Column(N_("Votes held"), lambda r: fmt_int(r.votes), sort=lambda r: r.votes, numeric=True),
     Column(
         N_("Vote"),
         vote_text,
