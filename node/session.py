@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 # loading thousands of small updates is far slower than one state
 # (ARCHITECTURE §12, Secsync's figures).
 CHECKPOINT_EVERY = 200
+OFFSET_TRUSTED_SECONDS = 7 * 86_400  # how long a measured clock offset is used (Session.now)
 
 # doc kind -> (schema version, top-level maps)
 _KINDS = {
@@ -204,8 +205,18 @@ class Session:
         """The time, corrected by how far this computer's clock was found off
         the relay's at the last sync (protocol §4: the relay's clock is the
         reference); this computer's own time when it never synced."""
-        offset = int(self.profile.store.get_meta("clock_offset") or 0)
-        return datetime.now(UTC) + timedelta(seconds=offset)
+        store = self.profile.store
+        offset = int(store.get_meta("clock_offset") or 0)
+        measured = float(store.get_meta("clock_offset_at") or 0)
+        here = datetime.now(UTC)
+        # Found by hand: a laptop whose clock was a year off synced once, its
+        # clock was then put right, and an offline assembly was stamped a
+        # year late. A clock put right jumps by about the offset, so an
+        # offset measured more than a week ago by this clock (either way) is
+        # not trusted any more.
+        if offset and abs(here.timestamp() - measured) > OFFSET_TRUSTED_SECONDS:
+            return here
+        return here + timedelta(seconds=offset)
 
     def require_accounts(self) -> None:
         """As :meth:`require_registry`, for the accounts (``ledger/<year>``)."""

@@ -339,13 +339,34 @@ def test_a_ballot_deadline_is_read_by_the_relays_clock(tmp_path):
     deadline = datetime.now(UTC) + timedelta(hours=1)
     meeting, budget, _w = session_ready(session, people, remote_allowed=True, remote_until=deadline)
     session.profile.store.set_meta({"person": people["Cem"]})  # Cem's device
-    session.profile.store.set_meta({"clock_offset": str(2 * 3600)})  # 2 h slow
+    measured = str(int(datetime.now(UTC).timestamp()))  # as a sync stores it
+    session.profile.store.set_meta({"clock_offset": str(2 * 3600), "clock_offset_at": measured})
     with pytest.raises(InputError, match="accepted until"):
         session.assembly.cast(meeting, {budget: "for"})
     session.profile.store.set_meta({"clock_offset": "0"})
     session.assembly.cast(meeting, {budget: "for"})
     (ballot,) = session.assembly.ballots(meeting)
     assert abs(ballot.signed_at - datetime.now(UTC)) < timedelta(minutes=5)
+    session.close()
+
+
+def test_an_offset_measured_before_the_clock_was_put_right_is_not_used(tmp_path):
+    """Found by hand: a laptop a year behind synced once (offset +1 year),
+    its clock was then put right, and an assembly held offline was stamped
+    a year late. A clock put right has jumped by about the offset: an offset
+    measured more than a week away by this clock is not used."""
+    from datetime import UTC, datetime, timedelta
+
+    session, _people = building(tmp_path / "p")
+    year = 365 * 86_400
+    then = datetime.now(UTC) - timedelta(days=365)  # what this clock said when it synced
+    session.profile.store.set_meta(
+        {"clock_offset": str(year), "clock_offset_at": str(int(then.timestamp()))}
+    )
+    assert abs(session.now() - datetime.now(UTC)) < timedelta(minutes=1)
+    recent = str(int(datetime.now(UTC).timestamp()))  # measured today: still the relay's time
+    session.profile.store.set_meta({"clock_offset_at": recent})
+    assert abs(session.now() - datetime.now(UTC) - timedelta(seconds=year)) < timedelta(minutes=1)
     session.close()
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -301,7 +302,9 @@ def test_energy_dates_follow_the_relays_clock_once_measured(acp):
     """Found by hand: a campaign's dates, consents and retention followed a
     computer's wrong clock, where assemblies already took the relay's."""
     session, _people = acp
-    session.profile.store.set_meta({"clock_offset": str(-400 * 86_400)})  # relay 400 days behind
+    session.profile.store.set_meta(  # relay 400 days behind, measured now
+        {"clock_offset": str(-400 * 86_400), "clock_offset_at": str(int(time.time()))}
+    )
     campaign = session.energy.create("Hiver", ["electricity"], date(2099, 1, 31))
     created = datetime.fromisoformat(session.energy.info(campaign).created_at)
     expected = datetime.now(UTC).replace(microsecond=0) - timedelta(days=400)

@@ -33,7 +33,7 @@ from shared.energy import AGGREGATE_SIGNATURE_HEADER, Aggregate, EnergyError, Of
 from ..identity import device_identity
 from ..session import Session
 from .relay_client import RelayClient, RelayError
-from .service import relay_url
+from .service import keep_clock_offset, relay_url
 
 T = TypeVar("T")
 
@@ -100,7 +100,7 @@ def _call(session: Session, work: Callable[[RelayClient], Awaitable[T]]) -> T:
             try:
                 return await work(client)
             finally:
-                store.set_meta({"clock_offset": str(client.offset)})
+                keep_clock_offset(store, client)
 
     return asyncio.run(run())
 

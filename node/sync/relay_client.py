@@ -109,6 +109,7 @@ class RelayClient:
         self.building_id = building_id
         self.clock = clock or now
         self.offset = offset  # relay time - local time, learned from answers
+        self.learned_at: float | None = None  # local time the offset was last learned
         self.newer_major: str | None = None  # set when the relay speaks a newer major
         self.relay_version: tuple[int, int] | None = None  # from its answers' headers
         self._timeout = (
@@ -160,6 +161,7 @@ class RelayClient:
         stamp = response.headers.get(auth.TIME_HEADER)
         if stamp and stamp.isdigit():
             self.offset = int(stamp) - int(self.clock())
+            self.learned_at = self.clock()
         version = response.headers.get(auth.PROTOCOL_HEADER, "")
         major, _, minor = version.partition(".")
         if major.isdigit() and minor.isdigit():

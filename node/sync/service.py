@@ -161,7 +161,7 @@ def with_engine(
                 raise
             finally:
                 save_status(session, engine.status)
-                store.set_meta({"clock_offset": str(client.offset)})
+                keep_clock_offset(store, client)
 
     paused = _("Sync was paused for your change; it goes on right after.")
     return _run(engine_work, interrupt, paused)
@@ -465,6 +465,15 @@ def erase_documents(
 
 
 # -- notifications ------------------------------------------------------------------------
+
+
+def keep_clock_offset(store, client: RelayClient) -> None:  # type: ignore[no-untyped-def]
+    """Keep how far this computer's clock is from the relay's, with when it
+    was measured (by this computer's clock: see :meth:`Session.now`)."""
+    if client.learned_at is not None:
+        store.set_meta(
+            {"clock_offset": str(client.offset), "clock_offset_at": str(int(client.learned_at))}
+        )
 
 
 def listener_credentials(session: Session) -> tuple[str, str, DeviceIdentity, int]:

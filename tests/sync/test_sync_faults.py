@@ -171,6 +171,11 @@ def test_a_client_clock_a_day_off_changes_nothing(relay_process, tmp_path, monke
     syndic.profile.store.set_meta({"clock_offset": "0"})  # forget what was learned
     syndic.registry.update_lot("L0", quota=777)
     service.sync_once(syndic)  # refused once as stale, signed again with the relay's time
+    offset, measured = (
+        syndic.profile.store.get_meta(k) for k in ("clock_offset", "clock_offset_at")
+    )
+    assert abs(int(offset) + skew_days * 86_400) < 60  # kept, with when (by the skewed clock)
+    assert abs(float(measured) - time.time() - skew_days * 86_400) < 60
     monkeypatch.undo()
     service.sync_once(other)
     assert other.registry.find_lot("L0").quota == 777
