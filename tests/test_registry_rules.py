@@ -13,6 +13,7 @@ from node.domain.registry import (
     DistributionKey,
     Lot,
     LotType,
+    Occupant,
     Ownership,
     Person,
     Registry,
@@ -131,13 +132,14 @@ BOB = Person("p2", "Bob")
 CAROL = Person("p3", "Carol")
 
 
-def registry(lot_list, ownerships, keys=(), association=A, persons=(ANN, BOB, CAROL)):
+def registry(lot_list, ownerships, keys=(), association=A, persons=(ANN, BOB, CAROL), occupants=()):
     return Registry(
         association=association,
         lots=tuple(lot_list),
         persons=tuple(persons),
         ownerships=tuple(ownerships),
         keys=tuple(keys),
+        occupants=tuple(occupants),
     )
 
 
@@ -229,6 +231,11 @@ def codes(reg: Registry) -> list[str]:
         (
             "holding of a deleted person",
             registry([L1, L2], VALID, persons=(ANN,)),
+            ["unknown_person_reference"],
+        ),
+        (
+            "occupant who is a deleted person (an erasure undone by an offline device)",
+            registry([L1, L2], VALID, occupants=[Occupant("c1", L1.id, "gone")]),
             ["unknown_person_reference"],
         ),
         (

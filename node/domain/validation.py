@@ -183,6 +183,17 @@ def _check_ownership(registry: Registry) -> list[Problem]:
     for occupant in registry.occupants:
         if occupant.lot_id not in lots:
             problems.append(_problem("unknown_lot_reference", (occupant.id,), what=N_("occupant")))
+        elif occupant.person_id not in persons:
+            # found by hand: a device offline during an erasure brought back
+            # the erased person as an occupant, and nothing said so
+            problems.append(
+                _problem(
+                    "unknown_person_reference",
+                    (occupant.id,),
+                    what=N_("occupant"),
+                    lot=lots[occupant.lot_id].number,
+                )
+            )
     return problems
 
 

@@ -391,9 +391,20 @@ def erase_person(session: Session, person_id: str) -> dict[str, Any]:
                 ).format(reason=str(exc).rstrip("."))
             ) from exc
     session.registry.erase_person(person_id)
-    return erase_documents(
-        session, ["registry", *_erase_elsewhere(session, person_id)], revoke_person=person_id
-    )
+    try:
+        return erase_documents(
+            session, ["registry", *_erase_elsewhere(session, person_id)], revoke_person=person_id
+        )
+    except KoprogoError as exc:
+        # Found by hand: "the relay cannot be reached" after the person was
+        # already erased here, which read as if nothing had happened.
+        raise SyncError(
+            _(
+                "Erased on this device, but not yet from the relay and the other devices: "
+                "{reason}. Run erase-person again once the relay can be reached; it finishes "
+                "the erasure."
+            ).format(reason=str(exc).rstrip("."))
+        ) from exc
 
 
 def _erase_elsewhere(session: Session, person_id: str) -> list[str]:

@@ -147,6 +147,42 @@ def test_an_erasure_that_cannot_reach_the_relay_says_nothing_was_erased(nodes, r
     assert NAME in {p["name"] for p in syndic.json("registry")["persons"]}
 
 
+def test_an_erasure_cut_from_the_relay_half_way_says_what_was_done(
+    nodes, relay_factory, monkeypatch
+):
+    """Found by hand: the relay lost after the person was erased here, it
+    said only "the relay cannot be reached" -- as if nothing was erased."""
+    from node.sync import service
+    from tests.relay.fixtures import RelayProcess
+
+    relay = relay_factory()
+    syndic = nodes("syndic")
+    syndic.run("init", "--name", "ACP", "--quota-total", "100")
+    person = syndic.run("person", "add", "--name", NAME).strip()
+    syndic.run("relay", "connect", relay.url)
+    syndic.run("sync")
+    real = service.erase_documents
+
+    def relay_lost_then(*args, **kwargs):  # the relay goes away at this very moment
+        relay.stop()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(service, "erase_documents", relay_lost_then)
+    syndic.run("erase-person", person, ok=False)
+    assert syndic.last_error.startswith(
+        "koprogo-node: Erased on this device, but not yet from the relay"
+    ), syndic.last_error
+    assert "Run erase-person again" in syndic.last_error
+    assert NAME not in {p["name"] for p in syndic.json("registry")["persons"]}
+    monkeypatch.setattr(service, "erase_documents", real)
+    relay = RelayProcess(relay.data_dir, port=relay.port).start()
+    try:
+        syndic.run("erase-person", person)  # finishes it
+        assert "was erased" in syndic.last_error
+    finally:
+        relay.stop()
+
+
 SECRET = "Rappel privé 4242"
 
 
