@@ -153,6 +153,17 @@ class Session:
             self._documents[doc_id] = live
         return live
 
+    def catch_up_with_disk(self) -> bool:
+        """Load again the documents another process on this profile changed
+        on disk (found by hand: `sync --watch` beside a command took the
+        command's edits, pulled back from the relay under this device's id,
+        for a copied profile folder). True when it did."""
+        if not self.profile.store.written_elsewhere():
+            return False
+        for live in self._documents.values():
+            live.reload()
+        return True
+
     def _fetch_again(self, ref: DocumentRef, error: StorageError) -> None:
         """A stored change of the document cannot be decrypted: the file was
         damaged (a flipped bit, a bad disk; the key was checked at opening).

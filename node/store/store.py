@@ -128,6 +128,7 @@ class Store:
         try:
             self._conn: Connection = self._engine.connect()
             self._migrate()
+            self.written_elsewhere()  # from now on (see there)
         except DBAPIError as exc:
             self._engine.dispose()
             if _is_read_only(exc, path):
@@ -181,6 +182,14 @@ class Store:
         if self._key is None:
             raise RuntimeError("the store is not unlocked")
         return self._key
+
+    def written_elsewhere(self) -> bool:
+        """Whether another connection (another process on this profile: the
+        app, `sync --watch`, a command) committed since this was last asked.
+        SQLite's ``data_version`` moves only for other connections' commits."""
+        version = int(self._conn.exec_driver_sql("PRAGMA data_version").scalar_one())
+        seen, self._data_version = getattr(self, "_data_version", None), version
+        return seen is not None and version != seen
 
     def get_meta(self, name: str) -> str | None:
         return self._conn.execute(

@@ -195,6 +195,7 @@ class SyncEngine:
         """Members, push, pull; updates :attr:`status` whatever happens."""
         report = RoundReport()
         now = self.clock()
+        self.session.catch_up_with_disk()
         try:
             await self.refresh_members()
             if not self.session.sync_enabled:
@@ -204,6 +205,7 @@ class SyncEngine:
             self.status = machine.pushing(self.status)
             report.pushed = await self.push()
             self.status = machine.pulling(self.status)
+            self.session.catch_up_with_disk()  # a command may have written meanwhile
             await self.pull(report)
         except RelayError as exc:
             self._on_relay_error(exc)

@@ -986,3 +986,28 @@ def test_a_connection_cut_after_the_relay_answered_is_retried_not_refused(relay_
         proxy.close()
         syndic.close()
         council.close()
+
+
+def test_a_command_beside_a_running_sync_is_not_taken_for_a_copied_profile(relay_process, tmp_path):
+    """Found by hand: with `sync --watch` running, an edit made by a command
+    on the same profile came back from the relay under this device's id;
+    the watching process, which had not read it, said "a copied profile"
+    and the status warned of a copied folder for a week."""
+    syndic = new_building(tmp_path / "syndic", relay_process.url)
+    other = add_device(syndic, tmp_path / "other", Role.COUNCIL)
+    watching = syndic  # the process running `sync --watch`
+    command = Session.open(tmp_path / "syndic", provider)  # a second process, same profile
+    try:
+        command.registry.update_lot("L1", quota=7)
+        service.sync_once(command)
+        report = service.sync_once(watching)
+        assert report.copied == set()
+        status = service.status(watching)
+        assert status["state"] == "idle" and not status["errors"], status
+        assert watching.registry.find_lot("L1").quota == 7  # and it shows the edit
+        service.sync_once(other)
+        assert other.registry.find_lot("L1").quota == 7
+    finally:
+        command.close()
+        other.close()
+        syndic.close()
