@@ -101,6 +101,10 @@ RELAY_FORGOT = N_(
     "It will know it again after the syndic's device syncs; KoproGo keeps trying."
 )
 COPY_WARNING_SECONDS = 7 * 86400  # how long a copy seen once stays in the status
+JOIN_FAILED = N_(
+    "The relay did not enrol this device: its join did not complete. Ask the syndic for a new "
+    "invite, and join again in a new profile folder."
+)
 PROFILE_COPY = N_(
     "This building's folder is also used on another computer (a copy of it, with the same "
     "device keys). Both copies' changes are kept and merged, but use only one: give the other "
@@ -236,6 +240,9 @@ class SyncEngine:
         elif exc.retryable:
             state = machine.State.BACKING_OFF
             self.status = machine.failed(self.status, now, _words(state, exc.code), exc.code)
+        elif exc.code == "unknown-device" and self.store.get_meta("join_unsure"):
+            # a join whose answer was lost, and the relay had not enrolled it
+            self.status = machine.rejected(self.status, _(JOIN_FAILED), "join-failed")
         elif exc.code == "unknown-device" and self.members.active(self.identity.device_id):
             # The log this device holds lists it: the relay lost it (restored
             # from a backup) until the syndic's device gives it back (§5.5).
@@ -499,10 +506,12 @@ class SyncEngine:
     def _mend_a_cut_join(self) -> None:
         """A join killed after the relay accepted the device left a profile
         whose edits never reached the outbox (found by hand: a ballot cast
-        there never left). The relay lists this device (the members refresh
-        just checked): turn sync on and send what it holds, whole."""
+        there never left), or one whose answer was lost (``join_unsure``).
+        The relay lists this device (the members refresh just checked):
+        turn sync on and send what it holds, whole."""
         log.warning("sync was off on a member device (a join cut short): turning it on")
         self.session.enable_sync(initial_push=False)
+        self.store.set_meta({"join_unsure": ""})
         for ref in self.store.documents():
             if ref.building_id == self.session.building_id:
                 self._send_whole(self.session.document(ref.doc_id))

@@ -29,7 +29,7 @@ from shared.members import (
 )
 from shared.protocol import ROLE_AUDIENCES, Audience, Role
 
-from ..errors import InputError
+from ..errors import InputError, KoprogoError
 from ..i18n import _
 from ..identity import DeviceIdentity, audience_key, device_identity, keep_audience_key
 from ..keys import KeyStorage, PassphraseProvider
@@ -400,14 +400,43 @@ async def join(
             entry = sign_entry(data, identity.sign_seed)
             if committing is not None:
                 committing()
-            await client.join(invite.id, entry)
+            try:
+                await client.join(invite.id, entry)
+            except RelayError as exc:
+                if not exc.retryable:
+                    raise  # refused: nothing was enrolled
+                # Found by hand: the answer lost, the profile was deleted while
+                # the relay had enrolled the device -- the invite used up and a
+                # device nobody holds left in the building. Keep the profile:
+                # the next sync finishes the join if the relay took it.
+                store.add_members_entries(0, [(e.body, e.signature) for e in entries])
+                store.set_meta({JOIN_UNSURE: "1"})
+                session.close()
+                raise JoinUnsure(
+                    _(
+                        "No answer from the relay after it was asked to enrol this device "
+                        "({reason}); it may have done so. Run koprogo-node sync (or open this "
+                        "profile in the app): if the relay enrolled it, that finishes the join; "
+                        "if not, it says so and you need a new invite."
+                    ).format(reason=str(exc).rstrip("."))
+                ) from exc
             store.add_members_entries(0, [(e.body, e.signature) for e in [*entries, entry]])
             session.enable_sync(initial_push=False)
+        except JoinUnsure:
+            raise
         except BaseException:
             session.close()
             _remove_profile(Path(path), created_folder)
             raise
     return session
+
+
+JOIN_UNSURE = "join_unsure"  # meta: asked the relay to enrol, never heard back
+
+
+class JoinUnsure(KoprogoError):
+    """The relay was asked to enrol this device and never answered: the
+    profile is kept; the next sync finishes the join or says it failed."""
 
 
 def _invite_keys(

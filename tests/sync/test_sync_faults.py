@@ -32,7 +32,7 @@ from node.identity import device_identity, held_epochs, keep_audience_key
 from node.keys import KeyStorage
 from node.session import Session
 from node.sync import engine as engine_module
-from node.sync import machine, maintenance, relay_client, service
+from node.sync import machine, maintenance, membership, relay_client, service
 from node.sync.engine import SyncError
 from shared import envelope as env
 from shared.envelope import Header, Kind
@@ -915,8 +915,8 @@ class CuttingProxy:
     first time with ``once``: what a flaky network does to a kept-alive
     connection."""
 
-    def __init__(self, upstream: int, cut: int, once: bool = False) -> None:
-        self.upstream, self.cut, self.once = upstream, cut, once
+    def __init__(self, upstream: int, cut: int, once: bool = False, before: bool = False) -> None:
+        self.upstream, self.cut, self.once, self.before = upstream, cut, once, before
         self.cuts = 0
         self.loop = asyncio.new_event_loop()
         self.port = 0
@@ -939,8 +939,16 @@ class CuttingProxy:
         relay_r, relay_w = await asyncio.open_connection("127.0.0.1", self.upstream)
 
         async def up() -> None:
+            asked = 0
             with contextlib.suppress(Exception):
                 while data := await client_r.read(65536):
+                    if self.before and data[:5] in (b"GET /", b"POST "):
+                        asked += 1  # ``before``: the cut-th request never reaches the relay
+                        if asked == self.cut and not (self.once and self.cuts):
+                            self.cuts += 1
+                            client_w.transport.abort()
+                            relay_w.transport.abort()
+                            return
                     relay_w.write(data)
                     await relay_w.drain()
 
@@ -950,7 +958,11 @@ class CuttingProxy:
                 while data := await relay_r.read(65536):
                     if data.startswith(b"HTTP/1.1"):
                         answers += 1
-                        if answers == self.cut and not (self.once and self.cuts):
+                        if (
+                            not self.before
+                            and answers == self.cut
+                            and not (self.once and self.cuts)
+                        ):
                             self.cuts += 1
                             client_w.transport.abort()
                             relay_w.transport.abort()
@@ -1010,4 +1022,42 @@ def test_a_command_beside_a_running_sync_is_not_taken_for_a_copied_profile(relay
     finally:
         command.close()
         other.close()
+        syndic.close()
+
+
+@pytest.mark.parametrize("enrolled", [True, False])
+def test_a_join_whose_answer_is_lost_is_finished_by_the_next_sync(
+    relay_process, tmp_path, enrolled
+):
+    """Found by hand: the relay enrolled the device, the answer was lost, and
+    the join deleted the new profile: the invite was used up and a device
+    nobody held stayed in the building. Now the profile stays and the next
+    sync finishes the join -- or says in words that the relay never took it."""
+    syndic = new_building(tmp_path / "syndic", relay_process.url)
+    code = service.create_invite(syndic, Role.COUNCIL).code
+    # answers: 1 the invite, 2 the join (after the relay did it); requests: the same
+    proxy = CuttingProxy(relay_process.port, cut=2, once=True, before=not enrolled)
+    path = tmp_path / "council"
+    try:
+        with pytest.raises(membership.JoinUnsure, match="may have done so"):
+            service.join(path, proxy.url, code, provider, KeyStorage.PASSPHRASE_FILE)
+    finally:
+        proxy.close()
+    assert proxy.cuts == 1
+    council = Session.open(path, provider)
+    try:
+        council.profile.store.set_meta({"relay_url": relay_process.url})
+        if enrolled:
+            syndic.registry.update_lot("L1", quota=7)
+            service.sync_once(syndic)
+            service.sync_once(council)
+            assert council.registry.find_lot("L1").quota == 7
+            assert service.status(council)["state"] == "idle"
+            listed = service.devices(syndic)
+            assert sum(1 for d in listed if d["role"] == "council" and not d["revoked"]) == 1
+        else:
+            with pytest.raises(SyncError, match="did not enrol this device"):
+                service.sync_once(council)
+    finally:
+        council.close()
         syndic.close()
