@@ -13,7 +13,7 @@ from typing import Any
 
 from .cli_ledger import _day, _print
 from .domain.assembly import DECISION_MAJORITIES, Vote
-from .domain.meeting import CHANGED_AFTER_CLOSING, MeetingKind, Mode
+from .domain.meeting import CHANGED_AFTER_CLOSING, CLOSED_TWICE, MeetingKind, Mode
 from .domain.registry import match_names
 from .errors import InputError, NotFoundError
 from .files import write_document
@@ -348,6 +348,8 @@ def _result_text(data: dict[str, Any]) -> str:
             )
         if r.get("changed_after_closing"):
             lines.append("   " + _(CHANGED_AFTER_CLOSING))
+        if r.get("closed_twice"):
+            lines.append("   " + _(CLOSED_TWICE))
     for conflict in data["conflicts"]:
         lines.append(
             _("Conflict: {name} sent differing remote ballots on one item.").format(

@@ -383,3 +383,21 @@ def test_a_vote_closes_between_the_meetings_opening_and_its_end(acp):
         session.assembly.close_item(meeting, budget, at=datetime(2027, 3, 15, 17, 0, tzinfo=UTC))
     session.assembly.close_item(meeting, budget, at=datetime(2027, 3, 15, 19, 0, tzinfo=UTC))
     assert session.assembly.outcome(meeting).results[0].tally.passed
+
+
+def test_a_vote_closed_again_after_a_correction_counts_the_corrected_votes(acp):
+    """Found while mending two chairs' closings: closing a vote again (a
+    vote corrected after it was closed) still gave the first closing's result."""
+    session, people = acp
+    meeting, budget, _works = session_ready(session, people)
+    for owner in ("Ann", "Bob", "Cem", "Dia"):
+        session.assembly.attend(meeting, people[owner], at=OPEN)
+    session.assembly.open(meeting, at=OPEN)
+    session.assembly.vote_all(meeting, budget, Vote.FOR, {})
+    session.assembly.close_item(meeting, budget, at=datetime(2027, 3, 15, 19, 0, tzinfo=UTC))
+    assert session.assembly.outcome(meeting).results[0].tally.passed
+    session.assembly.vote_all(meeting, budget, Vote.AGAINST, {})  # the chair misheard
+    session.assembly.close_item(meeting, budget, at=datetime(2027, 3, 15, 19, 5, tzinfo=UTC))
+    (result, _works_result) = session.assembly.outcome(meeting).results
+    assert not result.tally.passed and not result.changed_after_closing
+    assert not result.closed_twice  # closed twice on one device, knowingly

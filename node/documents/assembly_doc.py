@@ -22,6 +22,12 @@ Layout of ``assembly/<meeting>``::
     attendance  {person id: {mode, holder, arrived, left}}
     votes       {"<item>:<owner>": "for" | "against" | "abstain"}
     sent        {person id: {on}}   (the channel is in the registry, decision 0011)
+    closings    {closing id: {item, closed_with, supersedes (JSON list)}}   (schema 1.1)
+
+``closings`` keeps every closing of a vote, each naming the closings of
+the same item its device knew (``supersedes``): two closings neither of
+which knew the other, on different records, are two chairs closing offline
+(``Item.closed_twice``); the item's own ``closed_with`` keeps one of them.
 
 Layout of ``ballots/<meeting>/<person>`` (written by that person's
 devices, or a kiosk keeping their keys)::
@@ -48,8 +54,8 @@ from ..domain.assembly import Majority, Vote
 from ..domain.meeting import Attendance, Item, Mode, RollLot
 from .registry_doc import _json, _set_fields
 
-SCHEMA = (1, 0)
-ROOTS = ("meta", "roll", "names", "items", "attendance", "votes", "sent")
+SCHEMA = (1, 1)
+ROOTS = ("meta", "roll", "names", "items", "attendance", "votes", "sent", "closings")
 BALLOT_SCHEMA = (1, 0)
 BALLOT_ROOTS = ("meta", "ballots")
 BALLOT_CONTEXT = b"koprogo-ballot-v1\x00"
@@ -126,6 +132,7 @@ def read_roll(doc: pycrdt.Doc) -> tuple[RollLot, ...]:
 
 
 def read_items(doc: pycrdt.Doc) -> tuple[Item, ...]:
+    twice = _closed_twice(doc)
     items = []
     for item_id, f in records(doc, "items").items():
         items.append(
@@ -142,9 +149,33 @@ def read_items(doc: pycrdt.Doc) -> tuple[Item, ...]:
                 str(f.get("answers", "")),
                 tuple(json.loads(f["options"])) if f.get("options") else (),
                 json.loads(f["closed_with"]) if f.get("closed_with") else None,
+                item_id in twice,
             )
         )
     return tuple(sorted(items, key=lambda i: (i.order, i.id)))
+
+
+def closings_of(doc: pycrdt.Doc, item: str) -> dict[str, dict[str, Any]]:
+    return {
+        closing_id: f for closing_id, f in records(doc, "closings").items() if f.get("item") == item
+    }
+
+
+def _closed_twice(doc: pycrdt.Doc) -> set[str]:
+    """Items with two closings neither of which knew the other, on different
+    records (the latest closings, those no later closing supersedes)."""
+    by_item: dict[str, dict[str, dict[str, Any]]] = {}
+    for closing_id, f in records(doc, "closings").items():
+        by_item.setdefault(str(f.get("item", "")), {})[closing_id] = f
+    twice = set()
+    for item, closings in by_item.items():
+        superseded = {
+            old for f in closings.values() for old in json.loads(f.get("supersedes") or "[]")
+        }
+        heads = {str(f.get("closed_with", "")) for c, f in closings.items() if c not in superseded}
+        if len(heads) > 1:
+            twice.add(item)
+    return twice
 
 
 def item_extra(doc: pycrdt.Doc) -> dict[str, dict[str, Any]]:

@@ -84,6 +84,9 @@ class Item:
     # what the vote was decided on when the chair closed it: {"weights":
     # {owner: votes}, "votes": {owner: vote}, "holder": {owner: who cast it}}
     closed_with: Mapping[str, Mapping[str, object]] | None = None
+    # two devices closed the vote, each unaware of the other, on different
+    # records (two chairs offline): which one is right needs a person
+    closed_twice: bool = False
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,7 @@ class ItemResult:
     # records that reached the meeting after the item was closed (another
     # device's) would change it: the result shown is the one as closed
     changed_after_closing: bool = False
+    closed_twice: bool = False  # see Item.closed_twice: the result shown is one of them
 
 
 @dataclass(frozen=True)
@@ -216,6 +220,10 @@ def _remote_votes(
 CHANGED_AFTER_CLOSING = N_(
     "Records added after this vote was closed (on another device) would change its result; "
     "the result as closed stands."
+)
+CLOSED_TWICE = N_(
+    "This vote was closed on two devices, each unaware of the other, with different votes "
+    "recorded: check the votes and close it again (the result shown is one of the two)."
 )
 
 
@@ -334,7 +342,10 @@ def _item_result(
         result = None
     against = tuple(sorted(o for o, v in votes.items() if v is Vote.AGAINST))
     abstained = tuple(sorted(o for o, v in votes.items() if v is Vote.ABSTAIN))
-    return ItemResult(item, result, votes, source, holder, weights, against, abstained, {}, changed)
+    return ItemResult(
+        item, result, votes, source, holder, weights, against, abstained, {}, changed,
+        item.closed_twice,
+    )  # fmt: skip
 
 
 def _poll_result(item: Item, remote: Mapping[tuple[str, str], str]) -> ItemResult:

@@ -607,7 +607,15 @@ class AssemblyService:
         assert outcome.quorum is not None
         return outcome.quorum
 
-    def _deliberating(self, meeting: str) -> MeetingInfo:
+    def _deliberating(self, meeting: str, item_ref: str | None = None) -> MeetingInfo:
+        if item_ref is not None:
+            info = self.info(meeting)
+            item = self._item(meeting, item_ref)
+            twice = any(
+                i.id == item and i.closed_twice for i in adoc.read_items(self._live(meeting).doc)
+            )
+            if info.closed_at is not None and twice:
+                return info  # settling a vote two devices closed differently (CLOSED_TWICE)
         info = self._open_for_session(meeting)
         if info.opened_at is None:
             raise InputError(_("Open the meeting first."))
@@ -621,7 +629,7 @@ class AssemblyService:
     def vote(self, meeting: str, item: str, person: str, vote: Vote | str | None) -> Change:
         """Record (or with ``None`` clear) an owner's vote in the room. It
         replaces their remote ballot on this item."""
-        self._deliberating(meeting)
+        self._deliberating(meeting, item)
         item = self._item(meeting, item)
         live = self._live(meeting)
         attendance = adoc.read_attendance(live.doc).get(person)
@@ -647,7 +655,7 @@ class AssemblyService:
     ) -> Change:
         """Everyone present or represented votes ``vote`` except those named
         (the usual "who is against? who abstains?" in a meeting room)."""
-        self._deliberating(meeting)
+        self._deliberating(meeting, item)
         item = self._item(meeting, item)
         live = self._live(meeting)
         target = next(i for i in adoc.read_items(live.doc) if i.id == item)
@@ -670,7 +678,7 @@ class AssemblyService:
 
     def close_item(self, meeting: str, item: str, at: datetime | None = None) -> Change:
         """The chair closes the vote on an item: who had left by then no longer counts."""
-        info = self._deliberating(meeting)
+        info = self._deliberating(meeting, item)
         item = self._item(meeting, item)
         moment = _utc(at or self._now())
         assert info.opened_at is not None
@@ -685,7 +693,9 @@ class AssemblyService:
             )
         live = self._live(meeting)
         with live.edit() as doc:
-            adoc.put_record(doc, "items", item, {"voted_at": _iso(moment)})
+            # closed again (votes corrected): decided on the records as they
+            # are now, not on those the earlier closing froze
+            adoc.put_record(doc, "items", item, {"voted_at": _iso(moment), "closed_with": None})
             # what it was decided on, kept with it: records that arrive later
             # from another device cannot change the result announced
             result = next(r for r in self.outcome(meeting).results if r.item.id == item)
@@ -694,7 +704,18 @@ class AssemblyService:
                 "votes": {o: v.value for o, v in sorted(result.votes.items())},
                 "holder": dict(sorted(result.holder.items())),
             }
-            adoc.put_record(doc, "items", item, {"closed_with": json.dumps(closed_with)})
+            frozen = json.dumps(closed_with, sort_keys=True)
+            adoc.put_record(doc, "items", item, {"closed_with": frozen})
+            # every closing kept, naming those this device knew: two chairs
+            # closing offline on different records are told apart (found by
+            # hand: one chair's announced result was reversed without a word)
+            known = sorted(adoc.closings_of(doc, item))
+            adoc.put_record(
+                doc,
+                "closings",
+                new_ulid(),
+                {"item": item, "closed_with": frozen, "supersedes": json.dumps(known)},
+            )
         return Change.of("items")
 
     def set_officers(self, meeting: str, chair: str = "", secretary: str = "") -> Change:
@@ -1000,6 +1021,7 @@ class AssemblyService:
                     "passed": bool(tally and tally.passed),
                     "voted": tally is not None,
                     "changed_after_closing": result.changed_after_closing,
+                    "closed_twice": result.closed_twice,
                     "against_names": sorted(who(p) for p in result.against),
                     "abstained_names": sorted(who(p) for p in result.abstained),
                     "excluded": [

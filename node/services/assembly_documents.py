@@ -14,7 +14,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from ..domain.assembly import DECISION_MAJORITIES, Vote
-from ..domain.meeting import REFUSAL_REASONS, MeetingKind, Mode
+from ..domain.meeting import CLOSED_TWICE, REFUSAL_REASONS, MeetingKind, Mode
 from ..errors import InputError, NotFoundError
 from ..i18n import N_, _
 from ..pdf import assembly as apdf
@@ -146,6 +146,10 @@ class AssemblyDocuments:
         resolutions = []
         if deliberated:
             for number, result in enumerate(outcome.results, start=1):
+                if result.closed_twice:  # the minutes would print one of two results
+                    raise InputError(
+                        _("Resolution {number}: {why}").format(number=number, why=_(CLOSED_TWICE))
+                    )
                 tally = result.tally
                 notes = ()
                 if conflicts.get(result.item.id):

@@ -210,3 +210,51 @@ def test_a_result_stands_as_closed_when_later_records_arrive(nodes, relay_proces
         assert (after["passed"], after["for"], after["against"]) == (False, "300", "300")
         assert after["changed_after_closing"] is True
         assert "the result as closed stands" in node.run("assembly", "result", meeting)
+
+
+def test_two_chairs_closing_one_vote_offline_are_told_apart(nodes, relay_process):
+    """Found by hand: two laptops held the same meeting offline and closed
+    item 1 with opposite votes; after the sync both said "adopted", with no
+    word -- one chair's announced result reversed. Each closing is now kept
+    with the closings its device knew: two that did not know each other, on
+    different records, are said; closing the vote again settles it."""
+    one, two = nodes("one"), nodes("two")
+    one.run("init", "--name", "ACP Deux", "--quota-total", "1000")
+    for number, name, quota in (("A1", "Ann", "600"), ("A2", "Bob", "400")):
+        one.run("lot", "add", "--number", number, "--type", "apartment", "--quota", quota)
+        person = one.run("person", "add", "--name", name).strip()
+        one.run("owner", "set", number, "--person", person, "--share", "100", "--voting")
+    meeting = one.run(
+        "assembly", "create", "--title", "AG", "--date", "2027-06-15T18:30", "--place", "Salle",
+        "--period-start", "2027-06-01",
+    ).strip()  # fmt: skip
+    one.run("assembly", "agenda", "add", meeting, "--title", "Budget", "--category",
+            "budget_accounts")  # fmt: skip
+    one.run("assembly", "convene", meeting, "--date", "2027-05-20")
+    one.run("relay", "connect", relay_process.url)
+    one.run("sync")
+    join(two, relay_process.url, invite(one, "syndic"))
+    for node, vote, at in ((one, "for", "19:00"), (two, "against", "19:05")):  # both offline
+        for name in ("Ann", "Bob"):
+            node.run("assembly", "attend", meeting, name, "--at", "2027-06-15T18:20")
+        node.run("assembly", "open", meeting, "--at", "2027-06-15T18:35")
+        node.run("assembly", "vote", meeting, "--item", "1", "--all", vote, "--close-item",
+                 "--at", f"2027-06-15T{at}")  # fmt: skip
+        node.run("assembly", "close", meeting, "--at", "2027-06-15T20:00")
+    for node in (one, two, one):
+        node.run("sync")
+    for node in (one, two):
+        (result,) = node.json("assembly", "result", meeting)["resolutions"]
+        assert result["closed_twice"] is True
+        assert "closed on two devices" in node.run("assembly", "result", meeting)
+        node.run("assembly", "minutes", "pdf", meeting, "--out", str(node.path / "m.pdf"), ok=False)
+        assert "Resolution 1: This vote was closed on two devices" in node.last_error
+    # the chair checks the votes and closes the vote again, knowing both (the
+    # meeting closed: allowed for such a vote only, at a time during the meeting)
+    one.run("assembly", "vote", meeting, "--item", "1", "--all", "for", "--close-item",
+            "--at", "2027-06-15T19:10")  # fmt: skip
+    for node in (one, two, one):
+        node.run("sync")
+    for node in (one, two):
+        (result,) = node.json("assembly", "result", meeting)["resolutions"]
+        assert result["closed_twice"] is False and result["passed"] is True, result

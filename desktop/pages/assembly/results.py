@@ -21,7 +21,13 @@ from typing import Any
 
 from node.domain import assembly as rules
 from node.domain.assembly import Majority, Vote
-from node.domain.meeting import CHANGED_AFTER_CLOSING, ItemResult, MeetingKind, rating_average
+from node.domain.meeting import (
+    CHANGED_AFTER_CLOSING,
+    CLOSED_TWICE,
+    ItemResult,
+    MeetingKind,
+    rating_average,
+)
 from node.errors import KoprogoError
 from node.i18n import N_, _, ngettext
 
@@ -77,6 +83,8 @@ def _outcome(data: MeetingData, result: ItemResult) -> str:
     if tally is None:
         return _("Not voted")
     said = _("Adopted") if tally.passed else _("Rejected")
+    if result.closed_twice:
+        return f"{said} — {_(CLOSED_TWICE)}"
     if result.changed_after_closing:
         return f"{said} — {_(CHANGED_AFTER_CLOSING)}"
     return said
