@@ -194,6 +194,7 @@ def test_a_campaign_from_draft_and_an_owner_taking_part(  # type: ignore[no-unty
         "Electricity: Fewer than 5 verified participants: nothing is shown, so that no "
         "one's consumption can be guessed."
     )
+    assert page.steps["negotiate"].objectName() != "primary"  # not offered as the next step
     page.steps["negotiate"].click()
     qtbot.waitUntil(lambda: page.error.isVisible(), timeout=WAIT_MS)
     assert page.error.text() == (

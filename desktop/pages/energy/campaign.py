@@ -340,7 +340,10 @@ class CampaignPage(EnergyPage):
         for action, button in self.steps.items():
             wrong = "" if status is STEP_FROM[action] else _("Not at this stage of the campaign.")
             allow(button, reason or wrong)
-            primary = bool(data and not reason and data.step.action == action)
+            # clicking a step not ready yet gives the node's reason; it is not
+            # highlighted as the thing to do (found by hand: it was, while refused)
+            ready = bool(data and not data.step.problem)
+            primary = bool(data and not reason and ready and data.step.action == action)
             if (button.objectName() == "primary") != primary:
                 button.setObjectName("primary" if primary else "")
                 button.style().unpolish(button)
