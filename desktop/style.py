@@ -35,6 +35,7 @@ QLabel#quotaIndicator {{ padding: 6px 14px; border-radius: 13px; font-weight: 60
 QLabel#quotaIndicator[mismatch="true"] {{ background: #fde7e6; color: {DANGER}; }}
 QLabel#pageTitle {{ font-size: 13pt; font-weight: 600; color: {INK}; }}
 QLabel#sectionTitle {{ font-weight: 600; color: {INK}; padding: 4px 0; }}
+QLabel#budgetTotal[wrong="true"] {{ color: {DANGER}; }}
 QLabel#hint {{ color: {MUTED}; }}
 QLabel#inlineError, QLabel#lotProblems {{ color: {DANGER}; }}
 QLabel#shareSummary {{ color: {INK}; }}

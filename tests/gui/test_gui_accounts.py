@@ -78,6 +78,9 @@ def test_budget_then_quarterly_calls_and_a_notice_as_pdf(  # type: ignore[no-unt
     assert "not opened yet" in budgets.year_choice.currentText()
     ordinary = budgets.tables[BudgetKind.ORDINARY]
     ordinary.set_amount("611", "12,000.00")
+    ordinary.set_amount("612", "abc")  # found by hand: only the cell went red, no words
+    assert ordinary.total.text().startswith("Total: — · Account 612: ")
+    assert ordinary.total.property("wrong") is True
     ordinary.set_amount("612", "8000.01")
     assert ordinary.total.text() == "Total: €20,000.01"
     assert budgets.save_button.isEnabled()

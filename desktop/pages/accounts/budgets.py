@@ -201,10 +201,16 @@ class BudgetTable(QWidget):
 
     def _show_total(self) -> None:
         try:
-            total = fmt_eur(sum(self.lines().values()))
-        except InputError:
-            total = "—"
-        self.total.setText(_("Total: {amount}").format(amount=total))
+            text = _("Total: {amount}").format(amount=fmt_eur(sum(self.lines().values())))
+            wrong = False
+        except InputError as exc:
+            # found by hand: only the cell turned red, the reason in a tooltip
+            text = _("Total: {amount}").format(amount="—") + " · " + str(exc)
+            wrong = True
+        self.total.setText(text)
+        self.total.setProperty("wrong", wrong)
+        self.total.style().unpolish(self.total)
+        self.total.style().polish(self.total)
 
 
 class WaiverDialog(RecordDialog):
