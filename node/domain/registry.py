@@ -352,9 +352,10 @@ def check_bce(number: str) -> str:
     if not is_valid_bce(number):
         raise InputError(
             _(
-                "{number!r} is not a valid enterprise number (BCE/KBO): ten digits whose "
-                "last two are 97 minus the first eight modulo 97."
-            ).format(number=number)
+                "{number} is not a valid enterprise number (BCE/KBO): check its ten digits "
+                "(0123.456.749) against the association's registration, e.g. on the "
+                "Crossroads Bank for Enterprises."
+            ).format(number=number.strip())
         )
     return compact_bce(number)
 
