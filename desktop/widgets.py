@@ -193,9 +193,11 @@ class FlowLayout(QLayout):
 
     def _arrange(self, rect: QRect, move: bool) -> int:
         x, y, line = rect.x(), rect.y(), 0
+        parent = self.parentWidget()
         for item in self._items:
-            if item.widget() is not None and not item.widget().isVisibleTo(self.parentWidget()):
-                continue
+            widget = item.widget()
+            if widget is not None and parent is not None and not widget.isVisibleTo(parent):
+                continue  # a hidden button takes no room
             hint = item.sizeHint()
             if x > rect.x() and x + hint.width() > rect.right() + 1:
                 x, y, line = rect.x(), y + line + self._spacing, 0
