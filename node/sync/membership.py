@@ -300,8 +300,8 @@ async def create_invite(
         role = Role.OWNER  # what the person is; the kiosk keeps their keys
     if role is Role.OWNER and person is None:
         raise InputError(_("An owner's invite names the person (--person)."))
-    if person is not None:
-        engine.session.registry.find_person(person)
+    if person is not None:  # an id, or a name (a unique start will do)
+        person = engine.session.registry.person_named(person).id
     code = invites.new_code()
     secrets = invites.derive(code)
     expires = int(engine.clock()) + engine.client.offset + days * 86_400
