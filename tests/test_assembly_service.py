@@ -370,15 +370,21 @@ def test_an_offset_measured_before_the_clock_was_put_right_is_not_used(tmp_path)
     session.close()
 
 
-def test_a_vote_closes_between_the_meetings_opening_and_its_end(acp):
-    """Found by hand: results entered after the meeting were stamped with
-    the time they were typed; the attendance then no longer counted."""
-    session, people = acp
+def budget_voted_for(session, people):  # type: ignore[no-untyped-def]
+    """A meeting opened with four owners present, its budget voted for."""
     meeting, budget, _works = session_ready(session, people)
     for owner in ("Ann", "Bob", "Cem", "Dia"):
         session.assembly.attend(meeting, people[owner], at=OPEN)
     session.assembly.open(meeting, at=OPEN)
     session.assembly.vote_all(meeting, budget, Vote.FOR, {})
+    return meeting, budget
+
+
+def test_a_vote_closes_between_the_meetings_opening_and_its_end(acp):
+    """Found by hand: results entered after the meeting were stamped with
+    the time they were typed; the attendance then no longer counted."""
+    session, people = acp
+    meeting, budget = budget_voted_for(session, people)
     with pytest.raises(InputError, match="give the time it closed"):
         session.assembly.close_item(meeting, budget, at=datetime(2027, 3, 15, 17, 0, tzinfo=UTC))
     session.assembly.close_item(meeting, budget, at=datetime(2027, 3, 15, 19, 0, tzinfo=UTC))
@@ -389,11 +395,7 @@ def test_a_vote_closed_again_after_a_correction_counts_the_corrected_votes(acp):
     """Found while mending two chairs' closings: closing a vote again (a
     vote corrected after it was closed) still gave the first closing's result."""
     session, people = acp
-    meeting, budget, _works = session_ready(session, people)
-    for owner in ("Ann", "Bob", "Cem", "Dia"):
-        session.assembly.attend(meeting, people[owner], at=OPEN)
-    session.assembly.open(meeting, at=OPEN)
-    session.assembly.vote_all(meeting, budget, Vote.FOR, {})
+    meeting, budget = budget_voted_for(session, people)
     session.assembly.close_item(meeting, budget, at=datetime(2027, 3, 15, 19, 0, tzinfo=UTC))
     assert session.assembly.outcome(meeting).results[0].tally.passed
     session.assembly.vote_all(meeting, budget, Vote.AGAINST, {})  # the chair misheard

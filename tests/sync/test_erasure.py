@@ -131,15 +131,21 @@ def test_erasure_without_a_relay_cleans_the_local_files(nodes):
     assert NAME.encode() not in plain and EMAIL.encode() not in plain
 
 
-def test_an_erasure_that_cannot_reach_the_relay_says_nothing_was_erased(nodes, relay_factory):
-    """Found by hand: it said "changes are kept and will be sent later", as
-    if the erasure would happen by itself."""
+def synced_with_a_person(nodes, relay_factory):  # type: ignore[no-untyped-def]
+    """A building with one person, synced with a relay of its own."""
     relay = relay_factory()
     syndic = nodes("syndic")
     syndic.run("init", "--name", "ACP", "--quota-total", "100")
     person = syndic.run("person", "add", "--name", NAME).strip()
     syndic.run("relay", "connect", relay.url)
     syndic.run("sync")
+    return relay, syndic, person
+
+
+def test_an_erasure_that_cannot_reach_the_relay_says_nothing_was_erased(nodes, relay_factory):
+    """Found by hand: it said "changes are kept and will be sent later", as
+    if the erasure would happen by itself."""
+    relay, syndic, person = synced_with_a_person(nodes, relay_factory)
     relay.stop()
     syndic.run("erase-person", person, ok=False)
     assert syndic.last_code == 1
@@ -155,12 +161,7 @@ def test_an_erasure_cut_from_the_relay_half_way_says_what_was_done(
     from node.sync import service
     from tests.relay.fixtures import RelayProcess
 
-    relay = relay_factory()
-    syndic = nodes("syndic")
-    syndic.run("init", "--name", "ACP", "--quota-total", "100")
-    person = syndic.run("person", "add", "--name", NAME).strip()
-    syndic.run("relay", "connect", relay.url)
-    syndic.run("sync")
+    relay, syndic, person = synced_with_a_person(nodes, relay_factory)
     real = service.erase_documents
 
     def relay_lost_then(*args, **kwargs):  # the relay goes away at this very moment
