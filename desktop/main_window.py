@@ -62,6 +62,7 @@ from .state import RegistryState, SessionInfo, Update, read_state
 from .sync import SyncController, SyncStatus
 from .sync_widgets import SyncIndicator, SyncPanel
 from .table import Column, RecordTable
+from .widgets import ElidedLabel
 
 PAGES: tuple[tuple[str, type[Page]], ...] = (
     ("association", AssociationPage),
@@ -194,9 +195,9 @@ class MainWindow(QMainWindow):
         self.problems = ProblemsPanel()
         self.problems.activated.connect(self.show_problem)
 
-        self.building_name = QLabel()
+        self.building_name = ElidedLabel()
         self.building_name.setObjectName("buildingName")
-        self.building_address = QLabel()
+        self.building_address = ElidedLabel()
         self.building_address.setObjectName("buildingAddress")
         self.quota_indicator = QLabel()
         self.quota_indicator.setObjectName("quotaIndicator")

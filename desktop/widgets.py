@@ -13,10 +13,12 @@ from node.i18n import _
 from .qt import (
     QDialog,
     QDialogButtonBox,
+    QFontMetrics,
     QFormLayout,
     QLabel,
     QLayout,
     QMessageBox,
+    QPainter,
     QProgressDialog,
     QPushButton,
     QRect,
@@ -206,3 +208,27 @@ class FlowLayout(QLayout):
             x += hint.width() + self._spacing
             line = max(line, hint.height())
         return y + line - rect.y()
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that ends with "…" where its room ends, the whole
+    text in its tooltip (found by hand: at 1024 pixels the header showed
+    "ACP Résidence Les Tilleu" and "BCE 0842." cut mid-word)."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self.setToolTip(text)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(0, super().minimumSizeHint().height())
+
+    def paintEvent(self, _event) -> None:  # type: ignore[no-untyped-def]
+        painter = QPainter(self)
+        metrics = QFontMetrics(self.font())
+        shown = metrics.elidedText(self.text(), Qt.TextElideMode.ElideRight, self.width())
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        painter.drawText(self.rect(), int(self.alignment()), shown)

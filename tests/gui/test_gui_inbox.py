@@ -90,6 +90,9 @@ def test_the_syndic_writes_to_an_owner_who_reads_it_on_their_device(  # type: ig
     # Found by hand: her window never named the building nor showed its directory.
     association = main.state.registry.association
     assert window.building_name.text() == association.name
+    # cut with "…" where the header runs out of room, whole in the tooltip
+    assert window.building_name.toolTip() == association.name
+    assert window.building_name.minimumSizeHint().width() == 0
     assert association.address.one_line() in window.building_address.text()
     assert "This device: Owner" in window.building_address.text()
     window.go_to("lots")
