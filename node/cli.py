@@ -426,11 +426,16 @@ def registry_json(registry: Registry, facts: Any) -> dict[str, Any]:
                 "id": "general",
                 "name": _("General (quotas)"),
                 "general": True,
-                "weights": {x.id: x.quota for x in registry.lots},
+                "weights": {x.id: x.quota for x in sorted(registry.lots, key=lambda x: x.id)},
             },
-            *[
-                {"id": k.id, "name": k.name, "general": False, "weights": dict(k.weights)}
-                for k in registry.keys
+            *[  # sorted: the same registry prints the same on every device (found by hand)
+                {
+                    "id": k.id,
+                    "name": k.name,
+                    "general": False,
+                    "weights": dict(sorted(k.weights.items())),
+                }
+                for k in sorted(registry.keys, key=lambda k: k.id)
             ],
         ],
         "facts": asdict(facts),

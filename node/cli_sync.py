@@ -24,7 +24,7 @@ from .identity import device_identity
 from .keys import KeyStorage
 from .session import Session
 from .sync import machine, service
-from .sync.engine import RoundReport, SyncEngine, SyncError, members_state
+from .sync.engine import REMOVED, RoundReport, SyncEngine, SyncError, members_state
 from .sync.membership import device_list
 from .sync.relay_client import RelayError
 
@@ -149,6 +149,13 @@ def cmd_status(args: argparse.Namespace, open_session: Callable) -> int:
     if data["state"] == machine.State.IDLE.value and data["pending_envelopes"]:
         state = _("changes to send")  # found by hand: "up to date; 1 change waiting"
     waiting = ngettext("{n} change waiting", "{n} changes waiting", data["pending_envelopes"])
+    removed = any(e["code"] in REMOVED for e in data["errors"])
+    if removed and data["pending_envelopes"]:  # found by hand: "2 changes waiting", for ever
+        waiting = ngettext(
+            "{n} change that will not be sent (this device was removed)",
+            "{n} changes that will not be sent (this device was removed)",
+            data["pending_envelopes"],
+        )
     print(
         _("State: {state}; last sync {when}; {waiting}").format(
             state=state,
