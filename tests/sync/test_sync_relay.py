@@ -145,9 +145,7 @@ def test_revoked_device_reads_nothing_written_afterwards(building, nodes, relay_
     assert council.lots()["A1.1"] == 520  # what it had stays; nothing new arrives
     council.run("lot", "set", "A1.2", "--quota", "1", ok=False)  # read-only: nothing queued
     with council.session() as session:  # a change queued before it learnt of the removal
-        session.profile.store.enqueue(
-            session.document("registry").ref, (1, 0), 1, b"", b"\x00\x00"
-        )
+        session.profile.store.enqueue(session.document("registry").ref, (1, 0), 1, b"", b"\x00\x00")
     assert "1 change that will not be sent (this device was removed)" in council.run("status")
     status = council.json("status")
     assert status["state"] == "rejected"
