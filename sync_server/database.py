@@ -199,6 +199,10 @@ def restore_sqlite(url: str, backup: Path) -> Path | None:
         raise DatabaseUnusable(f"there is no backup file {backup}")
     if backup == path:
         raise DatabaseUnusable(f"{backup} is the database itself, not a backup of it")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)  # a new machine restoring its relay
+    except OSError as exc:
+        raise DatabaseUnusable(f"cannot make the folder {path.parent}: {exc.strerror}") from exc
     lock = ServingLock(url)
     try:
         check_intact(f"sqlite:///{backup}")

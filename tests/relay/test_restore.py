@@ -100,6 +100,9 @@ def test_restore_refuses_while_a_relay_serves_and_a_bad_backup(relay_factory, tm
         err = capsys.readouterr().err
         assert words in err and len(err.splitlines()) == 1, err
     assert cli.main(["stats", "--data-dir", str(relay.data_dir)]) == 0  # left as it was
+    fresh = tmp_path / "new-machine" / "data"  # a folder that does not exist yet
+    assert cli.main(["restore", str(saved), "--data-dir", str(fresh)]) == 0
+    assert cli.main(["stats", "--data-dir", str(fresh)]) == 0
 
 
 def test_a_second_relay_on_the_same_file_is_refused(relay_factory, capsys):
