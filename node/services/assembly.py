@@ -492,17 +492,16 @@ class AssemblyService:
     def recipients(self, meeting: str) -> dict[str, dict[str, str]]:
         """person -> {on, channel} of the convocation; ``channel`` (e-mail or
         registered mail) only on a device that reads the registry."""
-        sent = {
-            person: {"on": str(record.get("on", ""))}
-            for person, record in adoc.records(self._live(meeting).doc, "sent").items()
-        }
-        if self._session.can_read("registry"):
-            legacy = adoc.records(self._live(meeting).doc, "sent")
-            kept = self._session.registry.convocations(meeting)
-            for person, record in sent.items():
-                channel = kept.get(person, {}).get("channel") or legacy[person].get("channel")
-                if channel:
-                    record["channel"] = str(channel)
+        stored = adoc.records(self._live(meeting).doc, "sent")
+        sent = {person: {"on": str(record.get("on", ""))} for person, record in stored.items()}
+        if not self._session.can_read("registry"):
+            return sent
+        kept = self._session.registry.convocations(meeting)
+        for person, record in sent.items():
+            # a meeting convened by an older version kept the channel here
+            channel = kept.get(person, {}).get("channel") or stored[person].get("channel")
+            if channel:
+                record["channel"] = str(channel)
         return sent
 
     # -- the session ------------------------------------------------------------------------
