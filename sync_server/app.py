@@ -38,7 +38,7 @@ from .lanes import Lane
 from .limits import month_of
 from .metrics import AccessLog, LoopErrors, Metrics
 from .notify import OnMembers, PostgresListener, WorkerListener, take_in
-from .runtime import CONFIG, METRICS, NOW, RUNTIME, Runtime
+from .runtime import BUILDING, CONFIG, METRICS, NOW, RUNTIME, Runtime
 from .storage import AppendItem, Storage, Stored
 from .workers import Link
 from .writer import Staging, StagingWriter, Writer
@@ -103,6 +103,8 @@ async def relay_middleware(request: web.Request, handler: Handler) -> web.Stream
         return response
     except RelayError as refusal:
         status = refusal.status
+        if refusal.building is not None:
+            request[BUILDING] = refusal.building
         response = _error(status, refusal.code, refusal.message, refusal.headers, refusal.extra)
         if refusal.close:
             await _answer_and_close(request, response)
@@ -128,7 +130,7 @@ async def relay_middleware(request: web.Request, handler: Handler) -> web.Stream
                 template,
                 status,
                 round(elapsed * 1000, 2),
-                request.match_info.get("b"),
+                request.get(BUILDING) or request.match_info.get("b"),
             )
 
 

@@ -8,7 +8,8 @@
 * ``migrate``: bring the database to the newest schema (a SQLite file is
   backed up beside itself first).
 * ``stats [--json]``: buildings, devices, envelopes and bytes stored, and
-  the energy pools' aggregates, brokers and offers.
+  the energy pools' aggregates, brokers and offers; ``--buildings``: the
+  figures the quotas count, one line per building.
 * ``restore BACKUP``: put a backup of a SQLite database in place, the relay
   stopped (the replaced file is kept beside it).
 * ``broker …``: register energy brokers (operator), or act as one
@@ -22,10 +23,12 @@ import errno
 import json
 import logging
 import sys
+import time
 from dataclasses import replace
 
 from . import broker_cli, database, workers
 from .config import DEFAULT_HOST, DEFAULT_PORT, Limits, RelayConfig, resolve_database_url
+from .limits import month_of
 
 
 def _database_options(parser: argparse.ArgumentParser) -> None:
@@ -112,6 +115,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _database_options(stats)
     stats.add_argument("--json", action="store_true", help="print JSON")
+    stats.add_argument(
+        "--buildings",
+        action="store_true",
+        help="one line per building: bytes stored, active devices, requests this month "
+        "(what the quotas count), documents and envelopes",
+    )
     restore = commands.add_parser(
         "restore", help="put a backup of the SQLite database in place (relay stopped)"
     )
@@ -158,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "migrate":
             return _migrate(url)
         if args.command == "stats":
-            return _stats(url, args.json)
+            return _stats(url, args.json, args.buildings)
         if args.command == "restore":
             return _restore(url, args.backup)
         return _serve(args, url)
@@ -190,7 +199,7 @@ def _migrate(url: str) -> int:
     return 0
 
 
-def _stats(url: str, as_json: bool) -> int:
+def _stats(url: str, as_json: bool, by_building: bool = False) -> int:
     missing = database.missing_file(url)
     if missing is not None:  # a read-only command: it makes no database
         print(f"koprogo-relay: there is no relay database at {missing.absolute()}", file=sys.stderr)
@@ -199,15 +208,40 @@ def _stats(url: str, as_json: bool) -> int:
         engine = database.make_engine(url)
         try:
             database.check_schema(engine)
-            figures = database.stats(engine)
+            if by_building:
+                rows = database.building_stats(engine, month_of(time.time()))
+            else:
+                figures = database.stats(engine)
         finally:
             engine.dispose()
-    if as_json:
+    if by_building:
+        _print_buildings(rows, as_json)
+    elif as_json:
         print(json.dumps(figures, sort_keys=True))
     else:
         for name, value in figures.items():
             print(f"{name}: {value}")
     return 0
+
+
+def _print_buildings(rows: list[dict[str, object]], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(rows, sort_keys=True))
+        return
+    if not rows:
+        print("no buildings")
+        return
+    names = list(rows[0])
+    widths = {n: max(len(n), *(len(f"{row[n]}") for row in rows)) for n in names}
+    print("  ".join(n.ljust(widths[n]) for n in names).rstrip())
+    for row in rows:
+        cells = [
+            f"{row[n]}".rjust(widths[n])
+            if isinstance(row[n], int)
+            else f"{row[n]}".ljust(widths[n])
+            for n in names
+        ]
+        print("  ".join(cells).rstrip())
 
 
 def limits_of(args: argparse.Namespace) -> Limits:

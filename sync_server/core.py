@@ -21,6 +21,8 @@ import base64
 import copy
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,6 +61,17 @@ class Building:
 
 def _entries_json(entries: tuple[SignedEntry, ...]) -> list[dict[str, str]]:
     return [entry.to_json() for entry in entries]
+
+
+@contextmanager
+def _refusals_about(building_id: str) -> Iterator[None]:
+    """Name ``building_id`` on the refusals raised inside: the invites'
+    paths do not name their building, and the access log should."""
+    try:
+        yield
+    except RelayError as refusal:
+        refusal.building = refusal.building or building_id
+        raise
 
 
 class RelayCore:
@@ -230,18 +243,18 @@ class RelayCore:
         device. A used invite's payload is deleted when it is used (§6)."""
         found = self.storage.invite(invite_id) if is_ulid(invite_id) else None
         if found is None:
-            if any(
-                invite_id in b.state.invites and b.state.invites[invite_id].used_by is not None
-                for b in self.buildings.values()
-            ):
-                raise RelayError(410, "invite-used", "this invite was already used")
+            for used_in, b in self.buildings.items():
+                if invite_id in b.state.invites and b.state.invites[invite_id].used_by is not None:
+                    with _refusals_about(used_in):
+                        raise RelayError(410, "invite-used", "this invite was already used")
             raise not_found("unknown-invite", "no such invite")
         building_id, payload = found
         building = self.buildings.get(building_id) or self.refresh(building_id)
         invite = building.state.invites.get(invite_id) if building else None
         if building is None or invite is None:
             raise not_found("unknown-invite", "no such invite")
-        self._check_invite_usable(invite.used_by, invite.expires, now)
+        with _refusals_about(building_id):
+            self._check_invite_usable(invite.used_by, invite.expires, now)
         return {
             "building": building_id,
             "payload": _b64(payload),
@@ -270,13 +283,15 @@ class RelayCore:
         invite = building.state.invites.get(invite_id) if building else None
         if building is None or invite is None:
             raise not_found("unknown-invite", "no such invite")
-        self._check_invite_usable(invite.used_by, invite.expires, now)
-        if kind == "join" and building.active_devices() >= self.limits.max_devices_per_building:
-            raise RelayError(507, "device-quota", "the building has its maximum number of devices")
-        record = entry.data.get("device" if kind == "join" else "person")
-        if self.storage.is_broker_key(_record_key(record)):
-            raise bad_request("bad-entry", "a broker's key cannot be a device's (§9.3)")
-        seq = self._append_entry(building_id, entry, now, used_invite=invite_id)
+        with _refusals_about(building_id):
+            self._check_invite_usable(invite.used_by, invite.expires, now)
+            if kind == "join" and building.active_devices() >= self.limits.max_devices_per_building:
+                message = "the building has its maximum number of devices"
+                raise RelayError(507, "device-quota", message)
+            record = entry.data.get("device" if kind == "join" else "person")
+            if self.storage.is_broker_key(_record_key(record)):
+                raise bad_request("bad-entry", "a broker's key cannot be a device's (§9.3)")
+            seq = self._append_entry(building_id, entry, now, used_invite=invite_id)
         return building_id, seq
 
     def restore_members(self, building_id: str, device: MemberDevice, body: Any, now: float) -> int:

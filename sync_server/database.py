@@ -487,12 +487,52 @@ def stats(engine: Engine) -> dict[str, int]:
 
 
 def _device_count(conn) -> int:  # type: ignore[no-untyped-def]
-    """Active devices over all buildings, read from each verified log's
+    """Active devices over all buildings (:func:`_devices_by_building`)."""
+    return sum(_devices_by_building(conn).values())
+
+
+def _devices_by_building(conn) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """Active devices of each building, read from its verified log's
     entries (genesis and join add one, revoke removes one)."""
     import json
 
-    active = 0
-    for (body,) in conn.execute(select(schema.members.c.body)):
+    active: dict[str, int] = {}
+    members = schema.members.c
+    for building_id, body in conn.execute(select(members.building_id, members.body)):
         kind = json.loads(body).get("type")
-        active += {"genesis": 1, "join": 1, "revoke": -1}.get(kind, 0)
+        change = {"genesis": 1, "join": 1, "revoke": -1}.get(kind, 0)
+        active[building_id] = active.get(building_id, 0) + change
     return active
+
+
+def building_stats(engine: Engine, month: str) -> list[dict[str, object]]:
+    """What ``koprogo-relay stats --buildings`` prints: per building, the
+    figures its quotas are about (bytes stored, active devices, requests in
+    ``month``, ``YYYY-MM``) and its documents and envelopes; counts only,
+    most bytes first. A building is named by its id, all the relay knows."""
+    b, e, d, u = schema.buildings.c, schema.envelopes.c, schema.documents.c, schema.usage.c
+    with engine.connect() as conn:
+        devices = _devices_by_building(conn)
+        envelopes = dict(
+            conn.execute(select(e.building_id, func.count()).group_by(e.building_id)).all()
+        )
+        documents = dict(
+            conn.execute(select(d.building_id, func.count()).group_by(d.building_id)).all()
+        )
+        requests = dict(
+            conn.execute(select(u.building_id, u.requests).where(u.month == month)).all()
+        )
+        rows = conn.execute(select(b.id, b.created_at, b.bytes_stored)).all()
+    figures = [
+        {
+            "building": building_id,
+            "created": time.strftime("%Y-%m-%d", time.gmtime(created_at)),
+            "bytes": int(stored),
+            "devices": devices.get(building_id, 0),
+            "requests_this_month": int(requests.get(building_id, 0)),
+            "documents": int(documents.get(building_id, 0)),
+            "envelopes": int(envelopes.get(building_id, 0)),
+        }
+        for building_id, created_at, stored in rows
+    ]
+    return sorted(figures, key=lambda row: (-int(row["bytes"]), str(row["building"])))

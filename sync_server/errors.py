@@ -27,6 +27,9 @@ class RelayError(Exception):
         self.extra = extra or {}
         # answer, then close the connection: the rest of the body is not read
         self.close = close
+        # the building a refusal is about when the path does not name it (an
+        # invite's): the access log names it, so an operator sees which hit a quota
+        self.building: str | None = None
 
     def body(self) -> dict[str, object]:
         return {"error": self.code, "message": self.message, **self.extra}

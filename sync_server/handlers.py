@@ -34,7 +34,7 @@ from shared.protocol import (
 from .core import check_document, envelope_check, request_check
 from .errors import RelayError, bad_request
 from .metrics import labelled, thread_cpu_seconds
-from .runtime import CONFIG, METRICS, NOW, RUNTIME, Runtime
+from .runtime import BUILDING, CONFIG, METRICS, NOW, RUNTIME, Runtime
 from .storage import AppendItem, MembersChanged, Stored
 
 log = logging.getLogger("koprogo.relay")
@@ -196,6 +196,7 @@ async def get_invite(request: web.Request) -> web.Response:
     rt = _rt(request)
     rt.relay.admit_address(_address(request), request[NOW])
     found = await rt.read(rt.relay.get_invite, request.match_info["invite"], request[NOW])
+    request[BUILDING] = found["building"]
     return web.json_response(found)
 
 
@@ -205,6 +206,7 @@ async def join(request: web.Request) -> web.Response:
     body = await _json(request)
     invite_id = request.match_info["invite"]
     building_id, seq = await rt.write(rt.relay.join, invite_id, body, request[NOW])
+    request[BUILDING] = building_id
     await _members_changed(rt, building_id, seq + 1)
     return web.json_response({"seq": seq}, status=201)
 

@@ -71,3 +71,5 @@ CONFIG = web.AppKey("config", RelayConfig)
 METRICS = web.AppKey("metrics", Metrics)
 RUNTIME = web.AppKey("runtime", Runtime)
 NOW = web.RequestKey("now", float)  # read once per request by the middleware
+# the building a request is about when its path does not name it (invites)
+BUILDING = web.RequestKey("building", str)

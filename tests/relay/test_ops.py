@@ -8,6 +8,7 @@ import asyncio
 import io
 import json
 import logging
+import time
 from pathlib import Path
 
 import pytest
@@ -19,14 +20,16 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from shared import members
+from shared.protocol import Role
 from sync_server import cli, database
+from sync_server.app import _flush_usage
 from sync_server.config import Limits
 from sync_server.core import RelayCore
 from sync_server.errors import RelayError
 from sync_server.metrics import ATOMIC_WRITE, JsonFormatter, JsonLinesHandler, pieces
 from sync_server.schema import metadata
 from sync_server.storage import Storage
-from tests.relay.helpers import PROTOCOL
+from tests.relay.helpers import PROTOCOL, Kit
 from tests.relay.test_append import refused
 
 VECTORS = json.loads(
@@ -262,6 +265,35 @@ async def test_health_metrics_and_stats(relay, building, tmp_path):
     figures = database.stats(relay.runtime.engine)
     assert figures["envelopes"] == 1 and figures["bytes"] == len(raw)
     assert figures["buildings"] == 1 and figures["devices"] == 1
+
+
+@pytest.mark.asyncio
+async def test_stats_by_building_give_what_the_quotas_count(relay, building, database_url, capsys):
+    """`stats --buildings`: an operator sees which building nears a quota
+    (bytes, active devices, requests this month), by id only."""
+    other = Kit()
+    assert (await relay.client.register(other)).status == 201
+    await relay.client.enrol(building, Role.OWNER)
+    sizes = []
+    for _ in range(3):
+        raw = building.envelope(building.syndic)
+        sizes.append(len(raw))
+        assert (await relay.client.append(building, building.syndic, raw)).status == 201
+    await relay.runtime.write(_flush_usage, relay.runtime)  # written every 10 s
+    assert cli.main(["stats", "--buildings", "--json", "--database-url", database_url]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [row["building"] for row in rows] == [building.building_id, other.building_id]
+    mine, theirs = rows
+    assert (mine["bytes"], mine["envelopes"], mine["documents"]) == (sum(sizes), 3, 1)
+    assert mine["devices"] == 2 and theirs["devices"] == 1  # the syndic and the owner
+    assert mine["requests_this_month"] >= 3 and theirs["requests_this_month"] == 0
+    assert (theirs["bytes"], theirs["envelopes"]) == (0, 0)
+    assert mine["created"] == time.strftime("%Y-%m-%d", time.gmtime())
+    assert cli.main(["stats", "--buildings", "--database-url", database_url]) == 0
+    table = capsys.readouterr().out.splitlines()
+    columns = ["building", "created", "bytes", "devices", "requests_this_month", "documents"]
+    assert table[0].split() == [*columns, "envelopes"]
+    assert table[1].split()[0] == building.building_id and table[1].split()[2] == str(sum(sizes))
 
 
 @pytest.mark.asyncio
