@@ -63,7 +63,16 @@ def create_app(config: RelayConfig, link: Link | None = None) -> web.Application
     app.add_routes(energy_routes())
     app.cleanup_ctx.append(relay_resources)
     app.on_response_prepare.append(_stamp)
+    app.on_shutdown.append(_close_sockets)
     return app
+
+
+async def _close_sockets(app: web.Application) -> None:
+    """Stopping: close the devices' WebSockets first. aiohttp otherwise waits
+    for their handlers up to its shutdown timeout (60 s), the relay still
+    running and its file locked (found by hand: a restart right after a stop
+    was refused for a minute)."""
+    await app[RUNTIME].hub.close_all()
 
 
 async def _stamp(request: web.Request, response: web.StreamResponse) -> None:
