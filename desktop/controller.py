@@ -21,6 +21,7 @@ makes a new profile with :func:`node.sync.service.join`.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from node import first_run
@@ -28,7 +29,7 @@ from node.domain.registry import Association
 from node.errors import KoprogoError, WrongPassphrase
 from node.i18n import _, set_language
 from node.keys import KeyStorage, PassphraseProvider
-from node.profile import new_profile_dir
+from node.profile import delete_profile, new_profile_dir
 from node.services.registry import ALL, Change
 from node.session import Session
 from node.sync import service
@@ -335,7 +336,7 @@ class AppController(QObject):
             self.sync.stop()
             self.sync = None
 
-    def _close_main(self) -> None:
+    def _close_main(self, then: Callable[[], None] | None = None) -> None:
         window = self.main
         self._stop_sync()
 
@@ -345,6 +346,8 @@ class AppController(QObject):
                 self._discard(window)
             if self.main is window:
                 self.main = None
+            if then is not None:
+                then()
 
         self.ops.close(on_done=closed)
 
@@ -361,8 +364,27 @@ class AppController(QObject):
                 else self.open_folder(choice)
             )
         )
+        dialog.remove_requested.connect(self.remove_profile)
         self.dialog = dialog
         dialog.open()
+
+    def remove_profile(self, entry: ProfileEntry) -> None:
+        """Delete a profile from this computer (confirmed in the Open
+        dialog); the open building is closed first, then the first-run
+        screen shows what is left."""
+        self._entries.pop(entry.path, None)
+
+        def removed(_result: object) -> None:
+            if self.main is None:
+                self.show_start()
+
+        def delete() -> None:
+            self.ops.call(lambda: delete_profile(entry.path), on_done=removed)
+
+        if self.info is not None and entry.path == self.info.path:
+            self._close_main(then=delete)
+        else:
+            delete()
 
     # -- settings and language ----------------------------------------------------------
 
@@ -390,6 +412,8 @@ class AppController(QObject):
             save_language(choice)
         set_language(effective_language())
         apply_locale()
+        if self.sync is not None:
+            self.sync.language_changed()
         if self.main is not None:
             state = self.main.state
             page = self.main.current_page()

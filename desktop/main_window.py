@@ -397,8 +397,7 @@ class MainWindow(QMainWindow):
         self.read_only.setText(_("Read-only") if state.read_only_reason else "")
         self.read_only.setToolTip(state.read_only_reason or "")
         self.read_only.setVisible(bool(state.read_only_reason))
-        self.banner.setText(state.read_only_reason or "")
-        self.banner.setVisible(bool(state.read_only_reason) and state.readable)
+        self._show_banner(state)
         self.problems.setVisible(state.readable and not state.awaited)
         self._show_accounts_entries(state.readable)
         self._show_directory(state)
@@ -537,8 +536,25 @@ class MainWindow(QMainWindow):
         self.directory_title.setVisible(shown)
         self.directory_table.setVisible(shown)
 
+    def _show_banner(self, state: RegistryState) -> None:
+        """Why this building cannot be changed here; on a device removed from
+        the building, that this copy is no longer updated (found by hand: it
+        kept the usual banner, as if it were still in step)."""
+        if self.sync.status.removed:
+            text = _(
+                "This device was removed from the building: this copy is no longer updated, "
+                "and changes made here are not sent. It stays on this computer until you "
+                "remove it (File → Open another building → Remove from this computer)."
+            )
+        else:
+            text = state.read_only_reason or ""
+        self.banner.setText(text)
+        self.banner.setVisible(bool(text) and state.readable)
+
     def _on_sync_status(self, status: SyncStatus) -> None:
         self._show_inbox_entries(status)
+        if self.state is not None:
+            self._show_banner(self.state)
         if self.state is not None and not self.state.readable:
             self._show_header(self.state)  # it names this device's role
         self._open_inbox_once()

@@ -19,7 +19,7 @@ from node.domain.registry import Registry
 from node.domain.validation import Problem
 from node.i18n import _
 from node.keys import PASSPHRASE_ENV, KeyStorage, keyring_available
-from node.profile import list_profiles, profile_key_storage
+from node.profile import list_profiles, profile_facts
 from node.services.registry import ALL, Change
 from node.session import Session
 
@@ -76,6 +76,9 @@ class ProfileEntry:
     path: Path
     key_storage: KeyStorage | None
     last_used: datetime
+    role: str | None = None  # this device's role in the building
+    connected: bool = False  # syncs through a relay: kept on other devices too
+    removed: bool = False  # this device was removed from the building
 
 
 @dataclass(frozen=True)
@@ -140,12 +143,17 @@ def read_profiles(root: Path) -> tuple[ProfileEntry, ...]:
     """The profiles under ``root``, newest first, without unlocking any."""
     entries = []
     for path in list_profiles(root):
+        mtime = datetime.fromtimestamp(
+            max(f.stat().st_mtime for f in path.iterdir() if f.is_file())
+        )
         try:
-            storage: KeyStorage | None = profile_key_storage(path)
+            facts = profile_facts(path)
         except Exception:  # a damaged profile is still listed; opening it explains
-            storage = None
-        mtime = max(f.stat().st_mtime for f in path.iterdir() if f.is_file())
-        entries.append(ProfileEntry(path, storage, datetime.fromtimestamp(mtime)))
+            entries.append(ProfileEntry(path, None, mtime))
+            continue
+        entries.append(
+            ProfileEntry(path, facts.key_storage, mtime, facts.role, facts.connected, facts.removed)
+        )
     return tuple(entries)
 
 

@@ -375,6 +375,15 @@ class SyncController(QObject):
         if self.status.connected and not self.status.stopped:
             self._debounce.start()
 
+    def language_changed(self) -> None:
+        """Say the status's problem again in the new language (found by hand:
+        a removed device's panel stayed in English for good, as it never
+        syncs again). The last round's words are dropped: the next round
+        says them again."""
+        self.last_error = None
+        if self._known:
+            self.refresh_status()
+
     def refresh_status(self) -> None:
         self.ops.run(
             self._guarded(read_sync_status),

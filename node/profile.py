@@ -2,12 +2,14 @@
 
 The folder holds ``koprogo.sqlite`` (the encrypted store) and, where no
 keyring exists, ``storage-key.json`` (the storage key sealed under a
-passphrase). Only opaque ids and the choice of key storage are in clear.
+passphrase). Only opaque ids, the choice of key storage, the relay's
+address, this device's role and its sync state are in clear.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from shared.ids import new_ulid
@@ -132,6 +134,58 @@ def profile_key_storage(path: Path) -> KeyStorage:
     if value not in {s.value for s in KeyStorage}:
         raise ProfileError(_("The profile in {path} is incomplete or damaged.").format(path=path))
     return KeyStorage(value)
+
+
+@dataclass(frozen=True)
+class ProfileFacts:
+    """What the profile list shows before a profile is unlocked: nothing
+    personal (the building's name is encrypted)."""
+
+    key_storage: KeyStorage
+    role: str | None  # this device's role in its building (None: not synced yet)
+    connected: bool  # it syncs through a relay: the building is kept elsewhere too
+    removed: bool  # the relay refused this device as removed from the building
+
+
+def profile_facts(path: Path) -> ProfileFacts:
+    """:class:`ProfileFacts` of the profile in ``path``, read without its key."""
+    import json
+
+    from .sync.engine import REMOVED
+
+    storage = profile_key_storage(path)
+    store = Store(Path(path) / Store.FILE_NAME)
+    try:
+        role, relay, status = (store.get_meta(n) for n in ("role", "relay_url", "sync_status"))
+    finally:
+        store.close()
+    try:
+        sync = json.loads(status) if status else {}
+    except ValueError:
+        sync = {}
+    removed = sync.get("state") == "rejected" and sync.get("error_code") in REMOVED
+    return ProfileFacts(storage, role, bool(relay), removed)
+
+
+def delete_profile(path: Path) -> None:
+    """Remove a profile from this computer: its folder, and its key from the
+    keyring (a key file goes with the folder). What other devices and the
+    relay hold of its building stays there."""
+    import shutil
+
+    from .keys import forget_keyring_key
+
+    path = Path(path)
+    if not Profile.exists(path):
+        raise ProfileError(_("No KoproGo profile in {path}.").format(path=path))
+    store = Store(path / Store.FILE_NAME)
+    try:
+        profile_id = store.get_meta("profile_id")
+    finally:
+        store.close()
+    if profile_id:
+        forget_keyring_key(profile_id)
+    shutil.rmtree(path)
 
 
 def list_profiles(root: Path) -> list[Path]:

@@ -17,7 +17,7 @@ from node.keys import (
     load_storage_key,
     read_key_file,
 )
-from node.profile import Profile, profile_key_storage
+from node.profile import Profile, ProfileFacts, delete_profile, profile_facts, profile_key_storage
 from tests.helpers import PASSPHRASE
 
 
@@ -123,3 +123,21 @@ def test_asking_for_a_keyring_where_there_is_none_is_refused_in_words(tmp_path: 
     with pytest.raises(KeyAccessError, match="no system keyring to keep the key in"):
         create_storage_key(tmp_path, "profile-id", None, KeyStorage.KEYRING)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_deleting_a_profile_removes_its_folder_and_its_keyring_key(tmp_path, memory_keyring):
+    """Remove from this computer (the Open dialog): the folder goes, and the
+    key with it; what the list showed came from what is in clear."""
+    path = tmp_path / "p"
+    Profile.create(path).close()
+    facts = profile_facts(path)
+    assert facts == ProfileFacts(KeyStorage.KEYRING, None, False, False)
+    assert memory_keyring.secrets
+    delete_profile(path)
+    assert not path.exists() and not memory_keyring.secrets
+    with pytest.raises(ProfileError, match="No KoproGo profile"):
+        delete_profile(path)
+    (tmp_path / "other").mkdir()
+    with pytest.raises(ProfileError, match="No KoproGo profile"):
+        delete_profile(tmp_path / "other")  # a folder that is not a profile is left alone
+    assert (tmp_path / "other").is_dir()

@@ -276,8 +276,9 @@ def test_new_building_then_open_the_first_again(qtbot, start_app) -> None:  # ty
     dialog = controller.dialog
     assert dialog.list.count() == 2
     row = next(
-        i for i in range(dialog.list.count()) if str(first_path) in dialog.list.item(i).text()
+        i for i in range(dialog.list.count()) if first_path.name in dialog.list.item(i).text()
     )
+    assert "Kept only on this computer." in dialog.list.item(row).text()
     dialog.list.setCurrentRow(row)
     dialog.list.itemActivated.emit(dialog.list.item(row))
     qtbot.waitUntil(lambda: controller.main is not second)

@@ -24,6 +24,7 @@ from gui_helpers import (
 )
 
 import desktop.sync
+from desktop.open_dialog import OpenBuildingDialog
 from desktop.qr import QUIET_ZONE, parse_join_link, qr_matrix
 from desktop.qt import Qt
 from desktop.start_window import StartWindow
@@ -245,6 +246,39 @@ def test_invite_join_as_council_then_remove_the_device(  # type: ignore[no-untyp
     )
     mine = next(i for i, r in enumerate(council_devices.table.rows()) if r.this_device)
     assert council_devices.table.cell_text(mine, 2) == "Removed"
+    # Found by hand: it kept the usual read-only banner, as if still in step.
+    assert joined.banner.isVisible() and "no longer updated" in joined.banner.text()
+
+    # Its panel says it in the language chosen afterwards (found by hand: it
+    # stayed in English for good, as the device never syncs again).
+    council.change_language("nl")
+    qtbot.waitUntil(lambda: council.main is not joined, timeout=WAIT_MS)
+    dutch = wait_main(qtbot, council)
+    qtbot.waitUntil(lambda: "verwijderd" in (council.sync.status.error or ""), timeout=WAIT_MS)
+    panel = dutch.show_sync_panel()
+    assert "verwijderd" in panel.error.text() and "removed" not in panel.error.text()
+    panel.accept()
+    council.change_language("en")
+    qtbot.waitUntil(lambda: council.main is not dutch, timeout=WAIT_MS)
+    wait_main(qtbot, council)
+
+    # The removed copy can be deleted from this computer (found by hand:
+    # a council member who resigned had no way to delete the owners' data).
+    folder = council.info.path
+    council.choose_building()
+    qtbot.waitUntil(lambda: isinstance(council.dialog, OpenBuildingDialog), timeout=WAIT_MS)
+    chooser = council.dialog
+    assert "Council member" in chooser.list.item(0).text()
+    assert "Removed from the building" in chooser.list.item(0).text()
+    qtbot.mouseClick(chooser.remove_button, Qt.MouseButton.LeftButton)
+    assert chooser.confirm is not None
+    assert "stays on its other devices" in chooser.confirm.informativeText()
+    assert chooser.confirm.defaultButton().text() == "Cancel"  # Enter keeps it
+    next(b for b in chooser.confirm.buttons() if b.text() == "Remove").click()
+    qtbot.waitUntil(lambda: council.start_window is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not folder.exists(), timeout=WAIT_MS)
+    assert council.main is None and council.info is None
+    assert main.state.registry.lots  # the syndic's copy is untouched
 
 
 def test_an_owner_device_explains_that_it_has_no_registry(  # type: ignore[no-untyped-def]
