@@ -327,6 +327,25 @@ def cmd_occupant_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_occupant_remove(args: argparse.Namespace) -> int:
+    with _open_registry(args) as session:
+        lot = session.registry.find_lot(args.lot)
+        occupancy = next(
+            (
+                o
+                for o in session.registry.read().occupants
+                if o.lot_id == lot.id and o.person_id == args.person
+            ),
+            None,
+        )
+        if occupancy is None:
+            raise InputError(
+                _("That person is not an occupant of lot {lot}.").format(lot=lot.number)
+            )
+        session.registry.remove_occupant(occupancy.id)
+    return 0
+
+
 def _parse_weights(items: Sequence[str]) -> dict[str, int]:
     weights = {}
     for item in items:
@@ -632,6 +651,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("lot")
     p.add_argument("--person", required=True)
     p.add_argument("--since", help="YYYY-MM-DD")
+    p = _add(ocsub, "remove", cmd_occupant_remove, "an occupant left the lot")
+    p.add_argument("lot")
+    p.add_argument("--person", required=True)
 
     key = _add(sub, "key", lambda a: 0, "special distribution keys")
     ksub = key.add_subparsers(dest="action", required=True, parser_class=_Parser)

@@ -240,6 +240,7 @@ def cmd_erase_person(args: argparse.Namespace, open_session: Callable) -> int:
         else _("from this device")
     )
     print(_("{name} was erased {where}.").format(name=name, where=where), file=sys.stderr)
+    print(_(service.ACCOUNTS_KEEP), file=sys.stderr)
     if result.get("revoked"):
         count = len(result["revoked"])
         print(

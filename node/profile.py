@@ -85,6 +85,8 @@ class Profile:
         profile_id = new_ulid()
         key, storage = create_storage_key(path, profile_id, provider, key_storage)
         store = Store(path / Store.FILE_NAME, key)
+        if os.name == "posix":  # its -wal and -shm files take the same mode
+            (path / Store.FILE_NAME).chmod(0o600)
         store.set_meta({"profile_id": profile_id, "key_storage": storage.value})
         return cls(path, store)
 

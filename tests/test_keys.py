@@ -130,6 +130,11 @@ def test_deleting_a_profile_removes_its_folder_and_its_keyring_key(tmp_path, mem
     key with it; what the list showed came from what is in clear."""
     path = tmp_path / "p"
     Profile.create(path).close()
+    # only this user may read the folder and its files (found by hand: 644)
+    assert (path.stat().st_mode & 0o777, (path / "koprogo.sqlite").stat().st_mode & 0o777) == (
+        0o700,
+        0o600,
+    )
     facts = profile_facts(path)
     assert facts == ProfileFacts(KeyStorage.KEYRING, None, False, False)
     assert memory_keyring.secrets

@@ -247,10 +247,13 @@ class PersonsPage(Page):
         box.setText(_("Erase {name}'s personal data everywhere?").format(name=person.name))
         box.setInformativeText(
             _(
-                "Their record and occupancies leave the registry, its history, this computer's "
-                "files and the relay; the other devices forget them as they sync. This cannot "
-                "be undone. The registry of owners keeps anyone who still holds a lot."
+                "Their record leaves the registry, its history, this computer's files and the "
+                "relay; the other devices forget them as they sync. This cannot be undone. "
+                "Refused while they hold or occupy a lot, sit on the council or have a balance "
+                "open."
             )
+            + "\n\n"
+            + _(service.ACCOUNTS_KEEP)
         )
         confirm = box.addButton(_("Erase"), QMessageBox.ButtonRole.DestructiveRole)
         cancel = box.addButton(_("Cancel"), QMessageBox.ButtonRole.RejectRole)

@@ -32,11 +32,11 @@ MESSAGES: dict[str, str] = {
     "lot_without_voting_holder": N_("Lot {lot} has no holder designated to vote."),
     "several_voting_holders": N_("Lot {lot} has {count} holders designated to vote: {names}."),
     "duplicate_holder": N_("{name} is entered {count} times as {right} holder of lot {lot}."),
-    "unknown_lot_reference": N_("A {what} record refers to a lot that no longer exists."),
-    "unknown_person_reference": N_("A {what} record of lot {lot} refers to a deleted person."),
+    "unknown_lot_reference": N_("One {what} record refers to a lot that no longer exists."),
+    "unknown_person_reference": N_("One {what} record of lot {lot} refers to a deleted person."),
     "key_unknown_lot": N_("Distribution key {key} gives a weight to a lot that no longer exists."),
     "key_empty": N_("Distribution key {key} gives no weight to any lot."),
-    "record_unreadable": N_("A {what} record could not be read and is ignored ({id})."),
+    "record_unreadable": N_("One {what} record could not be read and is ignored ({id})."),
 }
 
 _TRANSLATED_PARAMS = frozenset({"right", "what"})

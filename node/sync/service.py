@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from shared.protocol import Role
 
 from ..errors import InputError, KoprogoError
-from ..i18n import _
+from ..i18n import N_, _
 from ..identity import DeviceIdentity, device_identity
 from ..keys import KeyStorage, PassphraseProvider
 from ..session import Session
@@ -371,6 +371,14 @@ def status(session: Session) -> dict[str, Any]:
     }
 
 
+# what an erasure leaves, said when it is done (found by hand: the accounts
+# still held an erased owner's account number and the bank's free text)
+ACCOUNTS_KEEP = N_(
+    "The accounts keep what accounting law requires: their entries under an opaque id, and "
+    "their bank movements as the bank sent them (name, account number, communication)."
+)
+
+
 def erase_person(session: Session, person_id: str) -> dict[str, Any]:
     """Erase a person everywhere (ARCHITECTURE §6): from the registry, from
     this profile's files, from the relay (a snapshot replaces every envelope
@@ -379,6 +387,9 @@ def erase_person(session: Session, person_id: str) -> dict[str, Any]:
     With a relay, everything queued is pushed first, so no queued change
     still holding the person can leave later; if the relay cannot be reached
     nothing is erased and the error says so."""
+    # what stops it is said first (found by hand: an unknown id with the
+    # relay down was answered "nothing was erased: syncing failed")
+    session.registry.check_erasable(person_id)
     connected = bool(session.profile.store.get_meta("relay_url"))
     if connected:
         try:

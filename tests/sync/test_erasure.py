@@ -5,6 +5,7 @@ relay table — not even inside the encrypted envelopes, once decrypted."""
 from __future__ import annotations
 
 import sqlite3
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -55,7 +56,7 @@ def test_erased_person_is_gone_from_every_profile_and_the_relay(
     syndic, council = nodes("syndic"), nodes("council")
     syndic.run("demo")
     person = syndic.run("person", "add", "--name", NAME, "--email", EMAIL).strip()
-    syndic.run("occupant", "add", "A3.3", "--person", person)  # a former tenant
+    syndic.run("occupant", "add", "A3.3", "--person", person)  # a tenant, who left:
     syndic.run("relay", "connect", relay_process.url)
     syndic.run("sync")
     join(council, relay_process.url, invite(syndic, "council"))
@@ -73,6 +74,7 @@ def test_erased_person_is_gone_from_every_profile_and_the_relay(
         }
     assert any(NAME.encode() in p for p in relay_plaintexts(relay_process.data_dir, building, keys))
 
+    syndic.run("occupant", "remove", "A3.3", "--person", person)
     if removed_first:
         syndic.run("person", "remove", person)
         syndic.run("sync")
@@ -115,6 +117,70 @@ def test_an_owner_still_holding_a_lot_cannot_be_erased(nodes):
     owner = next(o["person_id"] for o in syndic.json("registry")["ownerships"])
     syndic.run("erase-person", owner, ok=False)
     assert syndic.last_code == 1 and "still holds lot" in syndic.last_error
+
+
+THIS_YEAR = str(date.today().year)
+
+
+@pytest.mark.parametrize(
+    ("role", "refusal"),
+    [
+        (("occupant", "add", "A3.3", "--person", "{p}"), "still occupies lot(s) A3.3"),
+        (("council", "add", "--person", "{p}", "--from", "2026-01-01"), "sits on the council"),
+        (
+            ("auditor", "set", THIS_YEAR, "--person", "{p}"),
+            f"auditor of the accounts of {THIS_YEAR}",
+        ),
+    ],
+)
+def test_a_person_still_in_a_role_is_not_erased(nodes, role, refusal):
+    """Found by hand: a current occupant and a council member were erased
+    without a word, their occupancy and seat silently dropped."""
+    syndic = nodes("syndic")
+    syndic.run("demo")
+    person = syndic.run("person", "add", "--name", NAME).strip()
+    syndic.run(*(arg.format(p=person) for arg in role))
+    before = syndic.json("registry")
+    syndic.run("erase-person", person, ok=False)
+    assert syndic.last_code == 1 and refusal in syndic.last_error, syndic.last_error
+    assert syndic.json("registry") == before  # nothing dropped
+
+
+def test_a_former_owner_with_a_balance_open_is_not_erased(nodes):
+    """Found by hand: a former owner owing 1,250 € was erased, and no
+    statement could be made for them afterwards."""
+    syndic = nodes("syndic")
+    syndic.run("demo")
+    registry = syndic.json("registry")
+    held: dict[str, list] = {}
+    for o in registry["ownerships"]:
+        held.setdefault(o["person_id"], []).append(o)
+    seller, (holding,) = next(
+        (p, h)
+        for p, h in held.items()
+        if len(h) == 1
+        and h[0]["share"] == "100"
+        and p not in {o["person_id"] for o in registry["occupants"]}
+    )
+    syndic.run("ledger", "budget", "set", "--year", THIS_YEAR, "--line", "611=24000")
+    syndic.run("ledger", "calls", "generate", "--year", THIS_YEAR, "--schedule", "quarterly")
+    buyer = syndic.run("person", "add", "--name", "Nouvel Acquéreur").strip()
+    lot = holding["lot_number"]
+    syndic.run("owner", "set", lot, "--person", buyer, "--share", "100", "--voting")
+    syndic.run("owner", "remove", lot, "--person", seller)
+    syndic.run("erase-person", seller, ok=False)
+    assert syndic.last_code == 1
+    assert "still owes" in syndic.last_error and "Settle the balance" in syndic.last_error
+    assert seller in {p["id"] for p in syndic.json("registry")["persons"]}
+
+
+def test_an_unknown_id_is_said_before_the_relay_is_asked(nodes, relay_factory):
+    """Found by hand: with the relay down, an unknown id was answered
+    "nothing was erased: syncing failed"."""
+    relay, syndic, _person = synced_with_a_person(nodes, relay_factory)
+    relay.stop()
+    syndic.run("erase-person", "01J0000000000000000000000A", ok=False)
+    assert "There is no person with id" in syndic.last_error
 
 
 def test_erasure_without_a_relay_cleans_the_local_files(nodes):
