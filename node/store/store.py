@@ -196,6 +196,15 @@ class Store:
             text("SELECT value FROM meta WHERE key = :k"), {"k": name}
         ).scalar_one_or_none()
 
+    def update_meta(self, name: str, change: Callable[[str | None], str]) -> str:
+        """Read one meta value and replace it with ``change(value)`` in one
+        write transaction: another process doing the same waits for it.
+        ``change`` may raise, leaving the value as it was."""
+        with self._write():
+            value = change(self.get_meta(name))
+            self.set_meta({name: value})
+        return value
+
     def set_meta(self, values: dict[str, str]) -> None:
         with self._write():
             for name, value in values.items():

@@ -4,6 +4,7 @@ and what the relay can see."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 
@@ -303,6 +304,24 @@ def test_an_owner_reads_their_inbox_on_the_kiosk_with_their_pin(
         with pytest.raises(KeyAccessError, match="try again in 1 min"):
             kiosk_keys.unlock(session, ann, "271828", clock=lambda: at + 10)  # even the right one
         assert kiosk_keys.unlock(session, ann, "271828", clock=lambda: at + 61).person == ann
+        # tries started together (found by hand: twelve in parallel were all
+        # checked): each is counted before the slow check, so the sixth waits
+        checked: list[str] = []
+        real_check = kiosk_keys._open_under_pin
+
+        def slow_check(pin: str, sealed: str) -> dict:
+            checked.append(pin)
+            if len(checked) < 12:  # another try arrives while this one is checked
+                with contextlib.suppress(KeyAccessError):
+                    kiosk_keys.unlock(session, ann, "999999", clock=lambda: at + 100)
+            return real_check(pin, sealed)
+
+        monkeypatch.setattr(kiosk_keys, "_open_under_pin", slow_check)
+        with pytest.raises(KeyAccessError, match="PIN is not correct"):
+            kiosk_keys.unlock(session, ann, "999999", clock=lambda: at + 100)
+        assert len(checked) == kiosk_keys.FREE_PIN_TRIES
+        monkeypatch.setattr(kiosk_keys, "_open_under_pin", real_check)
+        assert kiosk_keys.unlock(session, ann, "271828", clock=lambda: at + 200).person == ann
     raw = b"".join(p.read_bytes() for p in kiosk.path.rglob("*") if p.is_file())
     assert b"1 234,56" not in raw and b"Pour Bob" not in raw  # read in memory only
     # a new epoch (a device removed) still reaches Ann's keys on the kiosk
