@@ -499,7 +499,11 @@ def add_commands(sub: Any, add: Callable, open_session: Callable, parser_class: 
         "--requested-by", action="append", default=[], help="an owner who asked for it (repeat)"
     )
     p.add_argument("--requested-on", help="the day the owners asked")
-    p.add_argument("--anonymous", action="store_true", help="a poll that shows no one's answers")
+    p.add_argument(
+        "--anonymous",
+        action="store_true",
+        help="a poll whose answers are shown to nobody by name (not a secret ballot: see README)",
+    )
     p.add_argument("--json", action="store_true")
 
     p = add(asub, "list", cmd(cmd_list), "list the meetings")

@@ -616,6 +616,8 @@ def test_a_written_procedure_and_a_poll(qtbot, start_app) -> None:  # type: igno
     main.assembly.choose(poll)
     ballot = show(qtbot, controller, "assembly_ballot")
     qtbot.waitUntil(lambda: ballot.data is not None and ballot.data.id == poll, timeout=WAIT_MS)
+    # found by hand: every poll said "nobody's answer is shown by name"
+    assert "shows who answered what" in ballot.terms.text()
     ballot.choose(bikes, "yes")
     ballot.choose(hall, "4")
     ballot.sign_button.click()

@@ -208,8 +208,18 @@ class BallotPage(AssemblyPage):
                 lines.append(info.remote_terms)
             if info.kind is MeetingKind.WRITTEN:
                 lines.append(_("A written decision needs the agreement of every owner."))
-            if info.kind is MeetingKind.POLL:
-                lines.append(_("Your answers are counted; nobody's answer is shown by name."))
+            if info.kind is MeetingKind.POLL and not info.anonymous:
+                lines.append(
+                    _("Your answers are counted; the list of ballots shows who answered what.")
+                )
+            elif info.kind is MeetingKind.POLL:
+                lines.append(
+                    _(
+                        "Your answers are counted; nobody's answer is shown by name. This is "
+                        "not a secret ballot: each answer is signed and kept in the building's "
+                        "documents."
+                    )
+                )
             self.terms.setText("\n".join(lines))
         self._show_questions(data)
         person = self.who.person()
