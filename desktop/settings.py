@@ -124,6 +124,14 @@ class SettingsDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+        self.buttons = buttons
+        if self.relay is not None:
+            # found by hand: Cancel after connecting read as undoing it, which it does not
+            self.relay.connected.connect(self._nothing_to_cancel)
+
+    def _nothing_to_cancel(self) -> None:
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).hide()
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(_("Close"))
 
     def choice(self) -> str:
         return self.language.currentData()

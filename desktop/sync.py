@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from node.errors import KoprogoError
+from node.i18n import _
 from node.services.registry import ALL, Change
 from node.session import Session
 from node.sync import service
@@ -158,6 +159,12 @@ def _device_list(session: Session) -> DeviceList:
         service.refresh_members(session)
     except KoprogoError as exc:  # offline: show what this device knows
         note = str(exc)
+        if getattr(
+            exc, "unreachable", False
+        ):  # found by hand: "check the address", which was right
+            note = _(
+                "the relay cannot be reached right now, so the list may lack its latest changes."
+            )
         removed = removed or getattr(exc, "code", None) in REMOVED
     # A removed device cannot read the log that says so (the relay refuses
     # it): it knows from the relay's refusal.

@@ -252,6 +252,8 @@ class SyncPanel(QDialog):
 class RelaySettings(QWidget):
     """Settings → Relay: connect the building to a relay, or change its address."""
 
+    connected = Signal()  # done: the dialog has nothing left to cancel
+
     def __init__(self, sync: SyncController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("relaySettings")
@@ -362,6 +364,7 @@ class RelaySettings(QWidget):
         self.result.setText(message.format(url=connected.status.relay))
         self.result.show()
         self._show_status()
+        self.connected.emit()
 
     def _refused(self, exc: KoprogoError) -> None:
         if not alive(self):

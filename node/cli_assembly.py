@@ -6,6 +6,7 @@ items by id or their number on the agenda."""
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -386,7 +387,26 @@ def cmd_ballot_cast(args: argparse.Namespace, open_session: Callable) -> int:
             person = _person(session, meeting, args.person)
             pin = kiosk_pin(session, person)
         ballot = session.assembly.cast(meeting, votes, person, pin)
+        theirs = person or session.profile.store.get_meta("person") or ""
+        others = sorted(
+            {
+                other
+                for c in session.assembly.outcome(meeting).conflicts
+                if c.person == theirs and ballot in c.ballots
+                for other in c.ballots
+                if other != ballot
+            }
+        )
     print(ballot)
+    if others:  # found by hand: a second ballot on another device undid both, in silence
+        print(
+            _(
+                "This ballot differs from another one of this person's, signed on another "
+                "device: neither counts until one is withdrawn "
+                "(assembly ballot withdraw {meeting} {ballot})."
+            ).format(meeting=meeting, ballot=others[0]),
+            file=sys.stderr,
+        )
     return 0
 
 

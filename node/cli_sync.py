@@ -115,7 +115,7 @@ async def _watch(engine: SyncEngine) -> int:
         if machine.can_start(engine.status, now):
             try:
                 pending = engine.store.outbox_count()
-                report = await engine.sync_once()
+                report = await service.sync_round(engine)
                 pending -= engine.store.outbox_count()
                 if pending > 0 or report.applied:
                     print(_round_words(max(0, pending), report), file=sys.stderr)
@@ -268,6 +268,14 @@ def cmd_directory(args: argparse.Namespace, open_session: Callable) -> int:
             print(" — ".join(part for part in (name, address) if part))
         for lot in lots:
             print(f"{lot.number:<8} {lot.type:<11} {lot.quota:>6}  {lot.voter}")
+        if not lots and not name:  # found by hand: an empty output and nothing said
+            print(
+                _(
+                    "The directory has not reached this device yet: the syndic's device "
+                    "publishes it when it syncs. Sync again later."
+                ),
+                file=sys.stderr,
+            )
     return 0
 
 
@@ -280,7 +288,7 @@ def cmd_inbox_send(args: argparse.Namespace, open_session: Callable) -> int:
 def _pin(creating: bool) -> str:
     pin = os.environ.get("KOPROGO_PIN")
     if pin is None and sys.stdin.isatty():
-        pin = getpass.getpass(_("New PIN: ") if creating else _("PIN: "))
+        pin = getpass.getpass(_("New PIN: ") if creating else _("PIN of this person: "))
         if creating and getpass.getpass(_("Repeat the PIN: ")) != pin:
             raise InputError(_("The two PINs differ."))
     if not pin:

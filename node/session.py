@@ -35,6 +35,13 @@ log = logging.getLogger(__name__)
 # loading thousands of small updates is far slower than one state
 # (ARCHITECTURE §12, Secsync's figures).
 CHECKPOINT_EVERY = 200
+# a device's role in a sentence ("This device (owner) ...")
+DEVICE_ROLE_WORDS = {
+    "syndic": N_("the syndic's"),
+    "council": N_("a council member's"),
+    "owner": N_("an owner's"),
+    "kiosk": N_("the building's shared computer"),
+}
 OFFSET_TRUSTED_SECONDS = 7 * 86_400  # how long a measured clock offset is used (Session.now)
 
 # doc kind -> (schema version, top-level maps)
@@ -229,6 +236,12 @@ class Session:
             return here
         return here + timedelta(seconds=offset)
 
+    def _role_words(self) -> str:
+        """This device's role as a person says it, in their language (found by
+        hand: "Dit apparaat (kiosk)", "Dieses Gerät (owner)")."""
+        role = self.profile.store.get_meta("role") or ""
+        return _(DEVICE_ROLE_WORDS[role]) if role in DEVICE_ROLE_WORDS else role
+
     def require_accounts(self) -> None:
         """As :meth:`require_registry`, for the accounts (``ledger/<year>``)."""
         if not self.can_read("ledger/2000"):
@@ -237,7 +250,7 @@ class Session:
                     "This device ({role}) does not receive the accounts; they are kept on the "
                     "syndic's and the council's devices. Owners find their calls for funds and "
                     "statements in their inbox."
-                ).format(role=self.profile.store.get_meta("role"))
+                ).format(role=self._role_words())
             )
 
     def require_registry(self) -> None:
@@ -249,7 +262,7 @@ class Session:
                 _(
                     "This device ({role}) does not receive the building's registry; it is "
                     "kept on the syndic's and the council's devices."
-                ).format(role=self.profile.store.get_meta("role"))
+                ).format(role=self._role_words())
             )
 
     # -- sync ----------------------------------------------------------------------

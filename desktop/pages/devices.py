@@ -451,8 +451,8 @@ class InviteDialog(QDialog):
             # Typed at the shared computer, never used to join: no link, no QR code.
             self.link = ""
             self.expiry.setText(
-                _("Resident on the shared computer · valid once, until {when}").format(
-                    when=fmt_time(invite.expires_at)
+                _("{name}, resident on the shared computer · valid once, until {when}").format(
+                    name=self._person_named(invite), when=fmt_time(invite.expires_at)
                 )
             )
             self.qr.hide()
@@ -466,26 +466,36 @@ class InviteDialog(QDialog):
             )
         else:
             self.link = join_link(relay, invite.code)
+            role = role_label(invite.role.value)
+            if invite.person:  # found by hand: the dialog never said whom it was for
+                role = _("{role}: {name}").format(role=role, name=self._person_named(invite))
             self.expiry.setText(
                 _("{role} · valid once, until {when}").format(
-                    role=role_label(invite.role.value), when=fmt_time(invite.expires_at)
+                    role=role, when=fmt_time(invite.expires_at)
                 )
             )
             self.qr.setPixmap(QPixmap.fromImage(qr_image(self.link, module=5)))
             self.qr.setToolTip(self.link)
+            # found by hand: "or scan the QR code", which nothing could scan
             self.how.setText(
                 _(
                     "On the new device, choose “Join with an invite” and type the relay "
-                    "address {relay} and this code, or scan the QR code."
+                    "address {relay} and this code, or paste the link below (the QR code "
+                    "holds the same link, for a phone that passes it on)."
                 ).format(relay="\u2060".join(relay))  # word joiners: the address stays on one line
             )
             self.link_label.setText(self.link)
+            self.copy_button.setText(_("Copy the link"))  # the code alone lacks the relay
         self.copy_button.show()
         self.close_button.setText(_("Close"))
         self.result_box.show()
         self.adjustSize()
         self.created.emit()
 
+    def _person_named(self, invite: CreatedInvite) -> str:
+        index = self.person.findData(invite.person)
+        return self.person.itemText(index) if index >= 0 else (invite.person or "")
+
     def _copy(self) -> None:
         if self.invite is not None:
-            QGuiApplication.clipboard().setText(self.invite.code)
+            QGuiApplication.clipboard().setText(self.link or self.invite.code)

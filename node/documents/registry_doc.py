@@ -17,6 +17,7 @@ record a nested map of fields so that concurrent edits of different fields
     council       {id: {person_id, role, from, until, meeting_id}}      (schema 1.1)
     auditors      {"<fiscal year>": {person_id, name, owner, meeting_id}} (schema 1.1)
     convocations  {"<meeting id>:<person id>": {channel, on}}              (schema 1.2)
+    erased        {"<person id>": {on}}                                      (schema 1.3)
 
 Schema 1.1 only added the ``council`` and ``auditors`` maps: a document
 without them reads as an empty council and no auditor, and an older node
@@ -25,6 +26,10 @@ Schema 1.2 added ``convocations``: how each owner's convocation to a
 meeting was sent (e-mail or registered mail). It says who agreed to
 e-mail, so it lives here, readable by the management audience only, and
 not in the meeting's document, which every owner reads (decision 0011).
+Schema 1.3 added ``erased``: the ids (never the names) of the persons
+erased, and the day, so that the syndic's devices erase them again when a
+device that was offline sends their data back, or a relay restored from a
+backup serves it again (decision 0014).
 
 Numbers come back from Yjs as floats; they are turned back into ints here.
 A record that cannot be read back is reported, never dropped silently.
@@ -55,9 +60,9 @@ from ..domain.registry import (
 )
 from ..errors import InputError
 
-SCHEMA = (1, 2)
+SCHEMA = (1, 3)
 COLLECTIONS = ("lots", "persons", "ownerships", "occupants", "keys", "council", "auditors")
-ROOTS = ("meta", "association", *COLLECTIONS, "convocations")
+ROOTS = ("meta", "association", *COLLECTIONS, "convocations", "erased")
 
 
 def root(doc: pycrdt.Doc, name: str) -> Map:
@@ -401,6 +406,16 @@ def convocations(doc: pycrdt.Doc, meeting: str) -> dict[str, dict[str, str]]:
         for key, record in root(doc, "convocations").items()
         if key.startswith(prefix) and isinstance(record, Map)
     }
+
+
+def put_erased(doc: pycrdt.Doc, person: str, on: str) -> None:
+    if person not in root(doc, "erased"):
+        put_record(doc, "erased", person, {"on": on})
+
+
+def erased(doc: pycrdt.Doc) -> frozenset[str]:
+    """The ids of the persons erased from this building (schema 1.3)."""
+    return frozenset(root(doc, "erased").keys())
 
 
 def put_association(doc: pycrdt.Doc, association: Association) -> None:

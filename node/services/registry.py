@@ -215,20 +215,35 @@ class RegistryService:
         memory). Forgetting it on disk and at the relay is the sync's job
         (:func:`node.sync.service.erase_person`).
         """
-        registry = self.read()
-        person = registry.person(person_id)
-        if person is None:
-            if not self.in_history(person_id):
-                raise NotFoundError(_("There is no person with id {id}.").format(id=person_id))
-            # Removed earlier (and so undoable until now): what remains of
-            # them is in the history, which goes.
-            self._live.forget_history()
-            return Change.of("persons", "occupants")
         self.check_erasable(person_id)
-        with self._live.edit() as doc:
-            rdoc.delete_record(doc, "persons", person.id)
+        # Removed earlier (and so undoable until now), what remains of them
+        # is in the history, which goes. Their id is kept (no name), so that
+        # the syndic's devices erase them again if their data comes back.
+        with self._live.edit(undoable=False) as doc:
+            rdoc.delete_record(doc, "persons", person_id)
+            rdoc.put_erased(doc, person_id, self._session.now().date().isoformat())
         self._live.forget_history()
         return Change.of("persons", "occupants")
+
+    def erased(self) -> frozenset[str]:
+        """The ids of the persons erased from this building."""
+        if not self._session.can_read("registry"):
+            return frozenset()
+        return rdoc.erased(self._live.doc)
+
+    def drop_erased(self, person_id: str) -> bool:
+        """Delete the records that name an erased person and came back (a
+        device offline during the erasure sent them): their record and
+        occupancies. Whether there were any."""
+        registry = self.read()
+        occupancies = [o.id for o in registry.occupants if o.person_id == person_id]
+        if registry.person(person_id) is None and not occupancies:
+            return False
+        with self._live.edit(undoable=False) as doc:
+            rdoc.delete_record(doc, "persons", person_id)
+            for occupancy in occupancies:
+                rdoc.delete_record(doc, "occupants", occupancy)
+        return True
 
     def check_erasable(self, person_id: str) -> None:
         """Raise, in words, what stops erasing a person now: an unknown id, a
@@ -242,9 +257,9 @@ class RegistryService:
         registry = self.read()
         person = registry.person(person_id)
         if person is None:
-            if not self.in_history(person_id):
+            if not self.in_history(person_id) and person_id not in self.erased():
                 raise NotFoundError(_("There is no person with id {id}.").format(id=person_id))
-            return
+            return  # removed before, or erased before (erasing again finishes it)
         name = person.name
 
         def lots_of(records: Any) -> str:

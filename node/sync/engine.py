@@ -54,7 +54,7 @@ def _envelope_id(raw: bytes) -> str:
 
 
 REMOVED = frozenset({"unknown-device", "revoked-device"})
-UNREACHABLE = frozenset({"unreachable", "relay-unavailable"})
+UNREACHABLE = frozenset({"unreachable", "relay-unavailable", "tls-failed"})
 STORAGE_FULL = frozenset({"quota-exceeded", "device-quota"})  # the relay's 507s
 
 
@@ -143,6 +143,11 @@ class RoundReport:
     compacted: set[str] = field(default_factory=set)  # docs this device compacted
     changed: set[str] = field(default_factory=set)  # docs that received something new
     copied: set[str] = field(default_factory=set)  # docs a copy of this profile wrote to
+    # persons to erase again (a syndic's device, decision 0014): erased while
+    # this device, offline, changed their data and has now sent it; or all
+    # erased persons, when the relay was found restored from a backup
+    erase_again: frozenset[str] = frozenset()
+    relay_restored: bool = False
 
 
 class _MissingKey(Exception):
@@ -179,6 +184,7 @@ class SyncEngine:
         self.dropped: list[str] = []  # outbox items the relay will never accept
         self.too_large: dict[str, str] = {}  # documents whose next change cannot be sent
         self._keys: dict[tuple[int, Audience, str], bytes] = {}  # document keys, cached
+        self._restored = False  # this round found the relay restored from a backup
 
     @property
     def role(self) -> Role:
@@ -200,6 +206,8 @@ class SyncEngine:
         report = RoundReport()
         now = self.clock()
         self.session.catch_up_with_disk()
+        self._restored = False
+        erased_before = self._erased()
         try:
             await self.refresh_members()
             if not self.session.sync_enabled:
@@ -214,6 +222,11 @@ class SyncEngine:
         except RelayError as exc:
             self._on_relay_error(exc)
             raise SyncError(self.status.error or str(exc)) from exc
+        erased = self._erased()
+        if self._restored and erased:
+            report.erase_again, report.relay_restored = erased, True
+        elif report.pushed and erased - erased_before:
+            report.erase_again = erased - erased_before
         self.status = machine.succeeded(self.status, now)
         fetched = json.loads(self.store.get_meta("fetched_again") or "[]")
         if fetched:  # said once, after the round that pulled them again
@@ -232,6 +245,14 @@ class SyncEngine:
         elif now - float(self.store.get_meta("profile_copy_seen") or 0) < COPY_WARNING_SECONDS:
             self.status = machine.with_problem(self.status, _(PROFILE_COPY), "profile-copy")
         return report
+
+    def _erased(self) -> frozenset[str]:
+        """The persons erased from the building, as a syndic's device knows
+        them (the others cannot erase)."""
+        device = self.members.devices.get(self.identity.device_id)
+        if device is None or device.role is not Role.SYNDIC:
+            return frozenset()
+        return self.session.registry.erased()
 
     def _on_relay_error(self, exc: RelayError) -> None:
         now = self.clock()
@@ -495,6 +516,7 @@ class SyncEngine:
         if int(head.get("seq", 0)) >= state.cursor:
             return
         log.warning("relay behind this device on %s (restored?): pulling it again", doc_id)
+        self._restored = True
         self.store.set_sync_state(
             live.ref,
             cursor=0,

@@ -41,6 +41,11 @@ NOT_A_RELAY = N_(
 # and meant for operators; these are translated)
 _MESSAGES = {
     "unreachable": N_("The relay cannot be reached. Check the address and the network."),
+    "tls-failed": N_(
+        "No secure connection (https) could be made with the relay: its address may start "
+        "with http:// instead, or its certificate is not valid. Check the address with the "
+        "relay's operator."
+    ),
     "unknown-invite": N_("No invite matches this code. Check the code, or ask for a new one."),
     "invite-used": N_("This invite was already used. Ask the syndic for a new one."),
     "invite-expired": N_("This invite has expired. Ask the syndic for a new one."),
@@ -60,6 +65,14 @@ _MESSAGES = {
         "kept and will be sent later."
     ),
 }
+
+
+def _unreachable(exc: BaseException) -> RelayError:
+    """A relay that did not answer; a failed TLS handshake said apart (found
+    by hand: https:// to a relay serving http:// said only "cannot be
+    reached", which sent the user to check the network)."""
+    code = "tls-failed" if isinstance(exc, aiohttp.ClientSSLError) else "unreachable"
+    return RelayError(0, code, str(exc) or type(exc).__name__)
 
 
 class RelayError(KoprogoError):
@@ -207,7 +220,7 @@ class RelayClient:
                         raise error
                     return response.status, dict(response.headers), payload
             except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-                raise RelayError(0, "unreachable", str(exc) or type(exc).__name__) from exc
+                raise _unreachable(exc) from exc
         raise AssertionError("unreachable")
 
     async def _json(self, method: str, path: str, obj: Any = None, **kw: Any) -> Any:
@@ -316,7 +329,7 @@ class RelayClient:
                     elif message.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
                         break
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            raise RelayError(0, "unreachable", str(exc) or type(exc).__name__) from exc
+            raise _unreachable(exc) from exc
 
 
 def now() -> float:

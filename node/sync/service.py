@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from typing import Any, TypeVar
 
 from shared.protocol import Role
 
+from ..documents.live import LiveDocument
 from ..errors import InputError, KoprogoError
 from ..i18n import N_, _
 from ..identity import DeviceIdentity, device_identity
@@ -36,6 +38,8 @@ from .engine import (
     status_in_words,
 )
 from .relay_client import RelayClient, RelayError
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -226,7 +230,33 @@ def sync_once(
     """One round: members, push, pull. Raises :class:`SyncError` with a
     readable message; the status saved in the profile says the rest;
     :class:`SyncInterrupted` when ended early through ``interrupt``."""
-    return with_engine(session, lambda engine: engine.sync_once(), connect_timeout, interrupt)
+    return with_engine(session, sync_round, connect_timeout, interrupt)
+
+
+async def sync_round(engine: SyncEngine) -> RoundReport:
+    """One round (:meth:`SyncEngine.sync_once`); then, on a syndic's device,
+    the erasures it undid are done again (decision 0014): a person erased
+    while this device, offline, changed their data, which it has just sent;
+    or every erased person, when the relay turned out restored from a
+    backup that still held them. Their records that came back are deleted
+    and the documents that held them compacted, at the relay too."""
+    report = await engine.sync_once()
+    if report.erase_again:
+        await _erase_again(engine, report.erase_again, everywhere=report.relay_restored)
+    return report
+
+
+async def _erase_again(engine: SyncEngine, persons: frozenset[str], everywhere: bool) -> None:
+    session = engine.session
+    docs = ["registry"]
+    for person in sorted(persons):
+        session.registry.drop_erased(person)
+        docs += _erase_elsewhere(session, person, everywhere)
+    log.warning("erasing %d person(s) again (data came back)", len(persons))
+    lives = [session.document(doc_id) for doc_id in dict.fromkeys(docs)]
+    for live in lives:
+        live.forget_history()
+    await _compact_and_forget(engine, lives, await engine.sync_once())
 
 
 def create_invite(
@@ -401,10 +431,13 @@ def erase_person(session: Session, person_id: str) -> dict[str, Any]:
                     "failed ({reason}). Erase again once the relay can be reached."
                 ).format(reason=str(exc).rstrip("."))
             ) from exc
+    again = person_id in session.registry.erased()  # e.g. a relay restored from a backup
     session.registry.erase_person(person_id)
     try:
         return erase_documents(
-            session, ["registry", *_erase_elsewhere(session, person_id)], revoke_person=person_id
+            session,
+            ["registry", *_erase_elsewhere(session, person_id, everywhere=again)],
+            revoke_person=person_id,
         )
     except KoprogoError as exc:
         # Found by hand: "the relay cannot be reached" after the person was
@@ -418,18 +451,21 @@ def erase_person(session: Session, person_id: str) -> dict[str, Any]:
         ) from exc
 
 
-def _erase_elsewhere(session: Session, person_id: str) -> list[str]:
+def _erase_elsewhere(session: Session, person_id: str, everywhere: bool = False) -> list[str]:
     """Take the person out of the documents that copy them from the registry
     (found by hand: their name stayed in the directory's history, in every
-    meeting's names, and their inbox stayed whole); returns those to compact."""
+    meeting's names, and their inbox stayed whole); returns those to compact:
+    the meetings that name them, or, ``everywhere``, every meeting (erasing
+    again: a restored relay serves older copies that named them)."""
     touched = []
     if session.profile.store.document(session.building_id, "directory", create=False):
         publish_directory(session)
         touched.append("directory")  # its history names them, changed now or not
-    touched += session.assembly.forget_name(person_id)
+    named = session.assembly.forget_name(person_id)
+    touched += [f"assembly/{m.id}" for m in session.assembly.meetings()] if everywhere else named
     if session.inbox.erase(person_id):
         touched.append(f"inbox/{person_id}")
-    return touched
+    return list(dict.fromkeys(touched))
 
 
 def erase_documents(
@@ -442,8 +478,6 @@ def erase_documents(
     ``revoke_person`` are removed from the building first, so the snapshots
     go under a key epoch they do not hold (found by hand: an erased former
     owner's device kept receiving the building's news)."""
-    from .maintenance import compact, forget
-
     lives = [session.document(doc_id) for doc_id in doc_ids]
     for live in lives:  # the undo history keeps deleted content, which a snapshot would carry
         live.forget_history()
@@ -463,27 +497,37 @@ def erase_documents(
         for device_id in theirs:
             await membership.revoke(engine, device_id)
             revoked.append(device_id)
-        too_large = []
-        for live in lives:
-            try:
-                done = await compact(engine, live, report)
-                if not done:  # someone compacted meanwhile: pull theirs, then ours
-                    await engine.sync_once()
-                    await compact(engine, live, report)
-            except TooLarge:
-                too_large.append(live.ref.doc_id)
-            forget(engine, live)
-        if too_large:
-            raise SyncError(
-                _(
-                    "Erased on this computer, but {docs} is too large to be replaced at the "
-                    "relay in one piece: the relay still holds its older copies."
-                ).format(docs=", ".join(too_large))
-            )
+        await _compact_and_forget(engine, lives, report)
         return sorted(report.compacted)
 
     compacted = with_engine(session, push_and_compact)
     return {"relay": True, "compacted": compacted, "revoked": revoked}
+
+
+async def _compact_and_forget(
+    engine: SyncEngine, lives: list[LiveDocument], report: RoundReport
+) -> None:
+    """Replace each document at the relay by one snapshot and fold it here
+    (the outbox pushed and the documents pulled by ``report``'s round)."""
+    from .maintenance import compact, forget
+
+    too_large = []
+    for live in lives:
+        try:
+            done = await compact(engine, live, report)
+            if not done:  # someone compacted meanwhile: pull theirs, then ours
+                await engine.sync_once()
+                await compact(engine, live, report)
+        except TooLarge:
+            too_large.append(live.ref.doc_id)
+        forget(engine, live)
+    if too_large:
+        raise SyncError(
+            _(
+                "Erased on this computer, but {docs} is too large to be replaced at the "
+                "relay in one piece: the relay still holds its older copies."
+            ).format(docs=", ".join(too_large))
+        )
 
 
 # -- notifications ------------------------------------------------------------------------

@@ -81,6 +81,9 @@ def connected_demo(qtbot, controller: AppController, url: str) -> MainWindow:  #
     main = open_demo(qtbot, controller)
     relay = connect_in_settings(qtbot, controller, url)
     qtbot.waitUntil(lambda: "registered" in relay.result.text(), timeout=WAIT_MS)
+    # found by hand: Cancel stayed, as if it undid the connection
+    buttons = controller.dialog.buttons.buttons()
+    assert [b.text() for b in buttons if b.isVisibleTo(controller.dialog)] == ["Close"]
     sync = controller.sync
     qtbot.waitUntil(
         lambda: sync.status.last_sync is not None and not sync.busy and sync.status.pending == 0,

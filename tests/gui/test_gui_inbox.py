@@ -201,7 +201,7 @@ def test_a_resident_opens_their_inbox_on_the_shared_computer_with_their_pin(  # 
     assert dialog.invite.person == marie.id and dialog.invite.role is Role.OWNER
     assert dialog.link == "" and not dialog.qr.isVisible()  # typed there, never joined with
     assert "Enrol a resident" in dialog.how.text()
-    assert dialog.expiry.text().startswith("Resident on the shared computer")
+    assert dialog.expiry.text().startswith("Marie Lambert, resident on the shared computer")
     dialog.accept()
     on_worker(qtbot, syndic, lambda s: s.inbox.send(marie.id, STATEMENT, STATEMENT_TEXT))
     push(qtbot, syndic)

@@ -26,7 +26,7 @@ from gui_helpers import (
 import desktop.sync
 from desktop.open_dialog import OpenBuildingDialog
 from desktop.qr import QUIET_ZONE, parse_join_link, qr_matrix
-from desktop.qt import Qt
+from desktop.qt import QGuiApplication, Qt
 from desktop.start_window import StartWindow
 from node.domain.registry import Association
 from node.keys import KeyStorage
@@ -119,6 +119,11 @@ def test_invite_join_as_council_then_remove_the_device(  # type: ignore[no-untyp
     assert CODE.match(code), code
     assert code == dialog.invite.code
     assert "valid once, until" in dialog.expiry.text()
+    # found by hand: "Copy the code" copied the code without the relay, and
+    # the text said to scan the QR code, which nothing could scan
+    assert "paste the link" in dialog.how.text() and "scan" not in dialog.how.text()
+    qtbot.mouseClick(dialog.copy_button, Qt.MouseButton.LeftButton)
+    assert QGuiApplication.clipboard().text() == dialog.link
     assert dialog.link == f"koprogo://join?relay={relay_process.url}&code={code}"
     assert parse_join_link(dialog.link) == (relay_process.url, code)
     image = dialog.qr.pixmap().toImage()
@@ -460,6 +465,15 @@ def test_an_unreachable_relay_is_said_in_words_and_the_app_keeps_working(  # typ
     panel = main.show_sync_panel()
     assert panel.error.text().startswith("The relay cannot be reached")
     assert panel.next_try.text() != "—"
+    panel.accept()
+    # found by hand: the Devices page told to check an address that was right
+    main.go_to("devices")
+    devices = main.pages["devices"]
+    qtbot.waitUntil(lambda: devices.note.isVisible(), timeout=WAIT_MS)
+    assert devices.note.text() == (
+        "Showing the devices known here: the relay cannot be reached right now, so the list "
+        "may lack its latest changes."
+    )
 
 
 def test_an_edit_does_not_wait_for_a_relay_that_never_answers(  # type: ignore[no-untyped-def]

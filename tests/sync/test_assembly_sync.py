@@ -167,6 +167,14 @@ def test_an_owner_votes_on_the_building_pc_with_their_pin(nodes, relay_process, 
     assert (ballot["name"], ballot["valid"]) == (FATIMA, True)
     (budget,) = syndic.json("assembly", "result", meeting)["resolutions"]
     assert budget["remote"] == [FATIMA]
+    # Then on her own device she votes otherwise: said at once (found by
+    # hand: two differing ballots cancel each other, in silence).
+    hers = nodes("hers")
+    join(hers, relay_process.url, invite(syndic, "owner", persons[FATIMA]))
+    hers.run("sync")
+    hers.run("assembly", "ballot", "cast", meeting, "--vote", "1=for")
+    assert "differs from another one of this person's" in hers.last_error
+    assert f"assembly ballot withdraw {meeting} {ballot['id']}" in hers.last_error
 
 
 def test_a_result_stands_as_closed_when_later_records_arrive(nodes, relay_process):

@@ -160,6 +160,7 @@ def test_a_former_owner_with_a_balance_open_is_not_erased(nodes):
         for p, h in held.items()
         if len(h) == 1
         and h[0]["share"] == "100"
+        and h[0]["right"] == "full"
         and p not in {o["person_id"] for o in registry["occupants"]}
     )
     syndic.run("ledger", "budget", "set", "--year", THIS_YEAR, "--line", "611=24000")
@@ -332,3 +333,75 @@ def test_an_erased_former_owner_leaves_no_name_in_directory_meetings_or_inbox(no
     # the meeting is still there, her votes' place kept under her id only
     assert [m["id"] for m in council.json("assembly", "list") if m["title"] == "AG"] == [meeting]
     assert council.json("inbox", "show", her) == []
+
+
+NEW_EMAIL = "revenue@example.be"
+OFFLINE = "Message hors ligne 5151"
+
+
+def test_an_offline_syndic_device_sending_erased_data_erases_it_again(nodes, relay_factory):
+    """Found by hand: a second syndic device, offline during an erasure,
+    sent the person's new e-mail, an occupancy and an inbox message when it
+    came back; the relay kept them and the inbox filled again everywhere.
+    That device, learning of the erasure in the same round, erases again
+    (decision 0014)."""
+    relay, syndic, person = synced_with_a_person(nodes, relay_factory)
+    syndic.run("lot", "add", "--number", "A1", "--type", "apartment", "--quota", "100")
+    syndic.run("sync")
+    laptop = nodes("laptop")
+    join(laptop, relay.url, invite(syndic, "syndic"))
+    # offline: it changes her, gives her a lot to occupy and writes to her
+    laptop.run("person", "set", person, "--email", NEW_EMAIL, "--phone", "+32 499 11 22 33")
+    laptop.run("occupant", "add", "A1", "--person", person)
+    laptop.run("inbox", "send", person, "--title", "Hors ligne", "--text", OFFLINE)
+    syndic.run("erase-person", person)
+    laptop.run("sync")  # sends what it had, learns of the erasure, erases again
+    syndic.run("sync")
+    with syndic.session() as session:
+        building = session.building_id
+    leaked = [
+        d
+        for d, p in relay_plaintexts_all(relay.data_dir, building, syndic)
+        if NEW_EMAIL.encode() in p or OFFLINE.encode() in p or NAME.encode() in p
+    ]
+    assert leaked == []
+    for node in (syndic, laptop):
+        registry = node.json("registry")
+        assert person not in {p["id"] for p in registry["persons"]}
+        assert person not in {o["person_id"] for o in registry["occupants"]}
+        assert "unknown_person_reference" not in {p["code"] for p in node.json("check")}
+        plain = decrypted_profile(node)
+        assert NEW_EMAIL.encode() not in plain and OFFLINE.encode() not in plain, node.path
+    assert syndic.json("inbox", "show", person) == []
+
+
+def test_a_relay_restored_from_an_older_backup_is_erased_again(nodes, relay_factory):
+    """Found by hand: a relay restored from a backup made before an erasure
+    served the erased person's data again, to any device that joined. The
+    syndic's device, finding the relay restored, erases again everywhere."""
+    from sync_server import database
+
+    relay, syndic, person = synced_with_a_person(nodes, relay_factory)
+    meeting = syndic.run(
+        "assembly", "create", "--title", "AG", "--date", "2027-06-15T18:30", "--place", "Salle",
+        "--period-start", "2027-06-01", "--meeting-language", "fr",
+    ).strip()  # fmt: skip
+    syndic.run("inbox", "send", person, "--title", "Appel", "--text", SECRET)
+    syndic.run("sync")
+    backup = relay.data_dir.parent / "backup.sqlite3"
+    with sqlite3.connect(relay.data_dir / "relay.sqlite3") as live, sqlite3.connect(backup) as copy:
+        live.backup(copy)
+    syndic.run("erase-person", person)
+    relay.stop()
+    database.restore_sqlite(f"sqlite:///{relay.data_dir / 'relay.sqlite3'}", backup)
+    relay = relay_factory(data_dir=relay.data_dir)
+    syndic.run("relay", "connect", relay.url)  # the same relay, restarted on another port
+    with syndic.session() as session:
+        building = session.building_id
+    restored = b"".join(p for _d, p in relay_plaintexts_all(relay.data_dir, building, syndic))
+    assert NAME.encode() in restored and SECRET.encode() in restored  # the backup holds her
+    syndic.run("sync")
+    after = relay_plaintexts_all(relay.data_dir, building, syndic)
+    assert [d for d, p in after if NAME.encode() in p or SECRET.encode() in p] == []
+    assert person not in {p["id"] for p in syndic.json("registry")["persons"]}
+    assert meeting in {m["id"] for m in syndic.json("assembly", "list")}

@@ -69,6 +69,26 @@ def test_an_ordinary_web_server_is_named_as_not_a_relay():
     assert str(refused.value).startswith("There is no KoproGo relay at this address")
 
 
+def test_https_to_a_server_speaking_http_says_so():
+    """Found by hand: https:// to a relay serving http:// said only "cannot be
+    reached. Check the address and the network"."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"https://127.0.0.1:{server.server_address[1]}"
+
+        async def ask() -> None:
+            async with RelayClient(url) as client:
+                await client.get_invite("01J0000000000000000000000A")
+
+        with pytest.raises(RelayError) as refused:
+            asyncio.run(ask())
+    finally:
+        server.shutdown()
+    assert (refused.value.code, refused.value.unreachable) == ("tls-failed", True)
+    assert "may start with http:// instead" in str(refused.value)
+
+
 def test_a_relay_that_never_answers_is_given_up_on(monkeypatch):
     """It takes the connection and stays silent: each read waits at most
     READ_TIMEOUT_S (shortened here), then the relay counts as unreachable."""
