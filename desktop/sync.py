@@ -139,6 +139,7 @@ class Connected:
 class DeviceList:
     devices: tuple[dict[str, Any], ...]
     note: str | None  # why the list may be old (the relay could not be reached)
+    invites: tuple[dict[str, Any], ...] = ()  # waiting to be used (the syndic's device)
 
 
 def _sync_round(session: Session, interrupt: service.Interrupt | None = None) -> SyncResult:
@@ -172,7 +173,14 @@ def _device_list(session: Session) -> DeviceList:
         {**d, "revoked": d["revoked"] or (removed and d["this_device"])}
         for d in service.devices(session)
     )
-    return DeviceList(devices, note)
+    return DeviceList(devices, note, _waiting_invites(session))
+
+
+def _waiting_invites(session: Session) -> tuple[dict[str, Any], ...]:
+    """The invites not used yet, on the syndic's device (it alone invites)."""
+    if session.profile.store.get_meta("role") not in (None, Role.SYNDIC.value):
+        return ()
+    return tuple(service.invites(session))
 
 
 class _Listener:
@@ -537,7 +545,25 @@ class SyncController(QObject):
     ) -> None:
         def work(session: Session) -> DeviceList:
             service.revoke(session, device_id)
-            return DeviceList(tuple(service.devices(session)), None)
+            return DeviceList(tuple(service.devices(session)), None, _waiting_invites(session))
+
+        self.ops.run(
+            self._guarded(work),
+            on_done=lambda listed: listed is not None and on_done(listed),
+            on_error=on_error,
+        )
+
+    def withdraw_invite(
+        self,
+        invite_id: str,
+        on_done: Callable[[DeviceList], None],
+        on_error: Callable[[KoprogoError], None],
+    ) -> None:
+        """Withdraw an invite not used yet; then the list again."""
+
+        def work(session: Session) -> DeviceList:
+            service.withdraw_invite(session, invite_id)
+            return _device_list(session)
 
         self.ops.run(
             self._guarded(work),

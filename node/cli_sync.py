@@ -52,6 +52,7 @@ def cmd_invite_create(args: argparse.Namespace, open_session: Callable) -> int:
         created = service.create_invite(session, role, args.person or None, args.days, args.kiosk)
     result = {
         "code": created.code,
+        "id": created.invite_id,  # to withdraw it (invite withdraw ID)
         "expires_at": service.iso(created.expires_at),
         "role": created.role.value,
         "person": created.person,
@@ -63,7 +64,44 @@ def cmd_invite_create(args: argparse.Namespace, open_session: Callable) -> int:
         when = format_datetime(
             datetime.fromtimestamp(created.expires_at), "medium", locale=current_language()
         )
-        print(_("Valid once, until {when}.").format(when=when), file=sys.stderr)
+        print(
+            _("Valid once, until {when}. To withdraw it: invite withdraw {id}").format(
+                when=when, id=created.invite_id
+            ),
+            file=sys.stderr,
+        )
+    return 0
+
+
+def cmd_invite_list(args: argparse.Namespace, open_session: Callable) -> int:
+    with open_session(args) as session:
+        try:  # the relay has the newest members log; without it, show ours
+            service.refresh_members(session)
+        except (SyncError, RelayError) as exc:
+            print(
+                _("Showing the invites known here ({reason}).").format(reason=exc),
+                file=sys.stderr,
+            )
+        waiting = service.invites(session)
+        readable = session.can_read("registry")
+        names = {p.id: p.name for p in session.registry.read().persons} if readable else {}
+    if args.json:
+        print(json.dumps(waiting, indent=2))
+    elif not waiting:
+        print(_("No invite is waiting to be used."), file=sys.stderr)
+    for invite in [] if args.json else waiting:
+        whose = f" {names.get(invite['person'], invite['person'])}" if invite["person"] else ""
+        kiosk = (" " + _("(shared computer)")) if invite["kiosk"] else ""
+        until = _("until {when}").format(when=invite["expires_at"])
+        print(f"{invite['id']}  {invite['role']:<8}{whose}{kiosk}  {until}")
+    return 0
+
+
+def cmd_invite_withdraw(args: argparse.Namespace, open_session: Callable) -> int:
+    with open_session(args) as session:
+        service.refresh_members(session)
+        service.withdraw_invite(session, args.id)
+    print(_("Invite withdrawn: nobody can join with its code any more."), file=sys.stderr)
     return 0
 
 
@@ -370,6 +408,20 @@ def add_commands(
         help="for the person's keys on the building's shared PC (with --person)",
     )
     p.add_argument("--json", action="store_true")
+    p = add(
+        isub,
+        "list",
+        lambda a: cmd_invite_list(a, open_session),
+        "the invites waiting to be used (not used, expired or withdrawn)",
+    )
+    p.add_argument("--json", action="store_true")
+    p = add(
+        isub,
+        "withdraw",
+        lambda a: cmd_invite_withdraw(a, open_session),
+        "withdraw an invite not used yet: its code no longer works",
+    )
+    p.add_argument("id", help="the invite's id (invite list)")
 
     p = add(
         sub,

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from enum import IntEnum, StrEnum
 
-PROTOCOL_VERSION = (1, 3)  # 1.1: energy pools (§9); 1.2: appends signed by their envelope (§4);
-# 1.3: envelopes up to 16 MiB (§3.1)
+PROTOCOL_VERSION = (1, 4)  # 1.1: energy pools (§9); 1.2: appends signed by their envelope (§4);
+# 1.3: envelopes up to 16 MiB (§3.1); 1.4: withdrawing an invite (§6)
 """(major, minor). A peer that meets a newer *major* version stops writing
 and says so; a newer minor version is read normally."""
 

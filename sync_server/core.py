@@ -63,6 +63,10 @@ def _entries_json(entries: tuple[SignedEntry, ...]) -> list[dict[str, str]]:
     return [entry.to_json() for entry in entries]
 
 
+def _withdrawn() -> RelayError:
+    return RelayError(410, "invite-withdrawn", "the syndic withdrew this invite")
+
+
 @contextmanager
 def _refusals_about(building_id: str) -> Iterator[None]:
     """Name ``building_id`` on the refusals raised inside: the invites'
@@ -238,15 +242,30 @@ class RelayCore:
         invite_id = str(invite.get("id")) if isinstance(invite, dict) else ""
         return self._append_entry(building_id, entry, now, invite_payload=(invite_id, sealed))
 
+    def withdraw_invite(self, building_id: str, device: MemberDevice, invite_id: str) -> None:
+        """``DELETE /buildings/{b}/invites/{invite}`` (protocol 1.4): a syndic's
+        device withdraws an invite not used yet; its payload is deleted, and
+        a join with it is refused from then on (``invite-withdrawn``)."""
+        if device.role not in ADMIN_ROLES:
+            raise RelayError(403, "forbidden", "only a syndic device may withdraw an invite")
+        invite = self.building(building_id).state.invites.get(invite_id)
+        if invite is None:
+            raise not_found("unknown-invite", "no such invite")
+        if invite.used_by is not None:
+            raise RelayError(410, "invite-used", "this invite was already used")
+        self.storage.withdraw_invite(building_id, invite_id)  # again: already done
+
     def get_invite(self, invite_id: str, now: float) -> dict[str, Any]:
         """``GET /invites/{invite}``: payload and members log, for the joining
         device. A used invite's payload is deleted when it is used (§6)."""
         found = self.storage.invite(invite_id) if is_ulid(invite_id) else None
         if found is None:
             for used_in, b in self.buildings.items():
-                if invite_id in b.state.invites and b.state.invites[invite_id].used_by is not None:
+                if invite_id in b.state.invites:
                     with _refusals_about(used_in):
-                        raise RelayError(410, "invite-used", "this invite was already used")
+                        if b.state.invites[invite_id].used_by is not None:
+                            raise RelayError(410, "invite-used", "this invite was already used")
+                        raise _withdrawn()
             raise not_found("unknown-invite", "no such invite")
         building_id, payload = found
         building = self.buildings.get(building_id) or self.refresh(building_id)
@@ -285,6 +304,8 @@ class RelayCore:
             raise not_found("unknown-invite", "no such invite")
         with _refusals_about(building_id):
             self._check_invite_usable(invite.used_by, invite.expires, now)
+            if self.storage.invite(invite_id) is None:  # its payload deleted, unused
+                raise _withdrawn()
             if kind == "join" and building.active_devices() >= self.limits.max_devices_per_building:
                 message = "the building has its maximum number of devices"
                 raise RelayError(507, "device-quota", message)

@@ -192,6 +192,16 @@ async def post_invite(request: web.Request) -> web.Response:
     return web.json_response({"seq": seq}, status=201)
 
 
+async def delete_invite(request: web.Request) -> web.Response:
+    rt = _rt(request)
+    raw = await read_body(request)
+    building_id, device, _ = await _signed(request, raw)
+    rt.relay.admit_request(building_id, device.id, request[NOW])
+    invite_id = request.match_info["invite"]
+    await rt.write(rt.relay.withdraw_invite, building_id, device, invite_id)
+    return web.json_response({"withdrawn": invite_id})
+
+
 async def get_invite(request: web.Request) -> web.Response:
     rt = _rt(request)
     rt.relay.admit_address(_address(request), request[NOW])
@@ -445,6 +455,7 @@ def routes() -> list[web.RouteDef]:
         web.post(base + "/members", post_members),
         web.post(base + "/members/restore", restore_members),
         web.post(base + "/invites", post_invite),
+        web.delete(base + "/invites/{invite}", delete_invite),
         web.get("/v1/invites/{invite}", get_invite),
         web.post("/v1/invites/{invite}/join", join),
         web.post(f"{base}/docs/{doc}/snapshot", snapshot),

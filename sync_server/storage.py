@@ -323,6 +323,17 @@ class Storage:
             found = conn.execute(select(brokers.c.name).where(brokers.c.sign_key == sign_key))
             return found.first() is not None
 
+    def withdraw_invite(self, building_id: str, invite_id: str) -> bool:
+        """Delete an unused invite's payload: nobody can join with it any
+        more (§6). Whether there was one."""
+        with writing(self.engine) as conn:
+            gone = conn.execute(
+                delete(invites).where(
+                    (invites.c.id == invite_id) & (invites.c.building_id == building_id)
+                )
+            )
+            return bool(gone.rowcount)
+
     def invite(self, invite_id: str) -> tuple[str, bytes] | None:
         """(building id, sealed payload) of a stored, unused invite."""
         with self.engine.connect() as conn:

@@ -1,4 +1,5 @@
-"""The building's devices: who syncs it, invites for new ones, removing one.
+"""The building's devices: who syncs it, invites for new ones (and those
+waiting to be used, which can be withdrawn), removing one.
 
 The syndic's device invites (a one-time code, shown large and as a QR code
 of a ``koprogo://join`` link) and removes devices (a new key epoch: the
@@ -123,6 +124,44 @@ COLUMNS = (
 INVITE_ROLES = (Role.COUNCIL, Role.OWNER, Role.KIOSK, Role.SYNDIC)
 
 
+@dataclass(frozen=True)
+class InviteRow:
+    """An invite waiting to be used (found by hand: after its dialog closed
+    it could be neither seen nor withdrawn)."""
+
+    id: str
+    role: str
+    person: str  # a name where this device reads them
+    kiosk: bool
+    until: str
+
+
+def invite_rows(invites: Sequence[dict[str, Any]], registry: Registry | None) -> list[InviteRow]:
+    from datetime import datetime
+
+    names = {p.id: p.name for p in registry.persons} if registry else {}
+    return [
+        InviteRow(
+            i["id"],
+            i["role"],
+            names.get(i["person"], i["person"]) if i.get("person") else "",
+            bool(i.get("kiosk")),
+            fmt_time(datetime.fromisoformat(i["expires_at"]).timestamp()),
+        )
+        for i in invites
+    ]
+
+
+INVITE_COLUMNS = (
+    Column(
+        N_("Role"),
+        lambda r: _("Resident on the shared computer") if r.kiosk else role_label(r.role),
+    ),
+    Column(N_("Person"), lambda r: r.person),
+    Column(N_("Valid until"), lambda r: r.until),
+)
+
+
 class DevicesPage(Page):
     collections = frozenset({"persons", "ownerships", "occupants"})
     title_msgid = N_("Devices")
@@ -153,9 +192,31 @@ class DevicesPage(Page):
             )
         )
         self.layout_.addWidget(self.table, 1)
+        self.invites: tuple[dict[str, Any], ...] = ()
+        self.invites_title = QLabel(_("Invites waiting to be used"))
+        self.invites_title.setObjectName("sectionTitle")
+        self.invites_table = RecordTable(INVITE_COLUMNS, stretch=1, fit=True)
+        self.invites_table.setObjectName("invitesTable")
+        self.invites_table.keep_order()  # soonest to expire first
+        self.withdraw_button = self.button(
+            _("&Withdraw invite"),
+            self.withdraw,
+            _("The selected invite's code will no longer work"),
+        )
+        self.invites_box = QWidget()
+        box = QVBoxLayout(self.invites_box)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.invites_title)
+        box.addWidget(self.invites_table)
+        box.addLayout(self.toolbar(self.withdraw_button))
+        self.invites_box.hide()
+        self.layout_.addWidget(self.invites_box)
         self.note = ErrorLabel()
         self.layout_.addWidget(self.note)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
+        self.invites_table.selectionModel().selectionChanged.connect(
+            lambda *_: self._update_buttons()
+        )
         sync.status_changed.connect(self._on_status)
         self._on_status(sync.status)
 
@@ -203,11 +264,14 @@ class DevicesPage(Page):
     def _show_rows(self) -> None:
         registry = self.state.registry if self.state and self.state.readable else None
         self.table.set_rows(device_rows(self.devices, registry))
+        self.invites_table.set_rows(invite_rows(self.invites, registry))
+        self.invites_box.setVisible(bool(self.invites) and self.sync.status.syndic)
         self._update_buttons()
 
     def _update_buttons(self) -> None:
         row = self.table.current_row()
         self.remove_button.setEnabled(row is not None and not row.revoked and not row.this_device)
+        self.withdraw_button.setEnabled(self.invites_table.current_row() is not None)
 
     def select_record(self, record_id: str) -> bool:
         return self.table.select_id(record_id)
@@ -226,6 +290,7 @@ class DevicesPage(Page):
         self.loaded = True
         self.refresh_button.setEnabled(True)
         self.devices = listed.devices
+        self.invites = listed.invites
         self.note.show_message(
             _("Showing the devices known here: {reason}").format(reason=listed.note)
             if listed.note
@@ -252,6 +317,21 @@ class DevicesPage(Page):
     def _forget_invite(self, dialog: InviteDialog) -> None:
         if self.invite_dialog is dialog:
             self.invite_dialog = None
+
+    def withdraw(self) -> None:
+        """Withdraw the selected invite (nothing to confirm: a new one is one
+        click away, and a withdrawn code harms nobody)."""
+        row = self.invites_table.current_row()
+        if row is None:
+            return
+        self.withdraw_button.setEnabled(False)
+        self.note.clear_message()
+        self.sync.withdraw_invite(row.id, self._withdrawn, self._refused)
+
+    def _withdrawn(self, listed: DeviceList) -> None:
+        self._listed(listed)
+        if alive(self):
+            self.message.emit(_("Invite withdrawn: nobody can join with its code any more."))
 
     # -- removing ----------------------------------------------------------------------------
 

@@ -49,6 +49,7 @@ _MESSAGES = {
     "unknown-invite": N_("No invite matches this code. Check the code, or ask for a new one."),
     "invite-used": N_("This invite was already used. Ask the syndic for a new one."),
     "invite-expired": N_("This invite has expired. Ask the syndic for a new one."),
+    "invite-withdrawn": N_("The syndic withdrew this invite. Ask the syndic for a new one."),
     "unknown-building": N_("The relay does not know this building."),
     "building-exists": N_("This building is already registered at the relay."),
     "revoked-device": N_("This device was removed from the building."),
@@ -266,6 +267,10 @@ class RelayClient:
             self._building("invites"),
             {"entry": entry.to_json(), "payload": base64.b64encode(payload).decode()},
         )
+
+    async def withdraw_invite(self, invite_id: str) -> None:
+        """Protocol 1.4: nobody can join with this invite any more."""
+        await self._json("DELETE", self._building("invites", invite_id))
 
     async def get_invite(self, invite_id: str) -> dict[str, Any]:
         return await self._json("GET", self._path("invites", invite_id), signed=False)

@@ -330,6 +330,60 @@ def devices(session: Session) -> list[dict[str, Any]]:
     )
 
 
+WITHDRAWN = "withdrawn_invites"  # meta: ids of the invites withdrawn from this device
+
+
+def invites(session: Session) -> list[dict[str, Any]]:
+    """The invites waiting to be used: not used, not expired, not withdrawn
+    from this device; soonest to expire first (found by hand: a code sent to
+    the wrong person stayed valid for a week, unseen). Refresh the members
+    first for the newest list."""
+    store = session.profile.store
+    withdrawn = set(json.loads(store.get_meta(WITHDRAWN) or "[]"))
+    now = session.now().timestamp()
+    waiting = [
+        invite
+        for invite in members_state(session).invites.values()
+        if invite.used_by is None and invite.expires > now and invite.id not in withdrawn
+    ]
+    return [
+        {
+            "id": invite.id,
+            "role": invite.role.value,
+            "person": invite.person,
+            "kiosk": invite.kiosk,
+            "expires_at": iso(invite.expires),
+        }
+        for invite in sorted(waiting, key=lambda i: (i.expires, i.id))
+    ]
+
+
+def withdraw_invite(session: Session, invite_id: str) -> None:
+    """Withdraw an invite not used yet: the relay deletes it and refuses a
+    join with it (protocol 1.4)."""
+    if invite_id not in {i["id"] for i in invites(session)}:
+        raise InputError(_("No invite {id} is waiting to be used.").format(id=invite_id))
+
+    async def run(engine: SyncEngine) -> None:
+        try:
+            await engine.client.withdraw_invite(invite_id)
+        except RelayError as exc:
+            if exc.code not in ("not-found", "not-a-relay", "method-not-allowed"):
+                raise
+            raise SyncError(  # a relay older than 1.4 has no such endpoint
+                _(
+                    "This relay is too old to withdraw an invite (it needs KoproGo's sync "
+                    "protocol 1.4); ask its operator to update it. The invite still works "
+                    "until it expires."
+                )
+            ) from exc
+
+    with_engine(session, run)
+    store = session.profile.store
+    withdrawn = json.loads(store.get_meta(WITHDRAWN) or "[]")
+    store.set_meta({WITHDRAWN: json.dumps(sorted({*withdrawn, invite_id}))})
+
+
 def revoke(session: Session, device_id: str) -> int:
     """Remove a device; returns the new key epoch."""
     return with_engine(session, lambda engine: membership.revoke(engine, device_id))

@@ -142,6 +142,25 @@ def test_invite_join_as_council_then_remove_the_device(  # type: ignore[no-untyp
     ]
     assert dark == matrix  # the picture is the code of the join link
     dialog.accept()
+    # Found by hand: once its dialog closed, an invite could be neither
+    # seen nor withdrawn. It waits on the page; a second one is withdrawn.
+    qtbot.waitUntil(lambda: len(devices.invites_table.rows()) == 1, timeout=WAIT_MS)
+    assert devices.invites_box.isVisible()
+    assert devices.invites_table.cell_text(0, 0) == "Council member"
+    qtbot.mouseClick(devices.invite_button, Qt.MouseButton.LeftButton)
+    second = devices.invite_dialog
+    second.role.setCurrentIndex(second.role.findData("council"))
+    qtbot.mouseClick(second.create_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: second.invite is not None, timeout=WAIT_MS)
+    spare = second.invite
+    second.accept()
+    qtbot.waitUntil(lambda: len(devices.invites_table.rows()) == 2, timeout=WAIT_MS)
+    assert devices.invites_table.select_id(spare.invite_id)
+    qtbot.mouseClick(devices.withdraw_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(
+        lambda: [r.id for r in devices.invites_table.rows()] == [dialog.invite.invite_id],
+        timeout=WAIT_MS,
+    )
 
     # A second computer joins from its first-run screen, typing the code
     # in lower case with spaces.
@@ -196,6 +215,7 @@ def test_invite_join_as_council_then_remove_the_device(  # type: ignore[no-untyp
     # Back on the syndic's laptop: remove the council's device.
     qtbot.mouseClick(devices.refresh_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(devices.table.rows()) == 2, timeout=WAIT_MS)
+    assert devices.invites_table.rows() == [] and not devices.invites_box.isVisible()  # used
     council_row = next(r for r in devices.table.rows() if r.role == "council")
     order = [r.id for r in devices.table.rows()]
     assert devices.table.select_id(council_row.id)

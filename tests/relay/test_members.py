@@ -218,3 +218,32 @@ async def test_a_syndic_gives_back_entries_a_restored_relay_lost(relay, building
     assert (await relay.client.heads(building, council)).status == 200
     used = await relay.client.send("GET", f"/v1/invites/{secrets.invite_id}")
     assert used.status == 410  # used by the join given back: it cannot be used again
+
+
+async def test_a_syndic_withdraws_an_invite_not_used_yet(relay, building):
+    """Protocol 1.4 (found by hand: a code sent to the wrong person stayed
+    valid for a week): once withdrawn, the invite can be neither fetched nor
+    used; only a syndic's device may withdraw, and not a used invite."""
+    secrets, entry, payload = building.invite(Role.OWNER)
+    assert (await relay.client.post_invite(building, entry, payload)).status == 201
+    path = f"/v1/buildings/{building.building_id}/invites/{secrets.invite_id}"
+    owner = await relay.client.enrol(building, Role.OWNER)
+    refused(await relay.client.send("DELETE", path, owner), 403, "forbidden")
+    assert (await relay.client.send("GET", f"/v1/invites/{secrets.invite_id}")).status == 200
+    withdrawn = await relay.client.send("DELETE", path, building.syndic)
+    assert (withdrawn.status, withdrawn.json()) == (200, {"withdrawn": secrets.invite_id})
+    again = await relay.client.send("DELETE", path, building.syndic)
+    assert again.status == 200  # idempotent: a retry after a lost answer
+    refused(
+        await relay.client.send("GET", f"/v1/invites/{secrets.invite_id}"), 410, "invite-withdrawn"
+    )
+    refused(await relay.client.join(building, secrets, Device(Role.OWNER)), 410, "invite-withdrawn")
+    # a used invite, and one that never was, cannot be withdrawn
+    used, entry, payload = building.invite(Role.OWNER)
+    assert (await relay.client.post_invite(building, entry, payload)).status == 201
+    assert (await relay.client.join(building, used, Device(Role.OWNER))).status == 201
+    used_path = f"/v1/buildings/{building.building_id}/invites/{used.invite_id}"
+    refused(await relay.client.send("DELETE", used_path, building.syndic), 410, "invite-used")
+    unknown = invites.derive(invites.new_code()).invite_id
+    unknown_path = f"/v1/buildings/{building.building_id}/invites/{unknown}"
+    refused(await relay.client.send("DELETE", unknown_path, building.syndic), 404, "unknown-invite")

@@ -387,3 +387,29 @@ def test_an_owners_invite_names_the_person_by_name(building, nodes, relay_proces
     owner = nodes("fatima")
     join(owner, relay_process.url, code["code"])
     assert owner.json("status")["role"] == "owner"
+
+
+def test_an_invite_not_used_yet_is_listed_and_withdrawn(building, nodes, relay_process):
+    """Found by hand: an invite could be neither seen after its dialog was
+    closed nor withdrawn, so a code sent to the wrong person stayed valid
+    for a week."""
+    ann = building.json("registry")["persons"][0]
+    created = building.json("invite", "create", "--role", "owner", "--person", ann["id"])
+    council = building.json("invite", "create", "--role", "council")
+    waiting = building.json("invite", "list")
+    assert {(i["id"], i["role"], i["person"]) for i in waiting} == {
+        (created["id"], "owner", ann["id"]),
+        (council["id"], "council", None),
+    }  # soonest to expire first: these two expire in the same second
+    assert ann["name"] in building.run("invite", "list")  # named, in words
+    building.run("invite", "withdraw", created["id"])
+    assert "nobody can join with its code" in building.last_error
+    assert [i["id"] for i in building.json("invite", "list")] == [council["id"]]
+    stranger = nodes("stranger")
+    stranger.run("join", "--relay", relay_process.url, "--code", created["code"], ok=False)
+    assert "The syndic withdrew this invite" in stranger.last_error
+    assert not (stranger.path / "koprogo.sqlite").exists()
+    building.run("invite", "withdraw", created["id"], ok=False)  # not waiting any more
+    assert f"No invite {created['id']} is waiting" in building.last_error
+    join(nodes("council"), relay_process.url, council["code"])  # the other still works
+    assert building.json("invite", "list") == []
