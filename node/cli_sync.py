@@ -319,7 +319,8 @@ def cmd_directory(args: argparse.Namespace, open_session: Callable) -> int:
 
 def cmd_inbox_send(args: argparse.Namespace, open_session: Callable) -> int:
     with open_session(args) as session:
-        print(session.inbox.send(args.person, args.title, args.text).record_id)
+        person = session.registry.person_named(args.person).id  # an id, or a name
+        print(session.inbox.send(person, args.title, args.text).record_id)
     return 0
 
 
@@ -348,7 +349,10 @@ def kiosk_pin(session: Session, person: str) -> str | None:
 def cmd_person_enrol(args: argparse.Namespace, open_session: Callable) -> int:
     with open_session(args) as session:
         person = service.enrol_person(session, args.code, _pin(True))
-        name = person
+        from .sync import kiosk
+
+        known = kiosk.enrolled_names(session).get(person)
+        name = f"{known} ({person})" if known else person
     print(
         _("Enrolled on this PC: {name}. Their PIN opens their inbox here.").format(name=name),
         file=sys.stderr,
@@ -362,8 +366,13 @@ def cmd_inbox_show(args: argparse.Namespace, open_session: Callable) -> int:
         if not person:
             raise InputError(_("Say whose inbox to show (a person id)."))
         if session.profile.store.get_meta("role") == Role.KIOSK.value:
+            from .sync import kiosk
+
+            person = kiosk.enrolled_named(session, person)
             items = service.kiosk_inbox(session, person, kiosk_pin(session, person) or "")
         else:
+            if args.person and session.can_read("registry"):
+                person = session.registry.person_named(person).id
             items = session.inbox.items(person)
     if args.json:
         print(json.dumps([item.__dict__ for item in items], indent=2, ensure_ascii=False))

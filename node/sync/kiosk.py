@@ -36,11 +36,13 @@ from shared import envelope as env
 from shared import invites
 from shared.crypto import DecryptionError, open_sealed, seal
 from shared.envelope import Kind
+from shared.ids import is_ulid
 from shared.members import SignedEntry, b64, invite_proof_message, open_sealed_key, person_label
 from shared.protocol import Role
 
-from ..documents import inbox_doc
+from ..documents import directory_doc, inbox_doc
 from ..documents.live import covers
+from ..domain.registry import match_names
 from ..errors import InputError, KeyAccessError
 from ..i18n import _
 from ..session import KEPT_PERSON_PREFIX, Session
@@ -116,6 +118,35 @@ def enrolled(session: Session) -> list[str]:
     """Persons whose keys this kiosk keeps (each behind their PIN)."""
     prefix = KEPT_PERSON_PREFIX
     return [name.removeprefix(prefix) for name in session.profile.store.secret_names(prefix)]
+
+
+def enrolled_names(session: Session) -> dict[str, str]:
+    """Enrolled person id -> their name as the directory gives it ("" when it
+    does not name them: not a voting holder)."""
+    names: dict[str, str] = {}
+    if session.can_read("directory"):
+        names = directory_doc.person_names(session.document("directory").doc)
+    return {person: names.get(person, "") for person in enrolled(session)}
+
+
+def enrolled_named(session: Session, ref: str) -> str:
+    """The enrolled person ``ref`` means: their id, or their name (case does
+    not matter, a unique start will do). Found by hand: an owner at the PC
+    had to type a 26-character id, and her name was answered "not
+    enrolled"."""
+    if is_ulid(ref):  # an id: whether enrolled is said by require_enrolled
+        return ref
+    names = enrolled_names(session)
+    matches = match_names(names, ref)
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise InputError(_("Nobody named {name!r} is enrolled on this PC.").format(name=ref))
+    raise InputError(
+        _("{name!r} names several persons ({names}); give more of the name or the id.").format(
+            name=ref, names=", ".join(sorted(names[m] for m in matches))
+        )
+    )
 
 
 async def enrol(engine: SyncEngine, code: str, pin: str) -> str:

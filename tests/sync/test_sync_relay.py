@@ -269,18 +269,33 @@ def test_an_owner_enrolled_on_the_kiosk_after_a_removal_reads_older_messages(
 def test_an_owner_reads_their_inbox_on_the_kiosk_with_their_pin(
     building, nodes, relay_process, monkeypatch
 ):
-    persons = building.json("registry")["persons"]
+    registry = building.json("registry")
+    voters = {o["person_id"] for o in registry["ownerships"] if o["voting"]}
+    persons = [p for p in registry["persons"] if p["id"] in voters]  # named in the directory
     ann, bob = persons[0]["id"], persons[1]["id"]
     kiosk = nodes("kiosk")
     join(kiosk, relay_process.url, invite(building, "kiosk"))
     code = building.json("invite", "create", "--role", "owner", "--person", ann, "--kiosk")["code"]
     monkeypatch.setenv("KOPROGO_PIN", "271828")
     kiosk.run("person-key", "enrol", "--code", code)
-    building.run("inbox", "send", ann, "--title", "Décompte 2026", "--text", "Solde: 1 234,56 €")
+    building.run(  # by name: found by hand, only ids were taken
+        "inbox",
+        "send",
+        persons[0]["name"],
+        "--title",
+        "Décompte 2026",
+        "--text",
+        "Solde: 1 234,56 €",
+    )
     building.run("inbox", "send", bob, "--title", "Pour Bob seulement")
     building.run("sync")  # also seals Ann's key to her keys on the kiosk
 
     assert [i["title"] for i in kiosk.json("inbox", "show", ann)] == ["Décompte 2026"]
+    # by her name too (found by hand: a 26-character id was needed)
+    shown = kiosk.json("inbox", "show", persons[0]["name"].upper())
+    assert [i["title"] for i in shown] == ["Décompte 2026"]
+    kiosk.run("inbox", "show", "Personne Inconnue", ok=False)
+    assert "Nobody named 'Personne Inconnue' is enrolled on this PC." in kiosk.last_error
     monkeypatch.setenv("KOPROGO_PIN", "000000")
     kiosk.run("inbox", "show", ann, ok=False)
     assert kiosk.last_code == 1 and "PIN is not correct" in kiosk.last_error
