@@ -18,7 +18,7 @@ from __future__ import annotations
 from node.domain.identifiers import format_bce
 from node.domain.registry import LotType, quota_sum
 from node.domain.validation import Problem
-from node.i18n import N_, _
+from node.i18n import N_, _, ngettext
 from node.services.registry import ALL, Change
 
 from .labels import fmt_int, key_storage_label, lot_type_label, natural_key, role_label
@@ -117,6 +117,7 @@ class MainWindow(QMainWindow):
         self.state: RegistryState | None = None
         self.allow_close = False
         self._close_asked = False
+        self.unsent_box: QMessageBox | None = None  # "changes not sent yet", while open
         self.setWindowTitle(_("KoproGo"))
         self.setMinimumSize(QSize(960, 600))
 
@@ -703,6 +704,46 @@ class MainWindow(QMainWindow):
             event.accept()
             return
         event.ignore()
-        if not self._close_asked:
-            self._close_asked = True
-            self.close_requested.emit()
+        if self._close_asked or self.unsent_box is not None:
+            return
+        status = self.sync.status
+        if status.connected and status.pending and not status.removed:
+            self._ask_about_unsent(status.pending)
+            return
+        self._close_asked = True
+        self.close_requested.emit()
+
+    def _ask_about_unsent(self, pending: int) -> None:
+        """Found by hand: closing with changes not sent yet said nothing, and
+        the syndic believed the council had them. Nothing is lost: they
+        wait on this computer."""
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Information)
+        box.setWindowTitle(_("Changes not sent yet"))
+        box.setText(
+            ngettext(
+                "{n} change is not sent yet: the other devices do not have it.",
+                "{n} changes are not sent yet: the other devices do not have them.",
+                pending,
+            ).format(n=pending)
+        )
+        box.setInformativeText(
+            _(
+                "Nothing is lost: they are kept on this computer and sent the next time "
+                "KoproGo opens this building and reaches the relay."
+            )
+        )
+        close = box.addButton(_("Close anyway"), QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(_("Keep open"), QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(close)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def answered(_result: int) -> None:
+            self.unsent_box = None
+            if box.clickedButton() is close:
+                self._close_asked = True
+                self.close_requested.emit()
+
+        box.finished.connect(answered)
+        self.unsent_box = box
+        box.open()

@@ -495,6 +495,20 @@ def test_an_unreachable_relay_is_said_in_words_and_the_app_keeps_working(  # typ
         "may lack its latest changes."
     )
 
+    # Closing with changes not sent: said, and nothing is lost (found by hand:
+    # it closed in silence, and the syndic believed the council had them).
+    main.close()
+    box = main.unsent_box
+    assert box is not None and controller.main is main
+    assert box.text().endswith("not sent yet: the other devices do not have them.")
+    assert "kept on this computer" in box.informativeText()
+    next(b for b in box.buttons() if b.text() == "Keep open").click()
+    qtbot.waitUntil(lambda: main.unsent_box is None, timeout=WAIT_MS)
+    assert controller.main is main and main.isVisible()
+    main.close()
+    next(b for b in main.unsent_box.buttons() if b.text() == "Close anyway").click()
+    qtbot.waitUntil(lambda: controller.main is None, timeout=WAIT_MS)
+
 
 def test_an_edit_does_not_wait_for_a_relay_that_never_answers(  # type: ignore[no-untyped-def]
     qtbot,
