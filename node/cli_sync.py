@@ -229,7 +229,8 @@ def cmd_device_list(args: argparse.Namespace, open_session: Callable) -> int:
             flags = (" " + _("(this device)")) if d["this_device"] else ""
             flags += (" " + _("(removed)")) if d["revoked"] else ""
             whose = f" {names.get(d['person'], d['person'])}" if d.get("person") else ""
-            print(f"{d['id']}  {d['role']:<8}{whose}{flags}")
+            joined = _("joined {day}").format(day=d["joined"])
+            print(f"{d['id']}  {d['role']:<8}{whose}  {joined}{flags}")
     return 0
 
 

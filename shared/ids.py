@@ -30,6 +30,11 @@ def is_ulid(text: str) -> bool:
     return bool(_ULID_RE.match(text))
 
 
+def ulid_time(text: str) -> float:
+    """When a ULID was made: seconds since the epoch, to the millisecond."""
+    return (int.from_bytes(ulid_to_bytes(text), "big") >> 80) / 1000
+
+
 def ulid_to_bytes(text: str) -> bytes:
     """The 16 bytes of a ULID (for binary headers)."""
     if not is_ulid(text):

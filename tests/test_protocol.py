@@ -581,3 +581,11 @@ def test_a_kiosk_invite_enrols_a_person_on_the_kiosk_only():
             },
             syndic.seed,
         )
+
+
+def test_a_ulid_tells_when_it_was_made():
+    """The Devices page says when a device joined from its id (found by
+    hand: two council devices could not be told apart)."""
+    from shared.ids import new_ulid, ulid_time
+
+    assert ulid_time(new_ulid(now_ms=1_795_000_000_123)) == 1_795_000_000.123

@@ -58,6 +58,7 @@ class DeviceRow:
     this_device: bool
     revoked: bool
     left_behind: bool = False  # its person holds no lot and lives in none any more
+    joined: str = ""  # the day it joined (found by hand: two council devices looked alike)
 
 
 def device_rows(devices: Sequence[dict[str, Any]], registry: Registry | None) -> list[DeviceRow]:
@@ -81,6 +82,7 @@ def device_rows(devices: Sequence[dict[str, Any]], registry: Registry | None) ->
                 and not d["revoked"]
                 and d["person"] not in concerned
             ),
+            d.get("joined", ""),
         )
         for d in devices
     ]
@@ -113,6 +115,7 @@ COLUMNS = (
             else ""
         ),
     ),
+    Column(N_("Joined"), lambda r: r.joined),
     Column(
         N_("Device"),
         lambda r: r.id[-8:],
@@ -487,7 +490,14 @@ class InviteDialog(QDialog):
 
     def _role_changed(self) -> None:
         role = self.chosen_role()
-        self.person.setEnabled(role is Role.OWNER)
+        # a council member's device may name its person too (found by hand:
+        # council devices could not be told apart on the Devices page)
+        self.person.setEnabled(role in (Role.OWNER, Role.COUNCIL))
+        if role is Role.COUNCIL:
+            self.person.setCurrentIndex(-1)  # optional: nobody named unless chosen
+        line = self.person.lineEdit()
+        if line is not None:
+            line.setPlaceholderText(_("optional: whose device") if role is Role.COUNCIL else "")
         self.kiosk.setEnabled(role is Role.OWNER)
         if role is not Role.OWNER:
             self.kiosk.setChecked(False)
@@ -505,7 +515,7 @@ class InviteDialog(QDialog):
         role = self.chosen_role()
         person = None
         try:
-            if role is Role.OWNER:
+            if role is Role.OWNER or (role is Role.COUNCIL and self.person.currentText().strip()):
                 person = chosen_person(self.person)
         except InputError as exc:
             self.error.show_message(str(exc))

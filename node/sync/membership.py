@@ -11,11 +11,13 @@ import base64
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shared import envelope, invites
 from shared.crypto import new_key
+from shared.ids import ulid_time
 from shared.members import (
     Device,
     SignedEntry,
@@ -506,6 +508,9 @@ def device_list(engine_members, this_device: str) -> list[dict[str, Any]]:
             "person": d.person,
             "revoked": d.revoked,
             "this_device": d.id == this_device,
+            # the day its keys were made, i.e. it joined (its id is a ULID);
+            # found by hand: two council devices could not be told apart
+            "joined": datetime.fromtimestamp(ulid_time(d.id), UTC).date().isoformat(),
         }
         for d in devices
     ]

@@ -132,7 +132,9 @@ def test_device_list_says_whose_device_and_a_removed_device_warns(
 def test_an_invite_says_until_when_in_the_language_asked_for(syndic):
     syndic.run("--language", "fr", "invite", "create", "--role", "council")
     assert syndic.last_error.startswith("Valable une seule fois, jusqu’au ")
-    assert "T" not in syndic.last_error.split("jusqu’au ")[1]  # not an ISO timestamp
+    when = syndic.last_error.split("jusqu’au ")[1].split(". Pour la retirer")[0]
+    assert "T" not in when  # not an ISO timestamp
+    assert "Pour la retirer : invite withdraw " in syndic.last_error
 
 
 def test_status_with_changes_waiting_does_not_say_up_to_date(syndic):
