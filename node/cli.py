@@ -263,6 +263,20 @@ def _warn_devices_left_behind(session: Session, person_id: str, name: str) -> No
             ).format(name=name, n=len(left), id=person_id),
             file=sys.stderr,
         )
+    warn_council_devices(session, person_id, name)
+
+
+def warn_council_devices(session: Session, person_id: str, name: str) -> None:
+    """Say it when the person's council device outlives their mandate."""
+    if service.council_devices_without_mandate(session, person_id):
+        print(
+            _(
+                "{name} no longer sits on the council, but their council member's device "
+                "still receives the registry (e-mails, phones), the accounts and every "
+                "inbox. Remove it: koprogo-node device revoke --person {id}"
+            ).format(name=name, id=person_id),
+            file=sys.stderr,
+        )
 
 
 def cmd_person_remove(args: argparse.Namespace) -> int:

@@ -105,7 +105,14 @@ def cmd_council_end(args: argparse.Namespace, open_session: Callable) -> int:
     until = _required_day(args.until, date.today())
     with open_session(args) as session:
         session.governance.end_council_member(args.mandate, until)
-        data = mandate_json(session, session.governance.find_mandate(args.mandate), date.today())
+        mandate = session.governance.find_mandate(args.mandate)
+        data = mandate_json(session, mandate, date.today())
+        if until < session.now().date():  # ended already: their device may still read all
+            from .cli import warn_council_devices
+
+            warn_council_devices(
+                session, mandate.person_id, session.governance.name_of(mandate.person_id)
+            )
     _print(data, args.json, _mandate_line)
     return 0
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from node.domain.registry import Person, Registry
@@ -59,6 +60,7 @@ class DeviceRow:
     revoked: bool
     left_behind: bool = False  # its person holds no lot and lives in none any more
     joined: str = ""  # the day it joined (found by hand: two council devices looked alike)
+    no_mandate: bool = False  # a council device whose person no longer sits on the council
 
 
 def device_rows(devices: Sequence[dict[str, Any]], registry: Registry | None) -> list[DeviceRow]:
@@ -67,6 +69,12 @@ def device_rows(devices: Sequence[dict[str, Any]], registry: Registry | None) ->
     concerned = (
         {o.person_id for o in registry.ownerships} | {o.person_id for o in registry.occupants}
         if registry is not None and registry.lots
+        else None
+    )
+    today = date.today()
+    seated = (
+        {m.person_id for m in registry.council if m.running_on(today) or m.start > today}
+        if registry is not None
         else None
     )
     return [
@@ -83,6 +91,13 @@ def device_rows(devices: Sequence[dict[str, Any]], registry: Registry | None) ->
                 and d["person"] not in concerned
             ),
             d.get("joined", ""),
+            bool(
+                seated is not None
+                and d["role"] == Role.COUNCIL.value
+                and d.get("person")
+                and not d["revoked"]
+                and d["person"] not in seated
+            ),
         )
         for d in devices
     ]
@@ -93,6 +108,8 @@ def device_status(row: DeviceRow) -> str:
         return _("Removed")
     if row.this_device:
         return _("This device")
+    if row.no_mandate:
+        return _("Active — no council mandate any more")
     if row.left_behind:
         return _("Active — holds no lot any more")
     return _("Active")
@@ -105,9 +122,14 @@ COLUMNS = (
         N_("Status"),
         device_status,
         sort=lambda r: (r.revoked, not r.this_device),
-        warn=lambda r: r.left_behind,
+        warn=lambda r: r.left_behind or r.no_mandate,
         tooltip=lambda r: (
             _(
+                "This person no longer sits on the council; their device still receives the "
+                "registry, the accounts and every inbox. Remove it if they left the council."
+            )
+            if r.no_mandate
+            else _(
                 "This person holds no lot and lives in none any more; their device still receives "
                 "the building's directory, meetings and news. Remove it if they left."
             )

@@ -406,6 +406,30 @@ def devices_left_behind(session: Session, person_id: str) -> list[str]:
     return sorted(d.id for d in members.devices.values() if d.person == person_id and not d.revoked)
 
 
+def council_devices_without_mandate(session: Session, person_id: str | None = None) -> list[str]:
+    """Active council devices whose person holds no council mandate running
+    today (or will hold one): they still receive the registry, the accounts
+    and every inbox (found by hand: after a sale, or the end of a mandate,
+    nothing said so). Devices that name no person are not judged. Empty on a
+    device that is not the syndic's."""
+    store = session.profile.store
+    if store.get_meta("role") not in (None, Role.SYNDIC.value) or not session.can_read("registry"):
+        return []
+    today = session.now().date()
+    seated = {
+        m.person_id for m in session.governance.council() if m.running_on(today) or m.start > today
+    }
+    return sorted(
+        d.id
+        for d in members_state(session).devices.values()
+        if d.role is Role.COUNCIL
+        and d.person
+        and not d.revoked
+        and d.person not in seated
+        and (person_id is None or d.person == person_id)
+    )
+
+
 def revoke_person(session: Session, person_id: str) -> list[str]:
     """Remove every active device of a person; returns their ids."""
 

@@ -223,6 +223,10 @@ def test_invite_join_as_council_then_remove_the_device(  # type: ignore[no-untyp
     assert devices.invites_table.rows() == [] and not devices.invites_box.isVisible()  # used
     council_row = next(r for r in devices.table.rows() if r.role == "council")
     assert council_row.person == member
+    # the demo seats nobody: a council device whose person holds no mandate
+    # is flagged (found by hand: it kept reading everything, unsaid)
+    row = [r.id for r in devices.table.rows()].index(council_row.id)
+    assert devices.table.cell_text(row, 2) == "Active — no council mandate any more"
     assert council_row.joined == time.strftime("%Y-%m-%d", time.gmtime())
     order = [r.id for r in devices.table.rows()]
     assert devices.table.select_id(council_row.id)

@@ -428,3 +428,21 @@ def test_an_invite_not_used_yet_is_listed_and_withdrawn(building, nodes, relay_p
     assert f"No invite {created['id']} is waiting" in building.last_error
     join(nodes("council"), relay_process.url, council["code"])  # the other still works
     assert building.json("invite", "list") == []
+
+
+def test_a_council_device_outliving_its_mandate_is_said(building, nodes, relay_process):
+    """Found by hand: after a council member's mandate ended, their device
+    kept receiving the registry, the accounts and every inbox, unsaid."""
+    from datetime import date, timedelta
+
+    person = building.run("person", "add", "--name", "Conseillère Sortante").strip()
+    mandate = building.json("council", "add", "--person", person, "--from", "2026-01-01")["id"]
+    join(nodes("council"), relay_process.url, invite(building, "council", person))
+    building.run("sync")
+    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    building.run("council", "end", mandate, "--until", yesterday)
+    assert "Conseillère Sortante no longer sits on the council" in building.last_error
+    assert f"device revoke --person {person}" in building.last_error
+    building.run("device", "revoke", "--person", person)
+    building.run("council", "list")
+    assert "no longer sits" not in building.last_error
