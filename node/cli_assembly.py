@@ -18,7 +18,7 @@ from .domain.meeting import CHANGED_AFTER_CLOSING, CLOSED_TWICE, MeetingKind, Mo
 from .domain.registry import match_names
 from .errors import InputError, NotFoundError
 from .files import write_document
-from .i18n import _
+from .i18n import N_, _
 
 
 def _moment(text: str | None) -> datetime | None:
@@ -410,10 +410,26 @@ def cmd_ballot_cast(args: argparse.Namespace, open_session: Callable) -> int:
     return 0
 
 
+# a ballot's answers as a person reads them (found by hand: "FFGE7K=for")
+_ANSWER_WORDS = {"for": N_("For"), "against": N_("Against"), "abstain": N_("Abstention")}
+
+
+def _ballot_line(row: dict[str, Any], numbers: dict[str, int]) -> str:
+    answers = ", ".join(
+        f"{numbers.get(item, item[-6:])}. {_(_ANSWER_WORDS[v]) if v in _ANSWER_WORDS else v}"
+        for item, v in sorted(row["votes"].items(), key=lambda kv: numbers.get(kv[0], 0))
+    )
+    signed = datetime.fromisoformat(row["signed_at"]).astimezone().strftime("%Y-%m-%d %H:%M")
+    invalid = "" if row["valid"] else _("(signature does not verify) ")
+    return f"{row['id']}  {row['name']}  {signed}  {invalid}{answers}"
+
+
 def cmd_ballot_list(args: argparse.Namespace, open_session: Callable) -> int:
     with open_session(args) as session:
         meeting = session.assembly.find(args.meeting)
         names = session.assembly.names(meeting)
+        items = [i for i in session.assembly.meeting(meeting).items if not i.deferred]
+        numbers = {item.id: n for n, item in enumerate(items, start=1)}  # as agenda list
         data = [
             {
                 "id": b.id,
@@ -428,15 +444,7 @@ def cmd_ballot_list(args: argparse.Namespace, open_session: Callable) -> int:
     _print(
         data,
         args.json,
-        lambda rows: (
-            "\n".join(
-                f"{r['id']}  {r['name']}  {r['signed_at']}  "
-                + ("" if r["valid"] else _("(signature does not verify) "))
-                + ", ".join(f"{k[-6:]}={v}" for k, v in r["votes"].items())
-                for r in rows
-            )
-            or _("No remote ballot.")
-        ),
+        lambda rows: "\n".join(_ballot_line(r, numbers) for r in rows) or _("No remote ballot."),
     )
     return 0
 

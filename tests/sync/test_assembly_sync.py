@@ -7,6 +7,7 @@ three sync and derive the same results and byte-identical minutes data."""
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -88,6 +89,12 @@ def test_an_offline_assembly_converges_with_remote_ballots(nodes, relay_factory,
         owner.run("sync")
     syndic.run("sync")
     assert len(syndic.json("assembly", "ballot", "list", meeting)) == 2
+    # in words: items by their number, answers in the language asked for, the
+    # time to the minute (found by hand: "FFGE7K=for", microseconds)
+    listed = syndic.run("--language", "fr", "assembly", "ballot", "list", meeting)
+    assert "1. Contre, 2. Abstention" in listed and "1. Pour, 2. Pour" in listed
+    for line in listed.splitlines():
+        assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", line.split("  ")[2]), line
 
     relay.stop()  # the meeting room has no network
     for name in [ANN, *OTHERS]:
