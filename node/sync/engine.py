@@ -299,7 +299,10 @@ class SyncEngine:
         from .membership import grant_entry, new_epoch_entry
 
         if self.members.new_epoch_due:
-            await self.client.post_member(new_epoch_entry(self.store, self.identity, self.members))
+            entry = new_epoch_entry(
+                self.store, self.identity, self.members, self.session.registry.erased()
+            )
+            await self.client.post_member(entry)
             self._keep_entries(await self.client.members(after=self.members.length - 1))
             take_sealed_keys(self.store, self.identity, self.members.sealed)
         entry = grant_entry(self)

@@ -190,7 +190,7 @@ def grant_entry(engine: SyncEngine) -> SignedEntry | None:
     epoch = members.epoch
     active = [d for d in members.devices.values() if not d.revoked]
     missing = _seal_missing(store, epoch, members, active)
-    to_persons = _seal_to_persons(store, epoch, members, members)
+    to_persons = _seal_to_persons(store, epoch, members, members, engine.session.registry.erased())
     if not missing and not to_persons:
         return None
     data = _base(members.length, members.head, members.building_id, identity.device_id, "keys")
@@ -200,11 +200,16 @@ def grant_entry(engine: SyncEngine) -> SignedEntry | None:
     return sign_entry(data, identity.sign_seed)
 
 
-def _seal_to_persons(store, epoch: int, state, sealed_from) -> dict[str, dict[str, str]]:
+def _seal_to_persons(
+    store, epoch: int, state, sealed_from, erased: frozenset[str] = frozenset()
+) -> dict[str, dict[str, str]]:
     """Each person's key, sealed to that person's keys on a (still active)
-    kiosk, where not sealed already."""
+    kiosk, where not sealed already; never to an ``erased`` person's (found
+    by hand: their enrolment on the kiosk kept receiving new keys)."""
     out: dict[str, dict[str, str]] = {}
     for person, kept in state.person_keys.items():
+        if person in erased:
+            continue
         for device_id, keys in kept.items():
             if state.active(device_id) is None:
                 continue
@@ -237,7 +242,7 @@ async def revoke(engine: SyncEngine, device_id: str) -> int:
     data["device"] = device_id
     revoke_entry = sign_entry(data, identity.sign_seed)
     trial = replay([SignedEntry(b, s) for b, s in store.members_entries()] + [revoke_entry])
-    keys_entry = new_epoch_entry(store, identity, trial)
+    keys_entry = new_epoch_entry(store, identity, trial, engine.session.registry.erased())
     await engine.client.post_member(revoke_entry)
     # If this one is lost, the log says a new epoch is due and the next
     # round of this syndic device starts it (SyncEngine.refresh_members).
@@ -246,7 +251,9 @@ async def revoke(engine: SyncEngine, device_id: str) -> int:
     return trial.epoch + 1
 
 
-def new_epoch_entry(store, identity: DeviceIdentity, members) -> SignedEntry:
+def new_epoch_entry(
+    store, identity: DeviceIdentity, members, erased: frozenset[str] = frozenset()
+) -> SignedEntry:
     """The ``keys`` entry starting epoch ``members.epoch + 1`` (§5.3): fresh
     audience and person keys, kept here and sealed to every active device,
     each only what its role reads."""
@@ -259,7 +266,7 @@ def new_epoch_entry(store, identity: DeviceIdentity, members) -> SignedEntry:
     sealed = _seal_missing(store, epoch, None, active)
     data = _base(members.length, members.head, members.building_id, identity.device_id, "keys")
     data.update(epoch=epoch, sealed=sealed)
-    to_persons = _seal_to_persons(store, epoch, members, None)
+    to_persons = _seal_to_persons(store, epoch, members, None, erased)
     if to_persons:
         data["to_persons"] = to_persons
     return sign_entry(data, identity.sign_seed)

@@ -446,3 +446,33 @@ def test_a_council_device_outliving_its_mandate_is_said(building, nodes, relay_p
     building.run("device", "revoke", "--person", person)
     building.run("council", "list")
     assert "no longer sits" not in building.last_error
+
+
+def test_an_erased_persons_kiosk_enrolment_gets_no_new_keys(
+    building, nodes, relay_process, monkeypatch
+):
+    """Found by hand: after erasing a former owner, their enrolment on the
+    shared PC kept receiving each new epoch's key to their inbox."""
+    from node.sync.engine import members_state
+
+    kiosk = nodes("kiosk")
+    join(kiosk, relay_process.url, invite(building, "kiosk"))
+    gone = building.run("person", "add", "--name", "Ancienne Propriétaire").strip()
+    stays = building.json("registry")["persons"][0]["id"]
+    monkeypatch.setenv("KOPROGO_PIN", "271828")
+    for person in (gone, stays):
+        code = building.json("invite", "create", "--role", "owner", "--person", person, "--kiosk")
+        kiosk.run("person-key", "enrol", "--code", code["code"])
+    building.run("sync")
+    kiosk_id = next(d["id"] for d in building.json("device", "list") if d["role"] == "kiosk")
+    building.run("erase-person", gone)
+    council = nodes("council")
+    join(council, relay_process.url, invite(building, "council"))
+    council_id = next(d["id"] for d in building.json("device", "list") if d["role"] == "council")
+    building.run("device", "revoke", council_id)  # a new epoch
+    building.run("sync")
+    with building.session() as session:
+        state = members_state(session)
+    assert (state.epoch, stays, kiosk_id) in state.sealed_persons
+    assert (state.epoch, gone, kiosk_id) not in state.sealed_persons
+    assert (state.epoch - 1, gone, kiosk_id) in state.sealed_persons  # before: it had them
