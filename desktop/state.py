@@ -9,7 +9,8 @@ The ``read_*`` functions run on the worker.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -43,6 +44,10 @@ class RegistryState:
     """Where the registry is not readable: what every member sees of it."""
     building_name: str = ""
     building_address: str = ""
+    directory_names: Mapping[str, str] = field(default_factory=dict)
+    """Where the registry is not readable: person id -> name of the holders
+    the directory lists (found by hand: an owner's own device showed its
+    person as a 26-character id)."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +107,14 @@ def read_directory(session: Session) -> tuple[tuple[DirectoryLot, ...], str, str
     return tuple(directory_doc.read(doc)), *directory_doc.building(doc)
 
 
+def read_directory_names(session: Session) -> dict[str, str]:
+    store, building = session.profile.store, session.profile.building_id
+    if building is None or store.document(building, "directory", create=False) is None:
+        return {}
+    names = directory_doc.person_names(session.document("directory").doc)
+    return {person: name for person, name in names.items() if name}
+
+
 def read_state(session: Session) -> RegistryState:
     if not registry_readable(session):
         lots, name, address = read_directory(session)
@@ -117,6 +130,7 @@ def read_state(session: Session) -> RegistryState:
             directory=lots,
             building_name=name,
             building_address=address,
+            directory_names=read_directory_names(session),
         )
     registry = session.registry
     value = registry.read()

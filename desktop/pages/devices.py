@@ -13,7 +13,7 @@ to keep their keys there behind a PIN (docs/sync-protocol.md §5.4).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -63,8 +63,12 @@ class DeviceRow:
     no_mandate: bool = False  # a council device whose person no longer sits on the council
 
 
-def device_rows(devices: Sequence[dict[str, Any]], registry: Registry | None) -> list[DeviceRow]:
-    names = {p.id: p.name for p in registry.persons} if registry else {}
+def device_rows(
+    devices: Sequence[dict[str, Any]],
+    registry: Registry | None,
+    directory_names: Mapping[str, str] | None = None,
+) -> list[DeviceRow]:
+    names = {p.id: p.name for p in registry.persons} if registry else dict(directory_names or {})
     # Found by hand: after a sale the seller's devices stayed in, unnoticed.
     concerned = (
         {o.person_id for o in registry.ownerships} | {o.person_id for o in registry.occupants}
@@ -288,7 +292,8 @@ class DevicesPage(Page):
 
     def _show_rows(self) -> None:
         registry = self.state.registry if self.state and self.state.readable else None
-        self.table.set_rows(device_rows(self.devices, registry))
+        names = self.state.directory_names if self.state else None
+        self.table.set_rows(device_rows(self.devices, registry, names))
         self.invites_table.set_rows(invite_rows(self.invites, registry))
         self.invites_box.setVisible(bool(self.invites) and self.sync.status.syndic)
         self._update_buttons()

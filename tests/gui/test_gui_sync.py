@@ -357,6 +357,9 @@ def test_an_owner_device_explains_that_it_has_no_registry(  # type: ignore[no-un
     window.go_to("devices")
     assert window.stack.currentWidget() is window.pages["devices"]
     qtbot.waitUntil(lambda: len(window.pages["devices"].table.rows()) == 2, timeout=WAIT_MS)
+    # her own device names her, from the directory (found by hand: a raw id)
+    mine = next(r for r in window.pages["devices"].table.rows() if r.this_device)
+    assert mine.person == "Marie Lambert"
     qtbot.mouseClick(devices.refresh_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(devices.table.rows()) == 2, timeout=WAIT_MS)
     assert "Marie Lambert" in {r.person for r in devices.table.rows()}  # the syndic reads it
