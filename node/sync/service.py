@@ -281,7 +281,17 @@ def kiosk_inbox(session: Session, person: str, pin: str) -> list:
     from . import kiosk
 
     unlocked = kiosk.unlock(session, person, pin)
-    return with_engine(session, lambda engine: kiosk.read_inbox(engine, unlocked))
+    try:
+        return with_engine(session, lambda engine: kiosk.read_inbox(engine, unlocked))
+    except RelayError as exc:
+        if not exc.unreachable:
+            raise
+        raise SyncError(  # found by hand: only "the relay cannot be reached"
+            _(
+                "At the shared computer an inbox is read from the relay, and the relay cannot "
+                "be reached now. Try again later."
+            )
+        ) from exc
 
 
 def join(

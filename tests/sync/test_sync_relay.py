@@ -476,3 +476,21 @@ def test_an_erased_persons_kiosk_enrolment_gets_no_new_keys(
     assert (state.epoch, stays, kiosk_id) in state.sealed_persons
     assert (state.epoch, gone, kiosk_id) not in state.sealed_persons
     assert (state.epoch - 1, gone, kiosk_id) in state.sealed_persons  # before: it had them
+
+
+def test_the_kiosk_says_an_inbox_is_read_online(nodes, relay_factory, monkeypatch):
+    """Found by hand: with the relay down, the shared PC said only "the relay
+    cannot be reached", not why an inbox needs it there."""
+    relay = relay_factory()
+    syndic, kiosk = nodes("syndic"), nodes("kiosk")
+    syndic.run("demo")
+    syndic.run("relay", "connect", relay.url)
+    syndic.run("sync")
+    join(kiosk, relay.url, invite(syndic, "kiosk"))
+    ann = syndic.json("registry")["persons"][0]["id"]
+    code = syndic.json("invite", "create", "--role", "owner", "--person", ann, "--kiosk")["code"]
+    monkeypatch.setenv("KOPROGO_PIN", "271828")
+    kiosk.run("person-key", "enrol", "--code", code)
+    relay.stop()
+    kiosk.run("inbox", "show", ann, ok=False)
+    assert "an inbox is read from the relay, and the relay cannot be reached" in kiosk.last_error
