@@ -217,14 +217,16 @@ class SyncPanel(QDialog):
 
     def refresh(self, *_args: object) -> None:
         status, busy = self.sync.status, self.sync.busy
-        self.summary.setText(state_words(status, busy))
+        error = status.error or (self.sync.last_error if status.connected else None)
+        # the sentence is on the red line below: the title says it in a few
+        # words (found by hand: the panel said the same thing three times)
+        self.summary.setText(state_words(status, busy, short=bool(error)))
         self.relay.setText(status.relay or _("none"))
         self.role.setText(role_label(status.role) if status.role else "—")
         self.last_sync.setText(fmt_time(status.last_sync) if status.last_sync else _("never"))
         self.pending.setText(str(status.pending))
         waiting = status.state == State.BACKING_OFF.value and status.retry_at is not None
         self.next_try.setText(fmt_time(status.retry_at) if waiting else "—")
-        error = status.error or (self.sync.last_error if status.connected else None)
         self.error.show_message(error or "")
         self.sync_button.setEnabled(status.connected and not busy and not status.removed)
         self.devices_button.setEnabled(status.connected)
@@ -243,7 +245,7 @@ class SyncPanel(QDialog):
         elif status.state == State.REJECTED.value:
             hint = _("Automatic sync is stopped until the problem is solved.")
         elif status.state == State.BACKING_OFF.value:
-            hint = _("Your changes are kept on this computer and sent as soon as possible.")
+            hint = _("KoproGo tries again by itself at the next try above; you can keep working.")
         else:
             hint = _("KoproGo syncs by itself after each change and every 30 seconds.")
         self.hint.setText(hint)

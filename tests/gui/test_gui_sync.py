@@ -499,6 +499,10 @@ def test_an_unreachable_relay_is_said_in_words_and_the_app_keeps_working(  # typ
     panel = main.show_sync_panel()
     assert panel.error.text().startswith("The relay cannot be reached")
     assert panel.next_try.text() != "—"
+    # said once (found by hand: title, red line and hint said it three times)
+    assert panel.summary.text().startswith("The relay cannot be reached ·")
+    texts = (panel.summary.text(), panel.error.text(), panel.hint.text())
+    assert sum("changes are kept" in t for t in texts) == 1
     panel.accept()
     # found by hand: the Devices page told to check an address that was right
     main.go_to("devices")
