@@ -308,7 +308,13 @@ class RegistryService:
         years = ledger.years()
         if not years or not self._session.can_read(f"ledger/{years[-1]}"):
             return
-        balance = ledger.owner_balances(years[-1]).get(person_id, 0)
+        # the last year holds what closed years carried; a year not closed
+        # carried nothing yet, so its own balance counts too
+        balance = ledger.owner_balances(years[-1]).get(person_id, 0) + sum(
+            ledger.owner_balances(label).get(person_id, 0)
+            for label in years[:-1]
+            if not ledger.year(label).closed
+        )
         if balance == 0:
             return
         amount = format_eur(abs(balance), current_language())
