@@ -52,7 +52,7 @@ def signer(session: Session, person: str | None = None, pin: str | None = None) 
     if store.get_meta("role") == Role.KIOSK.value:
         if not person or pin is None:
             raise InputError(
-                _("On the building's shared PC, choose who you are and give your PIN.")
+                _("On the building's shared computer, choose who you are and give your PIN.")
             )
         from ..sync import kiosk
 

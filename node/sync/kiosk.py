@@ -153,7 +153,7 @@ async def enrol(engine: SyncEngine, code: str, pin: str) -> str:
     """Enrol a person on this kiosk with their kiosk invite code and a new
     PIN; returns the person id."""
     if engine.role is not Role.KIOSK:
-        raise InputError(_("Only the building's shared PC keeps owners' keys under a PIN."))
+        raise InputError(_("Only the building's shared computer keeps owners' keys under a PIN."))
     if len(pin) < MIN_PIN:
         raise InputError(_("The PIN must have at least {n} characters.").format(n=MIN_PIN))
     if not invites.is_well_formed(code):
@@ -169,7 +169,7 @@ async def enrol(engine: SyncEngine, code: str, pin: str) -> str:
     await engine.refresh_members()
     invite = engine.members.invites.get(secrets.invite_id)
     if invite is None or not invite.kiosk or invite.person is None:
-        raise InputError(_("This code is not an invite for the building's shared PC."))
+        raise InputError(_("This code is not an invite for the building's shared computer."))
     person = invite.person
     sign_seed = bytes(nacl.signing.SigningKey.generate())
     box = nacl.public.PrivateKey.generate()
