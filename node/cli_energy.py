@@ -14,7 +14,7 @@ from shared.energy import ENERGY_TYPES, K_ANONYMITY
 
 from .cli_ledger import _day, _print
 from .documents import directory_doc
-from .domain.energy import ENERGY_LABELS, ContractType, EnergyType, Figures
+from .domain.energy import ENERGY_LABELS, ContractType, EnergyType, Figures, published_words
 from .errors import InputError, NotFoundError
 from .files import write_document
 from .i18n import _
@@ -322,7 +322,7 @@ def cmd_publish(args: argparse.Namespace, open_session: Callable) -> int:
     _print(
         data,
         args.json,
-        lambda d: _("Published: {energies}").format(energies=", ".join(d["published"]) or "—"),
+        published_words,
     )
     return 0
 

@@ -84,6 +84,14 @@ def _reading(**changes) -> Reading:  # type: ignore[no-untyped-def]
         ({"kwh": {"electricity": 10_000_001}}, ["electricity"], "above zero"),
         ({"period_end": date(2025, 12, 1)}, ["electricity"], "ends before"),
         ({"period_end": date(2027, 3, 1)}, ["electricity"], "400 days"),
+        # found by hand: 9,000,000 kWh over a day
+        ({"period_end": date(2026, 1, 27)}, ["electricity"], "at least four weeks"),
+        ({"period_end": date(2026, 1, 28)}, ["electricity"], None),  # 28 days, both included
+        (
+            {"kwh": {"electricity": 9_000_000}, "period_end": date(2026, 2, 27)},
+            ["electricity"],
+            "more than any flat",
+        ),
         ({"postal_code": "105"}, ["electricity"], "four digits"),
         ({"postal_code": "0999"}, ["electricity"], "four digits"),
         ({"postal_code": "10500"}, ["electricity"], "four digits"),
@@ -102,10 +110,12 @@ def test_reading_problems(changes, types, problem):  # type: ignore[no-untyped-d
 @pytest.mark.parametrize(
     ("kwh", "start", "end", "yearly"),
     [
-        (2400, date(2026, 1, 1), date(2027, 1, 1), 2400),  # 365 days
-        (1200, date(2026, 1, 1), date(2026, 7, 2), 2407),  # 182 days: 2406.59 -> 2407
-        (100, date(2026, 1, 1), date(2026, 1, 2), 36500),
-        (3, date(2026, 1, 1), date(2026, 1, 3), 548),  # 547.5 rounds half up
+        # both days included, as bills write their period (found by hand:
+        # 01-01 to 12-31 counted 364 days and every figure came out too high)
+        (2400, date(2026, 1, 1), date(2026, 12, 31), 2400),  # 365 days
+        (1200, date(2026, 1, 1), date(2026, 7, 1), 2407),  # 182 days: 2406.59 -> 2407
+        (100, date(2026, 1, 1), date(2026, 1, 1), 36500),  # one day
+        (3, date(2026, 1, 1), date(2026, 1, 2), 548),  # 547.5 rounds half up
     ],
 )
 def test_yearly_kwh(kwh: int, start: date, end: date, yearly: int):
@@ -247,3 +257,22 @@ def test_figures_never_show_amounts_below_five_and_add_up(values: list[int], ext
     assert min(values) <= figure.median_kwh <= max(values)
     assert abs(figure.average_kwh * len(values) - sum(values)) <= len(values) / 2
     assert 0 <= figure.rate_pct <= 100
+
+
+@pytest.mark.parametrize(
+    ("counted", "sent", "safe"),
+    [
+        ("abcdef", [], True),  # nothing sent before
+        ("abcdef", ["abcdef"], True),  # the same figures again
+        ("abcde", ["abcdef"], False),  # one left: 6 then 5 tells their kWh
+        ("abcdefg", ["abcdef"], False),  # one joined
+        ("abcdefghij", ["abcde"], True),  # five joined: the difference is 5 people
+        ("abcdeg", ["abcdef"], False),  # one swapped: two people apart
+        ("fghij", ["abcde"], True),  # all different
+        ("abcdefghij", ["abcde", "abcdefghi"], False),  # safe against one, not the other
+    ],
+)
+def test_figures_go_again_only_five_participants_apart(counted, sent, safe):
+    """Found by hand: a broker subtracted two pool readings (6 then 5
+    participants) and had one owner's yearly consumption."""
+    assert rules.differs_safely(frozenset(counted), [frozenset(s) for s in sent]) is safe

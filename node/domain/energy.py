@@ -10,7 +10,7 @@ maximum) and when per-unit data and audit events are due for deletion.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
@@ -137,8 +137,16 @@ class Reading:
     bill_sha256: str
 
 
+MIN_BILL_DAYS = 28  # a shorter bill's yearly figure would be a guess
+
+
 def reading_problems(reading: Reading, campaign_types: Iterable[str]) -> list[str]:
-    """Readable problems of an opt-in's figures (untranslated messages)."""
+    """Readable problems of an opt-in's figures (untranslated messages). A
+    bill's period includes its last day, as bills write it (found by hand:
+    01-01 to 12-31 counted 364 days); it is four weeks to about a year
+    long, and no unit's yearly figure exceeds
+    :data:`MAX_KWH` (found by hand: 9,000,000 kWh over one day made the
+    building's total impossible to publish)."""
     problems = []
     wanted = set(campaign_types)
     if not set(reading.energy_type.carriers) <= wanted:
@@ -149,10 +157,20 @@ def reading_problems(reading: Reading, campaign_types: Iterable[str]) -> list[st
         if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_KWH:
             problems.append(N_("A consumption is a whole number of kWh above zero."))
             break
-    if reading.period_end <= reading.period_start:
+    days = (reading.period_end - reading.period_start).days + 1
+    if days < 1:
         problems.append(N_("The bill's period ends before it starts."))
-    elif (reading.period_end - reading.period_start).days > 400:
+    elif days > 400:
         problems.append(N_("A bill covers at most about a year (400 days)."))
+    elif days < MIN_BILL_DAYS:
+        problems.append(N_("A bill covers at least four weeks: give a longer one."))
+    elif any(
+        isinstance(v, int) and yearly_kwh(v, reading.period_start, reading.period_end) > MAX_KWH
+        for v in reading.kwh.values()
+    ):
+        problems.append(
+            N_("That is more than any flat uses in a year: check the kWh and the dates.")
+        )
     if not valid_postal_code(reading.postal_code):
         problems.append(N_("A Belgian postal code has four digits (1000–9999)."))
     if not is_sha256(reading.bill_sha256):
@@ -169,10 +187,49 @@ def is_sha256(text: str) -> bool:
 
 
 def yearly_kwh(kwh: int, start: date, end: date) -> int:
-    """A bill's kWh over ``start``–``end`` brought to 365 days, rounded half
-    up (bills cover different periods; the figures compared are yearly)."""
-    days = (end - start).days
+    """A bill's kWh over ``start``–``end`` (both days included, as a bill
+    writes its period) brought to 365 days, rounded half up (bills cover
+    different periods; the figures compared are yearly)."""
+    days = (end - start).days + 1
     return (2 * kwh * 365 + days) // (2 * days)
+
+
+def published_words(result: Mapping[str, Sequence[str]]) -> str:
+    """What ``EnergyService.publish`` did, in words (found by hand: "Published:
+    —" when the figures were taken out of the pool, energies untranslated)."""
+    from ..i18n import _
+
+    def names(energies: Sequence[str]) -> str:
+        return ", ".join(_(ENERGY_LABELS[e]) if e in ENERGY_LABELS else e for e in energies)
+
+    parts = []
+    if result.get("published"):
+        parts.append(
+            _("Sent to the purchase pool: {energies}.").format(energies=names(result["published"]))
+        )
+    if result.get("withdrawn"):
+        parts.append(
+            _("Taken out of the pool (fewer than {k} verified participants): {energies}.").format(
+                k=K_ANONYMITY, energies=names(result["withdrawn"])
+            )
+        )
+    if result.get("held"):
+        parts.append(
+            _(
+                "Taken out of the pool: fewer than {k} participants changed since figures were "
+                "last sent, and subtracting the two would tell someone's consumption: "
+                "{energies}. They go again once {k} or more have joined or left."
+            ).format(k=K_ANONYMITY, energies=names(result["held"]))
+        )
+    return " ".join(parts) or _("Nothing was sent.")
+
+
+def differs_safely(counted: frozenset[str], sent: Iterable[frozenset[str]]) -> bool:
+    """Whether figures counting ``counted`` may go to the pool after figures
+    of the sets ``sent`` went there: each earlier set is the same, or differs
+    by at least :data:`K_ANONYMITY` participants, else subtracting the two
+    totals would give the consumption of fewer than five units."""
+    return all(not (counted ^ earlier) or len(counted ^ earlier) >= K_ANONYMITY for earlier in sent)
 
 
 @dataclass(frozen=True)

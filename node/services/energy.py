@@ -874,12 +874,19 @@ class EnergyService:
         """Work out the figures again from the verified, consenting opt-ins
         (decrypting each with the aggregating key), record what the owners
         did in the audit trail, and keep the figures in the campaign."""
+        return self._refresh(campaign, today)[0]
+
+    def _refresh(
+        self, campaign: str, today: date | None = None
+    ) -> tuple[list[Figures], dict[str, frozenset[str]]]:
+        """:meth:`refresh`, and for each energy the opt-ins its figures count."""
         private = self._aggregator_key(campaign)
         info = self.info(campaign)
         live = self._live(campaign)
         verifier = self._verifiers.get()
         verified = edoc.records(live.doc, "verified")
         yearly: dict[str, list[int]] = {e: [] for e in info.energy_types}
+        counting: dict[str, set[str]] = {e: set() for e in info.energy_types}
         at = _iso(self._now())
         day = (today or self._today()).isoformat()
         counted: list[str] = []
@@ -902,6 +909,7 @@ class EnergyService:
                 for energy, value in kwh.items():
                     if energy in yearly:
                         yearly[energy].append(rules.yearly_kwh(value, start, end))
+                        counting[energy].add(optin)
                 counted.append(optin)
             for optin, fields in edoc.records(doc, "audit").items():
                 if optin.endswith(":uploaded") and optin[: -len(":uploaded")] not in seen:
@@ -930,7 +938,7 @@ class EnergyService:
             if any(f.shown for f in stats):
                 for optin in counted:
                     self._audit(doc, f"{optin}:anonymized", Event.BILL_ANONYMIZED, at, optin)
-        return stats
+        return stats, {e: frozenset(ids) for e, ids in counting.items()}
 
     def _audit_owner(self, doc: Any, record: OptInRecord) -> None:
         """Copy what an owner did into the campaign's audit trail (which
@@ -972,11 +980,23 @@ class EnergyService:
         info = self.info(campaign)
         if info.status not in (Status.NEGOTIATING, Status.AWAITING_FINAL_VOTE):
             raise InputError(_("Figures go to the pool only while the campaign negotiates."))
-        stats = self.refresh(campaign)
+        stats, counting = self._refresh(campaign)
         region = self.region()
-        published, withdrawn = [], []
+        published, withdrawn, held = [], [], []
+        earlier = edoc.records(self._live(campaign).doc, "figures")
         for figure in stats:
-            if figure.shown:
+            sent = [
+                frozenset(ids)
+                for ids in json.loads(earlier.get(figure.energy, {}).get("sent_sets") or "[]")
+            ]
+            if figure.shown and not rules.differs_safely(counting[figure.energy], sent):
+                # Found by hand: with 6 then 5 participants published, a broker
+                # subtracted the two totals and had one owner's yearly kWh.
+                # Figures whose participants differ from ones sent before by
+                # fewer than 5 are withdrawn from the pool instead.
+                energy_client.withdraw(self._session, campaign, figure.energy)
+                held.append(figure.energy)
+            elif figure.shown:
                 aggregate = Aggregate(
                     building_id=self._session.building_id,
                     campaign_id=campaign,
@@ -996,10 +1016,19 @@ class EnergyService:
                 withdrawn.append(figure.energy)
         with self._live(campaign).edit() as doc:
             for energy in published:
-                edoc.put_record(doc, "figures", energy, {"published": _iso(self._now())})
-            for energy in withdrawn:
+                sets = json.loads(earlier.get(energy, {}).get("sent_sets") or "[]")
+                new = sorted(counting[energy])
+                if new not in sets:
+                    sets.append(new)
+                edoc.put_record(
+                    doc,
+                    "figures",
+                    energy,
+                    {"published": _iso(self._now()), "sent_sets": json.dumps(sets)},
+                )
+            for energy in [*withdrawn, *held]:
                 edoc.put_record(doc, "figures", energy, {"published": None})
-        return {"published": published, "withdrawn": withdrawn}
+        return {"published": published, "withdrawn": withdrawn, "held": held}
 
     def fetch_offers(self, campaign: str) -> list[OfferView]:
         """Fetch the pool's offers from the relay and keep them in the campaign."""

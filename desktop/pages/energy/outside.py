@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from node.domain.energy import published_words
 from node.errors import InputError
 from node.i18n import _, current_language
 from node.services.energy import EnergyService
 from node.session import Session
-from shared.energy import K_ANONYMITY
 
 from ..assembly.pdf import PdfSaver
 from .base import EnergyPage
-from .data import energies_label
 
 
 def pools(session: Session) -> EnergyService:
@@ -42,20 +41,7 @@ def fetch_offers(session: Session, campaign: str) -> int:
 
 
 def published_text(result: dict[str, Any]) -> str:
-    parts = []
-    if result.get("published"):
-        parts.append(
-            _("Sent to the purchase pool: {energies}.").format(
-                energies=energies_label(result["published"])
-            )
-        )
-    if result.get("withdrawn"):
-        parts.append(
-            _("Taken out of the pool (fewer than {k} verified participants): {energies}.").format(
-                k=K_ANONYMITY, energies=energies_label(result["withdrawn"])
-            )
-        )
-    return " ".join(parts) or _("Nothing was sent.")
+    return published_words(result)
 
 
 class SummarySaver(PdfSaver):
