@@ -16,6 +16,7 @@ from typing import Any
 
 from babel.dates import format_datetime
 
+from shared.ids import is_ulid
 from shared.protocol import Role
 
 from .errors import InputError, NotFoundError
@@ -372,8 +373,8 @@ def cmd_inbox_show(args: argparse.Namespace, open_session: Callable) -> int:
             person = kiosk.enrolled_named(session, person)
             items = service.kiosk_inbox(session, person, kiosk_pin(session, person) or "")
         else:
-            if args.person and session.can_read("registry"):
-                person = session.registry.person_named(person).id
+            if args.person and not is_ulid(person) and session.can_read("registry"):
+                person = session.registry.person_named(person).id  # a name; an id as it is
             items = session.inbox.items(person)
     if args.json:
         print(json.dumps([item.__dict__ for item in items], indent=2, ensure_ascii=False))
