@@ -399,3 +399,47 @@ def test_a_journal_number_fixed_twice_is_reported(demo, tmp_path):
         other.close()
     problems = demo.ledger.problems(2027)
     assert any("BQ-2027-0001 was given to two entries" in p for p in problems), problems
+
+
+def test_a_movement_matched_on_import_and_again_by_hand_is_reported(demo):
+    """The state two syndic devices leave after the sync when one matched a
+    payment on import and the other, offline without the calls, matched it
+    by hand (found by hand: the owner credited twice, ``check`` silent). The
+    merge keeps one device's movement entry; when it is the matched one,
+    the hand match takes out of the suspense account what never went in."""
+    from node.domain.accounting.ledger import Entry, Journal, Line
+
+    owner = demo.registry.read().ownerships[0].person_id
+    day = date(2026, 3, 2)
+    ledger = demo.ledger
+    ledger.post(
+        Entry(
+            "coda-x-0001",
+            day,
+            Journal.BANK,
+            "CODA 1/1",
+            "Paiement",
+            (Line("550", debit=54_000), Line("4101", credit=54_000, person=owner)),
+            source="coda:x",
+        )  # fmt: skip
+    )
+    assert not any("booked twice" in p for p in ledger.problems(2026))
+    ledger.post(
+        Entry(
+            "match-coda-x-0001-0",
+            day,
+            Journal.BANK,
+            "coda-x-0001",
+            "Matched",
+            (Line("499", debit=54_000), Line("4101", credit=54_000, person=owner)),
+            source="match:coda-x-0001-0",
+        )  # fmt: skip
+    )
+    (problem,) = [p for p in ledger.problems(2026) if "booked twice" in p]
+    assert problem == (
+        "Bank movement coda-x-0001 is booked twice: matched when imported, and again by hand "
+        "on another device (match-coda-x-0001-0). Reverse the one too many: ledger reverse "
+        "match-coda-x-0001-0"
+    )
+    ledger.reverse("match-coda-x-0001-0", day)
+    assert not any("booked twice" in p for p in ledger.problems(2026))

@@ -641,6 +641,7 @@ class LedgerService:
         ]
         if not self.view(label).is_balanced():
             found.append(_("The accounts of {year} do not balance.").format(year=label))
+        found += self._matched_twice(label)
         found += self._calls_problems(label)
         if any(self.late_in_closed_year(label)):
             found.append(
@@ -650,6 +651,35 @@ class LedgerService:
                     "them with 'ledger close-year {year} --amend'."
                 ).format(year=label, next=label + 1)
             )
+        return found
+
+    def _matched_twice(self, label: int) -> list[str]:
+        """A bank movement booked twice: matched when it was imported on one
+        device, and matched by hand on another that had left it waiting
+        (found by hand: an owner credited twice for one payment, and the
+        suspense account in debit). A match takes its amount out of the
+        suspense account; its movement's entry then no longer put it there."""
+        entries = {e.id: e for e in self.view(label).entries}
+        reversed_ids = {e.reverses for e in entries.values() if e.reverses}
+        found = []
+        for entry in entries.values():
+            if (
+                not (entry.source or "").startswith("match:")
+                or entry.reverses  # a reversal copies its entry's source
+                or entry.id in reversed_ids
+            ):
+                continue
+            movement = entries.get(entry.reference)
+            if movement is not None and not any(
+                line.account == POSTING.suspense for line in movement.lines
+            ):
+                found.append(
+                    _(
+                        "Bank movement {movement} is booked twice: matched when imported, and "
+                        "again by hand on another device ({entry}). Reverse the one too many: "
+                        "ledger reverse {entry}"
+                    ).format(movement=movement.id, entry=entry.id)
+                )
         return found
 
     def owner_balances(self, label: int) -> dict[str, int]:

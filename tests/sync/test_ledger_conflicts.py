@@ -1,0 +1,64 @@
+"""Two syndic devices keeping the accounts offline, then syncing (found by
+hand): a conflict that would count money twice is reported in words by
+``ledger check``, with the command that settles it."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from tests.coda_gen import movement, statement, write_coda
+from tests.sync.helpers import Node, invite, join
+
+
+@pytest.fixture
+def nodes(tmp_path: Path, capsys, passphrase):
+    return lambda name: Node(tmp_path / name, capsys)
+
+
+def test_a_payment_matched_on_import_here_and_by_hand_there_is_reported(
+    nodes, relay_factory, tmp_path
+):
+    """The laptop had the year's calls and matched a payment when importing
+    the bank statement; the second device, offline, had not received the
+    calls, left the payment waiting and matched it by hand to the same
+    owner. After the sync the owner was credited twice and nothing said
+    so."""
+    relay = relay_factory()
+    laptop, desk = nodes("laptop"), nodes("desk")
+    laptop.run("demo")
+    laptop.run("relay", "connect", relay.url)
+    laptop.run("sync")
+    join(desk, relay.url, invite(laptop, "syndic"))
+    # offline from here: the calls exist on the laptop only
+    laptop.run("ledger", "budget", "set", "--year", "2027", "--line", "611=24000")
+    calls = laptop.json("ledger", "calls", "generate", "--year", "2027", "--schedule", "quarterly")
+    share = calls[0]["shares"][0]
+    on = date(2027, 1, 20)
+    coda = tmp_path / "statement.cod"
+    payment = movement(1, share["amount"], reference=share["reference"], on=on)
+    coda.write_bytes(write_coda([statement([payment], old_date=on, new_date=on)]).encode("latin-1"))
+    assert laptop.json("ledger", "coda", "import", str(coda))["matched"] == 1
+    assert desk.json("ledger", "coda", "import", str(coda))["queued"] == 1
+    (waiting,) = desk.json("ledger", "queue")
+    desk.run("ledger", "match", waiting["id"], "--person", share["person"])
+    for node in (desk, laptop, desk):
+        node.run("sync")
+
+    # The merge keeps one device's entry of the movement. Whichever it is,
+    # the owner is credited once, or `ledger check` says the movement is
+    # booked twice and how to settle it.
+    for node in (laptop, desk):
+        entries = node.json("ledger", "entries", "--year", "2027")
+        credited = sum(
+            line.get("credit") or 0
+            for e in entries
+            if "coda" in e["id"]
+            for line in e["lines"]
+            if line["account"] == "4101"
+        )
+        problems = node.run("ledger", "check", "--year", "2027")
+        twice = f"ledger reverse match-{waiting['id']}" in problems
+        assert (credited, twice) in ((share["amount"], False), (2 * share["amount"], True))
