@@ -421,7 +421,7 @@ def test_a_movement_matched_on_import_and_again_by_hand_is_reported(demo):
             "Paiement",
             (Line("550", debit=54_000), Line("4101", credit=54_000, person=owner)),
             source="coda:x",
-        )  # fmt: skip
+        )
     )
     assert not any("booked twice" in p for p in ledger.problems(2026))
     ledger.post(
@@ -433,7 +433,7 @@ def test_a_movement_matched_on_import_and_again_by_hand_is_reported(demo):
             "Matched",
             (Line("499", debit=54_000), Line("4101", credit=54_000, person=owner)),
             source="match:coda-x-0001-0",
-        )  # fmt: skip
+        )
     )
     (problem,) = [p for p in ledger.problems(2026) if "booked twice" in p]
     assert problem == (
