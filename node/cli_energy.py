@@ -6,6 +6,7 @@ owners (on the building's shared PC) by id or name, with ``KOPROGO_PIN``."""
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,14 @@ from shared.energy import ENERGY_TYPES, K_ANONYMITY
 
 from .cli_ledger import _day, _print
 from .documents import directory_doc
-from .domain.energy import ENERGY_LABELS, ContractType, EnergyType, Figures, published_words
+from .domain.energy import (
+    ENERGY_LABELS,
+    ContractType,
+    EnergyType,
+    Figures,
+    Status,
+    published_words,
+)
 from .errors import InputError, NotFoundError
 from .files import write_document
 from .i18n import _
@@ -180,7 +188,18 @@ def _step(func: Callable[[Any, str, argparse.Namespace], Any]) -> Callable:
             campaign = session.energy.find(args.campaign)
             func(session, campaign, args)
             info = session.energy.info(campaign)
+            ended = info.status in (Status.COMPLETED, Status.CANCELLED)
+            left = session.energy.in_pool(campaign) if ended else []
         print(info.status_label)
+        if left:  # found by hand: cancelled offline, the figures stayed, unsaid
+            print(
+                _(
+                    "The building's figures are still in the relay's pool (it could not be "
+                    "reached): they are taken out at the next 'energy retention' run, which "
+                    "the app makes daily."
+                ),
+                file=sys.stderr,
+            )
         return 0
 
     return run

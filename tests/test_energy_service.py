@@ -17,9 +17,11 @@ from node.domain.energy import EnergyType, Status
 from node.errors import InputError, KoprogoError, NotFoundError
 from node.services.energy import reading
 from shared.energy import Offer
+from tests.relay import fixtures
 from tests.test_assembly_service import CLOSE, OPEN, STARTS, building, ordinary
 
 SHA = "cd" * 32
+relay_factory = fixtures.relay_factory  # a real relay process
 
 
 @pytest.fixture
@@ -309,3 +311,45 @@ def test_energy_dates_follow_the_relays_clock_once_measured(acp):
     created = datetime.fromisoformat(session.energy.info(campaign).created_at)
     expected = datetime.now(UTC).replace(microsecond=0) - timedelta(days=400)
     assert abs((created - expected).total_seconds()) < 120
+
+
+def test_a_campaign_ended_while_the_relay_was_away_leaves_the_pool_later(acp, relay_factory):
+    """Found by hand: cancelled while the relay could not be reached, a
+    campaign's figures stayed in the pool for good, and a completed one's
+    were never taken out. The next retention run takes them out."""
+    from node.sync import energy_client, service
+    from shared.energy import Aggregate
+    from sync_server import database
+    from sync_server.energy_store import EnergyStore
+
+    session, people = acp
+    relay = relay_factory()
+    service.connect(session, relay.url)
+    campaign = campaign_collecting(session, people)
+    aggregate = Aggregate(
+        building_id=session.building_id, campaign_id=campaign, energy_type="electricity",
+        region="1", participants=6, units=14, total_kwh=21_000, average_kwh=3_500,
+        median_kwh=3_400, published_at="2027-01-10T10:00:00Z",
+    )  # fmt: skip
+    energy_client.publish(session, aggregate)  # as `publish` does, while negotiating
+    with session.document(f"energy/{campaign}").edit() as doc:
+        edoc.set_meta(doc, status=Status.NEGOTIATING.value)
+        edoc.put_record(doc, "figures", "electricity", {"published": "2027-01-10T10:00:00Z"})
+    assert session.energy.in_pool(campaign) == ["electricity"]
+
+    relay.stop()
+    session.energy.cancel(campaign, date(2027, 2, 1))
+    assert session.energy.info(campaign).status is Status.CANCELLED
+    assert session.energy.in_pool(campaign) == ["electricity"]  # said by the CLI
+    report = session.energy.retention(date(2027, 2, 2))
+    assert report.errors and session.energy.in_pool(campaign) == ["electricity"]
+
+    relay = relay_factory(data_dir=relay.data_dir)
+    session.profile.store.set_meta({"relay_url": relay.url})
+    assert session.energy.retention(date(2027, 2, 3)).errors == []
+    assert session.energy.in_pool(campaign) == []
+    store = EnergyStore(database.make_engine(f"sqlite:///{relay.data_dir / 'relay.sqlite3'}"))
+    try:
+        assert list(store.aggregates(session.building_id)) == []  # out of the pool
+    finally:
+        store.engine.dispose()

@@ -530,9 +530,13 @@ class EnergyService:
         )
 
     def complete(self, campaign: str, on: date | None = None) -> Change:
-        """Finalized → Completed: the contracts are signed; the 90 days start."""
+        """Finalized → Completed: the contracts are signed; the 90 days start,
+        and the building's figures leave the pool (found by hand: brokers
+        kept seeing a finished building as a buyer)."""
         day = on or self._today()
-        return self._move(campaign, Status.COMPLETED, Gate(), ended_on=day.isoformat())
+        change = self._move(campaign, Status.COMPLETED, Gate(), ended_on=day.isoformat())
+        self._try_withdraw(campaign)
+        return change
 
     def cancel(self, campaign: str, on: date | None = None) -> Change:
         """Any state but the final ones → Cancelled; the building's figures
@@ -542,16 +546,28 @@ class EnergyService:
         self._try_withdraw(campaign)
         return change
 
-    def _try_withdraw(self, campaign: str) -> str:
+    def in_pool(self, campaign: str) -> list[str]:
+        """The energies whose figures this building last sent to the pool."""
         figures = edoc.records(self._live(campaign).doc, "figures")
-        if not any(f.get("published") for f in figures.values()):
-            return ""  # nothing ever left the building
+        return sorted(energy for energy, f in figures.items() if f.get("published"))
+
+    def _try_withdraw(self, campaign: str) -> str:
+        """Take the building's figures out of the pool; the error in words
+        when the relay cannot be reached (the campaign's change stands, and
+        :meth:`retention` tries again: found by hand, a campaign cancelled
+        offline stayed in the pool for good)."""
+        sent = self.in_pool(campaign)
+        if not sent:
+            return ""  # nothing left the building, or it was taken out
         from ..sync import energy_client
 
         try:
             energy_client.withdraw(self._session, campaign)
         except KoprogoError as exc:  # reported, the local change stands
             return str(exc)
+        with self._live(campaign).edit() as doc:
+            for energy in sent:
+                edoc.put_record(doc, "figures", energy, {"published": None})
         return ""
 
     # -- owners' opt-ins ------------------------------------------------------------------
@@ -1163,6 +1179,10 @@ class EnergyService:
         day = today or self._today()
         for info in self.campaigns():
             live = self._live(info.id)
+            if info.status in (Status.COMPLETED, Status.CANCELLED) and self.in_pool(info.id):
+                error = self._try_withdraw(info.id)  # ended while the relay was away
+                if error:
+                    report.errors.append(error)
             if info.purged_on is None and rules.purge_due(info.ended_on, day):
                 try:
                     self._purge(info.id, day)
