@@ -1051,9 +1051,15 @@ class EnergyService:
         from ..sync import energy_client
 
         offers = energy_client.offers(self._session, campaign)
+        chosen = self.info(campaign).chosen_offer
+        fetched = {offer.id for offer in offers}
         with self._live(campaign).edit() as doc:
             for offer in offers:
                 edoc.put_record(doc, "offers", offer.id, {"offer": json.dumps(offer.to_json())})
+            # Found by hand: an offer its broker withdrew stayed listed and could
+            # be finalized. The chosen one stays: the assembly chose it.
+            for gone in set(edoc.records(doc, "offers")) - fetched - {chosen}:
+                edoc.delete_record(doc, "offers", gone)
         return self.offers(campaign)
 
     def offers(self, campaign: str, today: date | None = None) -> list[OfferView]:

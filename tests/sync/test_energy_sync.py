@@ -212,6 +212,12 @@ def test_a_campaign_from_mandate_to_deletion(  # type: ignore[no-untyped-def]
         ("Gaz & Co", 0), ("Wattson Énergie", 10)
     ]  # fmt: skip
     assert all(o["yearly_savings_cents"] > 0 for o in offers)
+    # a broker withdraws one: gone at the next fetch (found by hand: it stayed
+    # listed and could be finalized)
+    withdrawn = next(o["id"] for o in offers if o["provider"] == "Gaz & Co")
+    relay_cli(capsys, "broker", "withdraw", *broker, "--pool", "electricity:1", withdrawn)
+    refetched = syndic.json("energy", "offers", campaign, "--fetch")
+    assert [o["provider"] for o in refetched] == ["Wattson Énergie"]
 
     # Fatima withdraws: the campaign shows the new count on every device
     fatima.run("energy", "withdraw", campaign, optin)
@@ -253,7 +259,8 @@ def test_a_campaign_from_mandate_to_deletion(  # type: ignore[no-untyped-def]
     pdf = tmp_path / "campagne.pdf"
     syndic.run("energy", "summary", campaign, "--out", str(pdf), "--in-language", "en")
     text = "".join(p.extract_text() for p in PdfReader(pdf).pages)
-    assert "Wattson Énergie" in text and "Gaz & Co" in text and "chosen" in text
+    assert "Wattson Énergie" in text and "chosen" in text
+    assert "Gaz & Co" not in text  # its broker withdrew it
     syndic.run("energy", "complete", campaign, "--on", "2027-04-01")
     assert syndic.json("energy", "retention", "--today", "2027-06-29")["purged"] == []
     report = syndic.json("energy", "retention", "--today", "2027-06-30")
