@@ -302,9 +302,17 @@ def cmd_coda_import(args: argparse.Namespace, open_session: Callable) -> int:
     _print(
         data_out,
         args.json,
-        lambda d: _(
-            "{movements} movements imported: {matched} payments matched, {queued} left to match."
-        ).format(**d),
+        lambda d: " ".join(  # found by hand: "1 movements imported: 1 payments matched"
+            (
+                ngettext(
+                    "{n} movement imported:", "{n} movements imported:", d["movements"]
+                ).format(n=d["movements"]),
+                ngettext("{n} payment matched,", "{n} payments matched,", d["matched"]).format(
+                    n=d["matched"]
+                ),
+                _("{n} left to match.").format(n=d["queued"]),
+            )
+        ),
     )
     return 0
 
@@ -357,10 +365,10 @@ def cmd_calls_pdf(args: argparse.Namespace, open_session: Callable) -> int:
 
 def cmd_statement(args: argparse.Namespace, open_session: Callable) -> int:
     with open_session(args) as session:
-        person = session.registry.find_person(args.owner)
-        statement = session.documents.charge_statement(args.owner, args.year, person.language)
+        person = session.registry.person_named(args.owner)  # an id, or a name
+        statement = session.documents.charge_statement(person.id, args.year, person.language)
         if args.pdf:
-            _write_pdf(args.pdf, session.documents.charge_statement_pdf(args.owner, args.year))
+            _write_pdf(args.pdf, session.documents.charge_statement_pdf(person.id, args.year))
     data = {
         "person": statement.person,
         "name": statement.name,

@@ -122,6 +122,11 @@ def test_a_year_of_accounts_from_the_command_line(capsys, profile, tmp_path):
         str(pdf),
     )
     assert data["charges"] > 0 and PdfReader(str(pdf)).pages
+    # by name too (found by hand: "There is no person with id Ahmed Benali")
+    names = {p["id"]: p["name"] for p in js(capsys, profile, "registry")["persons"]}
+    named = js(capsys, profile, "ledger", "statement", "--owner", names[share["person"]],
+               "--year", "2027")  # fmt: skip
+    assert named["person"] == share["person"] and named["charges"] == data["charges"]
     notices = tmp_path / "calls.pdf"
     run(
         capsys,
