@@ -51,11 +51,13 @@ class _Page(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def test_an_ordinary_web_server_is_named_as_not_a_relay():
+def _ask_a_web_server(scheme: str) -> RelayError:
+    """What a node is told when the address is an ordinary web server,
+    reached over ``scheme``."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Page)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        url = f"http://127.0.0.1:{server.server_address[1]}"
+        url = f"{scheme}://127.0.0.1:{server.server_address[1]}"
 
         async def ask() -> None:
             async with RelayClient(url) as client:
@@ -65,28 +67,21 @@ def test_an_ordinary_web_server_is_named_as_not_a_relay():
             asyncio.run(ask())
     finally:
         server.shutdown()
-    assert refused.value.code == "not-a-relay"
-    assert str(refused.value).startswith("There is no KoproGo relay at this address")
+    return refused.value
+
+
+def test_an_ordinary_web_server_is_named_as_not_a_relay():
+    refused = _ask_a_web_server("http")
+    assert refused.code == "not-a-relay"
+    assert str(refused).startswith("There is no KoproGo relay at this address")
 
 
 def test_https_to_a_server_speaking_http_says_so():
     """Found by hand: https:// to a relay serving http:// said only "cannot be
     reached. Check the address and the network"."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Page)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        url = f"https://127.0.0.1:{server.server_address[1]}"
-
-        async def ask() -> None:
-            async with RelayClient(url) as client:
-                await client.get_invite("01J0000000000000000000000A")
-
-        with pytest.raises(RelayError) as refused:
-            asyncio.run(ask())
-    finally:
-        server.shutdown()
-    assert (refused.value.code, refused.value.unreachable) == ("tls-failed", True)
-    assert "may start with http:// instead" in str(refused.value)
+    refused = _ask_a_web_server("https")
+    assert (refused.code, refused.unreachable) == ("tls-failed", True)
+    assert "may start with http:// instead" in str(refused)
 
 
 def test_a_relay_that_never_answers_is_given_up_on(monkeypatch):
