@@ -378,8 +378,12 @@ class AppController(QObject):
             if self.main is None:
                 self.show_start()
 
+        def refused(exc: KoprogoError) -> None:
+            self._show_error(str(exc))
+            removed(None)  # never left without a window
+
         def delete() -> None:
-            self.ops.call(lambda: delete_profile(entry.path), on_done=removed)
+            self.ops.call(lambda: delete_profile(entry.path), on_done=removed, on_error=refused)
 
         if self.info is not None and entry.path == self.info.path:
             self._close_main(then=delete)

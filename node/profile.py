@@ -187,7 +187,14 @@ def delete_profile(path: Path) -> None:
         store.close()
     if profile_id:
         forget_keyring_key(profile_id)
-    shutil.rmtree(path)
+    try:
+        shutil.rmtree(path)
+    except OSError as exc:  # a file in use, a read-only disk: said, not a crash
+        raise ProfileError(
+            _("The folder {path} could not be removed whole: {reason}").format(
+                path=path, reason=exc.strerror or exc
+            )
+        ) from exc
 
 
 def list_profiles(root: Path) -> list[Path]:

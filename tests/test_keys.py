@@ -146,3 +146,18 @@ def test_deleting_a_profile_removes_its_folder_and_its_keyring_key(tmp_path, mem
     with pytest.raises(ProfileError, match="No KoproGo profile"):
         delete_profile(tmp_path / "other")  # a folder that is not a profile is left alone
     assert (tmp_path / "other").is_dir()
+
+
+def test_a_profile_that_cannot_be_removed_whole_says_so(tmp_path, memory_keyring, monkeypatch):
+    """A file held open elsewhere or a read-only disk: a message, not a crash."""
+    import shutil
+
+    path = tmp_path / "p"
+    Profile.create(path).close()
+
+    def refuse(target, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise PermissionError(13, "Permission denied", str(target))
+
+    monkeypatch.setattr(shutil, "rmtree", refuse)
+    with pytest.raises(ProfileError, match="could not be removed whole: Permission denied"):
+        delete_profile(path)
