@@ -22,11 +22,17 @@ Layout::
     queue       {id: {statement, sequence, date, amount, reference, communication,
                       counterparty, name, resolved}}   movements to match by hand
     numbers     {entry id: "ACH-2027-0001"}    definitive journal numbers (schema 1.1)
+    matchings   {"<queue item>|<device id>": "person:<id>" | "account:<a>" | "invoice:<id>"}
+                                              what each device matched a movement to (1.2)
 
 Schema 1.1 added ``numbers``: the journal numbers fixed when the year is
 closed (before, numbers are provisional: computed by date when read, so an
 entry arriving from another device or back-dated renumbers the later
 ones). An older node ignores the map and keeps computing numbers.
+Schema 1.2 added ``matchings``: one key per device that matched a queued
+movement, so that two devices matching it offline differently both leave
+their decision (a queue item and its match entry, made on both devices,
+keep one device's version), and ``ledger check`` says so.
 """
 
 from __future__ import annotations
@@ -43,7 +49,7 @@ from ..domain.accounting.chart import Account
 from ..domain.accounting.ledger import Entry, FiscalYear, Journal, Line
 from .registry_doc import _json, _set_fields
 
-SCHEMA = (1, 1)
+SCHEMA = (1, 2)
 ROOTS = (
     "meta",
     "accounts",
@@ -55,6 +61,7 @@ ROOTS = (
     "statements",
     "queue",
     "numbers",
+    "matchings",
 )
 
 

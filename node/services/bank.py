@@ -318,9 +318,21 @@ class BankService:
             source=f"match:{item_id}",
         )
         change = self._ledger.post(entry)
+        # What this device matched it to, under a key of its own: two devices
+        # matching it offline, differently, keep one entry (the same id) but
+        # both keys, which `ledger check` compares (found by hand: one
+        # syndic's decision vanished without a word).
+        store = self._session.profile.store
+        device = store.get_meta("device_id") or store.get_meta("profile_id") or "here"
+        mine = (
+            f"person:{person}" if person is not None
+            else f"invoice:{invoice}" if invoice is not None
+            else f"account:{account}"
+        )  # fmt: skip
         with self._ledger._live(item["year"]).edit() as doc:
             resolved = {"resolved": entry.id} | ({"invoice": invoice} if invoice else {})
             ldoc.put_record(doc, "queue", item_id, resolved)
+            ldoc.root(doc, "matchings")[f"{item_id}|{device}"] = mine
         if invoice is not None:
             with self._ledger._live(invoice_year).edit() as doc:
                 ldoc.put_record(doc, "invoices", invoice, {"paid_entry": entry.id})

@@ -642,6 +642,7 @@ class LedgerService:
         if not self.view(label).is_balanced():
             found.append(_("The accounts of {year} do not balance.").format(year=label))
         found += self._matched_twice(label)
+        found += self._matched_differently(label)
         found += self._calls_problems(label)
         if any(self.late_in_closed_year(label)):
             found.append(
@@ -679,6 +680,44 @@ class LedgerService:
                         "again by hand on another device ({entry}). Reverse the one too many: "
                         "ledger reverse {entry}"
                     ).format(movement=movement.id, entry=entry.id)
+                )
+        return found
+
+    def _matched_differently(self, label: int) -> list[str]:
+        """A movement matched offline on two devices to different targets
+        (found by hand: to Pierre on one, to Marie on the other; one entry
+        stayed, and nobody was told). Each device keeps what it matched
+        under a key of its own in ``matchings`` (``BankService.resolve``)."""
+        names = {p.id: p.name for p in self._session.registry.read().persons}
+
+        def said(target: str) -> str:
+            kind, _sep, ref = target.partition(":")
+            if kind == "person":
+                return names.get(ref, ref)
+            if kind == "account":
+                return _("account {account}").format(account=ref)
+            return _("invoice {id}").format(id=ref)
+
+        doc = self._live(label).doc
+        queue = ldoc.read_records(doc, "queue")
+        matched: dict[str, set[str]] = defaultdict(set)
+        for key, target in ldoc.root(doc, "matchings").items():
+            matched[key.split("|", 1)[0]].add(str(target))
+        found = []
+        for item_id, targets_set in sorted(matched.items()):
+            targets = sorted(targets_set)
+            item = queue.get(item_id, {})
+            if len(targets) > 1:
+                found.append(
+                    _(
+                        "Bank movement {item} was matched differently on two devices ({targets}); "
+                        "the accounts keep one of them, entry {entry}. Check it against the bank "
+                        "statement; if it is wrong, reverse it and book the movement by hand."
+                    ).format(
+                        item=item_id,
+                        targets="; ".join(said(t) for t in targets),
+                        entry=item.get("resolved", ""),
+                    )
                 )
         return found
 

@@ -62,3 +62,32 @@ def test_a_payment_matched_on_import_here_and_by_hand_there_is_reported(
         problems = node.run("ledger", "check", "--year", "2027")
         twice = f"ledger reverse match-{waiting['id']}" in problems
         assert (credited, twice) in ((share["amount"], False), (2 * share["amount"], True))
+
+
+def test_a_movement_matched_differently_on_two_devices_is_reported(nodes, relay_factory, tmp_path):
+    """Found by hand: one syndic matched a payment to Pierre, the other,
+    offline, to Marie; one entry stayed and neither syndic was told."""
+    relay = relay_factory()
+    laptop, desk = nodes("laptop"), nodes("desk")
+    laptop.run("demo")
+    laptop.run("relay", "connect", relay.url)
+    laptop.run("sync")
+    join(desk, relay.url, invite(laptop, "syndic"))
+    on = date(2026, 3, 2)
+    coda = tmp_path / "statement.cod"
+    charges = movement(1, -500, communication="frais bancaires", on=on)
+    coda.write_bytes(write_coda([statement([charges], old_date=on, new_date=on)]).encode("latin-1"))
+    for node in (laptop, desk):  # offline, both import the same statement
+        assert node.json("ledger", "coda", "import", str(coda))["queued"] == 1
+    (waiting,) = laptop.json("ledger", "queue")
+    laptop.run("ledger", "match", waiting["id"], "--account", "650")
+    desk.run("ledger", "match", waiting["id"], "--account", "612")
+    for node in (laptop, desk, laptop):
+        node.run("sync")
+    for node in (laptop, desk):
+        problems = node.run("ledger", "check", "--year", "2026")
+        assert (
+            f"Bank movement {waiting['id']} was matched differently on two devices "
+            "(account 612; account 650)"
+        ) in problems
+    assert laptop.json("ledger", "queue") == []  # matched: nothing waits any more
