@@ -24,15 +24,16 @@ Layout::
     numbers     {entry id: "ACH-2027-0001"}    definitive journal numbers (schema 1.1)
     matchings   {"<queue item>|<device id>": "person:<id>" | "account:<a>" | "invoice:<id>"}
                                               what each device matched a movement to (1.2)
+    generated   {"<call id>|<device id>": "<amount>|<due>"}   each device's call (1.2)
 
 Schema 1.1 added ``numbers``: the journal numbers fixed when the year is
 closed (before, numbers are provisional: computed by date when read, so an
 entry arriving from another device or back-dated renumbers the later
 ones). An older node ignores the map and keeps computing numbers.
-Schema 1.2 added ``matchings``: one key per device that matched a queued
-movement, so that two devices matching it offline differently both leave
-their decision (a queue item and its match entry, made on both devices,
-keep one device's version), and ``ledger check`` says so.
+Schema 1.2 added ``matchings`` and ``generated``: one key per device that
+matched a queued movement or generated a call, so that two devices doing
+it offline differently both leave their decision (a record made on both
+devices keeps one device's version whole), and ``ledger check`` says so.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ ROOTS = (
     "queue",
     "numbers",
     "matchings",
+    "generated",
 )
 
 

@@ -322,8 +322,7 @@ class BankService:
         # matching it offline, differently, keep one entry (the same id) but
         # both keys, which `ledger check` compares (found by hand: one
         # syndic's decision vanished without a word).
-        store = self._session.profile.store
-        device = store.get_meta("device_id") or store.get_meta("profile_id") or "here"
+        device = self._ledger.device_key()
         mine = (
             f"person:{person}" if person is not None
             else f"invoice:{invoice}" if invoice is not None

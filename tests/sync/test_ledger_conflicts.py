@@ -91,3 +91,26 @@ def test_a_movement_matched_differently_on_two_devices_is_reported(nodes, relay_
             "(account 612; account 650)"
         ) in problems
     assert laptop.json("ledger", "queue") == []  # matched: nothing waits any more
+
+
+def test_calls_generated_differently_on_two_devices_are_reported(nodes, relay_factory):
+    """Found by hand: a reserve-fund call of 2,000 once on one device, 3,000
+    quarterly on the other; the first call kept one version whole and
+    `ledger check` said nothing."""
+    relay = relay_factory()
+    laptop, desk = nodes("laptop"), nodes("desk")
+    laptop.run("demo")
+    laptop.run("relay", "connect", relay.url)
+    laptop.run("sync")
+    join(desk, relay.url, invite(laptop, "syndic"))
+    laptop.run("ledger", "calls", "generate", "--year", "2026", "--fund", "reserve",
+               "--schedule", "once", "--amount", "2000", "--date", "2026-03-01")  # fmt: skip
+    desk.run("ledger", "calls", "generate", "--year", "2026", "--fund", "reserve",
+             "--schedule", "quarterly", "--amount", "3000")  # fmt: skip
+    for node in (laptop, desk, laptop):
+        node.run("sync")
+    for node in (laptop, desk):
+        problems = node.run("ledger", "check", "--year", "2026")
+        assert "Call 2026-reserve-01 was generated differently on two devices" in problems
+        assert "2026-03-01" in problems and "2026-01-01" in problems
+    assert "2026-reserve-02" not in laptop.run("ledger", "check", "--year", "2026")
