@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from node.documents import directory_doc
 from node.documents.inbox_doc import InboxItem
 from node.i18n import N_, _
 from node.session import Session
@@ -27,17 +26,10 @@ from node.sync import kiosk
 
 from .labels import fmt_time
 from .qt import QLabel, QPlainTextEdit, QSplitter, Qt, QVBoxLayout, QWidget
+from .state import person_names
 from .table import Column, RecordTable
 
 # -- read on the worker --------------------------------------------------------------
-
-
-def person_names(session: Session) -> dict[str, str]:
-    """Person id -> name, from the building's directory (holders of a lot)."""
-    if not session.can_read("directory"):
-        return {}
-    names = directory_doc.person_names(session.document("directory").doc)
-    return {pid: name for pid, name in names.items() if name}
 
 
 @dataclass(frozen=True)

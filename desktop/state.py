@@ -107,12 +107,16 @@ def read_directory(session: Session) -> tuple[tuple[DirectoryLot, ...], str, str
     return tuple(directory_doc.read(doc)), *directory_doc.building(doc)
 
 
-def read_directory_names(session: Session) -> dict[str, str]:
+def person_names(session: Session) -> dict[str, str]:
+    """Person id -> name, from the building's directory (holders of a lot);
+    empty until the syndic's device published it (no empty copy is made)."""
     store, building = session.profile.store, session.profile.building_id
-    if building is None or store.document(building, "directory", create=False) is None:
+    if not session.can_read("directory") or building is None:
+        return {}
+    if store.document(building, "directory", create=False) is None:
         return {}
     names = directory_doc.person_names(session.document("directory").doc)
-    return {person: name for person, name in names.items() if name}
+    return {pid: name for pid, name in names.items() if name}
 
 
 def read_state(session: Session) -> RegistryState:
@@ -130,7 +134,7 @@ def read_state(session: Session) -> RegistryState:
             directory=lots,
             building_name=name,
             building_address=address,
-            directory_names=read_directory_names(session),
+            directory_names=person_names(session),
         )
     registry = session.registry
     value = registry.read()

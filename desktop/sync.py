@@ -45,9 +45,10 @@ from node.i18n import _
 from node.services.registry import ALL, Change
 from node.session import Session
 from node.sync import service
-from node.sync.engine import REMOVED, UNREACHABLE
+from node.sync.engine import REMOVED, UNREACHABLE, members_state
 from node.sync.machine import State
 from node.sync.membership import CreatedInvite
+from shared.members import MembersState
 from shared.protocol import Role
 
 from .ops import Ops
@@ -169,18 +170,21 @@ def _device_list(session: Session) -> DeviceList:
         removed = removed or getattr(exc, "code", None) in REMOVED
     # A removed device cannot read the log that says so (the relay refuses
     # it): it knows from the relay's refusal.
+    state = members_state(session)  # replayed once for both lists
     devices = tuple(
         {**d, "revoked": d["revoked"] or (removed and d["this_device"])}
-        for d in service.devices(session)
+        for d in service.devices(session, state)
     )
-    return DeviceList(devices, note, _waiting_invites(session))
+    return DeviceList(devices, note, _waiting_invites(session, state))
 
 
-def _waiting_invites(session: Session) -> tuple[dict[str, Any], ...]:
+def _waiting_invites(
+    session: Session, state: MembersState | None = None
+) -> tuple[dict[str, Any], ...]:
     """The invites not used yet, on the syndic's device (it alone invites)."""
     if session.profile.store.get_meta("role") not in (None, Role.SYNDIC.value):
         return ()
-    return tuple(service.invites(session))
+    return tuple(service.invites(session, state))
 
 
 class _Listener:
@@ -545,7 +549,10 @@ class SyncController(QObject):
     ) -> None:
         def work(session: Session) -> DeviceList:
             service.revoke(session, device_id)
-            return DeviceList(tuple(service.devices(session)), None, _waiting_invites(session))
+            state = members_state(session)
+            return DeviceList(
+                tuple(service.devices(session, state)), None, _waiting_invites(session, state)
+            )
 
         self.ops.run(
             self._guarded(work),

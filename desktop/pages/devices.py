@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from node.domain.registry import Person, Registry
@@ -77,7 +77,7 @@ def device_rows(
     )
     today = date.today()
     seated = (
-        {m.person_id for m in registry.council if m.running_on(today) or m.start > today}
+        {m.person_id for m in registry.council if m.seated_from(today)}
         if registry is not None
         else None
     )
@@ -166,8 +166,6 @@ class InviteRow:
 
 
 def invite_rows(invites: Sequence[dict[str, Any]], registry: Registry | None) -> list[InviteRow]:
-    from datetime import datetime
-
     names = {p.id: p.name for p in registry.persons} if registry else {}
     return [
         InviteRow(

@@ -18,7 +18,7 @@ from enum import StrEnum
 from shared.energy import ENERGY_TYPES, K_ANONYMITY, MAX_KWH, aggregate_figures
 from shared.energy import valid_postal_code as _valid_postal_code
 
-from ..i18n import N_
+from ..i18n import N_, _
 
 RETENTION_DAYS = 90
 """Per-unit data is deleted this many days after a campaign ends."""
@@ -197,7 +197,6 @@ def yearly_kwh(kwh: int, start: date, end: date) -> int:
 def published_words(result: Mapping[str, Sequence[str]]) -> str:
     """What ``EnergyService.publish`` did, in words (found by hand: "Published:
     —" when the figures were taken out of the pool, energies untranslated)."""
-    from ..i18n import _
 
     def names(energies: Sequence[str]) -> str:
         return ", ".join(_(ENERGY_LABELS[e]) if e in ENERGY_LABELS else e for e in energies)

@@ -97,6 +97,11 @@ class CouncilMandate:
     def running_on(self, day: date) -> bool:
         return self.start <= day and (self.until is None or day <= self.until)
 
+    def seated_from(self, day: date) -> bool:
+        """Whether the member sits on the council on ``day`` or will later:
+        their council device is rightly in the building."""
+        return self.running_on(day) or self.start > day
+
     def overlaps(self, other: CouncilMandate) -> bool:
         return self.start <= (other.until or date.max) and other.start <= (self.until or date.max)
 

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from shared.members import MembersState
 from shared.protocol import Role
 
 from ..documents.live import LiveDocument
@@ -332,18 +333,17 @@ def refresh_members(session: Session) -> None:
     with_engine(session, lambda engine: engine.refresh_members())
 
 
-def devices(session: Session) -> list[dict[str, Any]]:
+def devices(session: Session, state: MembersState | None = None) -> list[dict[str, Any]]:
     """The building's devices as this profile knows them (refresh first for
-    the newest list)."""
-    return membership.device_list(
-        members_state(session), device_identity(session.profile.store).device_id
-    )
+    the newest list); ``state``: the members log already replayed."""
+    state = members_state(session) if state is None else state
+    return membership.device_list(state, device_identity(session.profile.store).device_id)
 
 
 WITHDRAWN = "withdrawn_invites"  # meta: ids of the invites withdrawn from this device
 
 
-def invites(session: Session) -> list[dict[str, Any]]:
+def invites(session: Session, state: MembersState | None = None) -> list[dict[str, Any]]:
     """The invites waiting to be used: not used, not expired, not withdrawn
     from this device; soonest to expire first (found by hand: a code sent to
     the wrong person stayed valid for a week, unseen). Refresh the members
@@ -353,7 +353,7 @@ def invites(session: Session) -> list[dict[str, Any]]:
     now = session.now().timestamp()
     waiting = [
         invite
-        for invite in members_state(session).invites.values()
+        for invite in (members_state(session) if state is None else state).invites.values()
         if invite.used_by is None and invite.expires > now and invite.id not in withdrawn
     ]
     return [
@@ -426,9 +426,7 @@ def council_devices_without_mandate(session: Session, person_id: str | None = No
     if store.get_meta("role") not in (None, Role.SYNDIC.value) or not session.can_read("registry"):
         return []
     today = session.now().date()
-    seated = {
-        m.person_id for m in session.governance.council() if m.running_on(today) or m.start > today
-    }
+    seated = {m.person_id for m in session.governance.council() if m.seated_from(today)}
     return sorted(
         d.id
         for d in members_state(session).devices.values()

@@ -14,24 +14,25 @@ from tests.sync.helpers import Node, invite, join
 
 
 @pytest.fixture
-def nodes(tmp_path: Path, capsys, passphrase):
-    return lambda name: Node(tmp_path / name, capsys)
+def syndics(tmp_path: Path, capsys, passphrase, relay_factory):
+    """The demo building on the syndic's laptop and on a second syndic
+    device joined through a relay of its own; then both work offline."""
+    relay = relay_factory()
+    laptop, desk = Node(tmp_path / "laptop", capsys), Node(tmp_path / "desk", capsys)
+    laptop.run("demo")
+    laptop.run("relay", "connect", relay.url)
+    laptop.run("sync")
+    join(desk, relay.url, invite(laptop, "syndic"))
+    return laptop, desk
 
 
-def test_a_payment_matched_on_import_here_and_by_hand_there_is_reported(
-    nodes, relay_factory, tmp_path
-):
+def test_a_payment_matched_on_import_here_and_by_hand_there_is_reported(syndics, tmp_path):
     """The laptop had the year's calls and matched a payment when importing
     the bank statement; the second device, offline, had not received the
     calls, left the payment waiting and matched it by hand to the same
     owner. After the sync the owner was credited twice and nothing said
     so."""
-    relay = relay_factory()
-    laptop, desk = nodes("laptop"), nodes("desk")
-    laptop.run("demo")
-    laptop.run("relay", "connect", relay.url)
-    laptop.run("sync")
-    join(desk, relay.url, invite(laptop, "syndic"))
+    laptop, desk = syndics
     # offline from here: the calls exist on the laptop only
     laptop.run("ledger", "budget", "set", "--year", "2027", "--line", "611=24000")
     calls = laptop.json("ledger", "calls", "generate", "--year", "2027", "--schedule", "quarterly")
@@ -64,15 +65,10 @@ def test_a_payment_matched_on_import_here_and_by_hand_there_is_reported(
         assert (credited, twice) in ((share["amount"], False), (2 * share["amount"], True))
 
 
-def test_a_movement_matched_differently_on_two_devices_is_reported(nodes, relay_factory, tmp_path):
+def test_a_movement_matched_differently_on_two_devices_is_reported(syndics, tmp_path):
     """Found by hand: one syndic matched a payment to Pierre, the other,
     offline, to Marie; one entry stayed and neither syndic was told."""
-    relay = relay_factory()
-    laptop, desk = nodes("laptop"), nodes("desk")
-    laptop.run("demo")
-    laptop.run("relay", "connect", relay.url)
-    laptop.run("sync")
-    join(desk, relay.url, invite(laptop, "syndic"))
+    laptop, desk = syndics
     on = date(2026, 3, 2)
     coda = tmp_path / "statement.cod"
     charges = movement(1, -500, communication="frais bancaires", on=on)
@@ -93,16 +89,11 @@ def test_a_movement_matched_differently_on_two_devices_is_reported(nodes, relay_
     assert laptop.json("ledger", "queue") == []  # matched: nothing waits any more
 
 
-def test_calls_generated_differently_on_two_devices_are_reported(nodes, relay_factory):
+def test_calls_generated_differently_on_two_devices_are_reported(syndics):
     """Found by hand: a reserve-fund call of 2,000 once on one device, 3,000
     quarterly on the other; the first call kept one version whole and
     `ledger check` said nothing."""
-    relay = relay_factory()
-    laptop, desk = nodes("laptop"), nodes("desk")
-    laptop.run("demo")
-    laptop.run("relay", "connect", relay.url)
-    laptop.run("sync")
-    join(desk, relay.url, invite(laptop, "syndic"))
+    laptop, desk = syndics
     laptop.run("ledger", "calls", "generate", "--year", "2026", "--fund", "reserve",
                "--schedule", "once", "--amount", "2000", "--date", "2026-03-01")  # fmt: skip
     desk.run("ledger", "calls", "generate", "--year", "2026", "--fund", "reserve",

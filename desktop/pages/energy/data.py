@@ -33,8 +33,9 @@ from node.session import Session
 from shared.energy import K_ANONYMITY
 from shared.protocol import Role, may_write
 
-from ...inbox import Resident, person_names, read_residents
+from ...inbox import Resident, read_residents
 from ...labels import fmt_int, natural_key
+from ...state import person_names
 
 ANY_CAMPAIGN = "energy/" + "0" * 26  # write rights depend on the kind of document only
 
