@@ -28,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -182,6 +182,9 @@ def one_year(session: Session, label: int, invoices: int, rng: random.Random) ->
                     ),
                 )
     count = len(ledger.view(label).entries)
+    # a year is closed once it has ended: the simulated years run to this one
+    ended = datetime(label + 1, 1, 2, tzinfo=UTC)
+    session.now = lambda: ended  # type: ignore[method-assign]
     ledger.close_year(label)
     return count
 

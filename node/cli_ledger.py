@@ -338,6 +338,7 @@ def cmd_match(args: argparse.Namespace, open_session: Callable) -> int:
             fund=Fund(args.fund),
             invoice=args.invoice,
             account=args.account,
+            key=args.key,
         )
         print(change.record_id)
     return 0
@@ -636,6 +637,11 @@ def add_commands(sub: Any, add: Callable, open_session: Callable, parser_class: 
     who.add_argument("--person")
     who.add_argument("--invoice")
     who.add_argument("--account")
+    p.add_argument(
+        "--key",
+        help="with a charge account (class 6): the distribution key that splits it between "
+        "the lots (default: the quotas)",
+    )
     p.add_argument("--fund", choices=[f.value for f in Fund], default="working")
     p.add_argument("--date")
 

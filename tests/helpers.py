@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time
 from pathlib import Path
+
+import pytest
 
 from node.domain.registry import Association
 from node.keys import KeyStorage
@@ -16,6 +19,13 @@ def make_session(path: Path, name: str = "ACP Test", quota_total: int = 1000) ->
     session = Session.create(path, lambda _creating: PASSPHRASE, KeyStorage.PASSPHRASE_FILE)
     session.registry.create_building(Association(name, quota_total))
     return session
+
+
+def clock_at(monkeypatch: pytest.MonkeyPatch, day: date) -> None:
+    """Every session's clock reads ``day`` (noon UTC): the demo's fiscal
+    years are 2027 and after, and a year is closed only once it has ended."""
+    moment = datetime.combine(day, time(12), UTC)
+    monkeypatch.setattr(Session, "now", lambda _self: moment)
 
 
 def reopen(path: Path) -> Session:

@@ -223,3 +223,83 @@ def test_an_invoice_paid_on_two_devices_at_once_is_reported(demo, tmp_path):
             ]
     finally:
         other.close()
+
+
+def _queued(session, *movements):
+    session.bank.import_coda(
+        write_coda([statement(list(movements), old_date=ON, new_date=ON)]).encode("latin-1")
+    )
+    return session.bank.queue()
+
+
+def _owners_charges(session, account):
+    from node.domain.accounting.statements import owners_in
+
+    return {
+        person: sum(
+            x.own_share
+            for lot in session.documents.charge_statement(person, 2027, "en").lots
+            for x in lot.lines
+            if x.account == account
+        )
+        for person in owners_in(session.registry.read())
+    }
+
+
+def test_a_charge_matched_from_the_bank_is_shared_between_the_owners(demo):
+    """Found by hand: bank charges and a direct debit matched to charge
+    accounts lowered the building's result but reached no owner's
+    statement. Split by the quotas, or by the key the syndic names."""
+    lift = next(k for k in demo.registry.read().keys if "Lift" in k.name)
+    fees, lift_debit, interest = _queued(
+        demo,
+        movement(1, -1_503, communication="frais", on=ON, name="BANQUE"),
+        movement(2, -36_001, communication="KONE domiciliation", on=ON, name="KONE"),
+        movement(3, 250, communication="interets", on=ON),
+    )
+    demo.bank.resolve(fees["id"], account="650")
+    demo.bank.resolve(lift_debit["id"], account="611", key=lift.id)
+    with pytest.raises(InputError, match="Only a charge"):
+        demo.bank.resolve(interest["id"], account="750", key=lift.id)
+    demo.bank.resolve(interest["id"], account="750")
+
+    on_650, on_611 = _owners_charges(demo, "650"), _owners_charges(demo, "611")
+    assert sum(on_650.values()) == 1_503 and sum(on_611.values()) == 36_001
+    owners_of = {o.person_id for o in demo.registry.read().ownerships if lift.weights.get(o.lot_id)}
+    assert {p for p, v in on_611.items() if v} <= owners_of  # the lift key, not the quotas
+    assert len([v for v in on_650.values() if v]) > len([v for v in on_611.values() if v])
+    view = demo.ledger.view(2027)
+    assert view.balance("650") == 1_503 and view.balance("611") == 36_001
+    assert demo.ledger.problems(2027) == []
+
+
+def test_a_reversed_match_can_be_matched_again(demo):
+    """Found by hand: a payment matched to the wrong owner could be
+    reversed, but the movement never came back to be matched again."""
+    first, second = of_distinct_owners(shares(demo), 2)
+    [item] = _queued(demo, movement(1, 40_000, communication="appel", on=ON))
+    wrong = demo.bank.resolve(item["id"], person=first["person"]).record_id
+    assert demo.bank.queue() == []
+    with pytest.raises(InputError, match="already matched"):
+        demo.bank.resolve(item["id"], person=second["person"])
+    owed = demo.ledger.owner_balances(2027)
+    demo.ledger.reverse(wrong, ON)
+    assert [q["id"] for q in demo.bank.queue()] == [item["id"]]
+    right = demo.bank.resolve(item["id"], person=second["person"]).record_id
+    assert right != wrong and demo.bank.queue() == []
+    balances = demo.ledger.owner_balances(2027)
+    assert balances[first["person"]] == owed[first["person"]] + 40_000
+    assert balances[second["person"]] == owed[second["person"]] - 40_000
+    view = demo.ledger.view(2027)
+    assert view.balance("499") == 0 and view.is_balanced()
+    assert demo.ledger.problems(2027) == []  # no stale "matched differently"
+
+
+def test_a_reversed_charge_from_the_bank_leaves_the_statements(demo):
+    [fees] = _queued(demo, movement(1, -1_503, communication="frais", on=ON))
+    entry = demo.bank.resolve(fees["id"], account="650").record_id
+    assert sum(_owners_charges(demo, "650").values()) == 1_503
+    demo.ledger.reverse(entry, ON)
+    assert sum(_owners_charges(demo, "650").values()) == 0
+    demo.bank.resolve(fees["id"], account="650")
+    assert sum(_owners_charges(demo, "650").values()) == 1_503

@@ -12,6 +12,7 @@ from pypdf import PdfReader
 from node.cli import main
 from node.domain.payments import parse_structured_reference
 from tests.coda_gen import movement, statement, write_coda
+from tests.helpers import clock_at
 
 
 @pytest.fixture
@@ -33,7 +34,7 @@ def js(capsys, profile, *args):
     return json.loads(run(capsys, profile, *args, "--json"))
 
 
-def test_a_year_of_accounts_from_the_command_line(capsys, profile, tmp_path):
+def test_a_year_of_accounts_from_the_command_line(capsys, profile, tmp_path, monkeypatch):
     budget = js(
         capsys,
         profile,
@@ -154,6 +155,9 @@ def test_a_year_of_accounts_from_the_command_line(capsys, profile, tmp_path):
     listed = run(capsys, profile, "ledger", "entries", "--year", "2027", "--journal", "purchases")
     assert listed.splitlines()[0].startswith("ACH-2027-0001*  ")
     assert listed.splitlines()[-1].startswith("* provisional number")
+    refused = run(capsys, profile, "ledger", "close-year", "2027", code=1)
+    assert "ends on 2027-12-31; it can be closed from 2028-01-01 on" in refused
+    clock_at(monkeypatch, date(2028, 1, 2))
     closed = js(capsys, profile, "ledger", "close-year", "2027")
     assert closed == {"closed": 2027, "opened": 2028, "result_carried": 4_000_000 - 123_456 + 5_000}
     listed = run(capsys, profile, "ledger", "entries", "--year", "2027", "--journal", "purchases")

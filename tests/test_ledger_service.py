@@ -11,7 +11,7 @@ from node.domain.accounting.calls import BudgetKind, Fund, Schedule
 from node.errors import InputError
 from node.first_run import create_demo
 from node.services.ledger import InvoiceLine
-from tests.helpers import PASSPHRASE, reopen
+from tests.helpers import PASSPHRASE, clock_at, reopen
 
 
 @pytest.fixture
@@ -101,7 +101,8 @@ def test_payments_partial_and_over_are_kept_per_owner(demo):
     assert view.is_balanced() and view.balance("551") == share["amount"] + 400
 
 
-def test_closing_a_year_freezes_it_and_opens_the_next(demo, tmp_path):
+def test_closing_a_year_freezes_it_and_opens_the_next(demo, tmp_path, monkeypatch):
+    clock_at(monkeypatch, date(2028, 1, 15))
     demo.ledger.set_budget(2027, BudgetKind.ORDINARY, {"611": 100_000})
     demo.ledger.generate_calls(2027, Fund.WORKING, Schedule.ONCE, once_on=date(2027, 1, 10))
     demo.ledger.add_invoice("Kone", "1", date(2027, 5, 1), None, [InvoiceLine("611", 80_000)])
@@ -195,7 +196,8 @@ def test_charge_statements_share_out_every_cent_of_the_year(demo):
     assert rows["611"].label == "Instandhaltung und Reparaturen"
 
 
-def test_reserve_fund_minimum_from_last_years_charges(demo):
+def test_reserve_fund_minimum_from_last_years_charges(demo, monkeypatch):
+    clock_at(monkeypatch, date(2028, 1, 15))
     demo.ledger.add_invoice("Kone", "1", date(2026, 5, 1), None, [InvoiceLine("611", 3_000_000)])
     demo.ledger.add_invoice("Bureau", "2", date(2026, 6, 1), None, [InvoiceLine("613", 1_000_000)])
     demo.ledger.add_invoice("Ville", "3", date(2026, 7, 1), None, [InvoiceLine("660", 500_000)])
@@ -269,10 +271,11 @@ def test_a_duplicate_invoice_cancelled_by_its_reversal_is_no_longer_reported(dem
     assert demo.ledger.problems(2027) == []
 
 
-def test_entries_that_reach_a_closed_year_are_reported_and_carried(demo, tmp_path):
+def test_entries_that_reach_a_closed_year_are_reported_and_carried(demo, tmp_path, monkeypatch):
     """Found by hand: one device closed 2027 while another recorded an
     owner's payment in it offline; after the sync the next year's opening
     still carried her whole debt, and nothing said so."""
+    clock_at(monkeypatch, date(2028, 1, 15))
     from tests.helpers import exchange_docs, replica_of
 
     demo.ledger.generate_calls(
@@ -337,11 +340,12 @@ def test_calls_that_no_longer_match_their_budget_are_reported(demo):
     assert demo.ledger.problems(2029)[0].startswith("Call 2029-working-01 was made differently")
 
 
-def test_journal_numbers_are_fixed_at_the_closing(demo, tmp_path):
+def test_journal_numbers_are_fixed_at_the_closing(demo, tmp_path, monkeypatch):
     """Found by hand: numbers were computed by date when read, so an entry
     arriving from another device, or back-dated, renumbered every later
     entry — even in a closed year. They are provisional until the closing,
     which fixes them; an entry reaching the year later takes the next one."""
+    clock_at(monkeypatch, date(2028, 1, 15))
     from node.domain.accounting.ledger import Journal
     from tests.helpers import exchange_docs, replica_of
 
@@ -380,9 +384,10 @@ def test_journal_numbers_are_fixed_at_the_closing(demo, tmp_path):
     assert listed == sorted(listed)  # listed in the order of their numbers
 
 
-def test_a_journal_number_fixed_twice_is_reported(demo, tmp_path):
+def test_a_journal_number_fixed_twice_is_reported(demo, tmp_path, monkeypatch):
     """Two devices closing the same year at once, each without the other's
     last entry, fix one number for two entries: ``ledger check`` says so."""
+    clock_at(monkeypatch, date(2028, 1, 15))
     from tests.helpers import exchange_docs, replica_of
 
     people = sorted({o.person_id for o in demo.registry.read().ownerships})
@@ -443,3 +448,63 @@ def test_a_movement_matched_on_import_and_again_by_hand_is_reported(demo):
     )
     ledger.reverse("match-coda-x-0001-0", day)
     assert not any("booked twice" in p for p in ledger.problems(2026))
+
+
+def test_a_year_is_closed_only_once_it_has_ended(demo, monkeypatch):
+    """Found by hand: 2027 closed in November froze it, and December's
+    calls and payments could no longer be booked (a closing is final)."""
+    demo.ledger.add_invoice("Kone", "1", date(2027, 5, 1), None, [InvoiceLine("611", 80_000)])
+    for today in (date(2027, 11, 20), date(2027, 12, 31)):
+        clock_at(monkeypatch, today)
+        with pytest.raises(
+            InputError, match="ends on 2027-12-31; it can be closed from 2028-01-01"
+        ):
+            demo.ledger.close_year(2027)
+        assert not demo.ledger.year(2027).closed and demo.ledger.years() == [2027]
+    demo.ledger.add_invoice("Kone", "2", date(2027, 12, 31), None, [InvoiceLine("611", 1_000)])
+    clock_at(monkeypatch, date(2028, 1, 1))
+    demo.ledger.close_year(2027)
+    assert demo.ledger.year(2027).closed
+    assert demo.ledger.view(2028).balance("140") == 81_000  # the loss carried, December's too
+
+
+def _statements(session, year):
+    from node.domain.accounting.statements import owners_in
+
+    owners = owners_in(session.registry.read())
+    return {p: session.documents.charge_statement(p, year, "en") for p in owners}
+
+
+def test_an_invoice_reversed_in_the_next_year_comes_off_that_years_statements(demo, monkeypatch):
+    """Found by hand: a duplicate invoice of 2027, found after the year was
+    closed and reversed in 2028, lowered the building's charges of 2028 but
+    no owner's statement: the owners paid it and were never refunded."""
+    lift = lift_key(demo)
+    kept = demo.ledger.add_invoice(
+        "Kone", "F1", date(2027, 5, 1), None, [InvoiceLine("611", 120_001, lift.id)]
+    )
+    twice = demo.ledger.add_invoice(
+        "Kone SA", "F1", date(2027, 5, 2), None, [InvoiceLine("611", 120_001, lift.id)]
+    )
+    before = _statements(demo, 2027)
+    clock_at(monkeypatch, date(2028, 2, 1))
+    demo.ledger.close_year(2027)
+    demo.ledger.add_invoice("Ores", "7", date(2028, 3, 1), None, [InvoiceLine("612", 5_000)])
+    entry = demo.ledger.invoices(2027)[twice.record_id]["entry"]
+    demo.ledger.reverse(entry, date(2028, 3, 2))
+
+    assert _statements(demo, 2027) == before  # the year's statements stand as issued
+    assert sum(s.charges for s in before.values()) == 2 * 120_001
+    after = _statements(demo, 2028)
+    assert sum(s.charges for s in after.values()) == 5_000 - 120_001
+    assert sum(s.charges for s in after.values()) == demo.ledger.view(2028).balance("611") + 5_000
+    paid_once = {p: s.charges for p, s in before.items()}
+    for person, statement in after.items():
+        lift_lines = [x for lot in statement.lots for x in lot.lines if x.account == "611"]
+        # each owner gets back what the duplicate cost them: half their 2027
+        # lift charges (to a few cents per lot: 2027 divided the two together)
+        assert abs(2 * sum(x.own_share for x in lift_lines) + paid_once[person]) <= 4 * len(
+            statement.lots
+        )
+        assert (sum(x.own_share for x in lift_lines) < 0) == (paid_once[person] > 0)
+    assert kept.record_id in demo.ledger.invoices(2027)

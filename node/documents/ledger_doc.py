@@ -15,6 +15,8 @@ Layout::
     accounts    {number: {fr, nl, de, en}}          sub-accounts of the building
     entries     {id: {date, journal, reference, description, lines, reverses, source}}
     invoices    {id: {supplier, number, date, due, lines, entry, paid_entry}}
+                also a charge matched from the bank (id and entry "match-…", paid
+                by its own entry), so that the statements divide it
     weights     {snapshot id: weights}   the key weights invoice lines were split with
     budgets     {"ordinary" | "extraordinary": {lines}}
     calls       {id: {fund, title, due, amount, key, shares, entry}}

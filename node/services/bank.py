@@ -21,10 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 from ..documents import ledger_doc as ldoc
 from ..domain.accounting.calls import Fund
-from ..domain.accounting.chart import POSTING
+from ..domain.accounting.chart import POSTING, Kind
 from ..domain.accounting.ledger import Entry, Journal, Line, check_entry
 from ..domain.coda import Movement, Statement, parse_coda
 from ..domain.matching import OpenItem, match_payments, payment_lines
+from ..domain.registry import GENERAL_KEY_ID
 from ..errors import InputError, NotFoundError
 from ..i18n import _
 from .registry import Change
@@ -273,10 +274,18 @@ class BankService:
         fund: Fund = Fund.WORKING,
         invoice: str | None = None,
         account: str | None = None,
+        key: str | None = None,
     ) -> Change:
         """Move a queued movement out of the suspense account: to an owner
         (a payment), to a supplier's invoice (its payment), or to an account
-        (bank charges 650, interest 750...)."""
+        (bank charges 650, interest 750...).
+
+        A charge account (class 6) is a charge the owners bear: it is split
+        between the lots by ``key`` (the quotas when not given), frozen as
+        it is today, like an invoice's line, and recorded with the invoices
+        as one paid by this movement (found by hand: bank charges matched
+        here lowered the building's result but reached no owner's
+        statement)."""
         item = next((r for r in self.queue(open_only=False) if r["id"] == item_id), None)
         if item is None:
             raise NotFoundError(_("There is no such movement in the matching queue."))
@@ -286,6 +295,7 @@ class BankService:
             raise InputError(_("Match the movement to one owner, one invoice or one account."))
         amount = int(item["amount"])
         day = day or date.fromisoformat(item["date"])
+        weights = None  # a charge's split between the lots
         if person is not None:
             self._session.registry.find_person(person)
             target = Line(
@@ -300,14 +310,35 @@ class BankService:
             self._ledger.check_payable(invoice_year, found)
             target = Line(POSTING.suppliers, debit=-amount)
         else:
-            target = Line(account, credit=amount) if amount > 0 else Line(account, debit=-amount)
+            chart = self._ledger.chart(self._ledger.year_of(day).label)
+            charge = chart.require(account).kind is Kind.EXPENSE
+            if key is not None and not charge:
+                raise InputError(
+                    _("Only a charge (class 6) is split by a key; {account} is not one.").format(
+                        account=account
+                    )
+                )
+            key = (key or GENERAL_KEY_ID) if charge else None
+            weights = self._ledger.key_weights(key) if key else None
+            target = (
+                Line(account, credit=amount, key=key)
+                if amount > 0
+                else Line(account, debit=-amount, key=key)
+            )
         suspense = (
             Line(POSTING.suspense, debit=amount)
             if amount > 0
             else Line(POSTING.suspense, credit=-amount)
         )
+        # A movement matched again after its match was reversed takes the
+        # next id (the same on every device, like the first).
+        earlier = sum(
+            1
+            for e in self._ledger.view(self._ledger.year_of(day).label).entries
+            if e.source == f"match:{item_id}" and not e.reverses
+        )
         entry = Entry(
-            f"match-{item_id}",
+            f"match-{item_id}" + (f"-{earlier + 1}" if earlier else ""),
             day,
             Journal.BANK,
             item["entry"],
@@ -335,4 +366,42 @@ class BankService:
         if invoice is not None:
             with self._ledger._live(invoice_year).edit() as doc:
                 ldoc.put_record(doc, "invoices", invoice, {"paid_entry": entry.id})
+        if weights is not None:
+            self._record_charge(entry, item, -amount, account, key, weights)
         return change
+
+    def _record_charge(
+        self,
+        entry: Entry,
+        item: dict[str, Any],
+        amount: int,
+        account: str,
+        key: str,
+        weights: dict[str, int],
+    ) -> None:
+        """A charge matched from the bank, kept with the invoices (paid by
+        its movement) so that the owners' statements divide it; its id is
+        the match's, the same on every device."""
+        with self._ledger._live(self._ledger.year_of(entry.date).label).edit() as doc:
+            ldoc.put_record(
+                doc,
+                "invoices",
+                entry.id,
+                {
+                    "supplier": item.get("name") or _("Bank"),
+                    "number": item.get("communication") or item.get("reference") or item["id"],
+                    "date": entry.date.isoformat(),
+                    "due": "",
+                    "lines": [
+                        {
+                            "account": account,
+                            "amount": amount,
+                            "key": key,
+                            "label": entry.description,
+                            "weights": ldoc.put_weights(doc, weights),
+                        }
+                    ],
+                    "entry": entry.id,
+                    "paid_entry": entry.id,
+                },
+            )

@@ -222,13 +222,14 @@ class DocumentsService:
         """Everything the statements of one year read, read once."""
         ledger = self._session.ledger
         view, invoices, calls = ledger.view(label), ledger.invoices(label), ledger.calls(label)
+        cancelled, weights = ledger.cancelled_from_other_years(label)
         return _YearData(
             label,
             view,
             self._session.registry.read(),
             invoices,
             calls,
-            year_charges(view, invoices, calls, ledger.weights(label)),
+            year_charges(view, invoices, calls, weights, cancelled),
             ledger.year(label),
         )
 

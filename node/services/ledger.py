@@ -174,6 +174,7 @@ class LedgerService:
                     raise InputError(_("Entry {id} is already reversed.").format(id=entry_id))
                 change = self.post(reversal(found, f"rev-{entry_id}", on))
                 self._unpay_invoices(entry_id)
+                self._reopen_movements(entry_id)
                 return change
         raise NotFoundError(_("There is no entry {id}.").format(id=entry_id))
 
@@ -186,6 +187,25 @@ class LedgerService:
                 with self._live(label).edit() as doc:
                     for invoice_id in paid:
                         ldoc.put_record(doc, "invoices", invoice_id, {"paid_entry": ""})
+
+    def _reopen_movements(self, entry_id: str) -> None:
+        """A bank movement whose match is reversed waits in the matching
+        queue again, to be matched anew (found by hand: a payment matched to
+        the wrong owner could be reversed but never matched again). Every
+        device's record of what it matched it to goes with it, so that
+        ``ledger check`` compares only the matches made since."""
+        for label in self.years():
+            doc = self._live(label).doc
+            queue = ldoc.read_records(doc, "queue")
+            items = [i for i, q in queue.items() if q.get("resolved") == entry_id]
+            if not items:
+                continue
+            with self._live(label).edit() as doc:
+                matchings = ldoc.root(doc, "matchings")
+                for item_id in items:
+                    ldoc.put_record(doc, "queue", item_id, {"resolved": "", "invoice": ""})
+                    for key in [k for k in matchings if k.split("|", 1)[0] == item_id]:
+                        del matchings[key]
 
     # -- supplier invoices ---------------------------------------------------------------------
 
@@ -295,6 +315,26 @@ class LedgerService:
     def weights(self, label: int) -> dict[str, dict[str, int]]:
         """The key weights invoices of the year were split with (by snapshot id)."""
         return ldoc.read_weights(self._live(label).doc)
+
+    def cancelled_from_other_years(
+        self, label: int
+    ) -> tuple[list[dict[str, Any]], dict[str, dict[str, int]]]:
+        """The invoices of other years reversed in year ``label`` (a
+        duplicate found after its year was closed), and the sets of weights
+        the year's statements split with, theirs included (found by hand:
+        such a reversal lowered the building's charges but no owner's)."""
+        weights = self.weights(label)
+        reversed_ids = {e.reverses for e in self.view(label).entries if e.reverses}
+        own = {invoice["entry"] for invoice in self.invoices(label).values()}
+        cancelled = []
+        for other in self.years():
+            if other == label:
+                continue
+            for invoice in self.invoices(other).values():
+                if invoice["entry"] in reversed_ids and invoice["entry"] not in own:
+                    cancelled.append(invoice)
+                    weights = {**self.weights(other), **weights}
+        return cancelled, weights
 
     def allocation(self, invoice_id: str) -> list[dict[str, int]]:
         """Each line of an invoice split between lots, to the cent, with the
@@ -741,7 +781,8 @@ class LedgerService:
                     _(
                         "Bank movement {item} was matched differently on two devices ({targets}); "
                         "the accounts keep one of them, entry {entry}. Check it against the bank "
-                        "statement; if it is wrong, reverse it and book the movement by hand."
+                        "statement; if it is wrong, reverse it (ledger reverse {entry}): the "
+                        "movement then waits to be matched again."
                     ).format(
                         item=item_id,
                         targets="; ".join(said(t) for t in targets),
@@ -810,6 +851,9 @@ class LedgerService:
         year = self.year(label)
         if year.closed:
             raise InputError(_("The fiscal year {year} is already closed.").format(year=label))
+        too_early = self.too_early_to_close(label)
+        if too_early:
+            raise InputError(too_early)
         view = self.view(label)
         if not view.is_balanced():
             raise InputError(
@@ -836,6 +880,22 @@ class LedgerService:
             if opening is not None:
                 ldoc.put_entry(doc, opening)
         return Change.of("entries", "years")
+
+    def too_early_to_close(self, label: int) -> str:
+        """Why year ``label`` cannot be closed yet, or "" (found by hand: a
+        year closed in November froze it, and December's calls, invoices and
+        payments could no longer be booked; a closing is final)."""
+        year = self.year(label)
+        if self._session.now().date() > year.end:
+            return ""
+        return _(
+            "The fiscal year {year} ends on {end}; it can be closed from {day} on. "
+            "A closed year takes no new entries."
+        ).format(
+            year=label,
+            end=year.end.isoformat(),
+            day=(year.end + timedelta(days=1)).isoformat(),
+        )
 
     def late_in_closed_year(self, label: int) -> tuple[Entry | None, Entry | None]:
         """What the closing of ``label`` and the opening of the next year

@@ -35,6 +35,7 @@ from node.domain.accounting.calls import BudgetKind, Fund, Schedule
 from node.domain.payments import parse_eur
 from shared.protocol import Role
 from tests.coda_gen import Break, break_coda, movement, statement, write_coda
+from tests.helpers import clock_at
 from tests.relay import fixtures
 
 pytestmark = pytest.mark.gui
@@ -254,7 +255,7 @@ def test_a_sub_account_is_added_to_the_chart(qtbot, start_app) -> None:  # type:
 
 
 def test_a_coda_file_pays_an_owner_and_queues_the_rest(  # type: ignore[no-untyped-def]
-    qtbot, start_app, tmp_path: Path
+    qtbot, start_app, tmp_path: Path, monkeypatch
 ) -> None:
     controller = start_app()
     main = open_demo(qtbot, controller)
@@ -275,6 +276,7 @@ def test_a_coda_file_pays_an_owner_and_queues_the_rest(  # type: ignore[no-untyp
                 [
                     movement(1, owed, reference=shares[0]["reference"], on=on, name="PAYER"),
                     movement(2, 12_345, communication="loyer parking", on=on, name="DUPONT"),
+                    movement(3, -1_503, communication="frais", on=on, name="BANQUE"),
                 ],
                 old_date=on,
                 new_date=on,
@@ -290,11 +292,11 @@ def test_a_coda_file_pays_an_owner_and_queues_the_rest(  # type: ignore[no-untyp
     bank.file_dialog.accept()
     qtbot.waitUntil(lambda: bank.report is not None, timeout=WAIT_MS)
     wait_idle(qtbot, controller)
-    assert (bank.report.movements, bank.report.matched, bank.report.queued) == (2, 1, 1)
+    assert (bank.report.movements, bank.report.matched, bank.report.queued) == (3, 1, 2)
     assert "1 payments matched" in bank.report_label.text()
-    queue = bank.table.rows()
-    assert len(queue) == 1 and queue[0].amount == 12_345
-    assert column(bank.table, "Communication") == ["loyer parking"]
+    queue = sorted(bank.table.rows(), key=lambda r: r.amount, reverse=True)
+    assert [r.amount for r in queue] == [12_345, -1_503]
+    assert sorted(column(bank.table, "Communication")) == ["frais", "loyer parking"]
     assert "DUPONT" in column(bank.table, "Counterparty")[0]
 
     balances = show(qtbot, controller, "accounts_balances")
@@ -312,10 +314,33 @@ def test_a_coda_file_pays_an_owner_and_queues_the_rest(  # type: ignore[no-untyp
     dialog = bank.dialog
     dialog.choose(2)
     dialog.select_account("740")
+    assert not dialog.key.isEnabled()  # income is not split between the lots
+    dialog.save_button.click()
+    qtbot.waitUntil(lambda: len(bank.table.rows()) == 1, timeout=WAIT_MS)
+    view = on_worker(qtbot, controller, lambda s: s.ledger.view(year))
+    assert view.balance("740") == -12_345
+
+    # the bank charges are the owners', split by the key chosen (the lift's)
+    bank.table.select_id(queue[1].id)
+    bank.resolve_button.click()
+    dialog = bank.dialog
+    dialog.choose(2)
+    dialog.select_account("650")
+    assert dialog.key.isEnabled()
+    lift = on_worker(
+        qtbot, controller, lambda s: next(k for k in s.registry.read().keys if "Lift" in k.name)
+    )
+    dialog.key.setCurrentIndex(dialog.key.findData(lift.id))
     dialog.save_button.click()
     qtbot.waitUntil(lambda: bank.table.rows() == [], timeout=WAIT_MS)
     view = on_worker(qtbot, controller, lambda s: s.ledger.view(year))
-    assert view.balance("740") == -12_345 and view.balance("499") == 0
+    assert view.balance("650") == 1_503 and view.balance("499") == 0
+    [charge] = [
+        i
+        for i in on_worker(qtbot, controller, lambda s: s.ledger.invoices(year)).values()
+        if i["lines"][0]["account"] == "650"
+    ]
+    assert charge["lines"][0]["key"] == lift.id and charge["paid_entry"]
 
     # a damaged file: refused whole, with the line at fault, and nothing changes
     before = on_worker(
@@ -379,7 +404,22 @@ def test_a_coda_file_pays_an_owner_and_queues_the_rest(  # type: ignore[no-untyp
     )
     assert year_end.statements.statement.paid == owed
 
-    # closing the year asks first, saying the year will be frozen
+    # before the year has ended it cannot be closed, and the page says why
+    year_end.close_button.click()
+    box = year_end.confirm
+    assert "cannot be closed yet" in box.text()
+    assert f"it can be closed from {year + 1}-01-01 on" in box.informativeText()
+    assert [b.text() for b in box.buttons()] == ["OK"]
+    box.buttons()[0].click()
+    assert on_worker(qtbot, controller, lambda s: s.ledger.year(year).closed) is False
+
+    # once it has ended, closing asks first, saying the year will be frozen
+    clock_at(monkeypatch, date(year + 1, 1, 3))
+    year_end = show(qtbot, controller, "accounts_year_end")
+    year_end.refresh()
+    qtbot.waitUntil(
+        lambda: year_end.data is not None and not year_end.data.too_early, timeout=WAIT_MS
+    )
     year_end.close_button.click()
     box = year_end.confirm
     assert "frozen" in box.informativeText()

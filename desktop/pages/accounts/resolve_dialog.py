@@ -28,6 +28,7 @@ from ...qt import (
     QWidget,
 )
 from ...widgets import RecordDialog
+from .invoice_dialog import key_choices
 
 OWNER, INVOICE, ACCOUNT = range(3)
 
@@ -150,6 +151,15 @@ class ResolveDialog(RecordDialog):
         for number, text in account_choices(chart):
             self.account.addItem(text, number)
         account_form.addRow(_("&Account"), self.account)
+        # a charge (class 6) is the owners': split between the lots by a key
+        self.key = QComboBox()
+        for key_id, name in key_choices(registry):
+            self.key.addItem(name, key_id)
+        self.key.setToolTip(_("A charge is split between the lots by this key, as on an invoice."))
+        account_form.addRow(_("Split &by"), self.key)
+        self.charges = {a.number for a in chart.sorted() if a.kind is Kind.EXPENSE}
+        self.account.currentIndexChanged.connect(self._account_changed)
+        self._account_changed()
 
         for page in (owner, invoice, account):
             self.stack.addWidget(page)
@@ -176,6 +186,9 @@ class ResolveDialog(RecordDialog):
     def select_account(self, number: str) -> None:
         self.account.setCurrentIndex(self.account.findData(number))
 
+    def _account_changed(self) -> None:
+        self.key.setEnabled(self.account.currentData() in self.charges)
+
     def values(self) -> dict[str, Any]:
         """The keyword arguments of :meth:`BankService.resolve`."""
         kind = self.kind.checkedId()
@@ -186,4 +199,7 @@ class ResolveDialog(RecordDialog):
             if not invoice:
                 raise InputError(_("There is no unpaid invoice to match."))
             return {"invoice": invoice}
-        return {"account": self.account.currentData()}
+        account = self.account.currentData()
+        return {"account": account} | (
+            {"key": self.key.currentData()} if account in self.charges else {}
+        )

@@ -60,6 +60,7 @@ class YearEndData:
     situation: tuple[StatementRow, ...]  # the simplified presentation's lines
     problems: tuple[str, ...]
     owners: tuple[tuple[str, str], ...]  # (person id, name), for the statements
+    too_early: str = ""  # why the year cannot be closed yet
 
 
 def situation_rows(view: Any, income: IncomeStatement) -> list[StatementRow]:
@@ -102,6 +103,7 @@ def read_year_end(session: Session, year: int, info: YearsInfo) -> YearEndData:
         tuple(situation_rows(view, income)),
         tuple(session.ledger.problems(year)) if exists else (),
         tuple(owners),
+        session.ledger.too_early_to_close(year) if exists else "",
     )
 
 
@@ -342,6 +344,17 @@ class YearEndPage(AccountsPage):
         year = self.year
         box = QMessageBox(self.window())
         box.setObjectName("closeYearBox")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.confirm = box
+        too_early = getattr(self.data, "too_early", "") if self.data is not None else ""
+        if too_early:
+            box.setIcon(QMessageBox.Icon.Information)
+            box.setWindowTitle(_("Close the fiscal year {year}").format(year=year))
+            box.setText(_("The fiscal year {year} cannot be closed yet.").format(year=year))
+            box.setInformativeText(too_early)
+            box.addButton(_("OK"), QMessageBox.ButtonRole.AcceptRole)
+            box.open()
+            return
         box.setIcon(QMessageBox.Icon.Warning)
         box.setWindowTitle(_("Close the fiscal year {year}").format(year=year))
         box.setText(_("Close the fiscal year {year}?").format(year=year))
@@ -356,14 +369,12 @@ class YearEndPage(AccountsPage):
         close = box.addButton(_("Close the year"), QMessageBox.ButtonRole.DestructiveRole)
         box.addButton(_("Cancel"), QMessageBox.ButtonRole.RejectRole)
         box.setDefaultButton(QMessageBox.StandardButton.NoButton)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
         def answered(button: object) -> None:
             if button is close:
                 self.close_year(year)
 
         box.buttonClicked.connect(answered)
-        self.confirm = box
         box.open()
 
     def close_year(self, year: int) -> None:

@@ -196,10 +196,17 @@ def year_charges(
     invoices: Mapping[str, Mapping[str, Any]],
     calls: Mapping[str, Mapping[str, Any]],
     weights: Mapping[str, Mapping[str, int]],
+    cancelled: Sequence[Mapping[str, Any]] = (),
 ) -> YearCharges:
     """The year's charges divided once per account, key and set of weights
     (the weights in force when the invoices were posted): each lot's part of
-    the total of those invoices, to the cent (:func:`allocation.allocate`)."""
+    the total of those invoices, to the cent (:func:`allocation.allocate`).
+
+    ``cancelled``: invoices of earlier years reversed in this one (a
+    duplicate found after the year was closed). Their charges were in that
+    year's statements; they come off this year's, split as they were
+    (``weights`` then also holds their sets of weights; ids are derived from
+    the content, so one id is one set in every year)."""
     reversed_entries = {e.reverses for e in view.entries if e.reverses}
     totals: dict[tuple[str, str, str], int] = defaultdict(int)
     for invoice in invoices.values():
@@ -207,14 +214,20 @@ def year_charges(
             continue
         for line in invoice["lines"]:
             totals[(line["account"], line["key"], line["weights"])] += int(line["amount"])
+    taken_back: dict[tuple[str, str, str], int] = defaultdict(int)
+    for invoice in cancelled:
+        for line in invoice["lines"]:
+            taken_back[(line["account"], line["key"], line["weights"])] -= int(line["amount"])
     per_lot: dict[str, dict[tuple[str, str], list[int]]] = defaultdict(
         lambda: defaultdict(lambda: [0, 0])
     )
-    for (account, key, snapshot), total in totals.items():
-        for lot, part in allocate(total, weights[snapshot]).items():
-            slot = per_lot[lot][(account, key)]
-            slot[0] += total
-            slot[1] += part
+    # divided apart, so that what comes off is what each lot was charged
+    for split in (totals, taken_back):
+        for (account, key, snapshot), total in split.items():
+            for lot, part in allocate(total, weights[snapshot]).items():
+                slot = per_lot[lot][(account, key)]
+                slot[0] += total
+                slot[1] += part
     provisions: dict[str, int] = defaultdict(int)
     reserve: dict[str, int] = defaultdict(int)
     for call in calls.values():
