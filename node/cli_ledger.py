@@ -378,6 +378,7 @@ def cmd_statement(args: argparse.Namespace, open_session: Callable) -> int:
         "provisions": statement.provisions,
         "paid": statement.paid,
         "regularisation": statement.regularisation,
+        "brought_forward": statement.brought_forward,
         "balance": statement.balance,
         "reserve_called": statement.reserve_called,
         "lots": [

@@ -107,12 +107,16 @@ def test_closing_a_year_freezes_it_and_opens_the_next(demo, tmp_path, monkeypatc
     demo.ledger.generate_calls(2027, Fund.WORKING, Schedule.ONCE, once_on=date(2027, 1, 10))
     demo.ledger.add_invoice("Kone", "1", date(2027, 5, 1), None, [InvoiceLine("611", 80_000)])
     owed = demo.ledger.owner_balances(2027)
+    settled = demo.documents.regularisations(2027)
+    assert sum(settled.values()) == 80_000 - 100_000  # the surplus, owner by owner
     demo.ledger.close_year(2027)
     assert demo.ledger.year(2027).closed
     with pytest.raises(InputError, match="closed"):
         demo.ledger.add_invoice("Kone", "2", date(2027, 6, 1), None, [InvoiceLine("611", 1)])
-    assert demo.ledger.view(2028).owner_balances() == owed  # carried owner by owner
-    assert demo.ledger.view(2028).balance("140") == -20_000  # the surplus carried forward
+    # each owner's statement settled on their account, then carried owner by owner
+    carried = {p: owed.get(p, 0) + settled.get(p, 0) for p in set(owed) | set(settled)}
+    assert demo.ledger.view(2028).owner_balances() == {p: v for p, v in carried.items() if v}
+    assert demo.ledger.view(2028).balance("140") == 0  # nothing left over: all was shared
     assert demo.ledger.view(2028).is_balanced()
     demo.close()
     again = reopen(tmp_path / "demo")
@@ -293,7 +297,8 @@ def test_entries_that_reach_a_closed_year_are_reported_and_carried(demo, tmp_pat
     finally:
         other.close()
     owed_2027 = demo.ledger.owner_balances(2027)[person]
-    assert demo.ledger.owner_balances(2028)[person] == owed_2027 + 25_000  # the payment missing
+    assert owed_2027 == -25_000  # no charge: the calls went back with the statement
+    assert demo.ledger.owner_balances(2028).get(person, 0) == owed_2027 + 25_000  # missing
     [problem] = demo.ledger.problems(2027)
     assert problem.startswith("Entries reached 2027 after it was closed")
     demo.ledger.amend_closing(2027)
@@ -465,7 +470,8 @@ def test_a_year_is_closed_only_once_it_has_ended(demo, monkeypatch):
     clock_at(monkeypatch, date(2028, 1, 1))
     demo.ledger.close_year(2027)
     assert demo.ledger.year(2027).closed
-    assert demo.ledger.view(2028).balance("140") == 81_000  # the loss carried, December's too
+    # no call was made: the owners owe the year's charges, December's too
+    assert sum(demo.ledger.owner_balances(2028).values()) == 81_000
 
 
 def _statements(session, year):
@@ -508,3 +514,43 @@ def test_an_invoice_reversed_in_the_next_year_comes_off_that_years_statements(de
         )
         assert (sum(x.own_share for x in lift_lines) < 0) == (paid_once[person] > 0)
     assert kept.record_id in demo.ledger.invoices(2027)
+
+
+def test_what_an_owner_owed_is_carried_onto_the_next_statement(demo, monkeypatch):
+    """Found by hand: an owner who paid nothing in 2027 read on the 2028
+    statement a balance in their favour, because the statement ignored what
+    was owed when the year opened. The closing now settles each statement
+    on the owner's account, and the next statement starts from it."""
+    demo.ledger.generate_calls(
+        2027, Fund.WORKING, Schedule.ONCE, amount=100_000, once_on=date(2027, 1, 10)
+    )
+    demo.ledger.add_invoice("Kone", "1", date(2027, 5, 1), None, [InvoiceLine("611", 80_000)])
+    shares = demo.ledger.calls(2027)["2027-working-01"]["shares"]
+    called: dict[str, int] = {}
+    for share in shares:
+        called[share["person"]] = called.get(share["person"], 0) + share["amount"]
+    debtor, payer = sorted(called)[:2]
+    demo.ledger.record_payment(payer, called[payer], date(2027, 2, 1), "paid")
+    before = _statements(demo, 2027)
+    assert before[debtor].balance == before[debtor].charges > 0  # paid nothing
+    assert before[payer].balance == before[payer].charges - called[payer] < 0
+
+    clock_at(monkeypatch, date(2028, 1, 15))
+    demo.ledger.close_year(2027)
+    assert _statements(demo, 2027) == before  # closing changes no statement of the year
+    demo.ledger.generate_calls(
+        2028, Fund.WORKING, Schedule.ONCE, amount=100_000, once_on=date(2028, 1, 10)
+    )
+    demo.ledger.add_invoice("Kone", "2", date(2028, 5, 1), None, [InvoiceLine("611", 50_000)])
+    demo.ledger.record_payment(debtor, 10_000, date(2028, 2, 1), "part")
+    after = _statements(demo, 2028)
+    assert after[debtor].brought_forward == before[debtor].balance
+    assert after[debtor].balance == before[debtor].balance + after[debtor].charges - 10_000
+    assert after[payer].brought_forward == before[payer].balance < 0  # in their favour
+    # the statement's balance is the owner's account once the year is settled
+    for person, statement in after.items():
+        assert statement.brought_forward == demo.ledger.owner_balances(2028).get(person, 0) - (
+            statement.provisions - statement.paid
+        )
+    assert demo.ledger.problems(2027) == [] and demo.ledger.view(2027).is_balanced()
+    assert demo.ledger.view(2028).balance("140") == 0

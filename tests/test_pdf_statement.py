@@ -136,6 +136,24 @@ def test_a_balance_in_the_owners_favour_has_no_payment_block():
     assert "Structured communication" not in text
 
 
+@pytest.mark.usefixtures("qr_tools")
+def test_what_was_owed_when_the_period_opened_is_part_of_the_balance(tmp_path: Path):
+    """Found by hand: a statement that ignored last year's debt told an owner
+    owing €1,740 that €180 was in their favour."""
+    owing = statement("en", brought_forward_cents=174_000)
+    assert owing.balance_cents == 174_000 + 23_325
+    data = render_charge_statement(owing)
+    text = "\n".join(pages_text(data))
+    assert "Due by you from earlier periods\n €1,740.00" in text
+    assert "Balance due by you\n €1,973.25" in text
+    decoded = decode_qr_in_pdf(data, tmp_path, page=len(reader(data).pages))
+    assert decoded == epc_payload(owing.payment.transfer(197_325))
+    ahead = statement("en", brought_forward_cents=-30_000)
+    text = "\n".join(pages_text(render_charge_statement(ahead)))
+    assert "In your favour from earlier periods\n €300.00" in text
+    assert "Balance in your favour\n €66.75" in text
+
+
 @pytest.mark.parametrize(
     ("language", "balance", "held"),
     [

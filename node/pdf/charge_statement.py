@@ -129,9 +129,11 @@ class CallPaid:
 class ChargeStatement:
     """One owner's statement of charges for one period.
 
-    The balance is the owner's share of the expenses minus what the owner
-    paid on the period's calls: above zero it is due (by ``due_date``, to
-    ``payment`` when given), below zero it is in the owner's favour."""
+    The balance is what the owner owed when the period opened
+    (``brought_forward_cents``), plus their share of the expenses, minus
+    what the owner paid on the period's calls: above zero it is due (by
+    ``due_date``, to ``payment`` when given), below zero it is in the
+    owner's favour."""
 
     letterhead: Letterhead
     language: str
@@ -146,6 +148,7 @@ class ChargeStatement:
     period_label: str = ""
     reference: str = ""
     note: str = ""
+    brought_forward_cents: int = 0  # owed (> 0) or in the owner's favour (< 0) at the start
 
     def __post_init__(self) -> None:
         if self.language not in LANGUAGES:
@@ -174,7 +177,7 @@ class ChargeStatement:
     @property
     def balance_cents(self) -> int:
         """Above zero: due by the owner; below zero: in the owner's favour."""
-        return self.charges_cents - self.paid_cents
+        return self.brought_forward_cents + self.charges_cents - self.paid_cents
 
 
 def _period(statement: ChargeStatement, kit: Kit) -> str:
@@ -280,7 +283,13 @@ def _summary(statement: ChargeStatement, kit: Kit) -> Flowable:
         outcome = _("Balance in your favour")
     else:
         outcome = _("Balance")
-    rows = [(_("Your share of the expenses"), kit.money(statement.charges_cents))]
+    rows = []
+    earlier = statement.brought_forward_cents
+    if earlier > 0:
+        rows.append((_("Due by you from earlier periods"), kit.money(earlier)))
+    elif earlier < 0:
+        rows.append((_("In your favour from earlier periods"), kit.money(-earlier)))
+    rows.append((_("Your share of the expenses"), kit.money(statement.charges_cents)))
     rows.append((_("Paid on the calls for funds of the period"), kit.money(statement.paid_cents)))
     columns = (Column(_("Summary"), 75), Column(_("Amount"), 25, "right"))
     return kit.table(columns, rows, (outcome, kit.money(abs(balance))))

@@ -241,6 +241,20 @@ class DocumentsService:
             person_id, label, d.view, d.registry, d.invoices, d.calls, language, d.charges
         )
 
+    def regularisations(self, label: int) -> dict[str, int]:
+        """Per person, the year's statement's charges minus the working-fund
+        calls addressed to them (> 0 due, < 0 in their favour): what the
+        closing books on their accounts (``LedgerService.regularisation``).
+        A person called in the year who holds no lot any more (a seller) has
+        the calls in their favour: the buyer's statement bears the year."""
+        d = self._year(label)
+        persons = set(owners_in(d.registry)) | set(d.charges.provisions)
+        out = {}
+        for person in sorted(persons):
+            statement = self.charge_statement(person, label, "en", d)
+            out[person] = statement.regularisation
+        return out
+
     def charge_statement_pdf(
         self, person_id: str, label: int, data: _YearData | None = None
     ) -> bytes:
@@ -310,6 +324,7 @@ class DocumentsService:
             calls=tuple(calls_paid),
             payment=payment,
             due_date=date.today() + timedelta(days=PAYMENT_DAYS) if payment else None,
+            brought_forward_cents=statement.brought_forward,
         )
         return spdf.render_charge_statement(document)
 

@@ -861,9 +861,14 @@ class LedgerService:
                     year=label
                 )
             )
+        settled = self.regularisation(label)
+        if settled is not None:
+            view = LedgerView((*view.entries, settled), view.chart, view.numbers)
         closing = closing_entries(view, year, f"close-{label}", POSTING.result_carried)
         live = self._live(label)
         with live.edit() as doc:
+            if settled is not None:
+                ldoc.put_entry(doc, settled)
             if closing is not None:
                 ldoc.put_entry(doc, closing)
             ldoc.set_meta(doc, closed=True)
@@ -880,6 +885,44 @@ class LedgerService:
             if opening is not None:
                 ldoc.put_entry(doc, opening)
         return Change.of("entries", "years")
+
+    def regularisation(self, label: int) -> Entry | None:
+        """The year's charge statements settled on the owners' accounts, as
+        the closing books them: each owner's share of the charges against the
+        working-fund calls addressed to them (DOMAIN §5: the calls are
+        advances), their account debited with what is due or credited with
+        what is in their favour, the calls' income (700) by the total. The
+        accounts then say what the statements say, and the next year's
+        opening carries each owner's whole position (found by hand: an owner
+        owing €1,740 read "€180 in your favour" on the next statement)."""
+        year = self.year(label)
+        lines = []
+        for person, amount in sorted(self._session.documents.regularisations(label).items()):
+            if amount:
+                lines.append(
+                    Line(
+                        POSTING.owners_working,
+                        debit=max(amount, 0),
+                        credit=max(-amount, 0),
+                        person=person,
+                    )
+                )
+        total = sum(line.debit - line.credit for line in lines)
+        if not lines:
+            return None
+        if total:
+            lines.append(Line(POSTING.ordinary_calls, debit=max(-total, 0), credit=max(total, 0)))
+        return Entry(
+            f"reg-{label}",
+            year.end,
+            Journal.MISC,
+            f"statements-{label}",
+            _("Charges of {year} set against the calls for funds (charge statements)").format(
+                year=label
+            ),
+            tuple(lines),
+            source=f"regularisation:{label}",
+        )
 
     def too_early_to_close(self, label: int) -> str:
         """Why year ``label`` cannot be closed yet, or "" (found by hand: a

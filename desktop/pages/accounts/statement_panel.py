@@ -145,6 +145,8 @@ class StatementPanel(QWidget):
         self.balance = QLabel()
         self.balance.setObjectName("statementBalance")
         self.reserve = QLabel()
+        self.earlier = QLabel()
+        figures.addRow(_("Owed when the year opened"), self.earlier)
         figures.addRow(_("Your charges of the year"), self.charges)
         figures.addRow(_("Called for the working fund"), self.called)
         figures.addRow(_("Paid on the working fund"), self.paid)
@@ -203,11 +205,24 @@ class StatementPanel(QWidget):
     def show_statement(self, statement: ChargeStatement | None) -> None:
         self.statement = statement
         if statement is None:
-            for label in (self.charges, self.called, self.paid, self.balance, self.reserve):
+            for label in (
+                self.earlier,
+                self.charges,
+                self.called,
+                self.paid,
+                self.balance,
+                self.reserve,
+            ):
                 label.setText("—")
             self.table.set_rows([])
             self.update_actions()
             return
+        earlier = statement.brought_forward
+        self.earlier.setText(
+            _("{amount} in the owner's favour").format(amount=fmt_eur(-earlier))
+            if earlier < 0
+            else fmt_eur(earlier)
+        )
         self.charges.setText(fmt_eur(statement.charges))
         self.called.setText(fmt_eur(statement.provisions))
         self.paid.setText(fmt_eur(statement.paid))

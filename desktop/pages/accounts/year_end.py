@@ -360,8 +360,10 @@ class YearEndPage(AccountsPage):
         box.setText(_("Close the fiscal year {year}?").format(year=year))
         box.setInformativeText(
             _(
-                "Its income and expenses are carried into the result carried forward and its "
-                "balances are opened in {next}. The year is then frozen: no entry of {year} "
+                "Each owner's charge statement is first settled on their account (their share "
+                "of the charges against the calls addressed to them). Its income and expenses "
+                "are then carried into the result carried forward and its balances are opened "
+                "in {next}. The year is then frozen: no entry of {year} "
                 "can be added, changed or reversed any more, on any device. This cannot be "
                 "undone."
             ).format(year=year, next=year + 1)

@@ -166,6 +166,7 @@ class ChargeStatement:
     provisions: int  # working-fund calls of the year addressed to them
     paid: int  # what they paid on the working fund in the year
     reserve_called: int  # reserve-fund calls of the year (not charges)
+    brought_forward: int = 0  # owed (> 0) or in their favour (< 0) when the year opened
 
     @property
     def regularisation(self) -> int:
@@ -175,8 +176,10 @@ class ChargeStatement:
     @property
     def balance(self) -> int:
         """What the owner owes at the end (> 0), or is owed (< 0), on the
-        working fund: charges not covered by payments."""
-        return self.charges - self.paid
+        working fund: what they owed when the year opened (earlier years'
+        statements settled at their closing included), plus the year's
+        charges, less what they paid in the year."""
+        return self.brought_forward + self.charges - self.paid
 
 
 @dataclass(frozen=True)
@@ -189,6 +192,7 @@ class YearCharges:
     provisions: Mapping[str, int]  # working-fund calls, per person
     reserve: Mapping[str, int]  # reserve-fund calls, per person
     paid: Mapping[str, int]  # payments on the working fund in the year, per person
+    brought_forward: Mapping[str, int]  # working fund owed when the year opened, per person
 
 
 def year_charges(
@@ -235,17 +239,24 @@ def year_charges(
         for share in call["shares"]:
             target[share["person"]] += int(share["amount"])
     paid: dict[str, int] = defaultdict(int)
+    opened: dict[str, int] = defaultdict(int)
     for entry in view.entries:
-        if (entry.source or "").startswith("opening:"):
-            continue
+        source = entry.source or ""
+        if source.startswith("regularisation:"):
+            continue  # the year's own statements, booked at its closing
         for line in entry.lines:
-            if line.person and line.account == "4101" and line.credit:
+            if not (line.person and line.account == "4101"):
+                continue
+            if source.startswith("opening:"):
+                opened[line.person] += line.amount
+            elif line.credit:
                 paid[line.person] += line.credit
     return YearCharges(
         {lot: {k: (v[0], v[1]) for k, v in items.items()} for lot, items in per_lot.items()},
         dict(provisions),
         dict(reserve),
         dict(paid),
+        dict(opened),
     )
 
 
@@ -308,6 +319,7 @@ def charge_statement(
         index.provisions.get(person, 0),
         index.paid.get(person, 0),
         index.reserve.get(person, 0),
+        index.brought_forward.get(person, 0),
     )
 
 
