@@ -338,7 +338,7 @@ def cmd_match(args: argparse.Namespace, open_session: Callable) -> int:
             fund=Fund(args.fund),
             invoice=args.invoice,
             account=args.account,
-            key=args.key,
+            key=_key_id(session, args.key) if args.key else None,
         )
         print(change.record_id)
     return 0

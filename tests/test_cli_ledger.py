@@ -226,3 +226,41 @@ def test_a_year_of_accounts_from_the_command_line(capsys, profile, tmp_path, mon
 def test_mistakes_are_explained(capsys, profile, args, message):
     err = run(capsys, profile, *args, code=1)
     assert message in err and "Traceback" not in err
+
+
+def test_bank_charges_matched_from_the_command_line_are_split_by_a_named_key(capsys, profile):
+    on = date(2027, 1, 20)
+    coda = Path(profile).parent / "fees.cod"
+    coda.write_bytes(
+        write_coda(
+            [
+                statement(
+                    [movement(1, -1_503, communication="frais", on=on)], old_date=on, new_date=on
+                )
+            ]
+        ).encode("latin-1")
+    )
+    js(capsys, profile, "ledger", "coda", "import", str(coda))
+    (queued,) = js(capsys, profile, "ledger", "queue")
+    assert "distribution key nope" in run(
+        capsys,
+        profile,
+        "ledger",
+        "match",
+        queued["id"],
+        "--account",
+        "650",
+        "--key",
+        "nope",
+        code=1,
+    )
+    run(capsys, profile, "ledger", "match", queued["id"], "--account", "650", "--key", "ascen")
+    assert js(capsys, profile, "ledger", "queue") == []
+    owners = {o["person_id"] for o in js(capsys, profile, "registry")["ownerships"]}
+    for person in sorted(owners):
+        data = js(capsys, profile, "ledger", "statement", "--owner", person, "--year", "2027")
+        lines = [x for lot in data["lots"] for x in lot["lines"] if x["account"] == "650"]
+        if lines:
+            break
+    assert lines and {x["key"] for x in lines} == {"Ascenseur / Lift"}
+    assert {x["building_total"] for x in lines} == {1_503}
