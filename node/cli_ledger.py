@@ -85,12 +85,31 @@ def cmd_invoice_add(args: argparse.Namespace, open_session: Callable) -> int:
 
 
 def _key_id(session: Any, ref: str) -> str:
-    """A key by id or by (case-insensitive) name."""
+    """A key by id or by (case-insensitive) name: the start of its name or
+    of one of its names in another language ("Ascenseur / Lift" is "Lift")."""
     if ref == "general":
         return ref
-    for key in session.registry.read().keys:
-        if ref in (key.id, key.name) or key.name.casefold().startswith(ref.casefold()):
+    keys = session.registry.read().keys
+    for key in keys:
+        if ref in (key.id, key.name):
             return key.id
+    wanted = ref.casefold().strip()
+    found = [
+        key
+        for key in keys
+        if wanted
+        and any(
+            part.strip().casefold().startswith(wanted) for part in (key.name, *key.name.split("/"))
+        )
+    ]
+    if len(found) == 1:
+        return found[0].id
+    if found:
+        raise InputError(
+            _("{key} could be several distribution keys: {names}.").format(
+                key=ref, names=", ".join(sorted(k.name for k in found))
+            )
+        )
     raise InputError(_("There is no distribution key {key}.").format(key=ref))
 
 

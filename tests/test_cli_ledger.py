@@ -254,7 +254,7 @@ def test_bank_charges_matched_from_the_command_line_are_split_by_a_named_key(cap
         "nope",
         code=1,
     )
-    run(capsys, profile, "ledger", "match", queued["id"], "--account", "650", "--key", "ascen")
+    run(capsys, profile, "ledger", "match", queued["id"], "--account", "650", "--key", "lift")
     assert js(capsys, profile, "ledger", "queue") == []
     owners = {o["person_id"] for o in js(capsys, profile, "registry")["ownerships"]}
     for person in sorted(owners):
