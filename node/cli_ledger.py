@@ -168,7 +168,11 @@ def cmd_calls_generate(args: argparse.Namespace, open_session: Callable) -> int:
 def cmd_payment_add(args: argparse.Namespace, open_session: Callable) -> int:
     with open_session(args) as session:
         change = session.ledger.record_payment(
-            args.person, parse_amount(args.amount), _day(args.date), args.reference, Fund(args.fund)
+            session.registry.person_named(args.person).id,  # an id or a name
+            parse_amount(args.amount),
+            _day(args.date),
+            args.reference,
+            Fund(args.fund),
         )
         print(change.record_id)
     return 0
@@ -353,7 +357,8 @@ def cmd_match(args: argparse.Namespace, open_session: Callable) -> int:
         change = session.bank.resolve(
             args.item,
             _day(args.date) if args.date else None,
-            person=args.person,
+            # an id or a name (found by hand: "There is no person with id Jan Peeters")
+            person=session.registry.person_named(args.person).id if args.person else None,
             fund=Fund(args.fund),
             invoice=args.invoice,
             account=args.account,

@@ -264,3 +264,27 @@ def test_bank_charges_matched_from_the_command_line_are_split_by_a_named_key(cap
             break
     assert lines and {x["key"] for x in lines} == {"Ascenseur / Lift"}
     assert {x["building_total"] for x in lines} == {1_503}
+
+
+def test_payments_and_matches_name_the_owner(capsys, profile):
+    """Found by hand: "There is no person with id Jan Peeters"."""
+    on = date(2027, 2, 10)
+    coda = Path(profile).parent / "jan.cod"
+    coda.write_bytes(
+        write_coda(
+            [statement([movement(1, 14_100, communication="Jan", on=on)], old_date=on, new_date=on)]
+        ).encode("latin-1")
+    )
+    js(capsys, profile, "ledger", "coda", "import", str(coda))
+    (queued,) = js(capsys, profile, "ledger", "queue")
+    persons = {p["name"]: p["id"] for p in js(capsys, profile, "registry")["persons"]}
+    name = sorted(persons)[0]
+    run(capsys, profile, "ledger", "match", queued["id"], "--person", name)
+    run(capsys, profile, "ledger", "payment", "add", "--person", name.lower(), "--amount", "10",
+        "--date", "2027-02-11")  # fmt: skip
+    balances = js(capsys, profile, "ledger", "balances", "--year", "2027")
+    assert {b["person"]: b["balance"] for b in balances}[persons[name]] == -14_100 - 1_000
+    assert "no person 'Nobody'" in run(
+        capsys, profile, "ledger", "payment", "add", "--person", "Nobody", "--amount", "1",
+        "--date", "2027-02-11", code=1,
+    )  # fmt: skip
