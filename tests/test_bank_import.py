@@ -303,3 +303,42 @@ def test_a_reversed_charge_from_the_bank_leaves_the_statements(demo):
     assert sum(_owners_charges(demo, "650").values()) == 0
     demo.bank.resolve(fees["id"], account="650")
     assert sum(_owners_charges(demo, "650").values()) == 1_503
+
+
+def test_a_payment_quoting_a_charge_statement_is_the_owners(demo):
+    """Found by hand: the statement says that quoting its structured
+    communication lets the payment be matched automatically, and the
+    payment waited in the queue."""
+    from node.domain.accounting.calls import STATEMENT_CALL_NUMBER, statement_payers
+    from node.domain.accounting.statements import owners_in
+    from node.domain.payments import call_reference
+    from tests.test_pdf_helpers import pages_text
+
+    demo.ledger.add_invoice("Kone", "F1", ON, None, [InvoiceLine("611", 2_000_000)])
+    owners = owners_in(demo.registry.read())
+    debtor = next(p for p in owners if demo.documents.charge_statement(p, 2027, "en").balance > 0)
+    index = statement_payers(demo.ledger.calls(2027), owners)[debtor]
+    reference = call_reference(2027, STATEMENT_CALL_NUMBER, index)
+    text = "\n".join(pages_text(demo.documents.charge_statement_pdf(debtor, 2027)))
+    assert reference in text  # what the owner reads and quotes
+    owed = demo.ledger.owner_balances(2027)[debtor]
+    report = demo.bank.import_coda(
+        write_coda(
+            [statement([movement(1, 12_345, reference=reference, on=ON)], old_date=ON, new_date=ON)]
+        ).encode("latin-1")
+    )
+    assert (report.matched, report.queued) == (1, 0) and demo.bank.queue() == []
+    assert demo.ledger.owner_balances(2027)[debtor] == owed - 12_345
+
+
+def test_a_statements_reference_does_not_move_when_an_owner_leaves():
+    from node.domain.accounting.calls import statement_payers
+
+    calls = {
+        "2027-working-01": {"fund": "working", "shares": [{"person": "B"}, {"person": "D"}]},
+        "2027-reserve-51": {"fund": "reserve", "shares": [{"person": "A"}]},
+    }
+    before = statement_payers(calls, ["A", "B", "C", "D"])
+    assert before == {"B": 1, "D": 2, "A": 3, "C": 4}
+    after = statement_payers(calls, ["B", "C", "D", "E"])  # A sold to E
+    assert {p: after[p] for p in ("B", "D")} == {"B": 1, "D": 2}

@@ -20,15 +20,19 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from ..documents import ledger_doc as ldoc
-from ..domain.accounting.calls import Fund
+from ..domain.accounting.calls import STATEMENT_CALL_NUMBER, Fund, statement_payers
 from ..domain.accounting.chart import POSTING, Kind
 from ..domain.accounting.ledger import Entry, Journal, Line, check_entry
+from ..domain.accounting.statements import owners_in
 from ..domain.coda import Movement, Statement, parse_coda
 from ..domain.matching import OpenItem, match_payments, payment_lines
+from ..domain.payments import call_reference
 from ..domain.registry import GENERAL_KEY_ID
 from ..errors import InputError, NotFoundError
 from ..i18n import _
 from .registry import Change
+
+STATEMENT_CALLS = "statement-"  # open items of charge statements: "statement-<year>:<person>"
 
 if TYPE_CHECKING:
     from ..session import Session
@@ -112,12 +116,40 @@ class BankService:
                     due = amount - paid_by_reference.get(reference, 0)
                     if due > 0:
                         items.append(OpenItem(f"{call_id}:{person}", reference, due, person, lot))
+        return items + self._statement_items()
+
+    def _statement_items(self) -> list[OpenItem]:
+        """Each owner's charge statement of every year, by the structured
+        communication its PDF prints (found by hand: the statement promises
+        that quoting it lets the payment be matched automatically, and it
+        waited in the queue). A payment quoting it is the owner's, whatever
+        its amount: what they owe now is the item's amount, and more is kept
+        on their account as an advance."""
+        years = self._ledger.years()
+        if not years:
+            return []
+        owed = self._ledger.owner_balances(years[-1])
+        owners = owners_in(self._session.registry.read())
+        items = []
+        for label in years:
+            payers = statement_payers(self._ledger.calls(label), owners)
+            for person, index in sorted(payers.items()):
+                items.append(
+                    OpenItem(
+                        f"{STATEMENT_CALLS}{label}:{person}",
+                        call_reference(label, STATEMENT_CALL_NUMBER, index),
+                        max(owed.get(person, 0), 1),
+                        person,
+                        "",
+                    )
+                )
         return items
 
     def _book(self, plans: list[tuple[Statement, str, Fund]]) -> ImportReport:
         items = self._open_items()
         fund_of_call = {}
         for label in self._ledger.years():
+            fund_of_call[f"{STATEMENT_CALLS}{label}"] = Fund.WORKING
             for call_id, call in self._ledger.calls(label).items():
                 fund_of_call[call_id] = Fund(call["fund"])
         references = {item.id: item.structured_reference for item in items}

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from ..domain.accounting.calls import Fund
+from ..domain.accounting.calls import STATEMENT_CALL_NUMBER, Fund, statement_payers
 from ..domain.accounting.ledger import FiscalYear, LedgerView
 from ..domain.accounting.statements import (
     ChargeStatement,
@@ -303,14 +303,14 @@ class DocumentsService:
             paid_left -= settled
             calls_paid.append(spdf.CallPaid(item.label, item.called_cents, settled, item.due_date))
         payment = None
-        if statement.balance > 0 and association.iban:
+        index = statement_payers(d.calls, owners_in(d.registry))
+        if statement.balance > 0 and association.iban and person_id in index:
             from ..domain.payments import call_reference
 
-            index = sorted({o.person_id for o in d.registry.ownerships})
             payment = PaymentDetails(
                 association.iban,
                 association.name,
-                call_reference(label, 99, index.index(person_id) + 1),
+                call_reference(label, STATEMENT_CALL_NUMBER, index[person_id]),
                 association.bic,
             )
         document = spdf.ChargeStatement(

@@ -9,10 +9,11 @@ never typed in by hand.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
 from ...errors import InputError
 from ...i18n import _
@@ -95,6 +96,34 @@ def payers(holders: Sequence[Ownership], fund: Fund) -> list[Ownership]:
         return list(holders)
     wanted = Right.USUFRUCT if fund is Fund.WORKING else Right.BARE
     return [h for h in holders if h.right in (Right.FULL, wanted)]
+
+
+STATEMENT_CALL_NUMBER = 99
+"""The call number of a charge statement's structured communication (calls
+are numbered 1–49 for the working fund and 51–98 for the reserve fund)."""
+
+
+def statement_payers(
+    calls: Mapping[str, Mapping[str, Any]], owners: Iterable[str]
+) -> dict[str, int]:
+    """The payer index each person's charge statement of a year quotes (with
+    :data:`STATEMENT_CALL_NUMBER`): first the payers of the year's
+    working-fund calls, which are kept as they were issued, sorted by id,
+    then the other owners (a bare owner, a buyer not called yet). The same
+    on every device, and a payer's index does not move when an owner sells
+    or a person is added (the index used to be the position among the
+    registry's current owners, which a sale shifted: a payment quoting a
+    statement printed before could have been credited to another owner)."""
+    called = sorted(
+        {
+            share["person"]
+            for call in calls.values()
+            if call["fund"] == Fund.WORKING.value
+            for share in call["shares"]
+        }
+    )
+    rest = sorted(set(owners) - set(called))
+    return {person: index + 1 for index, person in enumerate([*called, *rest])}
 
 
 def split_call(
