@@ -107,6 +107,14 @@ def test_reading_problems(changes, types, problem):  # type: ignore[no-untyped-d
         assert any(problem in p for p in problems), problems
 
 
+def test_a_bill_ends_by_the_day_of_the_opt_in():
+    """Found by hand: a bill typed with next year's dates was taken."""
+    bill = _reading()  # 2026-01-01 to 2026-12-31
+    assert rules.reading_problems(bill, ["electricity"], date(2026, 12, 31)) == []
+    [problem] = rules.reading_problems(bill, ["electricity"], date(2026, 12, 30))
+    assert "ends in the future" in problem
+
+
 @pytest.mark.parametrize(
     ("kwh", "start", "end", "yearly"),
     [

@@ -53,8 +53,8 @@ def ann_reading(**changes):  # type: ignore[no-untyped-def]
     fields = dict(
         energy_type="electricity",
         kwh={"electricity": 2400},
-        period_start=date(2026, 1, 1),
-        period_end=date(2026, 12, 31),
+        period_start=date(2025, 1, 1),
+        period_end=date(2025, 12, 31),
         postal_code="1180",
         bill_sha256=SHA,
     )
@@ -103,6 +103,11 @@ def test_an_owner_opts_in_reads_back_and_withdraws(acp):
         ({"postal_code": "118"}, "A1", "four digits"),
         ({"energy_type": "gas", "kwh": {"gas": 5}}, "A1", "does not buy"),
         ({"kwh": {"electricity": 0}}, "A1", "above zero"),
+        (
+            {"period_start": date(2098, 12, 1), "period_end": date(2099, 11, 30)},
+            "A1",
+            "ends in the future",
+        ),
     ]:
         with pytest.raises(InputError, match=message):
             session.energy.opt_in(campaign, lot, ann_reading(**changes))

@@ -140,13 +140,16 @@ class Reading:
 MIN_BILL_DAYS = 28  # a shorter bill's yearly figure would be a guess
 
 
-def reading_problems(reading: Reading, campaign_types: Iterable[str]) -> list[str]:
+def reading_problems(
+    reading: Reading, campaign_types: Iterable[str], today: date | None = None
+) -> list[str]:
     """Readable problems of an opt-in's figures (untranslated messages). A
     bill's period includes its last day, as bills write it (found by hand:
     01-01 to 12-31 counted 364 days); it is four weeks to about a year
     long, and no unit's yearly figure exceeds
     :data:`MAX_KWH` (found by hand: 9,000,000 kWh over one day made the
-    building's total impossible to publish)."""
+    building's total impossible to publish); a bill is of the past (its
+    period ends by ``today``, the day of the opt-in, when given)."""
     problems = []
     wanted = set(campaign_types)
     if not set(reading.energy_type.carriers) <= wanted:
@@ -160,6 +163,9 @@ def reading_problems(reading: Reading, campaign_types: Iterable[str]) -> list[st
     days = (reading.period_end - reading.period_start).days + 1
     if days < 1:
         problems.append(N_("The bill's period ends before it starts."))
+    elif today is not None and reading.period_end > today:
+        # found by hand: a bill typed with next year's dates was taken
+        problems.append(N_("The bill's period ends in the future: give the dates on the bill."))
     elif days > 400:
         problems.append(N_("A bill covers at most about a year (400 days)."))
     elif days < MIN_BILL_DAYS:

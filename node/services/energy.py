@@ -603,7 +603,9 @@ class EnergyService:
             raise InputError(
                 _("Taking part closed on {day}.").format(day=info.deadline.isoformat())
             )
-        problems = rules.reading_problems(reading, info.energy_types)
+        problems = rules.reading_problems(
+            reading, info.energy_types, date.fromisoformat(given[:10])
+        )
         if problems:
             raise InputError(" ".join(_(p) for p in problems))
         me = signer(self._session, person, pin)

@@ -37,7 +37,7 @@ relay_process = fixtures.relay_process
 
 STARTS = datetime.combine(date.today() + timedelta(days=40), time(18, 30))
 DEADLINE = date.today() + timedelta(days=300)
-PERIOD = (date(2026, 1, 1), date(2026, 12, 31))
+PERIOD = (date(2025, 1, 1), date(2025, 12, 31))
 
 
 def show(qtbot, controller: AppController, name: str) -> EnergyPage:  # type: ignore[no-untyped-def]
@@ -255,7 +255,7 @@ def owner_takes_part(qtbot, controller, campaign: str, luc: str, tmp_path: Path)
     assert not optin.error.isVisible() and not optin.consent.isChecked()
     assert column(optin.mine, "Consumption") == ["Electricity 2,650 kWh"]
     assert column(optin.mine, "Status") == ["Waiting for the syndic to check your bill"]
-    assert column(optin.mine, "Bill period") == ["2026-01-01 – 2026-12-31"]
+    assert column(optin.mine, "Bill period") == ["2025-01-01 – 2025-12-31"]
     record = optin.mine.rows()[0].mine.record
     assert record.bill_sha256 == hashlib.sha256(bill.read_bytes()).hexdigest()
     assert record.consent_valid

@@ -33,7 +33,7 @@ KIOSK = {  # on the building's PC: name -> (lot, kWh over the bill's period)
     "Julie Martin": ("A6.2", 1877),
 }
 PINS = {name: f"{n:06d}" for n, name in enumerate(KIOSK, start=271828)}
-PERIOD = ("--from", "2026-01-01", "--to", "2026-12-31")  # 365 days, both included
+PERIOD = ("--from", "2025-01-01", "--to", "2025-12-31")  # 365 days, both included
 
 
 @pytest.fixture
@@ -179,7 +179,7 @@ def test_a_campaign_from_mandate_to_deletion(  # type: ignore[no-untyped-def]
         syndic.run("energy", "verify", campaign, kiosk_ids[name], "--sha256",
                    records[kiosk_ids[name]]["bill_sha256"])  # fmt: skip
     stats = syndic.json("energy", "stats", campaign)[0]
-    yearly = sorted(yearly_kwh(k, _d("2026-01-01"), _d("2026-12-31")) for k in
+    yearly = sorted(yearly_kwh(k, _d("2025-01-01"), _d("2025-12-31")) for k in
                     [2650, *(kwh for _lot, kwh in KIOSK.values())])  # fmt: skip
     assert stats["participants"] == 6 and stats["shown"]
     assert stats["total_kwh"] == sum(yearly) and stats["median_kwh"] == (
