@@ -358,3 +358,54 @@ def test_a_campaign_ended_while_the_relay_was_away_leaves_the_pool_later(acp, re
         assert list(store.aggregates(session.building_id)) == []  # out of the pool
     finally:
         store.engine.dispose()
+
+
+def test_a_resolution_adopts_the_one_offer_it_names(acp):
+    """Found by hand: a yes/no resolution "choice of the supplier" let the
+    syndic finalize any of the offers. With several offers, the resolution
+    names the one it adopts; only that one can be finalized."""
+    session, people = acp
+    campaign = campaign_collecting(session, people)
+    live = session.document(f"energy/{campaign}")
+    offers = [
+        Offer("01M81JCW92EWKSY2232930AAAA", "electricity:1", "Lampiris", 25_000, 500, 100, 12, 12,
+              "2099-06-30"),
+        Offer("01M81JCW92EWKSY2232930BBBB", "electricity:1", "Engie", 24_000, 700, 40, 24, 15,
+              "2099-06-30"),
+    ]  # fmt: skip
+    with live.edit() as doc:
+        edoc.set_meta(doc, status=Status.NEGOTIATING.value)
+        for offer in offers:
+            edoc.put_record(doc, "offers", offer.id, {"offer": json.dumps(offer.to_json())})
+    engie = session.energy.offer_label(offers[1])
+    starts = datetime(2027, 4, 20, 18, 30)
+    opened, closed = (
+        datetime(2027, 4, 20, 17, 45, tzinfo=UTC),
+        datetime(2027, 4, 20, 20, tzinfo=UTC),
+    )
+    meeting = ordinary(session, kind="extraordinary", title="AGE énergie", starts=starts)
+    vague = session.assembly.add_item(meeting, "Choix du fournisseur", category="ordinary")
+    named = session.assembly.add_item(meeting, f"Adopter l'offre {engie}", category="ordinary")
+    by_provider = session.assembly.add_item(meeting, "Offre ENGIE", category="ordinary")
+    with pytest.raises(InputError, match="names the one it adopts"):
+        session.energy.submit_final_vote(campaign, meeting, vague)
+    assert session.energy.info(campaign).status is Status.NEGOTIATING
+    assert session.energy._adopted_offer(campaign, _item(session, meeting, by_provider)) == (
+        offers[1].id
+    )
+    session.energy.submit_final_vote(campaign, meeting, named)
+    session.assembly.convene(meeting, date(2027, 3, 25))
+    for name in ("Ann", "Bob", "Cem"):
+        session.assembly.attend(meeting, people[name], "present", at=opened)
+    session.assembly.open(meeting, at=opened)
+    session.assembly.vote_all(meeting, named, "for")
+    session.assembly.vote_all(meeting, vague, "for")
+    session.assembly.close(meeting, at=closed)
+    with pytest.raises(InputError, match="has not chosen"):
+        session.energy.finalize(campaign, offers[0].id)
+    session.energy.finalize(campaign, offers[1].id)
+    assert session.energy.info(campaign).chosen_offer == offers[1].id
+
+
+def _item(session, meeting, item_id):  # type: ignore[no-untyped-def]
+    return next(r.item for r in session.assembly.outcome(meeting).results if r.item.id == item_id)

@@ -19,6 +19,7 @@ import base64
 import contextlib
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -422,7 +423,9 @@ class EnergyService:
         if not self._session.assembly.settled(meeting):
             return False
         if not result.item.answers:
-            return result.tally is not None and bool(result.tally.passed)
+            adopted = self._adopted_offer(info.id, result.item)
+            passed = result.tally is not None and bool(result.tally.passed)
+            return passed and adopted is not None and (offer is None or adopted == offer.id)
         counts = dict(result.answers)
         best = max(counts.values(), default=0)
         top = [a for a, n in counts.items() if n == best and best > 0]
@@ -491,11 +494,39 @@ class EnergyService:
         enough = any(f.shown for f in stats)
         return self._move(campaign, Status.NEGOTIATING, Gate(verified_enough=enough))
 
+    def _adopted_offer(self, campaign: str, item: Any) -> str | None:
+        """The offer a yes/no resolution adopts: the only offer, or the one
+        offer its title or text names, by its provider (when no other offer
+        is of that provider) or its label (:meth:`offer_label`);
+        None when that is not one offer (found by hand: a resolution
+        "choice of the supplier" let any offer be finalized)."""
+        offers = [v.offer for v in self.offers(campaign)]
+        if len(offers) == 1:
+            return offers[0].id
+        words = f"{item.title}\n{item.text}".casefold()
+        providers = Counter(o.provider.casefold() for o in offers)
+        named = [
+            o.id
+            for o in offers
+            if self.offer_label(o).casefold() in words
+            or (providers[o.provider.casefold()] == 1 and o.provider.casefold() in words)
+        ]
+        return named[0] if len(named) == 1 else None
+
     def submit_final_vote(self, campaign: str, meeting: str, item: str) -> Change:
         """Negotiating → AwaitingFinalVote, with the resolution or poll that chooses."""
-        meeting, item, _result = self._resolution(meeting, item)
-        if not self.offers(campaign):
+        meeting, item, result = self._resolution(meeting, item)
+        offers = self.offers(campaign)
+        if not offers:
             raise InputError(_("There is no offer to vote on yet: fetch the pool's offers."))
+        if not result.item.answers and self._adopted_offer(campaign, result.item) is None:
+            raise InputError(
+                _(
+                    "With several offers, the resolution names the one it adopts in its title "
+                    "or text: its provider, or exactly as: {labels}. Or choose among them by a "
+                    "poll."
+                ).format(labels=", ".join(sorted(self.offer_label(v.offer) for v in offers)))
+            )
         return self._move(
             campaign,
             Status.AWAITING_FINAL_VOTE,

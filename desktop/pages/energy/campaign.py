@@ -521,7 +521,8 @@ class CampaignPage(EnergyPage):
             if not alive(self):
                 return
             note = _(
-                "Choose the resolution that adopts an offer, or a poll among the offers. A "
+                "Choose the resolution that adopts an offer, or a poll among the offers. With "
+                "several offers, the resolution names the one it adopts (its provider), and a "
                 "poll's options name the offers exactly as: {labels}"
             ).format(labels=labels or "—")
             dialog = ResolutionDialog(_("The final vote"), note, agendas, self)
