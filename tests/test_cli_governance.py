@@ -111,7 +111,7 @@ def test_council_auditor_syndic_and_tasks(capsys, profile):
     assert set(tasks[0]) == {"due", "kind", "severity", "message", "ref"}
     text = run(capsys, profile, "--language", "fr", "tasks", "--today", "2027-03-01")
     assert text.splitlines()[0].startswith("2027-04-15  bientôt")
-    assert "(président) au conseil de copropriété" in text and "art. 3.89 §1" in text
+    assert "(présidence) au conseil de copropriété" in text and "art. 3.89 §1" in text
 
     ended = js(capsys, profile, "council", "end", mandate, "--until", "2027-03-31")
     assert ended["until"] == "2027-03-31"
