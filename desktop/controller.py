@@ -421,8 +421,11 @@ class AppController(QObject):
         if self.main is not None:
             state = self.main.state
             page = self.main.current_page()
+            alert_done = self.main.task_alert.done
             update = Update(Change.of(*ALL), state) if state is not None else None
             self._show_main(update, page)
+            if alert_done and self.main is not None:
+                self.main.task_alert.stay_done()
         if self.start_window is not None:
             cancellable = self.start_window.cancellable
             self.start_window.close()

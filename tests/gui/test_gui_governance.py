@@ -274,6 +274,25 @@ def test_the_start_up_alert_counts_the_urgent_tasks_and_opens_them(qtbot, start_
     assert "Overdue" in column(tasks.table, "Severity")
 
 
+def test_a_closed_alert_stays_closed_in_another_language(qtbot, start_app) -> None:  # type: ignore[no-untyped-def]
+    """Found by hand: closing the band, then changing the language, brought
+    it back (the window is rebuilt in the new language)."""
+    controller = start_app()
+    main = open_demo(qtbot, controller)
+    qtbot.waitUntil(main.task_alert.isVisible, timeout=WAIT_MS)
+    controller.change_language("fr")  # still open: it comes back, in French
+    main = controller.main
+    qtbot.waitUntil(main.task_alert.isVisible, timeout=WAIT_MS)
+    assert "attention" in main.task_alert.text.text() and "tâche" in main.task_alert.text.text()
+    main.task_alert.close_button.click()
+    controller.change_language("nl")
+    main = controller.main
+    wait_idle(qtbot, controller)
+    qtbot.waitUntil(lambda: main.governance.data is not None, timeout=WAIT_MS)
+    assert not main.task_alert.isVisible()
+    controller.change_language("en")
+
+
 def test_other_devices_do_not_list_the_syndic_pages(  # type: ignore[no-untyped-def]
     qtbot, start_app, relay_process, tmp_path: Path
 ) -> None:

@@ -274,3 +274,16 @@ class TaskAlert(QFrame):
     def _open(self) -> None:
         self.hide()
         self.open_tasks.emit()
+
+    @property
+    def done(self) -> bool:
+        """Whether the band has had its say in this window (closed, or
+        nothing was urgent when it opened)."""
+        return self._decided and self.isHidden()
+
+    def stay_done(self) -> None:
+        """The window was rebuilt (another language): the band does not come
+        back when it was done in the window before (found by hand: closing it
+        then changing the language brought it back)."""
+        self._decided = True
+        self.hide()
