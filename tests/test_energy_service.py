@@ -163,20 +163,25 @@ def test_a_tampered_opt_in_does_not_count(acp):
     assert not session.energy.optins(campaign)[0].consent_valid
 
 
-def test_the_final_poll_picks_the_offer(acp):
-    session, people = acp
-    campaign = campaign_collecting(session, people)
-    live = session.document(f"energy/{campaign}")
+def negotiating_with_two_offers(session, campaign):  # type: ignore[no-untyped-def]
+    """The campaign negotiating, as after publishing, with two offers fetched."""
     offers = [
         Offer("01M81JCW92EWKSY2232930AAAA", "electricity:1", "Lampiris", 25_000, 500, 100, 12, 12,
               "2099-06-30"),
         Offer("01M81JCW92EWKSY2232930BBBB", "electricity:1", "Engie", 24_000, 700, 40, 24, 15,
               "2099-06-30"),
     ]  # fmt: skip
-    with live.edit() as doc:
-        edoc.set_meta(doc, status=Status.NEGOTIATING.value)  # as after publishing
+    with session.document(f"energy/{campaign}").edit() as doc:
+        edoc.set_meta(doc, status=Status.NEGOTIATING.value)
         for offer in offers:
             edoc.put_record(doc, "offers", offer.id, {"offer": json.dumps(offer.to_json())})
+    return offers
+
+
+def test_the_final_poll_picks_the_offer(acp):
+    session, people = acp
+    campaign = campaign_collecting(session, people)
+    offers = negotiating_with_two_offers(session, campaign)
     views = session.energy.offers(campaign)
     assert [(v.offer.provider, v.green_score) for v in views] == [("Engie", 0), ("Lampiris", 10)]
     poll = session.assembly.create("poll", "Quelle offre ?", STARTS, "")
@@ -366,17 +371,7 @@ def test_a_resolution_adopts_the_one_offer_it_names(acp):
     names the one it adopts; only that one can be finalized."""
     session, people = acp
     campaign = campaign_collecting(session, people)
-    live = session.document(f"energy/{campaign}")
-    offers = [
-        Offer("01M81JCW92EWKSY2232930AAAA", "electricity:1", "Lampiris", 25_000, 500, 100, 12, 12,
-              "2099-06-30"),
-        Offer("01M81JCW92EWKSY2232930BBBB", "electricity:1", "Engie", 24_000, 700, 40, 24, 15,
-              "2099-06-30"),
-    ]  # fmt: skip
-    with live.edit() as doc:
-        edoc.set_meta(doc, status=Status.NEGOTIATING.value)
-        for offer in offers:
-            edoc.put_record(doc, "offers", offer.id, {"offer": json.dumps(offer.to_json())})
+    offers = negotiating_with_two_offers(session, campaign)
     engie = session.energy.offer_label(offers[1])
     starts = datetime(2027, 4, 20, 18, 30)
     opened, closed = (
