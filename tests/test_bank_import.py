@@ -342,3 +342,35 @@ def test_a_statements_reference_does_not_move_when_an_owner_leaves():
     assert before == {"B": 1, "D": 2, "A": 3, "C": 4}
     after = statement_payers(calls, ["B", "C", "D", "E"])  # A sold to E
     assert {p: after[p] for p in ("B", "D")} == {"B": 1, "D": 2}
+
+
+def test_a_match_or_a_reversal_cut_off_midway_leaves_nothing_half_done(demo, monkeypatch):
+    """A failure between the writes of a match (the disk full, the process
+    killed) used to leave the entry posted without its charge's split, or
+    a reversal without its movement back in the queue."""
+    from node.services.bank import BankService
+    from node.services.ledger import LedgerService
+
+    [fees] = _queued(demo, movement(1, -1_503, communication="frais", on=ON))
+    before = demo.ledger.view(2027).entries
+
+    def full(*_args, **_kw):  # type: ignore[no-untyped-def]
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(BankService, "_record_charge", full)
+        with pytest.raises(OSError, match="No space"):
+            demo.bank.resolve(fees["id"], account="650")
+    assert demo.ledger.view(2027).entries == before
+    assert [q["id"] for q in demo.bank.queue()] == [fees["id"]]
+    entry = demo.bank.resolve(fees["id"], account="650").record_id
+    assert sum(_owners_charges(demo, "650").values()) == 1_503
+
+    with monkeypatch.context() as patch:
+        patch.setattr(LedgerService, "_reopen_movements", full)
+        with pytest.raises(OSError, match="No space"):
+            demo.ledger.reverse(entry, ON)
+    assert not any(e.reverses == entry for e in demo.ledger.view(2027).entries)
+    assert demo.bank.queue() == [] and demo.ledger.problems(2027) == []
+    demo.ledger.reverse(entry, ON)
+    assert [q["id"] for q in demo.bank.queue()] == [fees["id"]]

@@ -263,7 +263,6 @@ class BankService:
 
     def _write(self, work: dict[int, list[tuple[str, str, Any]]]) -> None:
         """Every entry and record of the import, in one SQLite transaction."""
-        store = self._session.profile.store
         lives = {label: self._ledger._live(label) for label in work}
         for label, writes in work.items():
             year = self._ledger.year(label)
@@ -271,21 +270,16 @@ class BankService:
             for kind, _id, value in writes:
                 if kind == "entry":
                     check_entry(value, chart, year)
-        try:
-            with store.transaction():
-                for label, writes in sorted(work.items()):
-                    with lives[label].edit() as doc:
-                        for kind, record_id, value in writes:
-                            if kind == "entry":
-                                ldoc.put_entry(doc, value)
-                            elif kind == "queue":
-                                ldoc.put_record(doc, "queue", record_id, value)
-                            else:
-                                ldoc.put_record(doc, "statements", record_id, value)
-        except BaseException:
-            for live in lives.values():  # nothing was kept: memory follows the disk
-                live.reload()
-            raise
+        with self._ledger.atomically():
+            for label, writes in sorted(work.items()):
+                with lives[label].edit() as doc:
+                    for kind, record_id, value in writes:
+                        if kind == "entry":
+                            ldoc.put_entry(doc, value)
+                        elif kind == "queue":
+                            ldoc.put_record(doc, "queue", record_id, value)
+                        else:
+                            ldoc.put_record(doc, "statements", record_id, value)
 
     # -- the matching queue ------------------------------------------------------------------
 
@@ -380,26 +374,27 @@ class BankService:
             (suspense, target),
             source=f"match:{item_id}",
         )
-        change = self._ledger.post(entry)
-        # What this device matched it to, under a key of its own: two devices
-        # matching it offline, differently, keep one entry (the same id) but
-        # both keys, which `ledger check` compares (found by hand: one
-        # syndic's decision vanished without a word).
-        device = self._ledger.device_key()
-        mine = (
-            f"person:{person}" if person is not None
-            else f"invoice:{invoice}" if invoice is not None
-            else f"account:{account}"
-        )  # fmt: skip
-        with self._ledger._live(item["year"]).edit() as doc:
-            resolved = {"resolved": entry.id} | ({"invoice": invoice} if invoice else {})
-            ldoc.put_record(doc, "queue", item_id, resolved)
-            ldoc.root(doc, "matchings")[f"{item_id}|{device}"] = mine
-        if invoice is not None:
-            with self._ledger._live(invoice_year).edit() as doc:
-                ldoc.put_record(doc, "invoices", invoice, {"paid_entry": entry.id})
-        if weights is not None:
-            self._record_charge(entry, item, -amount, account, key, weights)
+        with self._ledger.atomically():  # the match, its queue item and its charge together
+            change = self._ledger.post(entry)
+            # What this device matched it to, under a key of its own: two devices
+            # matching it offline, differently, keep one entry (the same id) but
+            # both keys, which `ledger check` compares (found by hand: one
+            # syndic's decision vanished without a word).
+            device = self._ledger.device_key()
+            mine = (
+                f"person:{person}" if person is not None
+                else f"invoice:{invoice}" if invoice is not None
+                else f"account:{account}"
+            )  # fmt: skip
+            with self._ledger._live(item["year"]).edit() as doc:
+                resolved = {"resolved": entry.id} | ({"invoice": invoice} if invoice else {})
+                ldoc.put_record(doc, "queue", item_id, resolved)
+                ldoc.root(doc, "matchings")[f"{item_id}|{device}"] = mine
+            if invoice is not None:
+                with self._ledger._live(invoice_year).edit() as doc:
+                    ldoc.put_record(doc, "invoices", invoice, {"paid_entry": entry.id})
+            if weights is not None:
+                self._record_charge(entry, item, -amount, account, key, weights)
         return change
 
     def _record_charge(

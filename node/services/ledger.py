@@ -9,7 +9,8 @@ is asked to pay are derived from the registry's quotas and keys
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
@@ -165,6 +166,21 @@ class LedgerService:
                 raise InputError(_("Entry {id} is already posted.").format(id=entry.id))
         return Change.of("entries", record_id=entry.id)
 
+    @contextmanager
+    def atomically(self) -> Iterator[None]:
+        """``with ledger.atomically():`` — the edits inside, of any years,
+        are kept together or not at all (a crash or an error between them
+        leaves nothing half-done: a reversal without its movement back in
+        the queue, a match without its charge's split)."""
+        lives = [self._live(label) for label in self.years()]
+        try:
+            with self._session.profile.store.transaction():
+                yield
+        except BaseException:
+            for live in lives:  # nothing was kept: memory follows the disk
+                live.reload()
+            raise
+
     def reverse(self, entry_id: str, on: date) -> Change:
         """Correct a posted entry by its reversal (posted entries never change)."""
         for label in self.years():
@@ -172,9 +188,10 @@ class LedgerService:
             if found is not None:
                 if any(e.reverses == entry_id for e in self.view(label).entries):
                     raise InputError(_("Entry {id} is already reversed.").format(id=entry_id))
-                change = self.post(reversal(found, f"rev-{entry_id}", on))
-                self._unpay_invoices(entry_id)
-                self._reopen_movements(entry_id)
+                with self.atomically():
+                    change = self.post(reversal(found, f"rev-{entry_id}", on))
+                    self._unpay_invoices(entry_id)
+                    self._reopen_movements(entry_id)
                 return change
         raise NotFoundError(_("There is no entry {id}.").format(id=entry_id))
 
