@@ -222,7 +222,7 @@ class DocumentsService:
         """Everything the statements of one year read, read once."""
         ledger = self._session.ledger
         view, invoices, calls = ledger.view(label), ledger.invoices(label), ledger.calls(label)
-        cancelled, weights = ledger.cancelled_from_other_years(label)
+        cancelled, weights = ledger.cancelled_from_other_years(label, view)
         return _YearData(
             label,
             view,

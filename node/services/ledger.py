@@ -334,21 +334,23 @@ class LedgerService:
         return ldoc.read_weights(self._live(label).doc)
 
     def cancelled_from_other_years(
-        self, label: int
+        self, label: int, view: LedgerView
     ) -> tuple[list[dict[str, Any]], dict[str, dict[str, int]]]:
-        """The invoices of other years reversed in year ``label`` (a
-        duplicate found after its year was closed), and the sets of weights
-        the year's statements split with, theirs included (found by hand:
-        such a reversal lowered the building's charges but no owner's)."""
+        """The invoices of other years reversed in year ``label`` (``view``,
+        its entries as read), a duplicate found after its year was closed,
+        and the sets of weights the year's statements split with, theirs
+        included (found by hand: such a reversal lowered the building's
+        charges but no owner's). Other years are read only when the year
+        reverses an entry it does not hold."""
         weights = self.weights(label)
-        reversed_ids = {e.reverses for e in self.view(label).entries if e.reverses}
-        own = {invoice["entry"] for invoice in self.invoices(label).values()}
+        posted_here = {e.id for e in view.entries}
+        elsewhere = {e.reverses for e in view.entries if e.reverses} - posted_here
         cancelled = []
-        for other in self.years():
+        for other in self.years() if elsewhere else ():
             if other == label:
                 continue
             for invoice in self.invoices(other).values():
-                if invoice["entry"] in reversed_ids and invoice["entry"] not in own:
+                if invoice["entry"] in elsewhere:
                     cancelled.append(invoice)
                     weights = {**self.weights(other), **weights}
         return cancelled, weights
