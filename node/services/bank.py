@@ -101,13 +101,15 @@ class BankService:
         structured reference."""
         items = []
         paid_by_reference: dict[str, int] = defaultdict(int)
-        for label in self._ledger.years():
-            for entry in self._ledger.view(label).entries:
+        views = {label: self._ledger.view(label) for label in self._ledger.years()}
+        calls = {label: self._ledger.calls(label) for label in views}
+        for view in views.values():
+            for entry in view.entries:
                 for line in entry.lines:
                     if line.account.startswith("410") and line.credit and line.label:
                         paid_by_reference[line.label] += line.credit
-        for label in self._ledger.years():
-            for call_id, call in sorted(self._ledger.calls(label).items()):
+        for label in views:
+            for call_id, call in sorted(calls[label].items()):
                 owed: dict[str, list] = {}  # reference -> [person, first lot, amount]
                 for share in call["shares"]:
                     slot = owed.setdefault(share["reference"], [share["person"], share["lot"], 0])
@@ -116,23 +118,23 @@ class BankService:
                     due = amount - paid_by_reference.get(reference, 0)
                     if due > 0:
                         items.append(OpenItem(f"{call_id}:{person}", reference, due, person, lot))
-        return items + self._statement_items()
+        owed = views[max(views)].owner_balances() if views else {}
+        return items + self._statement_items(calls, owed)
 
-    def _statement_items(self) -> list[OpenItem]:
+    def _statement_items(
+        self, calls: dict[int, dict[str, dict[str, Any]]], owed: dict[str, int]
+    ) -> list[OpenItem]:
         """Each owner's charge statement of every year, by the structured
         communication its PDF prints (found by hand: the statement promises
         that quoting it lets the payment be matched automatically, and it
         waited in the queue). A payment quoting it is the owner's, whatever
         its amount: what they owe now is the item's amount, and more is kept
-        on their account as an advance."""
-        years = self._ledger.years()
-        if not years:
-            return []
-        owed = self._ledger.owner_balances(years[-1])
+        on their account as an advance. ``calls``: each year's calls;
+        ``owed``: each owner's balance in the latest year."""
         owners = owners_in(self._session.registry.read())
         items = []
-        for label in years:
-            payers = statement_payers(self._ledger.calls(label), owners)
+        for label, of_year in sorted(calls.items()):
+            payers = statement_payers(of_year, owners)
             for person, index in sorted(payers.items()):
                 items.append(
                     OpenItem(
