@@ -34,7 +34,7 @@ from node.services.registry import ALL, Change
 from node.session import Session
 from node.sync import service
 
-from .labels import apply_locale
+from .labels import apply_locale, fmt_moment
 from .main_window import MainWindow
 from .open_dialog import OpenBuildingDialog
 from .ops import Ops
@@ -182,7 +182,7 @@ class AppController(QObject):
     def _unlock_detail(self, entry: ProfileEntry) -> str:
         return _(
             "The building kept in {folder} (last used {when}) is protected by a passphrase."
-        ).format(folder=entry.path.name, when=entry.last_used.strftime("%Y-%m-%d %H:%M"))
+        ).format(folder=entry.path.name, when=fmt_moment(entry.last_used))
 
     def _open(self, path: Path, passphrase: str | None) -> None:
         """Open the profile at ``path``; ``passphrase`` is the one the user

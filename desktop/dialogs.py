@@ -25,7 +25,7 @@ from node.domain.registry import (
 from node.errors import InputError
 from node.i18n import LANGUAGES, _, current_language
 
-from .labels import language_label, lot_type_label, right_label
+from .labels import date_pattern, language_label, lot_type_label, right_label
 from .qt import (
     QCheckBox,
     QComboBox,
@@ -227,7 +227,7 @@ class OccupantDialog(RecordDialog):
         self.has_since.setToolTip(_("Tick to give the date the occupant moved in"))
         self.since = QDateEdit(QDate.currentDate())
         self.since.setCalendarPopup(True)
-        self.since.setDisplayFormat("yyyy-MM-dd")
+        self.since.setDisplayFormat(date_pattern())
         self.since.setEnabled(False)
         self.has_since.toggled.connect(self.since.setEnabled)
         self.form.addRow(_("&Person"), self.person)

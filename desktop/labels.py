@@ -11,7 +11,17 @@ from datetime import date, datetime
 
 from node.domain.payments import format_eur
 from node.domain.registry import FULL_SHARE, LotType, Right, format_share
-from node.i18n import LANGUAGE_NAMES, N_, _, current_language, format_number, ngettext
+from node.i18n import (
+    LANGUAGE_NAMES,
+    N_,
+    NUMERIC_DATE_PATTERNS,
+    _,
+    current_language,
+    format_day,
+    format_moment,
+    format_number,
+    ngettext,
+)
 from node.keys import KeyStorage
 
 from .qt import QCoreApplication, QLibraryInfo, QLocale, QTranslator
@@ -112,9 +122,33 @@ def fmt_eur(cents: int | None) -> str:
     return "" if cents is None else format_eur(cents, current_language())
 
 
-def fmt_date(day: date | None) -> str:
-    """A date as the app shows dates everywhere (ISO, as in the forms)."""
-    return day.isoformat() if day else ""
+def fmt_date(day: date | str | None) -> str:
+    """A date as the app's language writes it in figures, as in the forms
+    (``15/04/2027``, ``15.04.2027``); also a date kept as ISO text in a
+    document (shown as it is if it is not one)."""
+    if isinstance(day, str):
+        try:
+            day = date.fromisoformat(day)
+        except ValueError:
+            return day
+    return format_day(day) if day else ""
+
+
+def fmt_period(start: date | str, end: date | str) -> str:
+    """From one day to another: ``01/01/2027 – 31/12/2027``."""
+    return f"{fmt_date(start)} – {fmt_date(end)}"
+
+
+def fmt_moment(moment: datetime | None) -> str:
+    """A date and time of day as given (``15/04/2027 18:30``)."""
+    return format_moment(moment) if moment else ""
+
+
+def date_pattern(with_time: bool = False) -> str:
+    """The display format of the app's date fields in its language, so a
+    typed date reads as the screens write it."""
+    pattern = NUMERIC_DATE_PATTERNS[current_language()]
+    return f"{pattern} HH:mm" if with_time else pattern
 
 
 def fmt_percent(share: int) -> str:
@@ -177,7 +211,7 @@ def fmt_time(ts: float | None) -> str:
     """A moment (seconds since the epoch) in local time, as the app shows times."""
     if ts is None:
         return ""
-    return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
+    return format_moment(datetime.fromtimestamp(ts))
 
 
 def fmt_ago(ts: float, now: float) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from node.i18n import _
 
-from .labels import key_storage_label, role_label
+from .labels import fmt_moment, key_storage_label, role_label
 from .qt import (
     QDialog,
     QDialogButtonBox,
@@ -37,7 +37,7 @@ ENTRY_ROLE = Qt.ItemDataRole.UserRole + 1
 def entry_text(entry: ProfileEntry, current: Path | None) -> str:
     """One profile as the list shows it: what can be said without its key."""
     facts = [
-        _("Last used {when}").format(when=entry.last_used.strftime("%Y-%m-%d %H:%M")),
+        _("Last used {when}").format(when=fmt_moment(entry.last_used)),
         _("key: {where}").format(where=key_storage_label(entry.key_storage)),
     ]
     if entry.role:

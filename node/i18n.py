@@ -11,6 +11,7 @@ import contextlib
 import gettext
 import locale
 import os
+from datetime import date, datetime
 from pathlib import Path
 
 DOMAIN = "koprogo"
@@ -68,6 +69,35 @@ def format_number(value: int, signed: bool = False) -> str:
     if signed:
         return ("+" if value >= 0 else "−") + text
     return text
+
+
+NUMERIC_DATE_PATTERNS = {
+    "fr": "dd/MM/yyyy",
+    "nl": "dd/MM/yyyy",
+    "de": "dd.MM.yyyy",
+    "en": "dd/MM/yyyy",
+}
+"""How each language writes a date in figures, in Babel's (and Qt's) pattern
+language: ``15/04/2027``, in German ``15.04.2027``."""
+
+
+def format_day(day: date, language: str | None = None) -> str:
+    """A date the way the language writes it in figures, for screens and
+    messages (``15/04/2027``, ``15.04.2027``); files, JSON and the relay keep
+    ISO dates."""
+    return _numeric(day, language or _language)
+
+
+def format_moment(moment: datetime, language: str | None = None) -> str:
+    """A date and time of day (the time as given, no zone shown):
+    ``15/04/2027 18:30``."""
+    return f"{_numeric(moment.date(), language or _language)} {moment:%H:%M}"
+
+
+def _numeric(day: date, language: str) -> str:
+    pattern = NUMERIC_DATE_PATTERNS[language]
+    separator = pattern[2]
+    return f"{day.day:02d}{separator}{day.month:02d}{separator}{day.year:04d}"
 
 
 def _(message: str) -> str:

@@ -45,7 +45,7 @@ def test_opening_prints_the_quorum_decision_and_its_figures(syndic):
     syndic.run("assembly", "vote", meeting, "--item", "1", "--all", "for", ok=False)
     assert syndic.last_code == 1 and "quorum is not reached" in syndic.last_error
     syndic.run("assembly", "second", meeting, "--date", "2027-03-20T18:30", ok=False)
-    assert "2027-03-30 at the earliest" in syndic.last_error
+    assert "30/03/2027 at the earliest" in syndic.last_error
     second = syndic.run("assembly", "second", meeting, "--date", "2027-03-30T18:30").strip()
     assert syndic.json("assembly", "agenda", "list", second)[0]["title"] == "Ascenseur"
 

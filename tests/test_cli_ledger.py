@@ -156,7 +156,7 @@ def test_a_year_of_accounts_from_the_command_line(capsys, profile, tmp_path, mon
     assert listed.splitlines()[0].startswith("ACH-2027-0001*  ")
     assert listed.splitlines()[-1].startswith("* provisional number")
     refused = run(capsys, profile, "ledger", "close-year", "2027", code=1)
-    assert "ends on 2027-12-31; it can be closed from 2028-01-01 on" in refused
+    assert "ends on 31/12/2027; it can be closed from 01/01/2028 on" in refused
     clock_at(monkeypatch, date(2028, 1, 2))
     closed = js(capsys, profile, "ledger", "close-year", "2027")
     # the calls' surplus goes back to the owners' accounts with the statements;

@@ -305,7 +305,7 @@ def test_an_expired_offer_cannot_be_finalized(acp):
     session.energy.submit_final_vote(campaign, poll, question)
     session.profile.store.set_meta({"person": people["Ann"]})
     session.assembly.cast(poll, {question: session.energy.offer_label(old)}, at=OPEN)
-    with pytest.raises(InputError, match="expired on 2026-01-31"):
+    with pytest.raises(InputError, match="expired on 31/01/2026"):
         session.energy.finalize(campaign, old.id)
     assert session.energy.info(campaign).status is Status.AWAITING_FINAL_VOTE
 

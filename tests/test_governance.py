@@ -230,7 +230,7 @@ def test_council_task_names_the_person_and_role() -> None:
     (task,) = council_tasks(
         D("2027-03-01"), True, [mandate("m", "ann", P, "2026-01-01", "2027-04-30")], NAMES
     )
-    assert task.message.startswith("The council mandate of Ann (president) ends on 2027-04-30")
+    assert task.message.startswith("The council mandate of Ann (president) ends on 30/04/2027")
 
 
 # -- auditor tasks (art. 3.91: every year) ------------------------------------------------------
@@ -354,7 +354,7 @@ def test_council_members_are_recorded_ended_and_kept(session, tmp_path) -> None:
         ),
         (
             lambda s, ids: s.governance.add_council_member(ids["bob"], D("2027-09-01"), P),
-            "Ann is already president of the council since 2027-06-12",
+            "Ann is already president of the council since 12/06/2027",
         ),
         (
             lambda s, ids: s.governance.add_council_member(ids["syn"], D("2027-09-01")),

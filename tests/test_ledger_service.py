@@ -462,7 +462,7 @@ def test_a_year_is_closed_only_once_it_has_ended(demo, monkeypatch):
     for today in (date(2027, 11, 20), date(2027, 12, 31)):
         clock_at(monkeypatch, today)
         with pytest.raises(
-            InputError, match="ends on 2027-12-31; it can be closed from 2028-01-01"
+            InputError, match="ends on 31/12/2027; it can be closed from 01/01/2028"
         ):
             demo.ledger.close_year(2027)
         assert not demo.ledger.year(2027).closed and demo.ledger.years() == [2027]

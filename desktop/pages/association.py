@@ -18,7 +18,7 @@ from node.errors import KoprogoError
 from node.i18n import N_, _
 
 from ..dialogs import quota_spin
-from ..labels import fmt_int, yes_no
+from ..labels import date_pattern, fmt_date, fmt_int, yes_no
 from ..ops import Ops
 from ..qt import (
     QDate,
@@ -74,7 +74,7 @@ class AssociationPage(Page):
         self.city = QLineEdit()
         self.acceptance = QDateEdit()
         self.acceptance.setCalendarPopup(True)
-        self.acceptance.setDisplayFormat("yyyy-MM-dd")
+        self.acceptance.setDisplayFormat(date_pattern())
         self.acceptance.setMinimumDate(NO_DATE)
         self.acceptance.setSpecialValueText("—")
         self.fiscal_start = QLineEdit()
@@ -251,7 +251,7 @@ class AssociationPage(Page):
                 _(
                     "Reserve fund required since {date} (5 years after provisional "
                     "acceptance, art. 3.86 §3)."
-                ).format(date=deadline.isoformat())
+                ).format(date=fmt_date(deadline))
             )
         self.facts.setText("\n\n".join(lines))
 

@@ -25,7 +25,7 @@ from node.sync.membership import CreatedInvite
 from shared.protocol import Role
 
 from ..dialogs import chosen_person, person_choice
-from ..labels import fmt_time, role_description, role_label
+from ..labels import fmt_date, fmt_time, role_description, role_label
 from ..ops import Ops
 from ..qr import join_link, qr_image
 from ..qt import (
@@ -141,7 +141,7 @@ COLUMNS = (
             else ""
         ),
     ),
-    Column(N_("Joined"), lambda r: r.joined),
+    Column(N_("Joined"), lambda r: fmt_date(r.joined), sort=lambda r: r.joined),
     Column(
         N_("Device"),
         lambda r: r.id[-8:],

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from ..errors import InputError
-from ..i18n import N_, _
+from ..i18n import N_, _, format_day
 
 SYNDIC_MANDATE_YEARS = 3
 """Art. 3.89 §1: the syndic's mandate lasts at most three years; it may be
@@ -239,9 +239,9 @@ def council_mandate_problems(
 
 def _period(mandate: CouncilMandate, translate: Translate) -> str:
     if mandate.until is None:
-        return translate(N_("since {start}")).format(start=mandate.start.isoformat())
+        return translate(N_("since {start}")).format(start=format_day(mandate.start))
     return translate(N_("from {start} to {until}")).format(
-        start=mandate.start.isoformat(), until=mandate.until.isoformat()
+        start=format_day(mandate.start), until=format_day(mandate.until)
     )
 
 
@@ -324,7 +324,7 @@ def council_tasks(
                 ).format(
                     name=names.get(mandate.person_id, mandate.person_id),
                     role=translate(ROLE_LABELS[mandate.role]),
-                    until=mandate.until.isoformat(),
+                    until=format_day(mandate.until),
                 ),
                 mandate.id,
                 COUNCIL_ENDING_DAYS,
@@ -423,7 +423,7 @@ def syndic_mandate_tasks(
                 today,
                 end,
                 "syndic-mandate-too-long",
-                message.format(until=until.isoformat() if until else "", end=end.isoformat()),
+                message.format(until=format_day(until) if until else "", end=format_day(end)),
                 "syndic",
                 SYNDIC_ENDING_DAYS,
             )
@@ -450,7 +450,7 @@ def syndic_mandate_tasks(
             today,
             end,
             "syndic-mandate-ending",
-            message.format(end=end.isoformat()),
+            message.format(end=format_day(end)),
             "syndic",
             SYNDIC_ENDING_DAYS,
         )

@@ -21,12 +21,11 @@ from babel.dates import format_date as _babel_date
 from babel.numbers import format_decimal
 
 from ..domain import payments
-from ..i18n import BABEL_LOCALES
+from ..i18n import BABEL_LOCALES, format_day
 
 PDF_LANGUAGE_TAGS = {"fr": "fr-BE", "nl": "nl-BE", "de": "de-BE", "en": "en-GB"}
 """The BCP 47 tag written in each PDF's ``/Lang`` entry."""
 
-_NUMERIC_DATE = {"fr": "dd/MM/yyyy", "nl": "dd/MM/yyyy", "de": "dd.MM.yyyy", "en": "dd/MM/yyyy"}
 
 DateStyle = Literal["long", "numeric"]
 
@@ -54,9 +53,10 @@ def format_date(day: date, language: str, style: DateStyle = "long") -> str:
     """``15 avril 2027`` / ``15 april 2027`` / ``15. April 2027`` /
     ``15 April 2027`` (long), or ``15/04/2027`` (``15.04.2027`` in German)
     for tables."""
-    pattern = "long" if style == "long" else _NUMERIC_DATE[language]
-    text = _babel_date(day, pattern, locale=_locale(language))
-    if style == "long" and language == "fr" and day.day == 1:
+    if style == "numeric":
+        return format_day(day, language)
+    text = _babel_date(day, "long", locale=_locale(language))
+    if language == "fr" and day.day == 1:
         text = "1er" + text[1:]  # French writes the first of the month « 1er avril »
     return _printable(text)
 

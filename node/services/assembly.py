@@ -39,7 +39,7 @@ from ..domain.meeting import (
     owners_of,
 )
 from ..errors import InputError, NotFoundError, ProfileError
-from ..i18n import _
+from ..i18n import _, format_day, format_moment
 from .registry import Change
 from .signing import Verifier, VerifierCache, signer
 
@@ -410,7 +410,7 @@ class AssemblyService:
                 return _(
                     "arrived after {deadline}, three weeks before the assembly's period: "
                     "for the next assembly (art. 3.87 §3)"
-                ).format(deadline=deadline.isoformat())
+                ).format(deadline=format_day(deadline))
         return ""
 
     def remove_item(self, meeting: str, item: str) -> Change:
@@ -688,7 +688,7 @@ class AssemblyService:
                 _(
                     "The vote closes between the meeting's opening ({opened}) and its end: "
                     "give the time it closed (--at)."
-                ).format(opened=info.opened_at.astimezone().strftime("%Y-%m-%d %H:%M"))
+                ).format(opened=format_moment(info.opened_at.astimezone()))
             )
         live = self._live(meeting)
         with live.edit() as doc:
@@ -753,7 +753,7 @@ class AssemblyService:
             raise InputError(
                 _(
                     "The second assembly is held at least 15 days later: on {day} at the earliest."
-                ).format(day=earliest.isoformat())
+                ).format(day=format_day(earliest))
             )
         second = self.create(
             info.kind,
@@ -841,7 +841,7 @@ class AssemblyService:
         if info.remote_until is not None and _utc(at or self._now()) > info.remote_until:
             raise InputError(
                 _("Remote ballots were accepted until {moment}.").format(
-                    moment=info.remote_until.astimezone().strftime("%Y-%m-%d %H:%M")
+                    moment=format_moment(info.remote_until.astimezone())
                 )
             )
         me = signer(self._session, person, pin)

@@ -27,7 +27,7 @@ from ..domain.accounting.statements import (
 )
 from ..domain.registry import GENERAL_KEY_ID, Association, Person, Registry
 from ..errors import InputError, NotFoundError
-from ..i18n import N_, _, translator
+from ..i18n import N_, _, format_day, translator
 from ..pdf import call_for_funds as cpdf
 from ..pdf import charge_statement as spdf
 from ..pdf.layout import Letterhead, Recipient
@@ -162,7 +162,7 @@ class DocumentsService:
                 title = call_title(call_id, calls[call_id], t.gettext)
                 text = t.gettext(_CALL_TEXT).format(
                     amount=amount,
-                    due=notice.due_date.isoformat(),
+                    due=format_day(notice.due_date, notice.language),
                     iban=format_iban(notice.payment.iban),
                     reference=notice.payment.structured_reference,
                 )

@@ -55,7 +55,7 @@ from ..domain.energy import (
 )
 from ..domain.governance import Task, severity_of
 from ..errors import InputError, KoprogoError, NotFoundError
-from ..i18n import _
+from ..i18n import _, format_day
 from . import energy_crypto
 from .registry import Change
 from .signing import Signer, Verifier, VerifierCache, signer
@@ -550,7 +550,7 @@ class EnergyService:
         if decided and date.fromisoformat(offer.valid_until) < self._today():
             raise InputError(
                 _("This offer expired on {day}: ask the broker to renew it.").format(
-                    day=offer.valid_until
+                    day=format_day(date.fromisoformat(offer.valid_until))
                 )
             )
         return self._move(
@@ -632,7 +632,7 @@ class EnergyService:
         given = _iso(at or self._now())
         if info.deadline is not None and date.fromisoformat(given[:10]) > info.deadline:
             raise InputError(
-                _("Taking part closed on {day}.").format(day=info.deadline.isoformat())
+                _("Taking part closed on {day}.").format(day=format_day(info.deadline))
             )
         problems = rules.reading_problems(
             reading, info.energy_types, date.fromisoformat(given[:10])
@@ -1142,7 +1142,8 @@ class EnergyService:
             with contextlib.suppress(NotFoundError):
                 _m, _i, result = self._resolution(meeting, item)
                 held = self._session.assembly.info(meeting)
-                mandate = f"{held.title} ({held.starts.date().isoformat()}) — {result.item.title}"
+                day = format_day(held.starts.date(), language)
+                mandate = f"{held.title} ({day}) — {result.item.title}"
         return render_summary(
             CampaignSummary(
                 letterhead=Letterhead(association),

@@ -8,6 +8,7 @@ is asked to pay are derived from the registry's quotas and keys
 
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -52,7 +53,7 @@ from ..domain.accounting.statements import income_statement
 from ..domain.payments import call_reference, format_eur, parse_eur
 from ..domain.registry import GENERAL_KEY_ID
 from ..errors import InputError, NotFoundError, ProfileError
-from ..i18n import N_, _, current_language
+from ..i18n import N_, _, current_language, format_day
 from .registry import Change
 
 if TYPE_CHECKING:
@@ -434,6 +435,8 @@ class LedgerService:
 
         def said(made: str) -> str:
             amount, _sep, due = made.partition("|")
+            with contextlib.suppress(ValueError):
+                due = format_day(date.fromisoformat(due))
             return _("{amount} due {due}").format(amount=format_eur(int(amount), language), due=due)
 
         for call_id, versions in sorted(generated.items()):
@@ -955,8 +958,8 @@ class LedgerService:
             "A closed year takes no new entries."
         ).format(
             year=label,
-            end=year.end.isoformat(),
-            day=(year.end + timedelta(days=1)).isoformat(),
+            end=format_day(year.end),
+            day=format_day(year.end + timedelta(days=1)),
         )
 
     def late_in_closed_year(self, label: int) -> tuple[Entry | None, Entry | None]:

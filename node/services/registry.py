@@ -37,7 +37,7 @@ from ..domain.registry import (
 )
 from ..domain.validation import Problem, validate
 from ..errors import InputError, NotFoundError, ProfileError
-from ..i18n import _, current_language
+from ..i18n import _, current_language, format_day
 
 if TYPE_CHECKING:
     from ..session import Session
@@ -292,7 +292,7 @@ class RegistryService:
                     _(
                         "{name} sits on the council (mandate from {start}). End the mandate "
                         "first, then erase."
-                    ).format(name=name, start=mandate.start.isoformat())
+                    ).format(name=name, start=format_day(mandate.start))
                 )
         for auditor in governance.auditors():
             if auditor.person_id == person_id and auditor.year >= today.year:

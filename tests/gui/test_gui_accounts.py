@@ -408,7 +408,7 @@ def test_a_coda_file_pays_an_owner_and_queues_the_rest(  # type: ignore[no-untyp
     year_end.close_button.click()
     box = year_end.confirm
     assert "cannot be closed yet" in box.text()
-    assert f"it can be closed from {year + 1}-01-01 on" in box.informativeText()
+    assert f"it can be closed from 01/01/{year + 1} on" in box.informativeText()
     assert [b.text() for b in box.buttons()] == ["OK"]
     box.buttons()[0].click()
     assert on_worker(qtbot, controller, lambda s: s.ledger.year(year).closed) is False

@@ -27,6 +27,7 @@ from desktop.qt import QDate, QDateTime, Qt
 from node.domain.assembly import Vote
 from node.domain.meeting import Mode
 from node.errors import ReadOnlyError
+from node.i18n import format_day
 from shared.protocol import Role
 from tests.relay import fixtures
 
@@ -112,16 +113,16 @@ def test_an_assembly_is_prepared_convened_late_and_run_from_the_keyboard(  # typ
     item.choose_category("common_works")
     item.requested_by.setCurrentText("Marie Lambert")
     item.requested_on.setDate(QDate(deadline + timedelta(days=1)))
-    assert deadline.isoformat() in item.deferral.text()
+    assert format_day(deadline) in item.deferral.text()
     assert "next assembly" in item.deferral.text()
     item.save_button.click()
     qtbot.waitUntil(lambda: meetings.dialog is None, timeout=WAIT_MS)
     assert column(meetings.agenda, "No.") == ["1", "2", "—"]
     note = column(meetings.agenda, "Note")[2]
-    assert note.startswith("Deferred:") and deadline.isoformat() in note
+    assert note.startswith("Deferred:") and format_day(deadline) in note
     assert (
         column(meetings.agenda, "Requested")[2]
-        == f"Marie Lambert on {(deadline + timedelta(days=1)).isoformat()}"
+        == f"Marie Lambert on {format_day(deadline + timedelta(days=1))}"
     )
 
     # convened ten days before the meeting: the day it should have left is said
@@ -130,20 +131,20 @@ def test_an_assembly_is_prepared_convened_late_and_run_from_the_keyboard(  # typ
     sent = STARTS.date() - timedelta(days=10)
     due = STARTS.date() - timedelta(days=15)
     convene.sent_on.setDate(QDate(sent))
-    assert due.isoformat() in convene.warning.text()
+    assert format_day(due) in convene.warning.text()
     convene.save_button.click()
     qtbot.waitUntil(lambda: convene.check is not None, timeout=WAIT_MS)
     assert not convene.check.in_time and convene.check.due == due
     assert convene.warning.isVisible()
     assert convene.warning.text() == (
-        f"Sent on {sent.isoformat()}, less than 15 days before the meeting: the convocation "
-        f"should have been sent by {due.isoformat()} (art. 3.87 §3)."
+        f"Sent on {format_day(sent)}, less than 15 days before the meeting: the convocation "
+        f"should have been sent by {format_day(due)} (art. 3.87 §3)."
     )
     channels = set(column(convene.recipients, "Sent by"))
     assert channels == {"Registered mail", "E-mail (agreed in writing)"}
     assert len(convene.recipients.rows()) == 16
     convene.reject()
-    assert due.isoformat() in meetings.convocation.text()
+    assert format_day(due) in meetings.convocation.text()
     assert meetings.convocation.objectName() == "inlineError"
     recorded = on_worker(qtbot, controller, lambda s: s.assembly.recipients(meeting))
     assert len(recorded) == 16 and {r["on"] for r in recorded.values()} == {sent.isoformat()}
@@ -553,7 +554,7 @@ def test_convocations_and_minutes_as_pdf_and_the_minutes_sent(  # type: ignore[n
     assert "AG ordinaire" in text and "Comptes et budget" in text
     due = STARTS.date() + timedelta(days=30)
     assert results.minutes_state.text() == (
-        f"To send to the owners by {due.isoformat()} (30 days after the meeting)."
+        f"To send to the owners by {format_day(due)} (30 days after the meeting)."
     )
     results.sent_button.click()
     dialog = results.dialog
@@ -561,7 +562,7 @@ def test_convocations_and_minutes_as_pdf_and_the_minutes_sent(  # type: ignore[n
     dialog.save_button.click()
     qtbot.waitUntil(lambda: results.dialog is None, timeout=WAIT_MS)
     assert results.minutes_state.text() == (
-        f"Minutes sent to the owners on {date.today().isoformat()}."
+        f"Minutes sent to the owners on {format_day(date.today())}."
     )
     info = on_worker(qtbot, controller, lambda s: s.assembly.info(meeting))
     assert info.distributed_on == date.today()
@@ -667,7 +668,7 @@ def test_without_quorum_a_second_assembly_is_scheduled_15_days_later(  # type: i
     qtbot.waitUntil(lambda: second.error.isVisible(), timeout=WAIT_MS)
     assert second.error.text() == (
         "The second assembly is held at least 15 days later: on "
-        f"{earliest.isoformat()} at the earliest."
+        f"{format_day(earliest)} at the earliest."
     )
     second.starts.setDateTime(QDateTime(STARTS + timedelta(days=15)))
     second.save_button.click()

@@ -28,6 +28,7 @@ from gui_helpers import WAIT_MS, connected_demo, join_with_code, on_worker, open
 from desktop.controller import AppController
 from desktop.pages.energy.base import EnergyPage
 from desktop.qt import QDate
+from node.i18n import format_day
 from shared.protocol import Role
 from tests.relay import fixtures
 
@@ -156,7 +157,7 @@ def test_a_campaign_from_draft_and_an_owner_taking_part(  # type: ignore[no-unty
     qtbot.waitUntil(lambda: page.dialog is None, timeout=WAIT_MS)
     assert page.heading.text() == "Hiver 2027 — Awaiting the assembly's vote"
     assert (
-        f"Mandate: AG 2027 ({STARTS:%Y-%m-%d}), item 1: Achat groupé d'énergie — not decided"
+        f"Mandate: AG 2027 ({STARTS:%d/%m/%Y}), item 1: Achat groupé d'énergie — not decided"
         in page.facts.text()
     )
     assert page.step_problem.isVisible()
@@ -214,7 +215,7 @@ def test_a_campaign_from_draft_and_an_owner_taking_part(  # type: ignore[no-unty
     over = "The campaign is over: it does not change any more."
     assert not campaign_page.cancel_button.isEnabled()
     assert campaign_page.cancel_button.toolTip() == over
-    purge = (date.today() + timedelta(days=90)).isoformat()
+    purge = format_day(date.today() + timedelta(days=90))
     assert f"Per-unit data is deleted on {purge}." in campaign_page.step_text.text()
 
 
@@ -255,7 +256,7 @@ def owner_takes_part(qtbot, controller, campaign: str, luc: str, tmp_path: Path)
     assert not optin.error.isVisible() and not optin.consent.isChecked()
     assert column(optin.mine, "Consumption") == ["Electricity 2,650 kWh"]
     assert column(optin.mine, "Status") == ["Waiting for the syndic to check your bill"]
-    assert column(optin.mine, "Bill period") == ["2025-01-01 – 2025-12-31"]
+    assert column(optin.mine, "Bill period") == ["01/01/2025 – 31/12/2025"]
     record = optin.mine.rows()[0].mine.record
     assert record.bill_sha256 == hashlib.sha256(bill.read_bytes()).hexdigest()
     assert record.consent_valid
@@ -516,7 +517,7 @@ def test_owners_on_the_shared_computer_and_the_offers(  # type: ignore[no-untype
     assert column(table, "Green score") == ["5/10", "10/10", "0/10"]
     assert column(table, "Contract") == ["12 months", "24 months", "36 months"]
     assert column(table, "Savings") == ["9 %", "12 %", "6 %"]
-    assert column(table, "Valid until") == [VALID] * 3
+    assert column(table, "Valid until") == [format_day(date.fromisoformat(VALID))] * 3
     views = on_worker(qtbot, syndic, lambda s: s.energy.offers(campaign))
     savings = {v.offer.provider: v.yearly_savings_cents for v in views}
     assert all(savings.values())
@@ -582,5 +583,5 @@ def test_owners_on_the_shared_computer_and_the_offers(  # type: ignore[no-untype
     box = campaign_page.confirm
     next(b for b in box.buttons() if b.text() == "Complete").click()
     qtbot.waitUntil(lambda: "Completed" in campaign_page.heading.text(), timeout=WAIT_MS)
-    purge = (date.today() + timedelta(days=90)).isoformat()
+    purge = format_day(date.today() + timedelta(days=90))
     assert f"Per-unit data is deleted on {purge}." in campaign_page.step_text.text()

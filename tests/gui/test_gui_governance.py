@@ -36,6 +36,7 @@ from desktop.qt import Qt
 from node.domain.accounting.ledger import fiscal_year_of
 from node.domain.governance import add_years
 from node.domain.registry import LotType
+from node.i18n import format_day
 from shared.protocol import Role
 from tests.relay import fixtures
 
@@ -140,7 +141,7 @@ def test_council_mandates_added_refused_ended_and_undone(qtbot, start_app) -> No
     page.end_button.click()
     set_day(page.dialog.until, TODAY - timedelta(days=1))
     saved(qtbot, page)
-    assert column(page.table, "Until") == [(TODAY - timedelta(days=1)).isoformat()]
+    assert column(page.table, "Until") == [format_day(TODAY - timedelta(days=1))]
     assert column(page.table, "Sitting today") == ["No"]
     assert page.missing.isVisible()
     main.undo_action.trigger()
@@ -202,7 +203,7 @@ def test_the_syndic_mandate_shows_when_it_ends_by_law(qtbot, start_app) -> None:
     set_day(page.start, start)
     page.until.setDate(page.until.minimumDate())  # no end recorded
     legal_end = add_years(start, 3)
-    assert page.legal_end.text() == f"Ends by law on {legal_end.isoformat()}."
+    assert page.legal_end.text() == f"Ends by law on {format_day(legal_end)}."
     assert "No end is recorded" in page.warning.text()
     page.save_button.click()
     wait_idle(qtbot, controller)
@@ -237,10 +238,10 @@ def test_a_building_reaching_twenty_lots_must_have_a_council(qtbot, start_app) -
     qtbot.waitUntil(lambda: len(tasks.table.rows()) == 1, timeout=WAIT_MS)
     assert tasks.table.rows()[0].task.kind == "council-missing"
     assert column(tasks.table, "Severity") == ["Overdue"]  # in words, not colour alone
-    assert column(tasks.table, "Due") == [TODAY.isoformat()]
+    assert column(tasks.table, "Due") == [format_day(TODAY)]
     assert column(tasks.table, "About") == ["Council"]
     assert "mandatory from 20 lots (art. 3.90 §1)" in column(tasks.table, "What to do")[0]
-    assert tasks.summary.text() == f"On {TODAY.isoformat()}: 1 overdue, 0 due soon, 0 later."
+    assert tasks.summary.text() == f"On {format_day(TODAY)}: 1 overdue, 0 due soon, 0 later."
     cell = tasks.table.proxy.index(0, 1)
     assert tasks.table.proxy.data(cell, Qt.ItemDataRole.BackgroundRole) is not None
     assert not main.task_alert.isVisible()  # an alert at start-up, not at every change
@@ -349,6 +350,6 @@ def test_an_assembly_deadline_opens_its_meeting(qtbot, start_app) -> None:  # ty
     dialog.meeting.setCurrentIndex(dialog.meeting.findData(meeting))
     saved(qtbot, council)
     decided = column(council.table, "Decided by")
-    assert decided == [f"{starts:%Y-%m-%d} · Assemblée générale ordinaire (In preparation)"]
+    assert decided == [f"{starts:%d/%m/%Y} · Assemblée générale ordinaire (In preparation)"]
     mandates = on_worker(qtbot, controller, lambda s: s.governance.council())
     assert [m.meeting_id for m in mandates] == [meeting]

@@ -120,7 +120,7 @@ def test_occupants_of_a_lot(qtbot, start_app) -> None:  # type: ignore[no-untype
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.dialog is None)
     assert [(r.name, page.occupants.cell_text(0, 1)) for r in page.occupants.rows()] == [
-        ("Jan Peeters", "2024-03-01")
+        ("Jan Peeters", "01/03/2024")
     ]
     (occupant,) = main.state.registry.occupants
     assert (occupant.lot_id, occupant.person_id, occupant.since) == (

@@ -29,7 +29,7 @@ from node.services.registry import Change
 from node.session import Session
 from shared.protocol import Role, may_write
 
-from ...labels import fmt_eur
+from ...labels import date_pattern, fmt_date, fmt_eur
 from ...ops import Ops
 from ...qt import (
     QComboBox,
@@ -295,7 +295,7 @@ class AccountsPage(Page):
         label = self.year
         fiscal = info.fiscal(label)
         period = _("{start} to {end}").format(
-            start=fiscal.start.isoformat(), end=fiscal.end.isoformat()
+            start=fmt_date(fiscal.start), end=fmt_date(fiscal.end)
         )
         if label in info.closed:
             return _("{period} · closed: its accounts are frozen").format(period=period)
@@ -347,7 +347,7 @@ class AccountsPage(Page):
 def date_edit(day: date | None = None) -> QDateEdit:
     edit = QDateEdit()
     edit.setCalendarPopup(True)
-    edit.setDisplayFormat("yyyy-MM-dd")
+    edit.setDisplayFormat(date_pattern())
     set_day(edit, day or date.today())
     return edit
 

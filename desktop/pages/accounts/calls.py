@@ -23,7 +23,7 @@ from node.services.ledger import call_title
 from node.services.registry import Change
 from node.session import Session
 
-from ...labels import fmt_eur, natural_key
+from ...labels import fmt_date, fmt_eur, natural_key
 from ...ops import Ops
 from ...qt import QLabel, QSplitter, Qt, QVBoxLayout, QWidget
 from ...table import Column, RecordTable
@@ -124,7 +124,7 @@ def read_calls(session: Session, year: int, info: YearsInfo) -> CallsData:
 CALL_COLUMNS = (
     Column(N_("Call"), lambda r: r.title, sort=lambda r: (r.due, r.fund), tooltip=lambda r: r.id),
     Column(N_("Fund"), lambda r: fund_label(r.fund)),
-    Column(N_("Due"), lambda r: r.due, sort=lambda r: (r.due, r.fund)),
+    Column(N_("Due"), lambda r: fmt_date(r.due), sort=lambda r: (r.due, r.fund)),
     Column(N_("Amount"), lambda r: fmt_eur(r.amount), sort=lambda r: r.amount, numeric=True),
     Column(N_("Paid"), lambda r: fmt_eur(r.paid), sort=lambda r: r.paid, numeric=True),
     Column(N_("Owners"), lambda r: str(r.owners), sort=lambda r: r.owners, numeric=True),
@@ -291,7 +291,9 @@ class CallsPage(AccountsPage):
             self.update_actions()
             return
         rows = owner_rows(call, self.state.registry, self.paid)
-        self.owners_title.setText(_("{title} · due {due}").format(title=call.title, due=call.due))
+        self.owners_title.setText(
+            _("{title} · due {due}").format(title=call.title, due=fmt_date(call.due))
+        )
         self.owners.set_rows(rows)
         if self.owners.current_row() is None and rows:
             self.owners.selectRow(0)

@@ -188,7 +188,7 @@ class BallotPage(AssemblyPage):
 
     def status_text(self, data: MeetingData) -> str:
         return _("{title}, {moment}").format(
-            title=data.info.title, moment=data.info.starts.strftime("%Y-%m-%d %H:%M")
+            title=data.info.title, moment=fmt_moment(data.info.starts)
         )
 
     def show_data(self, data: MeetingData | None) -> None:

@@ -34,7 +34,8 @@ from node.session import Session
 from shared.protocol import Role, may_write
 
 from ...inbox import Resident, read_residents
-from ...labels import fmt_int, fmt_ratio, natural_key
+from ...labels import fmt_date, fmt_int, fmt_ratio, natural_key
+from ...labels import fmt_moment as local_moment
 
 ANY_MEETING = "assembly/" + "0" * 26  # write rights depend on the kind of document only
 
@@ -157,7 +158,7 @@ def fmt_share(share: Fraction | None) -> str:
 
 def fmt_moment(moment: datetime | None) -> str:
     """An instant the node stored in UTC, in this computer's local time."""
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else ""
+    return local_moment(moment.astimezone()) if moment else ""
 
 
 def fmt_clock(moment: datetime | None) -> str:
@@ -165,7 +166,7 @@ def fmt_clock(moment: datetime | None) -> str:
 
 
 def fmt_starts(info: MeetingInfo) -> str:
-    return info.starts.strftime("%Y-%m-%d %H:%M")
+    return local_moment(info.starts)
 
 
 def quorum_verdict(quorum: Quorum) -> str:
@@ -186,7 +187,7 @@ def quorum_figures(quorum: Quorum) -> str:
 
 def meeting_label(info: MeetingInfo) -> str:
     """A meeting in a list: its day, its title and where it stands."""
-    return f"{info.starts:%Y-%m-%d} · {info.title} ({status_label(info)})"
+    return f"{fmt_date(info.starts.date())} · {info.title} ({status_label(info)})"
 
 
 # -- who this device is ----------------------------------------------------------------------

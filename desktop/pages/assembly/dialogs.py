@@ -23,7 +23,7 @@ from node.errors import InputError
 from node.i18n import LANGUAGES, N_, _
 from node.services.assembly import ConvocationCheck, MeetingInfo
 
-from ...labels import fmt_int, language_label
+from ...labels import date_pattern, fmt_date, fmt_int, language_label
 from ...qt import (
     QCheckBox,
     QComboBox,
@@ -59,7 +59,7 @@ COUNCIL = "council"  # who asked for an agenda item: the council, or an owner's 
 def datetime_edit(moment: datetime) -> QDateTimeEdit:
     edit = QDateTimeEdit()
     edit.setCalendarPopup(True)
-    edit.setDisplayFormat("yyyy-MM-dd HH:mm")
+    edit.setDisplayFormat(date_pattern(with_time=True))
     edit.setDateTime(QDateTime(moment.replace(second=0, microsecond=0)))
     return edit
 
@@ -212,7 +212,7 @@ class MeetingDialog(RecordDialog):
             return _(
                 "{quotas} of {total} quotas: at least one fifth. The syndic must convene "
                 "the assembly by {day}."
-            ).format(quotas=fmt_int(quotas), total=fmt_int(total), day=convene_by.isoformat())
+            ).format(quotas=fmt_int(quotas), total=fmt_int(total), day=fmt_date(convene_by))
         return _(
             "{quotas} of {total} quotas: less than one fifth, the syndic is not bound to "
             "convene (art. 3.87 §2)."
@@ -323,8 +323,8 @@ class ItemDialog(RecordDialog):
             return _(
                 "Requests had to arrive by {day}, three weeks before the assembly's "
                 "period: this one goes to the next assembly."
-            ).format(day=deadline.isoformat())
-        return _("In time: requests are taken until {day}.").format(day=deadline.isoformat())
+            ).format(day=fmt_date(deadline))
+        return _("In time: requests are taken until {day}.").format(day=fmt_date(deadline))
 
     def values(self) -> dict[str, Any]:
         """The arguments of ``session.assembly.add_item`` (after the meeting)."""
@@ -403,7 +403,7 @@ class ConveneDialog(RecordDialog):
             "",
             hint(
                 _("The meeting is on {day}: the convocation leaves by {due} at the latest.").format(
-                    day=info.starts.date().isoformat(), due=self.due.isoformat()
+                    day=fmt_date(info.starts.date()), due=fmt_date(self.due)
                 )
             ),
         )
@@ -436,7 +436,7 @@ class ConveneDialog(RecordDialog):
         return _(
             "Sent on {sent}, less than 15 days before the meeting: the convocation should "
             "have been sent by {due} (art. 3.87 §3)."
-        ).format(sent=sent.isoformat(), due=self.due.isoformat())
+        ).format(sent=fmt_date(sent), due=fmt_date(self.due))
 
     def show_check(self, check: ConvocationCheck, names: dict[str, str]) -> None:
         """What the node recorded: each owner's channel, and the 15 days."""
@@ -539,7 +539,7 @@ class SecondDialog(RecordDialog):
                 _(
                     "At least 15 days after the first ({day} at the earliest), with the same "
                     "agenda; it deliberates whatever the attendance."
-                ).format(day=earliest.isoformat())
+                ).format(day=fmt_date(earliest))
             ),
         )
         self.save_button.setText(_("Schedule"))

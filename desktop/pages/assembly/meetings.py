@@ -21,7 +21,7 @@ from node.domain.meeting import Item, MeetingKind
 from node.i18n import N_, _, ngettext
 from node.services.assembly import ConvocationCheck, MeetingInfo
 
-from ...labels import fmt_int, language_in_words
+from ...labels import fmt_date, fmt_int, language_in_words
 from ...ops import Ops
 from ...qt import QLabel, QSplitter, Qt, QTabWidget, QVBoxLayout, QWidget
 from ...table import Column, RecordTable
@@ -249,7 +249,7 @@ class MeetingsPage(AssemblyPage):
         for item in data.items:
             by, on = data.requests.get(item.id, ("", ""))
             who = _("the council") if by == COUNCIL else data.name(by) if by else ""
-            requested = _("{who} on {day}").format(who=who, day=on) if by else ""
+            requested = _("{who} on {day}").format(who=who, day=fmt_date(on)) if by else ""
             rows.append(AgendaRow(item, data.number(item.id), requested))
         self.agenda.set_rows(rows)
         if self.agenda.current_row() is None and rows:
@@ -295,14 +295,14 @@ class MeetingsPage(AssemblyPage):
         if info.period_start:
             lines.append(
                 _("The by-laws' period starts on {day}; owners' requests until {deadline}").format(
-                    day=info.period_start.isoformat(),
-                    deadline=rules.agenda_request_deadline(info.period_start).isoformat(),
+                    day=fmt_date(info.period_start),
+                    deadline=fmt_date(rules.agenda_request_deadline(info.period_start)),
                 )
             )
         if info.second_of and info.first_date:
             lines.append(
                 _("Second assembly after the one of {day}, held without quorum").format(
-                    day=info.first_date.isoformat()
+                    day=fmt_date(info.first_date)
                 )
             )
         return lines
@@ -348,20 +348,18 @@ class MeetingsPage(AssemblyPage):
         due = rules.convocation_due(info.starts.date())
         late = False
         if info.convened_on is None:
-            text = _("Not convened yet: the convocation leaves by {due}.").format(
-                due=due.isoformat()
-            )
+            text = _("Not convened yet: the convocation leaves by {due}.").format(due=fmt_date(due))
             late = date.today() > due and info.opened_at is None
         elif info.convened_on <= due:
             text = _("Convened on {day}, at least 15 days before the meeting.").format(
-                day=info.convened_on.isoformat()
+                day=fmt_date(info.convened_on)
             )
         else:
             late = True
             text = _(
                 "Convened on {day}: less than 15 days before the meeting; it should have been "
                 "sent by {due} (art. 3.87 §3)."
-            ).format(day=info.convened_on.isoformat(), due=due.isoformat())
+            ).format(day=fmt_date(info.convened_on), due=fmt_date(due))
         self.convocation.setText(text)
         self.convocation.setProperty("late", late)
         self.convocation.setObjectName("inlineError" if late else "convocationState")
@@ -520,7 +518,9 @@ class MeetingsPage(AssemblyPage):
         def done(check: ConvocationCheck) -> None:
             names = dict(self.data.names) if self.data else {}
             dialog.show_check(check, names)
-            self.message.emit(_("The convocation is recorded as sent on {day}.").format(day=day))
+            self.message.emit(
+                _("The convocation is recorded as sent on {day}.").format(day=fmt_date(day))
+            )
 
         self.act(
             lambda s: s.assembly.convene(meeting, day), on_done=done, on_error=dialog.show_error

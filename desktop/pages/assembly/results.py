@@ -31,6 +31,7 @@ from node.domain.meeting import (
 from node.errors import KoprogoError
 from node.i18n import N_, _, ngettext
 
+from ...labels import fmt_date
 from ...qt import QLabel, QSplitter, Qt, QTabWidget, QVBoxLayout, QWidget
 from ...table import Column, RecordTable
 from ...widgets import RecordDialog, alive, hint
@@ -206,9 +207,9 @@ class ResultsPage(AssemblyPage):
     def status_text(self, data: MeetingData) -> str:
         info = data.info
         closed = _(", closed at {moment}").format(moment=fmt_moment(info.closed_at))
-        return _("{title}, {moment}").format(
-            title=info.title, moment=info.starts.strftime("%Y-%m-%d %H:%M")
-        ) + (closed if info.closed_at else "")
+        return _("{title}, {moment}").format(title=info.title, moment=fmt_moment(info.starts)) + (
+            closed if info.closed_at else ""
+        )
 
     def show_data(self, data: MeetingData | None) -> None:
         self.register_rows = None
@@ -271,19 +272,19 @@ class ResultsPage(AssemblyPage):
             text = _("The minutes are drawn up once the meeting is closed.")
         elif info.distributed_on is not None:
             text = _("Minutes sent to the owners on {day}.").format(
-                day=info.distributed_on.isoformat()
+                day=fmt_date(info.distributed_on)
             )
             if info.distributed_on > due:
                 late = True
-                text += " " + _("They were due by {due}.").format(due=due.isoformat())
+                text += " " + _("They were due by {due}.").format(due=fmt_date(due))
         elif date.today() > due:
             late = True
             text = _("Overdue: the minutes should have been sent to the owners by {due}.").format(
-                due=due.isoformat()
+                due=fmt_date(due)
             )
         else:
             text = _("To send to the owners by {due} (30 days after the meeting).").format(
-                due=due.isoformat()
+                due=fmt_date(due)
             )
         self.minutes_state.setText(text)
         self.minutes_state.setProperty("late", late)
@@ -428,7 +429,7 @@ class ResultsPage(AssemblyPage):
         dialog = DayDialog(
             _("Minutes sent to the owners"),
             _("&Sent on"),
-            _("Due within 30 days of the meeting: by {due}.").format(due=due.isoformat()),
+            _("Due within 30 days of the meeting: by {due}.").format(due=fmt_date(due)),
             self,
         )
         self.open_dialog(dialog, self._save_sent)

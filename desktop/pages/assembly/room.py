@@ -28,6 +28,7 @@ from node.domain.assembly import Vote
 from node.domain.meeting import Item, MeetingKind
 from node.i18n import N_, _
 
+from ...labels import fmt_moment
 from ...ops import Ops
 from ...qt import (
     QCheckBox,
@@ -244,7 +245,7 @@ class SessionPage(AssemblyPage):
         info = data.info
         text = _("{status} · {moment}, {place}").format(
             status=status_label(info),
-            moment=info.starts.strftime("%Y-%m-%d %H:%M"),
+            moment=fmt_moment(info.starts),
             place=info.place,
         )
         if info.opened_at:
@@ -469,7 +470,7 @@ class SessionPage(AssemblyPage):
             dialog.accept()
             self.message.emit(
                 _("The second assembly is scheduled on {moment}; convene it on Meetings.").format(
-                    moment=starts.strftime("%Y-%m-%d %H:%M")
+                    moment=fmt_moment(starts)
                 )
             )
 

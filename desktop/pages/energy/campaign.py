@@ -26,6 +26,7 @@ from node.i18n import N_, _, ngettext
 from node.session import Session
 from shared.energy import K_ANONYMITY
 
+from ...labels import fmt_date
 from ...ops import Ops
 from ...qt import QLabel, QMessageBox, QPushButton, Qt, QTabWidget, QVBoxLayout, QWidget
 from ...table import RecordTable
@@ -288,7 +289,7 @@ class CampaignPage(EnergyPage):
         lines = [
             _("Energies: {energies}").format(energies=energies_label(info.energy_types)),
             _("Owners take part until {day}").format(
-                day=info.deadline.isoformat() if info.deadline else "—"
+                day=fmt_date(info.deadline) if info.deadline else "—"
             ),
             _("Contract sought: {months} months, {kind}").format(
                 months=info.contract_months, kind=contract_kind(info.contract_type)
@@ -310,7 +311,7 @@ class CampaignPage(EnergyPage):
         if chosen is not None:
             lines.append(_("Chosen offer: {provider}").format(provider=chosen.offer.provider))
         if info.ended_on is not None:
-            lines.append(_("Ended on {day}").format(day=info.ended_on.isoformat()))
+            lines.append(_("Ended on {day}").format(day=fmt_date(info.ended_on)))
         return lines
 
     def _show_figures(self, data: CampaignData) -> None:

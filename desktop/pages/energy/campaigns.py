@@ -8,6 +8,7 @@ from __future__ import annotations
 from node.i18n import N_, _
 from node.services.energy import CampaignInfo
 
+from ...labels import fmt_date
 from ...ops import Ops
 from ...qt import QKeySequence, QShortcut, Qt, QWidget
 from ...table import Column, RecordTable
@@ -18,11 +19,13 @@ from .data import CampaignData, contract_kind, energies_label
 from .dialogs import CampaignDialog
 
 CAMPAIGN_COLUMNS = (
-    Column(N_("Created"), lambda c: c.created_at[:10], sort=lambda c: (c.created_at, c.id)),
+    Column(
+        N_("Created"), lambda c: fmt_date(c.created_at[:10]), sort=lambda c: (c.created_at, c.id)
+    ),
     Column(N_("Campaign"), lambda c: c.name),
     Column(N_("Energies"), lambda c: energies_label(c.energy_types)),
     Column(N_("Status"), lambda c: c.status_label),
-    Column(N_("Take part until"), lambda c: c.deadline.isoformat() if c.deadline else ""),
+    Column(N_("Take part until"), lambda c: fmt_date(c.deadline) if c.deadline else ""),
     Column(
         N_("Contract"),
         lambda c: _("{months} months, {kind}").format(

@@ -34,7 +34,7 @@ from shared.energy import K_ANONYMITY
 from shared.protocol import Role, may_write
 
 from ...inbox import Resident, read_residents
-from ...labels import fmt_int, natural_key
+from ...labels import fmt_date, fmt_int, fmt_moment, natural_key
 from ...state import person_names
 
 ANY_CAMPAIGN = "energy/" + "0" * 26  # write rights depend on the kind of document only
@@ -114,7 +114,7 @@ def fmt_instant(text: str) -> str:
     if not text:
         return ""
     try:
-        return datetime.fromisoformat(text).astimezone().strftime("%Y-%m-%d %H:%M")
+        return fmt_moment(datetime.fromisoformat(text).astimezone())
     except ValueError:
         return text
 
@@ -257,7 +257,7 @@ def _resolution(session: Session, meeting: str, item: str) -> Resolution:
             number, result = index, found
     title = result.item.title if result else item[-6:]
     text = _("{meeting} ({day}), item {number}: {title}").format(
-        meeting=info.title, day=f"{info.starts:%Y-%m-%d}", number=number, title=title
+        meeting=info.title, day=fmt_date(info.starts.date()), number=number, title=title
     )
     if not assembly.settled(meeting):
         state = _("not decided yet: the meeting is not closed")
@@ -327,11 +327,11 @@ def next_step(info: CampaignInfo, problem: str, purge_on: date | None) -> Step:
     if purge_on is not None:
         if info.purged_on is not None:
             text = _("The campaign is over. Per-unit data was deleted on {day}.").format(
-                day=info.purged_on.isoformat()
+                day=fmt_date(info.purged_on)
             )
         else:
             text = _("The campaign is over. Per-unit data is deleted on {day}.").format(
-                day=purge_on.isoformat()
+                day=fmt_date(purge_on)
             )
     else:
         text = _("The campaign is over.")
@@ -432,5 +432,5 @@ def read_agendas(session: Session) -> tuple[AgendaChoice, ...]:
         items = tuple(
             (r.item.id, f"{n}. {r.item.title}") for n, r in enumerate(outcome.results, start=1)
         )
-        out.append(AgendaChoice(info.id, f"{info.starts:%Y-%m-%d} · {info.title}", items))
+        out.append(AgendaChoice(info.id, f"{fmt_date(info.starts.date())} · {info.title}", items))
     return tuple(out)

@@ -20,6 +20,7 @@ from node.services.energy import OfferView, OptInRecord
 from shared.energy import ENERGY_TYPES
 
 from ...jobs import open_file_dialog
+from ...labels import fmt_date
 from ...qt import (
     QCheckBox,
     QComboBox,
@@ -189,7 +190,9 @@ class VerifyDialog(RecordDialog):
                     "{who}: ask for the bill of the period {start} – {end} (its PDF) and choose "
                     "it here, or paste its SHA-256. It is compared with the fingerprint given "
                     "with the opt-in; the bill is not kept."
-                ).format(who=who, start=record.period_start, end=record.period_end)
+                ).format(
+                    who=who, start=fmt_date(record.period_start), end=fmt_date(record.period_end)
+                )
             ),
         )
         self.choose_button = QPushButton(_("Choose the &PDF…"))

@@ -27,6 +27,7 @@ from node.services.energy import MyOptIn, reading
 from node.session import Session
 
 from ...jobs import open_file_dialog
+from ...labels import fmt_date
 from ...ops import Ops
 from ...qt import (
     QCheckBox,
@@ -251,9 +252,7 @@ class OptInPage(EnergyPage):
             info = data.info
             lines = [_("{name}: {status}").format(name=info.name, status=info.status_label)]
             if info.status is Status.COLLECTING_DATA and info.deadline:
-                lines.append(
-                    _("Owners take part until {day}.").format(day=info.deadline.isoformat())
-                )
+                lines.append(_("Owners take part until {day}.").format(day=fmt_date(info.deadline)))
             elif info.status is not Status.COLLECTING_DATA:
                 lines.append(_("The campaign is not collecting consumption data."))
             self.terms.setText("\n".join(lines))

@@ -17,7 +17,7 @@ from node.domain.energy import Figures
 from node.i18n import N_, _
 from node.services.energy import MyOptIn, OfferView, OptInRecord
 
-from ...labels import fmt_eur, fmt_int
+from ...labels import fmt_date, fmt_eur, fmt_int, fmt_period
 from ...table import Column
 from .data import CampaignData, energy_label, event_label, fmt_instant, fmt_kwh, fmt_price_kwh
 
@@ -76,7 +76,7 @@ def _verified(row: ParticipationRow) -> str:
 
 def _period(row: ParticipationRow) -> str:
     record = row.record
-    return f"{record.period_start} – {record.period_end}" if record else ""
+    return fmt_period(record.period_start, record.period_end) if record else ""
 
 
 def _bad_consent(row: ParticipationRow) -> bool:
@@ -237,9 +237,9 @@ OFFER_COLUMNS = (
     Column(
         N_("Valid until"),
         lambda r: (
-            _("{day} (expired)").format(day=r.view.offer.valid_until)
+            _("{day} (expired)").format(day=fmt_date(r.view.offer.valid_until))
             if r.view.expired
-            else r.view.offer.valid_until
+            else fmt_date(r.view.offer.valid_until)
         ),
     ),
 )
@@ -326,7 +326,8 @@ MY_COLUMNS = (
     Column(N_("Unit"), lambda r: r.unit),
     Column(N_("Consumption"), _kwh_text),
     Column(
-        N_("Bill period"), lambda r: f"{r.mine.record.period_start} – {r.mine.record.period_end}"
+        N_("Bill period"),
+        lambda r: fmt_period(r.mine.record.period_start, r.mine.record.period_end),
     ),
     Column(N_("Given on"), lambda r: fmt_instant(r.mine.record.given_at)),
     Column(N_("Status"), _status, warn=lambda r: not r.mine.record.consent_valid),

@@ -23,6 +23,7 @@ from node.services.registry import Change
 from node.session import Session
 from shared.protocol import Role
 
+from ...labels import date_pattern
 from ...ops import Ops
 from ...qt import QComboBox, QDate, QDateEdit, QObject, QTimer, QWidget, Signal
 from ...state import RegistryState, Update
@@ -269,7 +270,7 @@ def optional_date_edit(day: date | None) -> QDateEdit:
     """A date that may be left empty ("—", the earliest date)."""
     edit = QDateEdit()
     edit.setCalendarPopup(True)
-    edit.setDisplayFormat("yyyy-MM-dd")
+    edit.setDisplayFormat(date_pattern())
     edit.setMinimumDate(NO_DATE)
     edit.setSpecialValueText("—")
     set_optional_day(edit, day)

@@ -224,7 +224,7 @@ class CouncilPage(GovernancePage):
             dialog,
             lambda s: s.governance.end_council_member(mandate_id, until),
             _("The mandate of {name} ends on {until}. Undo with Ctrl+Z.").format(
-                name=dialog.name, until=until.isoformat()
+                name=dialog.name, until=fmt_date(until)
             ),
         )
 

@@ -11,6 +11,7 @@ from datetime import date
 from node.domain.governance import syndic_mandate_end
 from node.i18n import N_, _
 
+from ...labels import fmt_date
 from ...ops import Ops
 from ...qt import QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
 from ...widgets import ErrorLabel
@@ -30,7 +31,7 @@ def legal_end_text(start: date | None, until: date | None, today: date) -> tuple
     end = syndic_mandate_end(start, until)
     if end is None:
         return _("Record when the mandate ends (or started) to see when it ends by law."), ""
-    text = _("Ends by law on {end}.").format(end=end.isoformat())
+    text = _("Ends by law on {end}.").format(end=fmt_date(end))
     if end < today:
         return text, _(
             "The mandate has ended: the assembly must renew it or appoint a syndic (art. 3.89 §1)."
@@ -44,7 +45,7 @@ def legal_end_text(start: date | None, until: date | None, today: date) -> tuple
         return text, _(
             "Recorded until {until}, longer than the three years the law allows: the mandate "
             "ends on {end} unless the assembly renews it."
-        ).format(until=until.isoformat(), end=end.isoformat())
+        ).format(until=fmt_date(until), end=fmt_date(end))
     return text, ""
 
 

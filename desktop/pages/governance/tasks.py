@@ -181,7 +181,7 @@ class TasksPage(GovernancePage):
         overdue, soon = data.urgent()
         self.summary.setText(
             _("On {today}: {overdue} overdue, {soon} due soon, {later} later.").format(
-                today=data.today.isoformat(),
+                today=fmt_date(data.today),
                 overdue=overdue,
                 soon=soon,
                 later=len(rows) - overdue - soon,

@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from ...errors import InputError
-from ...i18n import _
+from ...i18n import _, format_day
 from .chart import Chart, Kind
 
 
@@ -134,10 +134,10 @@ def check_entry(entry: Entry, chart: Chart, year: FiscalYear) -> None:
     if not year.contains(entry.date):
         raise InputError(
             _("{day} is outside the fiscal year {year} ({start} – {end}).").format(
-                day=entry.date.isoformat(),
+                day=format_day(entry.date),
                 year=year.label,
-                start=year.start.isoformat(),
-                end=year.end.isoformat(),
+                start=format_day(year.start),
+                end=format_day(year.end),
             )
         )
     for line in entry.lines:
