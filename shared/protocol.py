@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from enum import IntEnum, StrEnum
 
-PROTOCOL_VERSION = (1, 4)  # 1.1: energy pools (§9); 1.2: appends signed by their envelope (§4);
-# 1.3: envelopes up to 16 MiB (§3.1); 1.4: withdrawing an invite (§6)
+PROTOCOL_VERSION = (1, 5)  # 1.1: energy pools (§9); 1.2: appends signed by their envelope (§4);
+# 1.3: envelopes up to 16 MiB (§3.1); 1.4: withdrawing an invite (§6);
+# 1.5: the envelope id at each document's head in ``heads`` (§7.1)
 """(major, minor). A peer that meets a newer *major* version stops writing
 and says so; a newer minor version is read normally."""
 

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
 
 from shared.envelope import Kind
 from shared.members import SignedEntry
@@ -732,6 +732,15 @@ class Storage:
         return [(int(s), bytes(data)) for s, data in rows], len(sizes) > taken
 
     def heads(self, building_id: str) -> dict[str, dict[str, object]]:
+        """Each document's head: its last sequence, its snapshot, and (1.5)
+        the id of the envelope at the head, by which a device whose cursor
+        is at the head tells that a restored relay holds another envelope
+        there (protocol §7.1)."""
+        at_head = and_(
+            envelopes.c.building_id == documents.c.building_id,
+            envelopes.c.doc_id == documents.c.doc_id,
+            envelopes.c.seq == documents.c.last_seq,
+        )
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(
@@ -739,12 +748,17 @@ class Storage:
                     documents.c.last_seq,
                     documents.c.snapshot_id,
                     documents.c.snapshot_seq,
-                ).where(documents.c.building_id == building_id)
+                    envelopes.c.envelope_id,
+                )
+                .select_from(documents.outerjoin(envelopes, at_head))
+                .where(documents.c.building_id == building_id)
             ).all()
-        return {
-            doc: {"seq": int(seq), "snapshot": snap, "snapshot_seq": int(snap_seq)}
-            for doc, seq, snap, snap_seq in rows
-        }
+        heads: dict[str, dict[str, object]] = {}
+        for doc, seq, snap, snap_seq, last in rows:
+            heads[doc] = {"seq": int(seq), "snapshot": snap, "snapshot_seq": int(snap_seq)}
+            if last is not None:
+                heads[doc]["last"] = last
+        return heads
 
     def members_lengths(self) -> dict[str, int]:
         """Each building's stored members-log length (see

@@ -100,9 +100,13 @@ async def compact(engine: SyncEngine, live: LiveDocument, report: RoundReport) -
             return False
         raise
     fields = {"counter": counter, "snapshot_seq": seq, "snapshot_id": _envelope_id(raw)}
-    if seq == state.cursor + 1:
-        fields["cursor"] = seq  # nothing arrived in between: we are at the head
-    store.set_sync_state(live.ref, **fields)
+    with store.transaction():
+        if seq == state.cursor + 1:
+            from .engine import CURSOR_ENVELOPE
+
+            fields["cursor"] = seq  # nothing arrived in between: we are at the head
+            store.set_meta({f"{CURSOR_ENVELOPE}{doc_id}": fields["snapshot_id"]})
+        store.set_sync_state(live.ref, **fields)
     report.compacted.add(doc_id)
     forget(engine, live)
     return True

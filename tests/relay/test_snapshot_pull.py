@@ -99,7 +99,7 @@ async def test_snapshot_replaces_and_deletes_superseded(relay, building):
     heads = (await relay.client.heads(building, syndic)).json()
     snap_id = envelope.decode(snap).header.envelope_id
     assert heads == {
-        "docs": {"registry": {"seq": 6, "snapshot": snap_id, "snapshot_seq": 6}},
+        "docs": {"registry": {"seq": 6, "snapshot": snap_id, "snapshot_seq": 6, "last": snap_id}},
         "epoch": 1,
     }
     # the next snapshot names the current one; the old snapshot is deleted too

@@ -675,6 +675,38 @@ def test_a_relay_restored_from_an_older_backup_loses_nothing(relay_factory, tmp_
     assert state(away) == state(syndic)
 
 
+def test_a_device_whose_cursor_the_restored_relay_reaches_again_catches_up(relay_factory, tmp_path):
+    """Found by hand: after a restore, the others wrote exactly up to where
+    a device away had pulled. The relay's head equalled its cursor, so it
+    pulled nothing, stayed out of date and said nothing, until someone wrote
+    again. The relay (1.5) names the envelope at each head; the device sees
+    another than the one it applied there."""
+    relay = relay_factory()
+    syndic = new_building(tmp_path / "syndic", relay.url)
+    away = add_device(syndic, tmp_path / "away", Role.COUNCIL)
+    service.sync_once(syndic)
+    backup = _back_up(relay, tmp_path / "backup.sqlite3")
+    for quota in (20, 21):  # acknowledged after the backup, pulled by the device away
+        syndic.registry.update_lot("L0", quota=quota)
+        service.sync_once(syndic)
+    service.sync_once(away)
+    _restore(relay, backup)
+
+    def cursor(session) -> int:
+        return service.status(session)["documents"]["registry"]["cursor"]
+
+    for quota in range(30, 40):  # the syndic's device mends the relay and writes on
+        syndic.registry.update_lot("L1", quota=quota)
+        service.sync_once(syndic)
+        if cursor(syndic) >= cursor(away):
+            break
+    assert cursor(syndic) == cursor(away)  # the head is back where the device away pulled to
+    service.sync_once(away)
+    assert away.registry.find_lot("L1").quota == quota
+    assert state(away) == state(syndic)
+    assert service.status(away)["state"] == "idle"
+
+
 def test_a_relay_restored_from_an_older_backup_gets_its_members_back(relay_factory, tmp_path):
     """A device joined after the backup: once the relay's database is put
     back, the relay no longer knows it (it said "removed" and stopped), and
