@@ -271,9 +271,15 @@ def cmd_device_revoke(args: argparse.Namespace, open_session: Callable) -> int:
 def cmd_erase_person(args: argparse.Namespace, open_session: Callable) -> int:
     with open_session(args) as session:
         session.require_registry()
-        person = session.registry.read().person(args.id)
+        # a name too, as elsewhere; an id of a person removed before is kept
+        person = (
+            session.registry.read().person(args.id)
+            if is_ulid(args.id)
+            else session.registry.person_named(args.id)
+        )
+        person_id = person.id if person is not None else args.id
         name = person.name if person is not None else args.id  # removed before: its id
-        result = service.erase_person(session, args.id)
+        result = service.erase_person(session, person_id)
     where = (
         _("from this device and from the relay; other devices forget it as they sync")
         if result["relay"]
@@ -460,7 +466,7 @@ def add_commands(
         lambda a: cmd_erase_person(a, open_session),
         "erase a former owner's or occupant's personal data everywhere (GDPR art. 17)",
     )
-    p.add_argument("id")
+    p.add_argument("id", help="the person's id, or their name while they are in the registry")
 
     p = add(
         sub,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from shared.ids import new_ulid
+from shared.ids import is_ulid, new_ulid
 
 from ..documents import registry_doc as rdoc
 from ..documents.live import LiveDocument
@@ -222,6 +222,8 @@ class RegistryService:
         with self._live.edit(undoable=False) as doc:
             rdoc.delete_record(doc, "persons", person_id)
             rdoc.put_erased(doc, person_id, self._session.now().date().isoformat())
+            for wrong in [e for e in rdoc.erased(doc) if not is_ulid(e)]:  # see check_erasable
+                rdoc.delete_record(doc, "erased", wrong)
         self._live.forget_history()
         return Change.of("persons", "occupants")
 
@@ -257,7 +259,11 @@ class RegistryService:
         registry = self.read()
         person = registry.person(person_id)
         if person is None:
-            if not self.in_history(person_id) and person_id not in self.erased():
+            # Only a record id (found by hand: a name, or any word of the
+            # history such as "apartment", passed as "in the history", was
+            # "erased" with success said, and kept in the erased ids).
+            known = is_ulid(person_id) and self.in_history(person_id)
+            if not known and person_id not in self.erased():
                 raise NotFoundError(_("There is no person with id {id}.").format(id=person_id))
             return  # removed before, or erased before (erasing again finishes it)
         name = person.name

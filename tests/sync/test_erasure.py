@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from node.errors import NotFoundError
 from node.identity import audience_key
 from shared import envelope as env
 from shared.protocol import Audience
@@ -109,6 +110,33 @@ def test_an_id_that_never_was_a_person_is_not_erased(nodes):
     syndic.run("demo")
     syndic.run("erase-person", "01J0000000000000000000000A", ok=False)
     assert syndic.last_code == 1 and "There is no person with id" in syndic.last_error
+
+
+def test_a_name_or_a_word_of_the_history_is_no_erased_id(nodes):
+    """Found by hand: ``erase-person "Bernard Offline1"`` (an owner still
+    holding a lot) and ``erase-person apartment`` said the person was erased,
+    erased nothing, and kept the typed text in the registry's erased ids,
+    which sync to every management device. A name now finds the person (and
+    what stops erasing them is said); a word finds nobody."""
+    syndic = nodes("syndic")
+    syndic.run("demo")
+    owner = next(o["person_id"] for o in syndic.json("registry")["ownerships"])
+    name = next(p["name"] for p in syndic.json("registry")["persons"] if p["id"] == owner)
+    syndic.run("erase-person", name, ok=False)
+    assert syndic.last_code == 1 and "still holds lot" in syndic.last_error
+    syndic.run("erase-person", "apartment", ok=False)
+    assert syndic.last_code == 1 and "There is no person 'apartment'" in syndic.last_error
+    with syndic.session() as session:
+        assert session.registry.find_person(owner).name == name
+        with pytest.raises(NotFoundError):
+            session.registry.check_erasable("apartment")  # a word of the history
+        assert session.registry.erased() == frozenset()
+
+    former = syndic.run("person", "add", "--name", NAME).strip()  # a former owner, by name
+    syndic.run("erase-person", NAME)
+    assert f"{NAME} was erased" in syndic.last_error
+    with syndic.session() as session:
+        assert session.registry.erased() == {former}
 
 
 def test_an_owner_still_holding_a_lot_cannot_be_erased(nodes):
