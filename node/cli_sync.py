@@ -25,7 +25,7 @@ from .identity import device_identity
 from .keys import KeyStorage
 from .session import Session
 from .sync import machine, service
-from .sync.engine import REMOVED, RoundReport, SyncEngine, SyncError, members_state
+from .sync.engine import REMOVED, RoundReport, SyncEngine, SyncError, members_state, status_in_words
 from .sync.membership import device_list
 from .sync.relay_client import RelayError
 
@@ -151,6 +151,11 @@ async def _watch(engine: SyncEngine) -> int:
     interrupted; failures back off and are reported, never fatal."""
     while True:
         now = engine.clock()
+        if engine.status.state in (machine.State.REJECTED, machine.State.READ_ONLY):
+            # stopped by an earlier round (found by hand: --watch on a removed
+            # device waited for ever, saying nothing)
+            print(status_in_words(engine.status).error or "", file=sys.stderr)
+            return 1
         if machine.can_start(engine.status, now):
             try:
                 pending = engine.store.outbox_count()

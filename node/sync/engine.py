@@ -80,8 +80,12 @@ def status_in_words(status: machine.Status) -> machine.Status:
     """``status`` with its problem in the current language: the status keeps
     the words of the language it was saved in (found by hand: ``--language
     en status`` after a French sync printed French), and its code, from
-    which the words are made again where they are known."""
+    which the words are made again where they are known (found by hand:
+    "relay forgot this device" read "the relay is busy"; a copied profile's
+    warning stayed French)."""
     state, code = status.state, status.error_code
+    if status.error and code in _FIXED_WORDS:
+        return replace(status, error=_(_FIXED_WORDS[code]))
     known = (
         state in (machine.State.READ_ONLY, machine.State.BACKING_OFF)
         or code in REMOVED
@@ -110,6 +114,12 @@ PROFILE_COPY = N_(
     "device keys). Both copies' changes are kept and merged, but use only one: give the other "
     "computer its own invite, and stop using the copy."
 )
+_FIXED_WORDS = {
+    "relay-forgot-device": RELAY_FORGOT,
+    "profile-copy": PROFILE_COPY,
+    "join-failed": JOIN_FAILED,
+}
+"""Problems whose words are one fixed message (said again in the current language)."""
 
 
 class SyncError(KoprogoError):

@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 from node.documents import registry_doc as rdoc
 from node.domain.registry import Association, LotType
 from node.errors import InputError, NotFoundError, StorageError
+from node.i18n import set_language
 from node.identity import device_identity, held_epochs, keep_audience_key
 from node.keys import KeyStorage
 from node.session import Session
@@ -726,6 +727,16 @@ def test_a_relay_restored_from_an_older_backup_gets_its_members_back(relay_facto
     status = service.status(council)
     assert status["state"] == "backing_off"  # not "removed": it tries again by itself
     assert status["errors"][0]["code"] == "relay-forgot-device"
+    # in words, not "the relay is busy" (found by hand), and in the reader's language
+    assert "The relay does not know this device any more" in status["errors"][0]["message"]
+    set_language("fr")
+    try:
+        assert (
+            "Le relais ne connaît plus cet appareil"
+            in service.status(council)["errors"][0]["message"]
+        )
+    finally:
+        set_language("en")
     syndic.registry.update_lot("L1", quota=41)
     service.sync_once(syndic)  # gives the relay its members back
     service.sync_once(council)

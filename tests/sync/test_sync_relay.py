@@ -5,6 +5,8 @@ and what the relay can see."""
 from __future__ import annotations
 
 import contextlib
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -154,6 +156,20 @@ def test_revoked_device_reads_nothing_written_afterwards(building, nodes, relay_
         assert audience_key(session.profile.store, 2, Audience.MANAGEMENT) is None
     listed = {d["id"]: d for d in building.json("device", "list")}
     assert listed[council_id]["revoked"] is True
+
+    # found by hand: ``sync --watch`` on the removed device waited for ever,
+    # saying nothing (in a process of its own, so that a regression fails
+    # instead of hanging the suite)
+    watch = subprocess.run(
+        [sys.executable, "-c", "import sys; from node.entry import main; sys.exit(main())",
+         "--profile", str(council.path), "--language", "fr", "sync", "--watch"],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert watch.returncode == 1
+    assert "Cet appareil a été retiré de l’immeuble" in watch.stderr
 
 
 def test_an_invite_works_only_once(building, nodes, relay_process):
