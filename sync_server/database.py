@@ -105,7 +105,7 @@ def sqlite_path(url: str) -> Path | None:
 CHECK_AT_START_BYTES = 2 * 1024**3
 
 
-def check_intact(url: str, at_most: int | None = None) -> None:
+def check_intact(url: str, at_most: int | None = None, backup: bool = False) -> None:
     """``PRAGMA quick_check`` of a SQLite file (it reads the whole file), so a
     damaged database is said before anything is done to it, not reported as
     at the newest schema (``migrate``, found by hand) nor served with every
@@ -116,7 +116,7 @@ def check_intact(url: str, at_most: int | None = None) -> None:
     if at_most is not None and path.stat().st_size > at_most:
         return
     try:
-        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        with contextlib.closing(_read_only(path) if backup else _open_ro(path)) as db:
             problems = [row[0] for row in db.execute("PRAGMA quick_check(3)")]
     except sqlite3.OperationalError:
         return  # cannot be opened (a folder it may not read...): the migration says so
@@ -128,6 +128,23 @@ def check_intact(url: str, at_most: int | None = None) -> None:
             "changed; restore it from a backup: koprogo-relay restore BACKUP "
             "(docs/relay-operations.md, Backups)"
         )
+
+
+def _open_ro(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+
+
+def _read_only(backup: Path) -> sqlite3.Connection:
+    """A backup opened to be read only. A ``.backup`` copy of a relay's
+    database is in WAL mode, and SQLite then needs to write a ``-shm`` file
+    beside it even to read it (found by hand: a backup in a folder the
+    relay's user may not write, such as ``/var/backups``, was called "not a
+    backup of a relay database"): when no write-ahead log lies beside it,
+    it is opened as a file nothing changes."""
+    wal = backup.with_name(backup.name + "-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        return _open_ro(backup)
+    return sqlite3.connect(f"file:{backup}?mode=ro&immutable=1", uri=True)
 
 
 def check_writable(url: str) -> None:
@@ -204,19 +221,21 @@ def restore_sqlite(url: str, backup: Path) -> Path | None:
     except OSError as exc:
         raise DatabaseUnusable(f"cannot make the folder {path.parent}: {exc.strerror}") from exc
     lock = ServingLock(url)
+    staged = path.with_name(f"{path.name}.restoring")
     try:
-        check_intact(f"sqlite:///{backup}")
-        with contextlib.closing(sqlite3.connect(f"file:{backup}?mode=ro", uri=True)) as db:
+        check_intact(f"sqlite:///{backup}", backup=True)
+        with contextlib.closing(_read_only(backup)) as db:
             try:
                 row = db.execute("SELECT version_num FROM alembic_version").fetchone()
-            except sqlite3.DatabaseError:
+            except sqlite3.OperationalError as exc:
+                if "no such table" not in str(exc):
+                    raise
                 row = None
         if row is None:
             raise DatabaseUnusable(f"{backup} is not a backup of a relay database (no schema)")
         _not_newer(str(row[0]), f"the backup {backup}")
-        staged = path.with_name(f"{path.name}.restoring")
         with (
-            contextlib.closing(sqlite3.connect(f"file:{backup}?mode=ro", uri=True)) as source,
+            contextlib.closing(_read_only(backup)) as source,
             contextlib.closing(sqlite3.connect(staged)) as copy,
         ):
             source.backup(copy)
@@ -224,8 +243,15 @@ def restore_sqlite(url: str, backup: Path) -> Path | None:
         if path.exists():
             stamp = time.strftime("%Y%m%d-%H%M%S")
             kept = path.with_name(f"{path.name}.replaced-{stamp}")
-            with contextlib.closing(sqlite3.connect(path)) as current:
-                current.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the file kept is whole
+            wal = path.with_name(path.name + "-wal")
+            try:
+                with contextlib.closing(sqlite3.connect(path)) as current:
+                    current.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the file kept is whole
+            except sqlite3.DatabaseError:
+                # damaged, the very case restore is for (found by hand: it was
+                # refused, the good backup blamed): kept as it is, its log too
+                if wal.exists():
+                    os.replace(wal, kept.with_name(kept.name + "-wal"))
             os.replace(path, kept)
         for leftover in ("-wal", "-shm"):
             with contextlib.suppress(FileNotFoundError):
@@ -235,6 +261,8 @@ def restore_sqlite(url: str, backup: Path) -> Path | None:
     except (OSError, sqlite3.Error) as exc:
         raise DatabaseUnusable(f"could not restore {backup}: {_cause(exc)}") from exc
     finally:
+        with contextlib.suppress(FileNotFoundError):
+            staged.unlink()  # a copy left half made by a failure (found by hand)
         lock.release()
 
 

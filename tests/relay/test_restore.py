@@ -105,6 +105,62 @@ def test_restore_refuses_while_a_relay_serves_and_a_bad_backup(relay_factory, tm
     assert cli.main(["stats", "--data-dir", str(fresh)]) == 0
 
 
+def test_a_damaged_database_is_replaced_by_the_backup(relay_factory, tmp_path, capsys):
+    """Found by hand: ``serve`` says "the database file is damaged; restore it
+    from a backup", and ``restore`` then refused, blaming the good backup
+    ("could not restore backup.sqlite3: file is not a database") and leaving
+    a full ``.restoring`` copy behind."""
+    relay = relay_factory()
+    saved = backup(relay.data_dir, tmp_path / "backup.sqlite3")
+    before = stats(relay.data_dir, capsys)
+    relay.stop()
+    live = relay.data_dir / "relay.sqlite3"
+    damaged = b"damaged by a bad disk " * 100
+    live.write_bytes(damaged)
+    capsys.readouterr()
+    assert cli.main(["restore", str(saved), "--data-dir", str(relay.data_dir)]) == 0
+    assert stats(relay.data_dir, capsys) == before
+    (kept,) = relay.data_dir.glob("relay.sqlite3.replaced-*")
+    assert kept.read_bytes() == damaged  # kept as it was, for whoever wants to look
+    assert not list(relay.data_dir.glob("*.restoring"))
+
+
+def test_a_backup_in_a_folder_the_relay_may_not_write_is_restored(
+    relay_factory, tmp_path, capsys
+):
+    """Found by hand, with the document's own layout (a root-owned
+    /var/backups, restore run as the relay's user): a ``.backup`` copy is in
+    WAL mode, SQLite wanted to write a ``-shm`` beside it to read it, and the
+    backup was called "not a backup of a relay database (no schema)". As
+    root (CI) a read-only bind mount stands for that folder."""
+    from tests.test_store import _mount_read_only
+
+    relay = relay_factory()
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    saved = backup(relay.data_dir, folder / "backup.sqlite3")
+    assert saved.read_bytes()[18:20] == b"\x02\x02"  # WAL mode, as the document's backups are
+    before = stats(relay.data_dir, capsys)
+    relay.stop()
+    shown = folder
+    if os.geteuid() == 0:
+        shown = tmp_path / "read-only"
+        if not _mount_read_only(folder, shown):
+            pytest.skip("bind mounts refused even to root (a container without CAP_SYS_ADMIN)")
+    else:
+        folder.chmod(0o555)
+    try:
+        capsys.readouterr()
+        args = ["restore", str(shown / "backup.sqlite3"), "--data-dir", str(relay.data_dir)]
+        assert cli.main(args) == 0, capsys.readouterr().err
+    finally:
+        if shown != folder:
+            subprocess.run(["umount", str(shown)], check=True)
+        folder.chmod(0o755)
+    assert stats(relay.data_dir, capsys) == before
+    assert sorted(p.name for p in folder.iterdir()) == ["backup.sqlite3"]
+
+
 def test_a_second_relay_on_the_same_file_is_refused(relay_factory, capsys):
     """Found by hand: two relays on one SQLite file kept separate members
     logs (an invite made through one was unknown to the other)."""
