@@ -550,7 +550,9 @@ class MainWindow(QMainWindow):
         else:
             text = state.read_only_reason or ""
         self.banner.setText(text)
-        self.banner.setVisible(bool(text) and state.readable)
+        # on every kind of device when it was removed (found by hand: an
+        # owner's and the shared computer's windows only had a status line)
+        self.banner.setVisible(bool(text) and (state.readable or self.sync.status.removed))
 
     def _on_sync_status(self, status: SyncStatus) -> None:
         self._show_inbox_entries(status)
@@ -728,9 +730,12 @@ class MainWindow(QMainWindow):
             ).format(n=pending)
         )
         box.setInformativeText(
-            _(
+            ngettext(  # found by hand: "1 change … they are kept"
+                "Nothing is lost: it is kept on this computer and sent the next time "
+                "KoproGo opens this building and reaches the relay.",
                 "Nothing is lost: they are kept on this computer and sent the next time "
-                "KoproGo opens this building and reaches the relay."
+                "KoproGo opens this building and reaches the relay.",
+                pending,
             )
         )
         close = box.addButton(_("Close anyway"), QMessageBox.ButtonRole.AcceptRole)

@@ -401,7 +401,27 @@ class DevicesPage(Page):
     def _revoke(self, device_id: str) -> None:
         self.remove_button.setEnabled(False)
         self.note.clear_message()
-        self.sync.revoke(device_id, self._revoked, self._refused)
+        self.sync.revoke(device_id, self._revoked, self._not_removed)
+
+    def _not_removed(self, exc: KoprogoError) -> None:
+        """Said where the user looks, and plainly (found by hand: with the
+        relay down, only a line under the invites said "the relay cannot be
+        reached", never that the device was still in the building, which
+        matters for a stolen laptop)."""
+        if not alive(self):
+            return
+        self.refresh_button.setEnabled(True)
+        self._update_buttons()
+        text = _("The device was not removed: {reason}").format(reason=str(exc))
+        self.note.show_message(text)
+        box = QMessageBox(self)
+        box.setObjectName("notRemovedBox")
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle(_("Remove device"))
+        box.setText(_("The device was not removed; it can still sync."))
+        box.setInformativeText(str(exc))
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
 
     def _revoked(self, listed: DeviceList) -> None:
         self._listed(listed)

@@ -26,7 +26,7 @@ from desktop.controller import AppController
 from desktop.pages import inbox as inbox_page
 from desktop.qt import Qt
 from node.errors import InputError
-from node.sync import kiosk
+from node.sync import kiosk, service
 from node.sync.membership import CreatedInvite
 from shared.protocol import Role
 from tests.relay import fixtures
@@ -166,6 +166,16 @@ def test_the_syndic_writes_to_an_owner_who_reads_it_on_their_device(  # type: ig
     )
     assert not council_persons.message_button.isEnabled()
     assert message_boxes(window) == [] and message_boxes(main) == []
+
+    # Her computer removed from the building: her window says it is no longer
+    # updated, as a council member's does (found by hand: only a line in the
+    # status bar said so, since the banner showed only where the registry is).
+    device = on_worker(qtbot, owner, lambda s: service.status(s)["device"])
+    on_worker(qtbot, syndic, lambda s: service.revoke(s, device))
+    qtbot.waitUntil(lambda: not owner.sync.busy, timeout=WAIT_MS)
+    owner.sync.sync_now()
+    qtbot.waitUntil(lambda: owner.sync.status.state == "rejected", timeout=WAIT_MS)
+    assert window.banner.isVisible() and "no longer updated" in window.banner.text()
 
 
 def test_a_resident_opens_their_inbox_on_the_shared_computer_with_their_pin(  # type: ignore[no-untyped-def]

@@ -27,7 +27,7 @@ from gui_helpers import (
 import desktop.sync
 from desktop.open_dialog import OpenBuildingDialog
 from desktop.qr import QUIET_ZONE, parse_join_link, qr_matrix
-from desktop.qt import QGuiApplication, Qt
+from desktop.qt import QGuiApplication, QMessageBox, Qt
 from desktop.start_window import StartWindow
 from node.domain.registry import Association
 from node.keys import KeyStorage
@@ -642,3 +642,39 @@ def test_a_round_that_left_a_problem_is_shown_though_sync_goes_on() -> None:
     assert state_words(status, False, now=2.0) == words
     clean = SyncStatus(relay="http://relay", state="idle", last_sync=1.0)
     assert indicator_kind(clean, busy=False) == OK
+
+
+def test_a_device_not_removed_because_the_relay_is_down_is_said_plainly(  # type: ignore[no-untyped-def]
+    qtbot, start_app, relay_factory, tmp_path: Path
+) -> None:
+    """Found by hand: removing a device with the relay down showed only "the
+    relay cannot be reached" under the invites list, never that the device
+    was still in the building (a stolen laptop kept syncing, unsaid)."""
+    relay = relay_factory()
+    syndic = start_app()
+    main = connected_demo(qtbot, syndic, relay.url)
+    created: list = []
+    syndic.sync.create_invite(Role.COUNCIL, None, created.append, pytest.fail)
+    qtbot.waitUntil(lambda: bool(created), timeout=WAIT_MS)
+    join_with_code(qtbot, start_app(tmp_path / "council"), relay.url, created[0].code)
+    main.go_to("devices")
+    devices = main.pages["devices"]
+    qtbot.mouseClick(devices.refresh_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(devices.table.rows()) == 2, timeout=WAIT_MS)
+    council_row = next(r for r in devices.table.rows() if r.role == "council")
+    relay.stop()
+
+    assert devices.table.select_id(council_row.id)
+    qtbot.mouseClick(devices.remove_button, Qt.MouseButton.LeftButton)
+    box = devices.confirm
+    next(b for b in box.buttons() if b.text() == "Remove device").click()
+    qtbot.waitUntil(
+        lambda: devices.findChild(QMessageBox, "notRemovedBox") is not None, timeout=WAIT_MS
+    )
+    told = devices.findChild(QMessageBox, "notRemovedBox")
+    assert told.text() == "The device was not removed; it can still sync."
+    assert "relay cannot be reached" in told.informativeText()
+    assert devices.note.text().startswith("The device was not removed: ")
+    assert not any(r.revoked for r in devices.table.rows())
+    assert devices.remove_button.isEnabled()  # it can be tried again
+    told.close()

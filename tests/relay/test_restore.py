@@ -125,9 +125,7 @@ def test_a_damaged_database_is_replaced_by_the_backup(relay_factory, tmp_path, c
     assert not list(relay.data_dir.glob("*.restoring"))
 
 
-def test_a_backup_in_a_folder_the_relay_may_not_write_is_restored(
-    relay_factory, tmp_path, capsys
-):
+def test_a_backup_in_a_folder_the_relay_may_not_write_is_restored(relay_factory, tmp_path, capsys):
     """Found by hand, with the document's own layout (a root-owned
     /var/backups, restore run as the relay's user): a ``.backup`` copy is in
     WAL mode, SQLite wanted to write a ``-shm`` beside it to read it, and the
