@@ -490,7 +490,9 @@ class InviteDialog(QDialog):
         self.code.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.code.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.expiry = QLabel()
+        self.expiry.setObjectName("inviteExpiry")
         self.expiry.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.expiry.setWordWrap(True)  # found by hand: a long name cut both ends of the line
         self.qr = QLabel()
         self.qr.setObjectName("inviteQr")
         self.qr.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -624,6 +626,10 @@ class InviteDialog(QDialog):
         self.copy_button.show()
         self.close_button.setText(_("Close"))
         self.result_box.show()
+        # the code in its large font, whole (found by hand: cut at the bottom,
+        # the very thing the owner must read out)
+        self.code.ensurePolished()
+        self.code.setMinimumHeight(self.code.sizeHint().height())
         self.adjustSize()
         self.created.emit()
 

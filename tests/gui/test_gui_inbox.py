@@ -25,6 +25,7 @@ from gui_helpers import (
 from desktop.controller import AppController
 from desktop.pages import inbox as inbox_page
 from desktop.qt import Qt
+from desktop.style import STYLESHEET
 from node.errors import InputError
 from node.sync import kiosk, service
 from node.sync.membership import CreatedInvite
@@ -204,6 +205,7 @@ def test_a_resident_opens_their_inbox_on_the_shared_computer_with_their_pin(  # 
     dialog.role.setCurrentIndex(dialog.role.findData("owner"))
     assert dialog.kiosk.isEnabled() and not dialog.kiosk.isChecked()
     dialog.kiosk.setChecked(True)
+    dialog.setStyleSheet(STYLESHEET)  # the app's (the tests' app has none): the code's big font
     assert "shared computer" in dialog.role_hint.text()
     dialog.person.setCurrentText("Marie Lambert")
     qtbot.mouseClick(dialog.create_button, Qt.MouseButton.LeftButton)
@@ -213,6 +215,13 @@ def test_a_resident_opens_their_inbox_on_the_shared_computer_with_their_pin(  # 
     assert dialog.link == "" and not dialog.qr.isVisible()  # typed there, never joined with
     assert "Enrol a resident" in dialog.how.text()
     assert dialog.expiry.text().startswith("Marie Lambert, resident on the shared computer")
+    # whole on screen (found by hand: the code cut at the bottom, this line at both ends)
+    qtbot.wait(50)
+    for label in (dialog.code, dialog.expiry):
+        wrapped = label.wordWrap()
+        needed = label.heightForWidth(label.width()) if wrapped else label.sizeHint().height()
+        assert label.height() >= needed
+        assert label.minimumSizeHint().width() <= label.width() <= dialog.width()
     dialog.accept()
     on_worker(qtbot, syndic, lambda s: s.inbox.send(marie.id, STATEMENT, STATEMENT_TEXT))
     push(qtbot, syndic)
