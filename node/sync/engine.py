@@ -678,10 +678,7 @@ class SyncEngine:
             log.warning("skipped envelope %s#%s: %s", doc_id, seq, exc)
             return
         own = header.device_id == self.identity.device_id
-        if own and header.kind is Kind.SNAPSHOT:
-            self.store.set_sync_state(live.ref, snapshot_id=header.envelope_id, snapshot_seq=seq)
-            return
-        if own and header.kind not in (Kind.UPDATE, Kind.REPLY):
+        if own and header.kind not in (Kind.UPDATE, Kind.REPLY, Kind.SNAPSHOT):
             return
         doc_key = self._document_key(header.key_epoch, header.audience, doc_id)
         if doc_key is None:
@@ -696,12 +693,20 @@ class SyncEngine:
             # (the same device keys) wrote it elsewhere (found by hand: two
             # copies drifted apart for good, each skipping the other's
             # changes). Applying it again changes nothing if it is ours.
+            # A snapshot too (found by hand: one made by the other copy, an
+            # erasure's, was skipped; later changes then waited on it for ever).
             before = live.get_state()
             live.apply_remote(payload, deps or None, schema)
             if live.get_state() != before:
                 report.copied.add(doc_id)
                 report.applied += 1
                 report.changed.add(doc_id)
+                if header.kind is Kind.SNAPSHOT:
+                    report.snapshots.add(doc_id)
+            if header.kind is Kind.SNAPSHOT:
+                self.store.set_sync_state(
+                    live.ref, snapshot_id=header.envelope_id, snapshot_seq=seq
+                )
             return
         if header.kind in (Kind.UPDATE, Kind.REPLY, Kind.SNAPSHOT):
             live.apply_remote(payload, deps or None, schema)

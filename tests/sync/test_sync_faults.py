@@ -864,6 +864,31 @@ def test_a_copied_profile_folder_is_said_and_both_copies_converge(relay_process,
         copy.close()
 
 
+def test_a_copy_takes_the_snapshot_the_other_copy_made(relay_process, tmp_path):
+    """Found by hand: one copy of a profile folder erased a former owner (its
+    snapshot replaced the registry at the relay); the other copy skipped that
+    snapshot as its own, kept the erased person, and missed every later
+    change of the registry while saying "up to date"."""
+    syndic = new_building(tmp_path / "syndic", relay_process.url)
+    gone = syndic.registry.add_person("Bernard Départ").record_id
+    service.sync_once(syndic)
+    syndic.close()
+    shutil.copytree(tmp_path / "syndic", tmp_path / "copy")
+    original = Session.open(tmp_path / "syndic", provider)
+    copy = Session.open(tmp_path / "copy", provider)
+    try:
+        service.erase_person(original, gone)  # compacts the registry at the relay
+        original.registry.update_lot("L1", quota=77)
+        for session in (original, copy, original, copy):
+            service.sync_once(session)
+        assert copy.registry.find_lot("L1").quota == 77
+        assert copy.registry.read().person(gone) is None
+        assert state(copy) == state(original)
+    finally:
+        original.close()
+        copy.close()
+
+
 def _damage_registry(path: Path) -> None:
     """Flip one bit inside a stored change of the registry, as a bad disk does."""
     with contextlib.closing(sqlite3.connect(path / "koprogo.sqlite")) as db, db:
