@@ -243,6 +243,10 @@ def restore_sqlite(url: str, backup: Path) -> Path | None:
         if path.exists():
             stamp = time.strftime("%Y%m%d-%H%M%S")
             kept = path.with_name(f"{path.name}.replaced-{stamp}")
+            for again in range(1, 1000):  # two restores in one second keep both files
+                if not kept.exists():
+                    break
+                kept = path.with_name(f"{path.name}.replaced-{stamp}-{again}")
             wal = path.with_name(path.name + "-wal")
             try:
                 with contextlib.closing(sqlite3.connect(path)) as current:

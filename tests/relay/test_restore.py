@@ -123,6 +123,10 @@ def test_a_damaged_database_is_replaced_by_the_backup(relay_factory, tmp_path, c
     (kept,) = relay.data_dir.glob("relay.sqlite3.replaced-*")
     assert kept.read_bytes() == damaged  # kept as it was, for whoever wants to look
     assert not list(relay.data_dir.glob("*.restoring"))
+    # restored again at once: both databases replaced are kept
+    assert cli.main(["restore", str(saved), "--data-dir", str(relay.data_dir)]) == 0
+    assert len(list(relay.data_dir.glob("relay.sqlite3.replaced-*"))) == 2
+    assert damaged in [p.read_bytes() for p in relay.data_dir.glob("relay.sqlite3.replaced-*")]
 
 
 def test_a_backup_in_a_folder_the_relay_may_not_write_is_restored(relay_factory, tmp_path, capsys):
