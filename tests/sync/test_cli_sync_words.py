@@ -4,6 +4,7 @@ malformed relay address, another relay, and invites that make no sense."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -133,8 +134,25 @@ def test_an_invite_says_until_when_in_the_language_asked_for(syndic):
     syndic.run("--language", "fr", "invite", "create", "--role", "council")
     assert syndic.last_error.startswith("Valable une seule fois, jusqu’au ")
     when = syndic.last_error.split("jusqu’au ")[1].split(". Pour la retirer")[0]
-    assert "T" not in when  # not an ISO timestamp
+    assert re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d", when), when  # not an ISO timestamp
     assert "Pour la retirer : invite withdraw " in syndic.last_error
+
+
+def test_moments_are_written_as_the_language_writes_them(syndic):
+    """Found by hand: ``status``, ``invite list`` and ``inbox show`` wrote
+    2026-11-23T17:27:29+00:00, while ``invite create`` wrote "Nov 30, 2026,
+    5:37:46 PM"; all now write 23.11.2026 18:27 (in German), local time."""
+    moment = r"\d\d\.\d\d\.\d{4} \d\d:\d\d"
+    syndic.run("--language", "de", "invite", "create", "--role", "council")
+    assert re.search(rf"bis {moment}\.", syndic.last_error), syndic.last_error
+    listed = syndic.run("--language", "de", "invite", "list")
+    assert re.search(rf"bis {moment}$", listed.strip()), listed
+    status = syndic.run("--language", "de", "status")
+    assert re.search(rf"letzte Synchronisierung {moment};", status), status
+    person = syndic.run("person", "add", "--name", "Ann Example").strip()
+    syndic.run("inbox", "send", person, "--title", "Appel", "--text", "T1")
+    shown = syndic.run("--language", "en", "inbox", "show", person)
+    assert re.match(r"\d\d/\d\d/\d{4} \d\d:\d\d  Appel", shown), shown
 
 
 def test_status_with_changes_waiting_does_not_say_up_to_date(syndic):
