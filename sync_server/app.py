@@ -32,7 +32,7 @@ from .core import RelayCore
 from .energy import EnergyCore
 from .energy_handlers import energy_routes
 from .energy_store import EnergyStore
-from .errors import RelayError
+from .errors import RelayError, disk_full
 from .handlers import routes
 from .lanes import Lane
 from .limits import month_of
@@ -125,7 +125,17 @@ async def relay_middleware(request: web.Request, handler: Handler) -> web.Stream
     except (asyncio.CancelledError, ConnectionResetError):
         status = 499
         raise
-    except Exception:
+    except Exception as exc:
+        if disk_full(exc):  # found by hand: a traceback per append, /healthz still ok
+            request.app[RUNTIME].disk_full_at = now
+            log.error(
+                "the disk holding the database is full: writes are refused until space is freed",
+                extra={"fields": {"route": _template(request)}},
+            )
+            status = 503
+            return _error(
+                503, "disk-full", "the relay's disk is full; retry later", {"Retry-After": "30"}
+            )
         log.exception("internal error on %s %s", request.method, _template(request))
         return _error(500, "internal", "the relay failed; the request may be retried")
     finally:

@@ -6,6 +6,9 @@ raises :class:`RelayError`; the transport turns it into a JSON answer.
 
 from __future__ import annotations
 
+import errno
+import sqlite3
+
 
 class RelayError(Exception):
     """A refusal with an HTTP status, a stable code and an English message."""
@@ -57,3 +60,19 @@ def not_found(code: str, message: str) -> RelayError:
 def too_many(code: str, message: str, retry_after: int) -> RelayError:
     retry = max(1, int(retry_after))
     return RelayError(429, code, message, {"Retry-After": str(retry)}, {"retry_after": retry})
+
+
+def disk_full(exc: BaseException | None) -> bool:
+    """Whether ``exc`` (or what caused it) is the database's disk being
+    full: SQLite's SQLITE_FULL, PostgreSQL's 53100, or ENOSPC."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            return True
+        if isinstance(exc, sqlite3.OperationalError) and "disk is full" in str(exc):
+            return True
+        if getattr(exc, "sqlstate", None) == "53100":  # PostgreSQL disk_full
+            return True
+        exc = getattr(exc, "orig", None) or exc.__cause__ or exc.__context__
+    return False

@@ -14,6 +14,7 @@ import asyncio
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -34,7 +35,7 @@ from shared.protocol import (
 from .core import check_document, envelope_check, request_check
 from .errors import RelayError, bad_request
 from .metrics import labelled, thread_cpu_seconds
-from .runtime import BUILDING, CONFIG, METRICS, NOW, RUNTIME, Runtime
+from .runtime import BUILDING, CONFIG, DISK_FULL_SECONDS, METRICS, NOW, RUNTIME, Runtime
 from .storage import AppendItem, MembersChanged, Stored
 
 log = logging.getLogger("koprogo.relay")
@@ -380,6 +381,10 @@ async def healthz(request: web.Request) -> web.Response:
         log.error("health check failed", extra={"fields": {"error": _health_cause(exc)}})
         return web.json_response(
             {"status": "unavailable", "reason": "the database does not answer"}, status=503
+        )
+    if time.time() - rt.disk_full_at < DISK_FULL_SECONDS:  # reads work, writes do not
+        return web.json_response(
+            {"status": "unavailable", "reason": "the database's disk is full"}, status=503
         )
     return web.json_response({"status": "ok"})
 

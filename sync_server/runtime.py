@@ -28,6 +28,8 @@ from .writer import Writer
 
 T = TypeVar("T")
 
+DISK_FULL_SECONDS = 60.0  # /healthz says "disk full" this long after the last such failure
+
 
 @dataclass
 class Runtime:
@@ -43,6 +45,7 @@ class Runtime:
     link: Link | None = None  # to the parent process under `serve --workers N` (SQLite)
     loop: asyncio.AbstractEventLoop | None = None  # while the app runs
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    disk_full_at: float = 0.0  # when a write last failed for want of disk space
 
     @property
     def relay(self) -> RelayCore:

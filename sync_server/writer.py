@@ -28,6 +28,7 @@ from typing import Any, NamedTuple, TypeVar
 
 from shared.envelope import Kind
 
+from .errors import disk_full
 from .storage import AppendItem, Outcome, Staged, Stored
 
 log = logging.getLogger("koprogo.relay")
@@ -296,17 +297,20 @@ class StagingWriter(Writer):
         started = time.perf_counter()
         try:
             staging.begin()
-        except Exception:
-            log.exception("could not begin a batch on the event loop; the writer thread takes it")
+        except Exception as exc:
+            _log_failure(
+                exc, "could not begin a batch on the event loop; the writer thread takes it"
+            )
             self._jobs.put(functools.partial(self._commit, batch))
             return
         try:
             staged = staging.stage([item for _, item in batch])
-        except Exception:
-            log.warning(
-                "a batch of %d appends failed on the event loop; the writer thread stores it",
-                len(batch),
-                exc_info=True,
+        except Exception as exc:
+            _log_failure(
+                exc,
+                f"a batch of {len(batch)} appends failed on the event loop; the writer thread "
+                "stores it",
+                logging.WARNING,
             )
             with contextlib.suppress(Exception):
                 staging.abandon()
@@ -346,8 +350,8 @@ class StagingWriter(Writer):
         assert self.staging is not None
         try:
             self.staging.commit(staged)
-        except Exception:
-            log.exception("commit of a batch of %d appends failed; storing it again", len(batch))
+        except Exception as exc:
+            _log_failure(exc, f"commit of a batch of {len(batch)} appends failed; storing it again")
             self._commit(batch)
             return
         self.batches += 1
@@ -355,6 +359,15 @@ class StagingWriter(Writer):
         self.staged += 1
         self.seconds += time.perf_counter() - started
         self._hand_back([future for future, _ in batch], staged.outcomes, [i for _, i in batch])
+
+
+def _log_failure(exc: BaseException, message: str, level: int = logging.ERROR) -> None:
+    """With its traceback, unless the disk is full: that is said in one line
+    where the request is answered (found by hand: a traceback per batch)."""
+    if disk_full(exc):
+        log.warning("%s: the disk is full", message)
+    else:
+        log.log(level, message, exc_info=exc)
 
 
 class _Failed:

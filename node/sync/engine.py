@@ -65,6 +65,11 @@ def _words(state: machine.State, code: str | None) -> str:
             "this device only keeps what it has."
         )
     if state is machine.State.BACKING_OFF:
+        if code == "disk-full":
+            return _(
+                "The relay's disk is full; changes are kept here and sent once its operator "
+                "frees space."
+            )
         if code in UNREACHABLE:
             return _("The relay cannot be reached; changes are kept and will be sent later.")
         return _("The relay is busy; trying again shortly.")
