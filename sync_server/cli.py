@@ -24,7 +24,11 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import replace
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from . import broker_cli, database, workers
 from .config import DEFAULT_HOST, DEFAULT_PORT, Limits, RelayConfig, resolve_database_url
@@ -74,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     _database_options(serve)
     limits = Limits()
     for flag, name, kind, text in _LIMIT_OPTIONS:
-        serve.add_argument(flag, type=kind, default=getattr(limits, name), help=text)
+        serve.add_argument(flag, type=_positive(kind), default=getattr(limits, name), help=text)
     serve.add_argument(
         "--trust-forwarded-for",
         action="store_true",
@@ -144,11 +148,46 @@ def _port(text: str) -> int:
 REFUSALS = (database.SchemaError, database.DatabaseUnusable)
 
 
+def _in_memory(url: str | None) -> bool:
+    if not url or not url.startswith("sqlite"):
+        return False
+    try:
+        database = make_url(url).database
+    except ArgumentError:
+        return False  # malformed: said by the command itself
+    return database in (None, "", ":memory:") or "mode=memory" in url
+
+
+def _positive(kind: type) -> Callable[[str], int | float]:
+    """A quota or a rate: a number above zero (found by hand: -1 was taken)."""
+
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be above 0, not {text}")
+        return value
+
+    return parse
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if getattr(args, "database_url", None) is not None and not args.database_url.strip():
-        # not the default folder in silence: an unset variable in a unit file, say
-        print("koprogo-relay: --database-url is empty", file=sys.stderr)
+    for option in ("database_url", "data_dir"):
+        if getattr(args, option, None) is not None and not getattr(args, option).strip():
+            # not the default folder in silence: an unset variable in a unit file, say
+            print(f"koprogo-relay: --{option.replace('_', '-')} is empty", file=sys.stderr)
+            return 2
+    if _in_memory(getattr(args, "database_url", None)):
+        # found by hand: `migrate` said "at schema 0003" and `serve` then
+        # "run migrate first", each process with a database of its own
+        print(
+            "koprogo-relay: an in-memory SQLite database is lost when the process ends; "
+            "give a file (sqlite:////path/relay.sqlite3) or --data-dir",
+            file=sys.stderr,
+        )
         return 2
     if args.command == "broker":
         return broker_cli.run(args)

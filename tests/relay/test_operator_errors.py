@@ -9,6 +9,7 @@ import errno
 import json
 import logging
 import os
+from pathlib import Path
 
 import pytest
 
@@ -97,6 +98,43 @@ def test_an_empty_database_url_is_refused(command, tmp_path, capsys, monkeypatch
     assert cli.main([*command.split(), "--database-url", ""]) == 2
     assert capsys.readouterr().err == "koprogo-relay: --database-url is empty\n"
     assert not (tmp_path / "default").exists()
+
+
+@pytest.mark.parametrize("command", [*COMMANDS, "broker list"])
+def test_an_empty_data_dir_is_refused(command, tmp_path, capsys, monkeypatch):
+    """Found by hand: ``--data-dir ""`` used the default folder in silence."""
+    monkeypatch.setenv("KOPROGO_RELAY_HOME", str(tmp_path / "default"))
+    assert cli.main([*command.split(), "--data-dir", ""]) == 2
+    assert capsys.readouterr().err == "koprogo-relay: --data-dir is empty\n"
+    assert not (tmp_path / "default").exists()
+
+
+@pytest.mark.parametrize("url", ["sqlite:///:memory:", "sqlite://", "sqlite:///"])
+def test_an_in_memory_database_is_refused(url, capsys):
+    """Found by hand: ``migrate`` said "at schema 0003", then ``serve`` said
+    "run migrate first": each process had a database of its own, gone at exit."""
+    for command in ("migrate", "serve"):
+        assert cli.main([command, "--database-url", url]) == 2
+        err = capsys.readouterr().err
+        assert "an in-memory SQLite database is lost when the process ends" in err
+
+
+@pytest.mark.parametrize("flag", ["--max-devices", "--max-building-bytes", "--device-rate"])
+@pytest.mark.parametrize("value", ["-1", "0"])
+def test_a_quota_or_rate_must_be_above_zero(flag, value, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["serve", flag, value])
+    assert stopped.value.code == 2
+    assert "must be above 0" in capsys.readouterr().err
+
+
+def test_an_empty_xdg_data_home_means_unset(monkeypatch, tmp_path):
+    from sync_server.config import default_data_dir
+
+    monkeypatch.delenv("KOPROGO_RELAY_HOME", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", "")
+    monkeypatch.setattr("sys.platform", "linux")
+    assert default_data_dir() == Path.home() / ".local" / "share" / "koprogo-relay"
 
 
 # -- the event loop's errors ----------------------------------------------------------
