@@ -103,5 +103,5 @@ def test_calls_generated_differently_on_two_devices_are_reported(syndics):
     for node in (laptop, desk):
         problems = node.run("ledger", "check", "--year", "2026")
         assert "Call 2026-reserve-01 was generated differently on two devices" in problems
-        assert "2026-03-01" in problems and "2026-01-01" in problems
+        assert "01/03/2026" in problems and "01/01/2026" in problems
     assert "2026-reserve-02" not in laptop.run("ledger", "check", "--year", "2026")
