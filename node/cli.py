@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -700,7 +701,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def configure_logging() -> None:
+    """The core's log lines are for developers, in English: on the terminal
+    only with ``KOPROGO_LOG=debug|info|warning|error`` (found by hand:
+    "changes under this device's id that it did not make: a copied profile"
+    in the middle of a French sync's output). What users must know is said
+    in their language by the commands and ``status``."""
+    for name in ("node", "shared"):
+        logger = logging.getLogger(name)
+        if logger.handlers:
+            continue  # already set up (several commands in one process)
+        level = os.environ.get("KOPROGO_LOG", "").upper()
+        if level in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            handler: logging.Handler = logging.StreamHandler()
+            handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+            logger.setLevel(level)
+        else:
+            handler = logging.NullHandler()
+        logger.addHandler(handler)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    configure_logging()
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.language:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -353,3 +354,25 @@ def test_ctrl_c_while_the_command_starts_is_not_a_traceback(tmp_path, language, 
 def test_the_installed_command_uses_the_guarded_entry_point():
     script = (Path(sys.executable).parent / "koprogo-node").read_text()
     assert "from node.entry import main" in script
+
+
+@pytest.mark.parametrize(("setting", "shown"), [("", False), ("warning", True)])
+def test_the_cores_log_lines_reach_the_terminal_only_when_asked(setting, shown):
+    """Found by hand: English log lines for developers ("changes under this
+    device's id that it did not make") in the middle of a French sync's
+    output. ``KOPROGO_LOG=warning`` shows them."""
+    script = (
+        "import logging\n"
+        "from node import cli\n"
+        "cli.configure_logging()\n"
+        "logging.getLogger('node.sync.engine').warning('a line for developers')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).resolve().parents[1],
+        env={**os.environ, "KOPROGO_LOG": setting},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert ("a line for developers" in done.stderr) is shown, done.stderr
