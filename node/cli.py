@@ -22,6 +22,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from shared.ids import is_ulid
+
 from . import cli_assembly, cli_energy, cli_governance, cli_ledger, cli_sync, i18n
 from .domain.registry import (
     Association,
@@ -295,10 +297,18 @@ def cmd_person_remove(args: argparse.Namespace) -> int:
     return 0
 
 
+def _person_id(session: Session, ref: str) -> str:
+    """``--person``: an id, or a name (found by hand: ``owner set --person
+    "Sophie Dubois"`` said "no person with id Sophie Dubois", while invites,
+    messages and removals took names)."""
+    return ref if is_ulid(ref) else session.registry.person_named(ref).id
+
+
 def cmd_owner_set(args: argparse.Namespace) -> int:
     with _open_registry(args) as session:
+        person = _person_id(session, args.person)
         change = session.registry.set_owner(
-            args.lot, args.person, parse_share(args.share), parse_right(args.right), args.voting
+            args.lot, person, parse_share(args.share), parse_right(args.right), args.voting
         )
         print(change.record_id)
     return 0
@@ -308,6 +318,7 @@ def cmd_owner_remove(args: argparse.Namespace) -> int:
     right = parse_right(args.right)
     with _open_registry(args) as session:
         lot = session.registry.find_lot(args.lot)
+        args.person = _person_id(session, args.person)
         holding = next(
             (
                 o
@@ -338,18 +349,20 @@ def cmd_occupant_add(args: argparse.Namespace) -> int:
                 _("{text!r} is not a date; write it YYYY-MM-DD.").format(text=args.since)
             ) from None
     with _open_registry(args) as session:
-        print(session.registry.add_occupant(args.lot, args.person, since).record_id)
+        person = _person_id(session, args.person)
+        print(session.registry.add_occupant(args.lot, person, since).record_id)
     return 0
 
 
 def cmd_occupant_remove(args: argparse.Namespace) -> int:
     with _open_registry(args) as session:
         lot = session.registry.find_lot(args.lot)
+        person = _person_id(session, args.person)
         occupancy = next(
             (
                 o
                 for o in session.registry.read().occupants
-                if o.lot_id == lot.id and o.person_id == args.person
+                if o.lot_id == lot.id and o.person_id == person
             ),
             None,
         )
@@ -651,7 +664,7 @@ def build_parser() -> argparse.ArgumentParser:
     osub = owner.add_subparsers(dest="action", required=True, parser_class=_Parser)
     p = _add(osub, "set", cmd_owner_set, "make a person a holder of a lot, or change the holding")
     p.add_argument("lot", help="lot number or id")
-    p.add_argument("--person", required=True, help="person id")
+    p.add_argument("--person", required=True, help="person id or name")
     p.add_argument("--share", required=True, help="percentage, e.g. 50 or 33.33")
     p.add_argument("--voting", action="store_true", help="this holder votes for the lot")
     p.add_argument("--right", default="full", help="full, usufruct or bare")

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from shared import invites
 from shared.ids import is_ulid
 from shared.protocol import Role
 
@@ -107,7 +108,11 @@ def cmd_invite_list(args: argparse.Namespace, open_session: Callable) -> int:
 def cmd_invite_withdraw(args: argparse.Namespace, open_session: Callable) -> int:
     with open_session(args) as session:
         service.refresh_members(session)
-        service.withdraw_invite(session, args.id)
+        invite_id = args.id
+        if not is_ulid(invite_id) and invites.is_well_formed(invite_id):
+            # the code, which is what the syndic has in hand (found by hand)
+            invite_id = invites.derive(invite_id).invite_id
+        service.withdraw_invite(session, invite_id)
     print(_("Invite withdrawn: nobody can join with its code any more."), file=sys.stderr)
     return 0
 
@@ -449,7 +454,7 @@ def add_commands(
         lambda a: cmd_invite_withdraw(a, open_session),
         "withdraw an invite not used yet: its code no longer works",
     )
-    p.add_argument("id", help="the invite's id (invite list)")
+    p.add_argument("id", help="the invite's id (invite list) or its code")
 
     p = add(
         sub,

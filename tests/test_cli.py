@@ -108,9 +108,18 @@ def test_building_from_scratch(capsys, profile):
         == 0
     )
     assert (
-        run(capsys, "--profile", profile, "owner", "set", "A1", "--person", bart, "--share", "50")[
-            0
-        ]
+        run(
+            capsys,
+            "--profile",
+            profile,
+            "owner",
+            "set",
+            "A1",
+            "--person",
+            "Bart Claes",
+            "--share",
+            "50",
+        )[0]  # a name too (found by hand: "no person with id Bart Claes")
         == 0
     )
     assert run(capsys, "--profile", profile, "lot", "set", "A1", "--quota", "700")[0] == 0
@@ -128,6 +137,7 @@ def test_building_from_scratch(capsys, profile):
         (ann, "Ann Claes", "ann@example.be"),
         (bart, "Bart Claes", ""),
     }
+    assert {o["person_id"] for o in data["ownerships"]} == {ann, bart}
     assert sorted((o["share"], o["voting"]) for o in data["ownerships"]) == [
         ("50", False),
         ("50", True),

@@ -444,6 +444,11 @@ def test_an_invite_not_used_yet_is_listed_and_withdrawn(building, nodes, relay_p
     assert f"No invite {created['id']} is waiting" in building.last_error
     join(nodes("council"), relay_process.url, council["code"])  # the other still works
     assert building.json("invite", "list") == []
+    # by its code too, which is what the syndic has in hand (found by hand:
+    # "No invite DHGDN-J59Y6 is waiting to be used")
+    third = building.json("invite", "create", "--role", "council")
+    building.run("invite", "withdraw", third["code"].lower())
+    assert building.json("invite", "list") == []
 
 
 def test_a_council_device_outliving_its_mandate_is_said(building, nodes, relay_process):
