@@ -189,6 +189,27 @@ INVITE_COLUMNS = (
 )
 
 
+HELD_BY_ROLE = {
+    "syndic": N_(
+        "That is a whole copy of the building: the registry, the accounts, the meetings and "
+        "every inbox. It cannot be wiped from here."
+    ),
+    "council": N_(
+        "That is the registry, the accounts, the meetings and every inbox, as they were at its "
+        "last sync. It cannot be wiped from here."
+    ),
+    "owner": N_(
+        "That is the building's directory, the meetings and its owner's inbox, as they were "
+        "at its last sync."
+    ),
+    "kiosk": N_(
+        "That is the building's directory and the meetings, as they were at its last sync."
+    ),
+}
+"""What a removed device keeps, said before removing it (found by hand: "what
+it already has stays on it" did not say what that was)."""
+
+
 class DevicesPage(Page):
     collections = frozenset({"persons", "ownerships", "occupants"})
     title_msgid = N_("Devices")
@@ -373,11 +394,13 @@ class DevicesPage(Page):
         box.setWindowTitle(_("Remove device"))
         who = role_label(row.role) + (f" · {row.person}" if row.person else "")
         box.setText(_("Remove this device ({who}) from the building?").format(who=who))
+        held = _(HELD_BY_ROLE[row.role]) if row.role in HELD_BY_ROLE else ""
         box.setInformativeText(
             _(
                 "It will no longer receive anything written from now on. "
                 "What it already has stays on it."
             )
+            + (" " + held if held else "")
         )
         confirm = box.addButton(_("Remove device"), QMessageBox.ButtonRole.DestructiveRole)
         confirm.setObjectName("confirmRemove")

@@ -237,7 +237,9 @@ def test_invite_join_as_council_then_remove_the_device(  # type: ignore[no-untyp
     box = devices.confirm
     assert box is not None
     assert box.informativeText() == (
-        "It will no longer receive anything written from now on. What it already has stays on it."
+        "It will no longer receive anything written from now on. What it already has stays on "
+        "it. That is the registry, the accounts, the meetings and every inbox, as they were at "
+        "its last sync. It cannot be wiped from here."
     )
     # Removing cannot be undone: Enter (found by hand to remove) keeps the device.
     assert box.defaultButton().text() == "Cancel" and box.escapeButton() is box.defaultButton()
