@@ -257,10 +257,11 @@ def cmd_device_revoke(args: argparse.Namespace, open_session: Callable) -> int:
     if args.person:
         with open_session(args) as session:
             try:  # by name while they are in the registry; by id after a removal
-                person = session.registry.person_named(args.person).id
+                found = session.registry.person_named(args.person)
+                person, name = found.id, found.name
             except NotFoundError:
-                person = args.person
-            gone = service.revoke_person(session, person)
+                person = name = args.person
+            gone = service.revoke_person(session, person, name)
         print(
             ngettext(
                 "{n} device removed ({ids}); new keys sent to the others. What it already had "
@@ -268,17 +269,14 @@ def cmd_device_revoke(args: argparse.Namespace, open_session: Callable) -> int:
                 "{n} devices removed ({ids}); new keys sent to the others. What they already "
                 "had stays on them.",
                 len(gone),
-            ).format(n=len(gone), ids=", ".join(gone)),
+            ).format(n=len(gone), ids=name),  # whose, not ids (found by hand)
             file=sys.stderr,
         )
         return 0
     with open_session(args) as session:
-        epoch = service.revoke(session, args.id)
-    print(
-        _(
-            "Device removed; new keys (epoch {epoch}) sent to the others. What it already "
-            "had stays on it."
-        ).format(epoch=epoch),
+        service.revoke(session, args.id)
+    print(  # no "epoch" (found by hand: jargon)
+        _("Device removed; the other devices received new keys. What it had stays on it."),
         file=sys.stderr,
     )
     return 0
@@ -388,7 +386,7 @@ def cmd_inbox_show(args: argparse.Namespace, open_session: Callable) -> int:
     with open_session(args) as session:
         person = args.person or session.profile.store.get_meta("person")
         if not person:
-            raise InputError(_("Say whose inbox to show (a person id)."))
+            raise InputError(_("Say whose inbox to show (their name or id)."))
         if session.profile.store.get_meta("role") == Role.KIOSK.value:
             from .sync import kiosk
 

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from .engine import SyncEngine
 
 INVITE_DAYS = 7
+MAX_INVITE_DAYS = 30  # a code guessed or leaked stays usable no longer
 _AUDIENCES = (Audience.MANAGEMENT, Audience.BUILDING)
 
 
@@ -235,6 +236,8 @@ async def revoke(engine: SyncEngine, device_id: str) -> int:
         # keys for an epoch that did not exist yet on this device.
         raise InputError(_("Only the syndic's device can remove devices."))
     if members.active(device_id) is None:
+        if device_id in members.devices:  # found by hand: "no active device", for one removed
+            raise InputError(_("Device {id} was already removed.").format(id=device_id))
         raise InputError(_("There is no active device {id}.").format(id=device_id or "?"))
     if device_id == identity.device_id:
         raise InputError(_("A device cannot remove itself."))
@@ -298,6 +301,12 @@ async def create_invite(
         raise InputError(_("Only the syndic's device can invite."))
     if days < 1:
         raise InputError(_("An invite lasts at least one day."))
+    if days > MAX_INVITE_DAYS:  # found by hand: --days 1000, a code valid for three years
+        raise InputError(
+            _("An invite lasts {days} days at most; make a new one later.").format(
+                days=MAX_INVITE_DAYS
+            )
+        )
     if kiosk and role not in (Role.OWNER, Role.KIOSK):
         # found by hand: --role syndic --kiosk silently became an owner's invite
         raise InputError(

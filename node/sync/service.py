@@ -438,8 +438,9 @@ def council_devices_without_mandate(session: Session, person_id: str | None = No
     )
 
 
-def revoke_person(session: Session, person_id: str) -> list[str]:
-    """Remove every active device of a person; returns their ids."""
+def revoke_person(session: Session, person_id: str, name: str | None = None) -> list[str]:
+    """Remove every active device of a person; returns their ids. ``name``:
+    the person's, for the messages."""
 
     async def run(engine: SyncEngine) -> list[str]:
         await engine.refresh_members()
@@ -447,7 +448,9 @@ def revoke_person(session: Session, person_id: str) -> list[str]:
             d.id for d in engine.members.devices.values() if d.person == person_id and not d.revoked
         )
         if not theirs:
-            raise InputError(_("No device of {id} is in the building.").format(id=person_id))
+            raise InputError(
+                _("No device of {id} is in the building.").format(id=name or person_id)
+            )
         for device_id in theirs:
             await membership.revoke(engine, device_id)
         return theirs

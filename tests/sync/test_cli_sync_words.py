@@ -71,6 +71,7 @@ def test_connecting_a_building_to_another_relay_says_what_to_do(
     [
         (("--role", "council", "--days", "0"), "An invite lasts at least one day."),
         (("--role", "council", "--days", "-3"), "An invite lasts at least one day."),
+        (("--role", "council", "--days", "1000"), "An invite lasts 30 days at most"),
         (("--role", "syndic", "--kiosk", "--person", "P"), "use the owner role"),
         (("--role", "council", "--kiosk"), "use the owner role"),
         (("--role", "kiosk", "--person", "P"), "names no person"),
