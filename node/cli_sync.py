@@ -199,7 +199,15 @@ def cmd_status(args: argparse.Namespace, open_session: Callable) -> int:
     if args.json:
         print(json.dumps(data, indent=2, ensure_ascii=False))
         return 0
-    print(_("Relay: {relay}").format(relay=data["relay"] or _("none")))
+    if not data["relay"]:  # found by hand: "State: up to date; last sync never"
+        print(
+            _(
+                "Relay: none. This building is kept on this computer only; to share it with "
+                "other devices: relay connect URL."
+            )
+        )
+        return 0
+    print(_("Relay: {relay}").format(relay=data["relay"]))
     state = _(STATE_WORDS[machine.State(data["state"])])
     if data["state"] == machine.State.IDLE.value and data["pending_envelopes"]:
         state = _("changes to send")  # found by hand: "up to date; 1 change waiting"

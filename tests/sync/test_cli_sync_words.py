@@ -166,6 +166,17 @@ def test_status_with_changes_waiting_does_not_say_up_to_date(syndic):
     assert syndic.run("status").splitlines()[1].startswith("State: up to date;")
 
 
+def test_status_without_a_relay_says_the_building_is_kept_here_only(tmp_path, capsys, passphrase):
+    """Found by hand: "State: up to date; last sync never" for a building
+    never connected to a relay."""
+    alone = Node(tmp_path / "alone", capsys)
+    alone.run("init", "--name", "ACP Seule", "--quota-total", "100")
+    assert alone.run("status").strip() == (
+        "Relay: none. This building is kept on this computer only; to share it with other "
+        "devices: relay connect URL."
+    )
+
+
 def test_an_empty_inbox_says_so(syndic):
     person = syndic.run("person", "add", "--name", "Ann Example").strip()
     assert syndic.run("inbox", "show", person).strip() == "The inbox is empty."
