@@ -22,6 +22,7 @@ import argparse
 import errno
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -174,6 +175,17 @@ def _positive(kind: type) -> Callable[[str], int | float]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # the database and its folder for the relay's user alone (found by hand:
+    # relay.sqlite3 made by hand was readable by every user, 0644); the
+    # systemd unit does the same with StateDirectoryMode=0700
+    before = os.umask(0o077)
+    try:
+        return _main(argv)
+    finally:
+        os.umask(before)  # as it was, for whoever called (tests, in one process)
+
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     for option in ("database_url", "data_dir"):
         if getattr(args, option, None) is not None and not getattr(args, option).strip():

@@ -128,6 +128,17 @@ def test_a_quota_or_rate_must_be_above_zero(flag, value, capsys):
     assert "must be above 0" in capsys.readouterr().err
 
 
+def test_the_database_is_for_the_relays_user_alone(tmp_path, capsys):
+    """Found by hand: a relay.sqlite3 made by hand was readable by every user."""
+    before = os.umask(0o022)
+    try:
+        assert cli.main(["migrate", "--data-dir", str(tmp_path / "data")]) == 0
+    finally:
+        os.umask(before)
+    for made in (tmp_path / "data", tmp_path / "data" / "relay.sqlite3"):
+        assert made.stat().st_mode & 0o077 == 0, oct(made.stat().st_mode)
+
+
 def test_an_empty_xdg_data_home_means_unset(monkeypatch, tmp_path):
     from sync_server.config import default_data_dir
 
