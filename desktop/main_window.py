@@ -73,6 +73,9 @@ PAGES: tuple[tuple[str, type[Page]], ...] = (
 )
 
 PAGE_ROLE = Qt.ItemDataRole.UserRole + 1
+REGISTRY_ONLY = frozenset({"association", "persons", "ownership", "keys"})
+"""Registry pages with nothing to show where the registry is not kept (the
+Lots page shows the building's directory there)."""
 
 DIRECTORY_COLUMNS = (
     Column(N_("Lot"), lambda r: r.number, sort=lambda r: natural_key(r.number)),
@@ -401,6 +404,7 @@ class MainWindow(QMainWindow):
         self._show_banner(state)
         self.problems.setVisible(state.readable and not state.awaited)
         self._show_accounts_entries(state.readable)
+        self._show_registry_entries(state.readable)
         self._show_directory(state)
         self._show_current()
         self._open_inbox_once()
@@ -581,6 +585,14 @@ class MainWindow(QMainWindow):
         if shown is not None:
             self.inbox_button.setText(self.pages[shown].title())
         self.inbox_button.setVisible(shown is not None)
+
+    def _show_registry_entries(self, readable: bool) -> None:
+        """Where the registry is not kept, one entry (Lots: the directory)
+        instead of five leading to the same page (found by hand)."""
+        for row in range(self.nav.count()):
+            item = self.nav.item(row)
+            if item.data(PAGE_ROLE) in REGISTRY_ONLY:
+                item.setHidden(not readable)
 
     def _show_accounts_entries(self, readable: bool) -> None:
         """The accounts are management's: an owner's device or the building's
