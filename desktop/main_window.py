@@ -52,6 +52,7 @@ from .qt import (
     QSplitter,
     QStackedWidget,
     Qt,
+    QTimer,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -62,7 +63,7 @@ from .state import RegistryState, SessionInfo, Update, read_state
 from .sync import SyncController, SyncStatus
 from .sync_widgets import SyncIndicator, SyncPanel
 from .table import Column, RecordTable
-from .widgets import ElidedLabel
+from .widgets import ElidedLabel, alive
 
 PAGES: tuple[tuple[str, type[Page]], ...] = (
     ("association", AssociationPage),
@@ -269,6 +270,8 @@ class MainWindow(QMainWindow):
     def _make_navigation(self) -> QListWidget:
         nav = QListWidget()
         nav.setObjectName("navigation")
+        # by pixel: by item, with hidden entries, scrolling to one fell short
+        nav.setVerticalScrollMode(QListWidget.ScrollMode.ScrollPerPixel)
         # Explicit heights: stylesheet padding does not reach item size hints.
         sections = (
             (_("Building"), [name for name, _page in PAGES]),
@@ -669,6 +672,9 @@ class MainWindow(QMainWindow):
             item = self.nav.item(row)
             if item.data(PAGE_ROLE) == page and not item.isHidden():
                 self.nav.setCurrentRow(row)
+                # in view even when the window is not shown yet (found by
+                # hand: after a language change, Devices was off the list)
+                QTimer.singleShot(0, lambda item=item: alive(self) and self.nav.scrollToItem(item))
         if record_id:
             self.pages[page].select_record(record_id)
 

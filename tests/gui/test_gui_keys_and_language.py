@@ -160,3 +160,20 @@ def test_a_language_in_a_sentence_is_named_in_the_screens_language(language, wor
         assert language_label("fr") == "Français"  # lists to choose from keep endonyms
     finally:
         node.i18n.set_language("en")
+
+
+def test_the_page_gone_to_is_in_view_in_the_navigation(qtbot, start_app) -> None:  # type: ignore[no-untyped-def]
+    """Found by hand: going to Devices from the sync panel, or after a
+    language change, left its entry off the bottom of the list at 1280×800."""
+    controller = start_app()
+    main = create_building(qtbot, controller)
+    main.resize(1000, 420)
+    main.show()
+    qtbot.waitExposed(main)
+    main.go_to("devices")
+    item = main.nav.currentItem()
+    assert item is not None and main.current_page() == "devices"
+    qtbot.waitUntil(
+        lambda: main.nav.viewport().rect().contains(main.nav.visualItemRect(item)),
+        timeout=WAIT_MS,
+    )
