@@ -767,6 +767,14 @@ class Storage:
             rows = conn.execute(select(buildings.c.id, buildings.c.members_length))
             return {building_id: int(length) for building_id, length in rows}
 
+    def members_length(self, building_id: str) -> int | None:
+        """One building's stored members-log length (None: no such building)."""
+        with self.engine.connect() as conn:
+            length = conn.execute(
+                select(buildings.c.members_length).where(buildings.c.id == building_id)
+            ).scalar()
+        return None if length is None else int(length)
+
     def ping(self) -> None:
         """One small read of a real table (``/healthz``): raises when the
         database cannot be reached or read."""

@@ -247,3 +247,34 @@ async def test_a_syndic_withdraws_an_invite_not_used_yet(relay, building):
     unknown = invites.derive(invites.new_code()).invite_id
     unknown_path = f"/v1/buildings/{building.building_id}/invites/{unknown}"
     refused(await relay.client.send("DELETE", unknown_path, building.syndic), 404, "unknown-invite")
+
+
+async def test_a_members_log_shortened_under_a_running_relay_is_taken(relay, building):
+    """Found by hand: a relay process left running across ``pg_restore`` (its
+    database put back to an older members log) answered every append 503
+    ``busy``, saying nothing in its log. It now takes the database's log and
+    says so; the devices in it carry on."""
+    from sqlalchemy import delete, update
+
+    from sync_server.schema import buildings, members
+
+    await relay.client.enrol(building, Role.OWNER)  # one more entry, then "restored" away
+    rt = relay.runtime
+    assert rt.engine is not None and rt.core is not None
+    length = rt.core.buildings[building.building_id].length
+    with rt.engine.begin() as conn:
+        conn.execute(
+            delete(members).where(
+                members.c.building_id == building.building_id, members.c.seq == length - 1
+            )
+        )
+        conn.execute(
+            update(buildings)
+            .where(buildings.c.id == building.building_id)
+            .values(members_length=length - 1)
+        )
+    stored = await relay.client.append(
+        building, building.syndic, building.envelope(building.syndic)
+    )
+    assert stored.status == 201, stored.body
+    assert rt.core.buildings[building.building_id].length == length - 1
