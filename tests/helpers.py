@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import subprocess
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
@@ -70,3 +74,26 @@ def exchange_docs(a: Session, b: Session, docs: tuple[str, ...]) -> None:
         to_a = live_b.get_update(live_a.get_state())
         live_b.apply_remote(to_b)
         live_a.apply_remote(to_a)
+
+
+@contextlib.contextmanager
+def small_disk(folder: Path, size: str) -> Iterator[Path]:
+    """A real disk of ``size`` (``4m``) mounted at ``folder``: a tmpfs, which
+    needs root (CI runs the tests as root); the test is skipped in a
+    container that refuses mounts even to root."""
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)])
+    if mounted.returncode != 0:
+        pytest.skip("tmpfs mounts refused even to root (a container without CAP_SYS_ADMIN)")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=True)
+
+
+def fill_disk(disk: Path, leave: int) -> Path:
+    """A file taking all the room on ``disk`` but ``leave`` bytes."""
+    free = os.statvfs(disk)
+    filler = disk / "filler"
+    filler.write_bytes(b"\0" * (free.f_bavail * free.f_frsize - leave))
+    return filler

@@ -91,37 +91,10 @@ def test_building_from_scratch(capsys, profile):
     ann = out.strip()
     _, out, _ = run(capsys, "--profile", profile, "person", "add", "--name", "Bart Claes", "--json")
     bart = json.loads(out)["id"]
-    assert (
-        run(
-            capsys,
-            "--profile",
-            profile,
-            "owner",
-            "set",
-            "A1",
-            "--person",
-            ann,
-            "--share",
-            "50",
-            "--voting",
-        )[0]
-        == 0
-    )
-    assert (
-        run(
-            capsys,
-            "--profile",
-            profile,
-            "owner",
-            "set",
-            "A1",
-            "--person",
-            "Bart Claes",
-            "--share",
-            "50",
-        )[0]  # a name too (found by hand: "no person with id Bart Claes")
-        == 0
-    )
+    # Bart by his name (found by hand: "There is no person with id Bart Claes")
+    for person, voting in ((ann, ["--voting"]), ("Bart Claes", [])):
+        args = ["owner", "set", "A1", "--person", person, "--share", "50", *voting]
+        assert run(capsys, "--profile", profile, *args)[0] == 0
     assert run(capsys, "--profile", profile, "lot", "set", "A1", "--quota", "700")[0] == 0
 
     code, out, _ = run(capsys, "--profile", profile, "registry", "--json")

@@ -17,7 +17,7 @@ from node.documents import registry_doc as rdoc
 from node.domain.registry import LotType
 from node.errors import ProfileError, ReadOnlyError, StorageError
 from node.store import Store
-from tests.helpers import PASSPHRASE, make_session, profile_bytes, reopen
+from tests.helpers import PASSPHRASE, fill_disk, make_session, profile_bytes, reopen, small_disk
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -276,15 +276,9 @@ def test_a_really_full_disk_says_so_and_keeps_what_was_saved(tmp_path: Path):
     """A real full disk (a small tmpfs), where SQLite fails at COMMIT, not at
     an insert: found by hand, that gave a traceback (a second error from the
     ROLLBACK) and a saved edit reported as failed (the checkpoint on close)."""
-    disk = tmp_path / "small"
-    disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(disk)])
-    if mounted.returncode != 0:
-        pytest.skip("tmpfs mounts refused even to root (a container without CAP_SYS_ADMIN)")
-    try:
+    with small_disk(tmp_path / "small", "4m") as disk:
         session = make_session(disk / "p")
-        free = os.statvfs(disk)
-        (disk / "filler").write_bytes(b"\0" * (free.f_bavail * free.f_frsize - 200_000))
+        filler = fill_disk(disk, leave=200_000)
         saved = []
         with pytest.raises(StorageError, match="disk is full"):
             for i in range(200):
@@ -292,13 +286,11 @@ def test_a_really_full_disk_says_so_and_keeps_what_was_saved(tmp_path: Path):
                 saved.append(f"Person {i}")
         assert saved  # some went in before the disk filled
         session.close()  # no error: what was saved stays saved
-        (disk / "filler").unlink()
+        filler.unlink()
         session = reopen(disk / "p")
         assert sorted(p.name for p in session.registry.read().persons) == sorted(saved)
         session.registry.add_lot("A1", LotType.APARTMENT, 100)  # and it carries on
         session.close()
-    finally:
-        subprocess.run(["umount", "-l", str(disk)], check=True)
 
 
 def test_failed_edit_leaves_no_half_change(tmp_path: Path):
