@@ -337,6 +337,11 @@ def _result_text(data: dict[str, Any]) -> str:
             lines.append(f"{r['number']}. {r['title']} — {answers}")
             continue
         state = _("adopted") if r["passed"] else _("rejected") if r["voted"] else _("not voted")
+        if not r["passed"] and data.get("kind") in ("ordinary", "extraordinary"):
+            if not data["opened_at"]:  # found by hand: "adopted" before the meeting
+                state = _("not decided: the meeting has not opened")
+            elif quorum is not None and not quorum["reached"]:
+                state = _("no decision: the quorum was not reached")
         figures = _("for {n_for}, against {n_against}, abstentions {n_abstentions}").format(
             n_for=r["for"], n_against=r["against"], n_abstentions=r["abstentions"]
         )

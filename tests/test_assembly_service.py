@@ -201,6 +201,31 @@ def test_no_quorum_means_no_vote_and_a_second_assembly(acp):
     assert quorum.reached and quorum.rule is QuorumRule.SECOND_ASSEMBLY
 
 
+def test_remote_ballots_decide_nothing_before_the_opening_nor_without_quorum(tmp_path):
+    """Found by hand: ``assembly result`` said "adopted" on remote ballots
+    before the meeting opened, and a meeting without quorum had its remote
+    ballots' decisions in the register of decisions."""
+    session, people = building(tmp_path / "p")
+    meeting, budget, _works = session_ready(session, people, remote_allowed=True)
+    session.profile.store.set_meta({"person": people["Ann"]})  # Ann's device
+    ballot = session.assembly.cast(meeting, {budget: "for"}, at=OPEN)
+    before = session.assembly.minutes_data(meeting)["resolutions"][0]
+    assert before["voted"] and not before["passed"]  # counted, but nothing decided yet
+    session.assembly.attend(meeting, people["Bob"], at=OPEN)
+    assert not session.assembly.open(meeting, at=OPEN).reached  # Ann remote, Bob: 2 of 5
+    # once it is held, a remote ballot can no longer be withdrawn (found by
+    # hand: one withdrawn after the close changed the result and the minutes)
+    with pytest.raises(InputError, match="can no longer be withdrawn"):
+        session.assembly.withdraw(meeting, ballot)
+    session.assembly.close(meeting, at=CLOSE)
+    data = session.assembly.minutes_data(meeting)
+    assert data["resolutions"][0]["voted"] and not data["resolutions"][0]["passed"]
+    assert session.assembly.register() == []
+    with pytest.raises(InputError, match="closed"):
+        session.assembly.withdraw(meeting, ballot)
+    assert len(session.assembly.ballots(meeting)) == 1
+
+
 def test_a_full_session_gives_minutes_with_names_against_and_abstaining(acp):
     session, people = acp
     meeting, budget, _works = session_ready(session, people)

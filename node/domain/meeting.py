@@ -21,7 +21,7 @@ Fixed rules for what arrives out of order (ARCHITECTURE §8):
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from fractions import Fraction
@@ -267,6 +267,17 @@ def derive(meeting: Meeting) -> Outcome:
             results.append(_poll_result(item, remote))
             continue
         results.append(_item_result(meeting, item, owners, remote))
+    if deliberates and (
+        meeting.opened_at is None or (the_quorum is not None and not the_quorum.reached)
+    ):
+        # Nothing is decided before the meeting is held, nor by a meeting
+        # without its quorum (art. 3.87 §5), whatever remote ballots say
+        # (found by hand: "adopted" before the opening, and the register
+        # listing the remote ballots' decisions of a meeting with no quorum).
+        results = [
+            replace(r, tally=replace(r.tally, passed=False)) if r.tally is not None else r
+            for r in results
+        ]
 
     signatories = ()
     if deliberates:

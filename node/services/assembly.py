@@ -877,7 +877,21 @@ class AssemblyService:
     def withdraw(
         self, meeting: str, ballot_id: str, person: str | None = None, pin: str | None = None
     ) -> Change:
-        """Withdraw one of a person's remote ballots (to settle a conflict)."""
+        """Withdraw one of a person's remote ballots (to settle a conflict),
+        before the meeting opens: once it is held the ballot has counted, for
+        the quorum too (found by hand: a ballot withdrawn after the close
+        changed the result and the minutes, unsaid)."""
+        info = self.info(meeting)
+        held = info.kind in (MeetingKind.ORDINARY, MeetingKind.EXTRAORDINARY)
+        if info.closed_at is not None:
+            raise InputError(_("The meeting is closed: its ballots can no longer change."))
+        if held and info.opened_at is not None:
+            raise InputError(
+                _(
+                    "The meeting has opened: a remote ballot can no longer be withdrawn. At the "
+                    "meeting, a vote in the room replaces it."
+                )
+            )
         person = signer(self._session, person, pin).person
         doc_id = f"ballots/{meeting}/{person}"
         if doc_id not in self._ballot_docs(meeting):

@@ -84,6 +84,10 @@ def _outcome(data: MeetingData, result: ItemResult) -> str:
     if tally is None:
         return _("Not voted")
     said = _("Adopted") if tally.passed else _("Rejected")
+    if not tally.passed and data.info.opened_at is None:  # nothing decided before it is held
+        said = _("Not decided: the meeting has not opened")
+    elif not tally.passed and data.outcome.quorum is not None and not data.outcome.quorum.reached:
+        said = _("No decision: the quorum was not reached")
     if result.closed_twice:
         return f"{said} — {_(CLOSED_TWICE)}"
     if result.changed_after_closing:
