@@ -75,6 +75,15 @@ def test_erased_person_is_gone_from_every_profile_and_the_relay(
         }
     assert any(NAME.encode() in p for p in relay_plaintexts(relay_process.data_dir, building, keys))
 
+    with sqlite3.connect(relay_process.data_dir / "relay.sqlite3") as db:
+        before = {
+            bytes(data)[-96:-64]  # a piece of each envelope's ciphertext
+            for (data,) in db.execute(
+                "SELECT data FROM envelopes WHERE building_id = ? AND doc_id = 'registry'",
+                (building,),
+            )
+        }
+
     syndic.run("occupant", "remove", "A3.3", "--person", person)
     if removed_first:
         syndic.run("person", "remove", person)
@@ -92,6 +101,11 @@ def test_erased_person_is_gone_from_every_profile_and_the_relay(
     plaintexts = relay_plaintexts(relay_process.data_dir, building, keys)
     assert plaintexts  # the building is still there, compacted...
     assert not any(NAME.encode() in p or EMAIL.encode() in p for p in plaintexts)
+    # ...and the envelopes the snapshot replaced are in none of the relay's
+    # files, neither its free pages nor its write-ahead log (found by hand:
+    # their ciphertext stayed there, readable by any holder of that epoch's key)
+    relay_files = files_bytes(relay_process.data_dir)
+    assert before and not [piece for piece in before if piece in relay_files]
     # ...and whole: the other owners are intact on both devices
     assert syndic.json("registry") == council.json("registry")
     assert "Marie Lambert" in {p["name"] for p in council.json("registry")["persons"]}
