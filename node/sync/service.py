@@ -23,7 +23,7 @@ from shared.protocol import Role
 
 from ..documents.live import LiveDocument
 from ..errors import InputError, KoprogoError
-from ..i18n import N_, _
+from ..i18n import N_, _, ngettext
 from ..identity import DeviceIdentity, device_identity
 from ..keys import KeyStorage, PassphraseProvider
 from ..session import Session
@@ -244,6 +244,17 @@ async def sync_round(engine: SyncEngine) -> RoundReport:
     report = await engine.sync_once()
     if report.erase_again:
         await _erase_again(engine, report.erase_again, everywhere=report.relay_restored)
+    unfinished = _pending_erasures(engine.session)
+    if unfinished and engine.role is Role.SYNDIC:  # an erasure cut short: finish it
+        for person in unfinished:
+            for device in sorted(
+                d.id for d in engine.members.devices.values() if d.person == person
+            ):
+                if engine.members.active(device):
+                    await membership.revoke(engine, device)
+        await _erase_again(engine, frozenset(unfinished), everywhere=True)
+        for person in unfinished:
+            _pending_erasures(engine.session, done=person)
     return report
 
 
@@ -484,10 +495,27 @@ def status(session: Session) -> dict[str, Any]:
         "retry_at": iso(current.retry_at),
         "pending_envelopes": store.outbox_count(),
         "documents": docs,
-        "errors": []
-        if not current.error
-        else [{"code": current.error_code, "message": current.error}],
+        "errors": (
+            [{"code": current.error_code, "message": current.error}] if current.error else []
+        )
+        + _unfinished_erasures(session),
     }
+
+
+def _unfinished_erasures(session: Session) -> list[dict[str, str]]:
+    pending = json.loads(session.profile.store.get_meta(ERASURES_PENDING) or "[]")
+    if not pending:
+        return []
+    return [
+        {
+            "code": "erasure-unfinished",
+            "message": ngettext(
+                "An erasure is not finished at the relay yet ({ids}): the next sync finishes it.",
+                "Erasures are not finished at the relay yet ({ids}): the next sync finishes them.",
+                len(pending),
+            ).format(ids=", ".join(pending)),
+        }
+    ]
 
 
 # what an erasure leaves, said when it is done (found by hand: the accounts
@@ -518,12 +546,13 @@ def erase_person(session: Session, person_id: str) -> dict[str, Any]:
                 _(
                     "Nothing was erased: the erasure must reach the relay, and syncing with it "
                     "failed ({reason}). Erase again once the relay can be reached."
-                ).format(reason=str(exc).rstrip("."))
+                ).format(reason=_first_clause(exc))
             ) from exc
     again = person_id in session.registry.erased()  # e.g. a relay restored from a backup
     session.registry.erase_person(person_id)
+    _pending_erasures(session, add=person_id)  # until the relay has it (connected or not)
     try:
-        return erase_documents(
+        result = erase_documents(
             session,
             ["registry", *_erase_elsewhere(session, person_id, everywhere=again)],
             revoke_person=person_id,
@@ -536,8 +565,33 @@ def erase_person(session: Session, person_id: str) -> dict[str, Any]:
                 "Erased on this device, but not yet from the relay and the other devices: "
                 "{reason}. Run erase-person again once the relay can be reached; it finishes "
                 "the erasure."
-            ).format(reason=str(exc).rstrip("."))
+            ).format(reason=_first_clause(exc))
         ) from exc
+    _pending_erasures(session, done=person_id)
+    return result
+
+
+def _first_clause(exc: BaseException) -> str:
+    """Why a sync failed, without what a sync does next (found by hand:
+    "Nothing was erased: … (The relay cannot be reached; changes are kept
+    and will be sent later)")."""
+    return str(exc).split(";")[0].rstrip(".")
+
+
+ERASURES_PENDING = "erasures_pending"  # meta: persons erased here, not yet at the relay
+
+
+def _pending_erasures(session: Session, add: str = "", done: str = "") -> list[str]:
+    """The persons erased on this device whose erasure has not reached the
+    relay yet (found by hand: after "erased on this device, but not yet from
+    the relay", the next syncs said "up to date" while the relay kept the
+    envelopes naming them). A sync finishes them; ``status`` says so."""
+    store = session.profile.store
+    pending = json.loads(store.get_meta(ERASURES_PENDING) or "[]")
+    changed = sorted({*pending, add} - {done, ""})
+    if changed != pending:
+        store.set_meta({ERASURES_PENDING: json.dumps(changed)})
+    return changed
 
 
 def _erase_elsewhere(session: Session, person_id: str, everywhere: bool = False) -> list[str]:

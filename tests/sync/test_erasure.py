@@ -262,6 +262,7 @@ def test_an_erasure_that_cannot_reach_the_relay_says_nothing_was_erased(nodes, r
     syndic.run("erase-person", person, ok=False)
     assert syndic.last_code == 1
     assert syndic.last_error.startswith("koprogo-node: Nothing was erased: the erasure must reach")
+    assert "(The relay cannot be reached)" in syndic.last_error  # not "changes are kept…"
     assert NAME in {p["name"] for p in syndic.json("registry")["persons"]}
 
 
@@ -288,9 +289,22 @@ def test_an_erasure_cut_from_the_relay_half_way_says_what_was_done(
     assert "Run erase-person again" in syndic.last_error
     assert NAME not in {p["name"] for p in syndic.json("registry")["persons"]}
     monkeypatch.setattr(service, "erase_documents", real)
+    # said until it is finished (found by hand: the next syncs said "up to
+    # date" while the relay kept the envelopes naming the person)
+    status = syndic.json("status")
+    assert [e["code"] for e in status["errors"]][-1] == "erasure-unfinished"
     relay = RelayProcess(relay.data_dir, port=relay.port).start()
     try:
-        syndic.run("erase-person", person)  # finishes it
+        syndic.run("sync")  # a sync finishes it
+        assert syndic.json("status")["errors"] == []
+        with sqlite3.connect(relay.data_dir / "relay.sqlite3") as db:
+            ((oldest, snapshot),) = db.execute(
+                "SELECT min(e.seq), d.snapshot_seq FROM envelopes e JOIN documents d "
+                "ON d.building_id = e.building_id AND d.doc_id = e.doc_id "
+                "WHERE e.doc_id = 'registry'"
+            )
+        assert snapshot > 0 and oldest == snapshot  # every older envelope replaced
+        syndic.run("erase-person", person)  # again: nothing left to do, said as done
         assert "was erased" in syndic.last_error
     finally:
         relay.stop()
