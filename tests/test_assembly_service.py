@@ -3,7 +3,7 @@ preparation, convocation, the session, remote ballots and the minutes."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pycrdt
 import pytest
@@ -217,6 +217,10 @@ def test_remote_ballots_decide_nothing_before_the_opening_nor_without_quorum(tmp
     # hand: one withdrawn after the close changed the result and the minutes)
     with pytest.raises(InputError, match="can no longer be withdrawn"):
         session.assembly.withdraw(meeting, ballot)
+    # nor replaced by one signed now: that took Ann out of the quorum the
+    # meeting was opened with (found by hand)
+    with pytest.raises(InputError, match="ballot signed before the opening counts"):
+        session.assembly.cast(meeting, {budget: "against"}, at=OPEN + timedelta(minutes=5))
     session.assembly.close(meeting, at=CLOSE)
     data = session.assembly.minutes_data(meeting)
     assert data["resolutions"][0]["voted"] and not data["resolutions"][0]["passed"]

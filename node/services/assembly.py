@@ -866,6 +866,21 @@ class AssemblyService:
         ballot_id = new_ulid()
         doc_id = f"ballots/{meeting}/{person}"
         ballots_live = self._session.document(doc_id)
+        opened = info.opened_at
+        held = info.kind in (MeetingKind.ORDINARY, MeetingKind.EXTRAORDINARY)
+        if held and opened is not None and doc_id in self._ballot_docs(meeting):
+            for fields in adoc.read_ballots(ballots_live.doc).values():
+                signed = json.loads(fields.get("payload") or "{}").get("signed_at", "")
+                if signed and datetime.fromisoformat(signed) <= _utc(opened):  # see _before
+                    # found by hand: replacing it moved the owner out of the
+                    # quorum the meeting was opened with
+                    raise InputError(
+                        _(
+                            "{who}'s ballot signed before the opening counts, for the quorum "
+                            "too: it cannot be replaced now. At the meeting, a vote in the "
+                            "room replaces it."
+                        ).format(who=self.name(meeting, person))
+                    )
         with ballots_live.edit() as doc:
             adoc.init_ballots(doc, meeting, person)
             for old_id, fields in adoc.read_ballots(doc).items():
