@@ -37,7 +37,7 @@ from .domain.registry import (
 from .errors import InputError, KoprogoError
 from .export import export_registry
 from .first_run import create_building, create_demo
-from .i18n import _, ngettext
+from .i18n import N_, _, ngettext
 from .keys import PASSPHRASE_ENV, KeyStorage, change_passphrase
 from .profile import Profile, default_profiles_dir
 from .session import Session
@@ -734,8 +734,45 @@ def configure_logging() -> None:
         logger.addHandler(handler)
 
 
+# argparse's own words, in our catalogs (found by hand: "error: argument
+# --days: invalid int value: '1.5'" in English whatever the language)
+ARGPARSE_WORDS = (
+    N_("usage: "),
+    N_("options"),
+    N_("positional arguments"),
+    N_("show this help message and exit"),
+    N_("argument %(argument_name)s: %(message)s"),
+    N_("invalid %(type)s value: %(value)r"),
+    N_("invalid choice: %(value)r (choose from %(choices)s)"),
+    N_("the following arguments are required: %s"),
+    N_("unrecognized arguments: %s"),
+    N_("expected one argument"),
+    N_("expected at least one argument"),
+    N_("expected at most one argument"),
+    N_("ambiguous option: %(option)s could match %(matches)s"),
+    N_("not allowed with argument %s"),
+    N_("one of the arguments %s is required"),
+    N_("ignored explicit argument %r"),
+)
+
+
+def _speak_argparse(argv: Sequence[str] | None) -> None:
+    """argparse says its words through our catalogs, in the language asked
+    for on the command line (read before parsing: its errors come then)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    for index, arg in enumerate(args):
+        value = arg.split("=", 1)[1] if arg.startswith("--language=") else ""
+        if arg == "--language" and index + 1 < len(args):
+            value = args[index + 1]
+        if value in i18n.LANGUAGES:
+            i18n.set_language(value)
+    argparse._ = i18n._  # type: ignore[attr-defined]  # argparse calls its module's _
+    argparse.ngettext = i18n.ngettext  # type: ignore[attr-defined]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     configure_logging()
+    _speak_argparse(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.language:

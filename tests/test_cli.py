@@ -359,3 +359,25 @@ def test_the_cores_log_lines_reach_the_terminal_only_when_asked(setting, shown):
         check=True,
     )
     assert ("a line for developers" in done.stderr) is shown, done.stderr
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("fr", "argument --days : valeur invalide (int attendu) : '1.5'"),
+        ("nl", "argument --days: ongeldige waarde (int verwacht): '1.5'"),
+        ("de", "Argument --days: ungültiger Wert (int erwartet): '1.5'"),
+    ],
+)
+def test_command_line_mistakes_are_said_in_the_language_asked_for(language, words, capsys):
+    """Found by hand: "error: argument --days: invalid int value: '1.5'" in
+    English whatever the language."""
+    from node import i18n
+
+    try:
+        with pytest.raises(SystemExit) as stopped:
+            main(["--language", language, "invite", "create", "--role", "council", "--days", "1.5"])
+        assert stopped.value.code == 2
+        assert words in capsys.readouterr().err
+    finally:
+        i18n.set_language("en")
