@@ -250,6 +250,9 @@ def cmd_open(args: argparse.Namespace, open_session: Callable) -> int:
         quorum = session.assembly.open(
             meeting, _moment(args.at), args.chair or "", args.secretary or ""
         )
+        early = session.assembly.opened_early(meeting)
+    if early:
+        print(early, file=sys.stderr)
 
     def text(d: dict[str, Any]) -> str:
         figures = _(

@@ -3,6 +3,7 @@ preparation, convocation, the session, remote ballots and the minutes."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, date, datetime, timedelta
 
 import pycrdt
@@ -228,6 +229,27 @@ def test_remote_ballots_decide_nothing_before_the_opening_nor_without_quorum(tmp
     with pytest.raises(InputError, match="closed"):
         session.assembly.withdraw(meeting, ballot)
     assert len(session.assembly.ballots(meeting)) == 1
+
+
+@pytest.mark.parametrize(("opened_utc", "said"), [((17, 0), "Opened 30 minutes"), ((17, 25), "")])
+def test_a_meeting_opened_well_before_its_time_is_said(acp, monkeypatch, opened_utc, said):
+    """Found by hand: opened 18 minutes before the time in the convocation,
+    without a word; owners coming on time found it under way."""
+    monkeypatch.setenv("TZ", "Europe/Brussels")  # the convocation's 18:30 is 17:30 UTC in March
+    time.tzset()
+    try:
+        session, people = acp
+        meeting, _budget, _works = session_ready(session, people)
+        for owner in ("Ann", "Bob", "Cem"):
+            session.assembly.attend(meeting, people[owner], at=OPEN.replace(hour=16))
+        session.assembly.open(meeting, at=OPEN.replace(hour=opened_utc[0], minute=opened_utc[1]))
+        early = session.assembly.opened_early(meeting)
+        assert early.startswith(said) if said else early == ""
+        if said:
+            assert "(15/03/2027 18:30)" in early and "may challenge its decisions" in early
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 def test_a_full_session_gives_minutes_with_names_against_and_abstaining(acp):

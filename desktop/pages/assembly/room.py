@@ -27,6 +27,7 @@ from datetime import datetime
 from node.domain.assembly import Vote
 from node.domain.meeting import Item, MeetingKind
 from node.i18n import N_, _
+from node.session import Session
 
 from ...labels import fmt_moment
 from ...ops import Ops
@@ -444,13 +445,18 @@ class SessionPage(AssemblyPage):
         chair, secretary = dialog.chair.currentText(), dialog.secretary.currentText()
         dialog.save_button.setEnabled(False)
 
-        def opened(quorum: object) -> None:
+        def opened(done: tuple) -> None:
+            quorum, early = done
             dialog.accept()
             self.votes.setFocus()
-            self.message.emit(quorum_verdict(quorum))  # type: ignore[arg-type]
+            self.message.emit(" ".join(filter(None, (quorum_verdict(quorum), early))))
+
+        def open_it(s: Session) -> tuple:
+            quorum = s.assembly.open(meeting, chair=chair, secretary=secretary)
+            return quorum, s.assembly.opened_early(meeting)
 
         self.act(
-            lambda s: s.assembly.open(meeting, chair=chair, secretary=secretary),
+            open_it,
             on_done=opened,
             on_error=dialog.show_error,
         )
