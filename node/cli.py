@@ -22,8 +22,6 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from shared.ids import is_ulid
-
 from . import cli_assembly, cli_energy, cli_governance, cli_ledger, cli_sync, i18n
 from .domain.registry import (
     Association,
@@ -297,16 +295,9 @@ def cmd_person_remove(args: argparse.Namespace) -> int:
     return 0
 
 
-def _person_id(session: Session, ref: str) -> str:
-    """``--person``: an id, or a name (found by hand: ``owner set --person
-    "Sophie Dubois"`` said "no person with id Sophie Dubois", while invites,
-    messages and removals took names)."""
-    return ref if is_ulid(ref) else session.registry.person_named(ref).id
-
-
 def cmd_owner_set(args: argparse.Namespace) -> int:
     with _open_registry(args) as session:
-        person = _person_id(session, args.person)
+        person = session.registry.person_named(args.person).id  # an id, or a name
         change = session.registry.set_owner(
             args.lot, person, parse_share(args.share), parse_right(args.right), args.voting
         )
@@ -318,12 +309,12 @@ def cmd_owner_remove(args: argparse.Namespace) -> int:
     right = parse_right(args.right)
     with _open_registry(args) as session:
         lot = session.registry.find_lot(args.lot)
-        args.person = _person_id(session, args.person)
+        person = session.registry.person_named(args.person)  # an id, or a name
         holding = next(
             (
                 o
                 for o in session.registry.read().holders(lot.id)
-                if o.person_id == args.person and o.right == right
+                if o.person_id == person.id and o.right == right
             ),
             None,
         )
@@ -332,8 +323,7 @@ def cmd_owner_remove(args: argparse.Namespace) -> int:
                 _("That person holds no such right on lot {lot}.").format(lot=lot.number)
             )
         session.registry.remove_owner(holding.id)
-        person = session.registry.read().person(args.person)
-        _warn_devices_left_behind(session, args.person, person.name if person else args.person)
+        _warn_devices_left_behind(session, person.id, person.name)
     return 0
 
 
@@ -349,7 +339,7 @@ def cmd_occupant_add(args: argparse.Namespace) -> int:
                 _("{text!r} is not a date; write it YYYY-MM-DD.").format(text=args.since)
             ) from None
     with _open_registry(args) as session:
-        person = _person_id(session, args.person)
+        person = session.registry.person_named(args.person).id  # an id, or a name
         print(session.registry.add_occupant(args.lot, person, since).record_id)
     return 0
 
@@ -357,7 +347,7 @@ def cmd_occupant_add(args: argparse.Namespace) -> int:
 def cmd_occupant_remove(args: argparse.Namespace) -> int:
     with _open_registry(args) as session:
         lot = session.registry.find_lot(args.lot)
-        person = _person_id(session, args.person)
+        person = session.registry.person_named(args.person).id  # an id, or a name
         occupancy = next(
             (
                 o

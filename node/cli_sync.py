@@ -19,7 +19,7 @@ from shared.ids import is_ulid
 from shared.protocol import Role
 
 from .errors import InputError, NotFoundError
-from .i18n import N_, _, format_moment, ngettext
+from .i18n import N_, _, format_instant, format_moment, ngettext
 from .identity import device_identity
 from .keys import KeyStorage
 from .session import Session
@@ -71,16 +71,6 @@ def cmd_invite_create(args: argparse.Namespace, open_session: Callable) -> int:
     return 0
 
 
-def _local(moment: str) -> str:
-    """An ISO moment (as JSON gives it) in this computer's time, written as
-    the language writes dates (found by hand: ``2026-11-23T17:27:29+00:00``
-    beside "Nov 30, 2026, 5:37:46 PM")."""
-    try:
-        return format_moment(datetime.fromisoformat(moment).astimezone())
-    except ValueError:
-        return moment
-
-
 def cmd_invite_list(args: argparse.Namespace, open_session: Callable) -> int:
     with open_session(args) as session:
         try:  # the relay has the newest members log; without it, show ours
@@ -100,7 +90,7 @@ def cmd_invite_list(args: argparse.Namespace, open_session: Callable) -> int:
     for invite in [] if args.json else waiting:
         whose = f" {names.get(invite['person'], invite['person'])}" if invite["person"] else ""
         kiosk = (" " + _("(shared computer)")) if invite["kiosk"] else ""
-        until = _("until {when}").format(when=_local(invite["expires_at"]))
+        until = _("until {when}").format(when=format_instant(invite["expires_at"]))
         print(f"{invite['id']}  {invite['role']:<8}{whose}{kiosk}  {until}")
     return 0
 
@@ -222,7 +212,7 @@ def cmd_status(args: argparse.Namespace, open_session: Callable) -> int:
     print(
         _("State: {state}; last sync {when}; {waiting}").format(
             state=state,
-            when=_local(data["last_sync"]) if data["last_sync"] else _("never"),
+            when=format_instant(data["last_sync"]) or _("never"),
             waiting=waiting.format(n=data["pending_envelopes"]),
         )
     )
@@ -410,7 +400,7 @@ def cmd_inbox_show(args: argparse.Namespace, open_session: Callable) -> int:
         print(_("The inbox is empty."))  # found by hand: nothing at all was printed
     else:
         for item in items:
-            print(f"{_local(item.at)}  {item.title}\n    {item.text}")
+            print(f"{format_instant(item.at)}  {item.title}\n    {item.text}")
     return 0
 
 

@@ -94,6 +94,17 @@ def format_moment(moment: datetime, language: str | None = None) -> str:
     return f"{_numeric(moment.date(), language or _language)} {moment:%H:%M}"
 
 
+def format_instant(text: str, language: str | None = None) -> str:
+    """An ISO instant as stored (UTC) in this computer's time, as
+    :func:`format_moment` writes it; text that is not one as it is."""
+    if not text:
+        return ""
+    try:
+        return format_moment(datetime.fromisoformat(text).astimezone(), language)
+    except ValueError:
+        return text
+
+
 def _numeric(day: date, language: str) -> str:
     pattern = NUMERIC_DATE_PATTERNS[language]
     separator = pattern[2]

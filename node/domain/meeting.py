@@ -36,6 +36,11 @@ class MeetingKind(StrEnum):
     WRITTEN = "written"  # written procedure: all owners, unanimously (art. 3.87 §4)
     POLL = "poll"  # an informal consultation, decides nothing
 
+    @property
+    def in_session(self) -> bool:
+        """An assembly held in session (opened, with a quorum, then closed)."""
+        return self in (MeetingKind.ORDINARY, MeetingKind.EXTRAORDINARY)
+
 
 class Mode(StrEnum):
     PRESENT = "present"
@@ -240,7 +245,7 @@ def derive(meeting: Meeting) -> Outcome:
     lots_without_voter = tuple(sorted(lot.number for lot in meeting.roll if not lot.voter))
     ballots, refused = accepted_ballots(meeting, owners)
     remote, conflicts, first_signed = _remote_votes(ballots)
-    deliberates = meeting.kind in (MeetingKind.ORDINARY, MeetingKind.EXTRAORDINARY)
+    deliberates = meeting.kind.in_session
 
     attending: dict[str, Attendance] = {}
     for person, record in meeting.attendance.items():

@@ -86,8 +86,6 @@ _MINUTES_TITLES = {
     (MeetingKind.WRITTEN, False): N_("Written decision of the owners"),
 }
 
-_MEETINGS = (MeetingKind.ORDINARY, MeetingKind.EXTRAORDINARY)
-
 
 # -- checking the input ----------------------------------------------------------------
 
@@ -211,7 +209,7 @@ class ConvocationLetter:
         _coerce(self, "channel", Channel, _("Unknown way of sending {value!r}."))
         _coerce(self, "kind", MeetingKind, _("Unknown kind of meeting {value!r}."))
         _require(
-            self.kind in _MEETINGS,
+            self.kind.in_session,
             _("Only an ordinary or extraordinary assembly is convened by letter."),
         )
         _require(bool(self.place.strip()), _("A convocation needs the place of the meeting."))

@@ -243,7 +243,7 @@ class AssemblyService:
         kind = MeetingKind(kind)
         if not title.strip():
             raise InputError(_("A meeting needs a title."))
-        if kind in (MeetingKind.ORDINARY, MeetingKind.EXTRAORDINARY) and not place.strip():
+        if kind.in_session and not place.strip():
             raise InputError(_("A meeting needs a place."))
         if language not in ("fr", "nl", "de", "en"):
             raise InputError(_("{lang!r} is not a language of KoproGo.").format(lang=language))
@@ -463,7 +463,7 @@ class AssemblyService:
         it should have been sent."""
         info = self.info(meeting)
         self._not_opened(info)
-        if info.kind not in (MeetingKind.ORDINARY, MeetingKind.EXTRAORDINARY):
+        if not info.kind.in_session:
             raise InputError(_("Only an assembly is convened."))
         live = self._live(meeting)
         if not [i for i in adoc.read_items(live.doc) if not i.deferred]:
@@ -511,7 +511,7 @@ class AssemblyService:
 
     def _open_for_session(self, meeting: str) -> MeetingInfo:
         info = self.info(meeting)
-        if info.kind not in (MeetingKind.ORDINARY, MeetingKind.EXTRAORDINARY):
+        if not info.kind.in_session:
             raise InputError(_("A written procedure or a poll has no session."))
         if info.closed_at is not None:
             raise InputError(_("The meeting is closed."))
@@ -815,15 +815,18 @@ class AssemblyService:
             if ref.building_id == self._session.building_id and ref.doc_id.startswith(prefix)
         )
 
-    def ballots(self, meeting: str) -> list[BallotRecord]:
-        """Every remote ballot this device holds for the meeting, each with
-        whether its signature verifies against the members log."""
+    def ballots(self, meeting: str, person: str | None = None) -> list[BallotRecord]:
+        """Every remote ballot this device holds for the meeting (or one
+        person's), each with whether its signature verifies against the
+        members log."""
         verifier = self._verifiers.get()
         out = []
         for doc_id in self._ballot_docs(meeting):
-            person = doc_id.rsplit("/", 1)[1]
+            whose = doc_id.rsplit("/", 1)[1]
+            if person is not None and whose != person:
+                continue
             for ballot_id, fields in adoc.read_ballots(self._session.document(doc_id).doc).items():
-                out.append(_parse_ballot(ballot_id, person, meeting, fields, verifier))
+                out.append(_parse_ballot(ballot_id, whose, meeting, fields, verifier))
         return sorted(out, key=lambda b: b.id)
 
     def shown_ballots(self, meeting: str) -> list[BallotRecord]:
@@ -838,6 +841,14 @@ class AssemblyService:
             b if b.person == own else dataclasses.replace(b, votes={})
             for b in self.ballots(meeting)
         ]
+
+    def _counted_at_opening(self, meeting: str, info: MeetingInfo, person: str) -> bool:
+        """Whether a valid remote ballot of ``person`` signed by the opening
+        of a meeting held in session is here (it counts for the quorum)."""
+        if not info.kind.in_session or info.opened_at is None:
+            return False
+        opened = _utc(info.opened_at)
+        return any(b.valid and b.signed_at <= opened for b in self.ballots(meeting, person))
 
     def cast(
         self,
@@ -877,6 +888,15 @@ class AssemblyService:
             clean[item_id] = _check_answer(items[item_id], answer, info.kind)
         if not clean:
             raise InputError(_("The ballot answers no item."))
+        if self._counted_at_opening(meeting, info, person):
+            # found by hand: replacing it moved the owner out of the quorum
+            # the meeting was opened with
+            raise InputError(
+                _(
+                    "{who}'s ballot signed before the opening counts, for the quorum too: it "
+                    "cannot be replaced now. At the meeting, a vote in the room replaces it."
+                ).format(who=self.name(meeting, person))
+            )
         signed_at = _iso(at or self._now())
         payload = adoc.canonical(
             {"meeting": meeting, "person": person, "votes": clean, "signed_at": signed_at}
@@ -885,21 +905,6 @@ class AssemblyService:
         ballot_id = new_ulid()
         doc_id = f"ballots/{meeting}/{person}"
         ballots_live = self._session.document(doc_id)
-        opened = info.opened_at
-        held = info.kind in (MeetingKind.ORDINARY, MeetingKind.EXTRAORDINARY)
-        if held and opened is not None and doc_id in self._ballot_docs(meeting):
-            for fields in adoc.read_ballots(ballots_live.doc).values():
-                signed = json.loads(fields.get("payload") or "{}").get("signed_at", "")
-                if signed and datetime.fromisoformat(signed) <= _utc(opened):  # see _before
-                    # found by hand: replacing it moved the owner out of the
-                    # quorum the meeting was opened with
-                    raise InputError(
-                        _(
-                            "{who}'s ballot signed before the opening counts, for the quorum "
-                            "too: it cannot be replaced now. At the meeting, a vote in the "
-                            "room replaces it."
-                        ).format(who=self.name(meeting, person))
-                    )
         with ballots_live.edit() as doc:
             adoc.init_ballots(doc, meeting, person)
             for old_id, fields in adoc.read_ballots(doc).items():
@@ -916,10 +921,9 @@ class AssemblyService:
         the quorum too (found by hand: a ballot withdrawn after the close
         changed the result and the minutes, unsaid)."""
         info = self.info(meeting)
-        held = info.kind in (MeetingKind.ORDINARY, MeetingKind.EXTRAORDINARY)
         if info.closed_at is not None:
             raise InputError(_("The meeting is closed: its ballots can no longer change."))
-        if held and info.opened_at is not None:
+        if info.kind.in_session and info.opened_at is not None:
             raise InputError(
                 _(
                     "The meeting has opened: a remote ballot can no longer be withdrawn. At the "
@@ -941,7 +945,7 @@ class AssemblyService:
         """Whether a meeting's decisions stand: a meeting held in session once
         it is closed; a written procedure or a poll as its answers stand."""
         info = self.info(meeting)
-        held = info.kind in (MeetingKind.ORDINARY, MeetingKind.EXTRAORDINARY)
+        held = info.kind.in_session
         return info.status == "closed" or not held
 
     def meeting(self, meeting: str) -> Meeting:
@@ -1121,7 +1125,7 @@ class AssemblyService:
         convocations to send, minutes to distribute, assemblies owners asked for."""
         out = []
         for info in self.meetings():
-            if info.kind not in (MeetingKind.ORDINARY, MeetingKind.EXTRAORDINARY):
+            if not info.kind.in_session:
                 continue
             if info.convened_on is None and info.starts.date() >= today:
                 out.append((rules.convocation_due(info.starts.date()), "convocation", info.id))

@@ -48,7 +48,7 @@ class AssemblyDocuments:
         their language, with the channel the convocation goes by."""
         service = self._session.assembly
         info = service.info(meeting)
-        if info.kind not in (MeetingKind.ORDINARY, MeetingKind.EXTRAORDINARY):
+        if not info.kind.in_session:
             raise InputError(_("Only an assembly is convened."))
         registry = self._session.registry.read()
         records = service.meeting(meeting)

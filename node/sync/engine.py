@@ -532,7 +532,9 @@ class SyncEngine:
         live = self.session.document(doc_id)
         state = self.store.sync_state(live.ref)
         seq = int(head.get("seq", 0))
-        if seq > state.cursor or (seq == state.cursor and not self._other_at_head(doc_id, head)):
+        if seq > state.cursor or (
+            seq == state.cursor and not self._other_at_head(doc_id, head, state.cursor)
+        ):
             return
         log.warning("relay behind this device on %s (restored?): pulling it again", doc_id)
         self._restored = True
@@ -544,14 +546,13 @@ class SyncEngine:
         )
         self._send_whole(live)
 
-    def _other_at_head(self, doc_id: str, head: dict) -> bool:
+    def _other_at_head(self, doc_id: str, head: dict, cursor: int) -> bool:
         """The relay's head is this device's cursor, but another envelope
         than the one this device applied there (relay 1.5 names it): the
         relay was restored, and others wrote up to the same sequence since
         (found by hand: such a device stayed out of date, saying nothing).
         A snapshot at or past the cursor replaced what was there."""
         last = head.get("last")
-        cursor = self.store.sync_state(self.session.document(doc_id).ref).cursor
         if not last or cursor == 0 or int(head.get("snapshot_seq") or 0) >= cursor:
             return False
         known = self.store.get_meta(f"{CURSOR_ENVELOPE}{doc_id}")

@@ -247,11 +247,7 @@ async def sync_round(engine: SyncEngine) -> RoundReport:
     unfinished = _pending_erasures(engine.session)
     if unfinished and engine.role is Role.SYNDIC:  # an erasure cut short: finish it
         for person in unfinished:
-            for device in sorted(
-                d.id for d in engine.members.devices.values() if d.person == person
-            ):
-                if engine.members.active(device):
-                    await membership.revoke(engine, device)
+            await _revoke_devices_of(engine, person)
         await _erase_again(engine, frozenset(unfinished), everywhere=True)
         for person in unfinished:
             _pending_erasures(engine.session, done=person)
@@ -449,21 +445,27 @@ def council_devices_without_mandate(session: Session, person_id: str | None = No
     )
 
 
+async def _revoke_devices_of(engine: SyncEngine, person_id: str) -> list[str]:
+    """Remove every active device of a person from the building; their ids."""
+    theirs = sorted(
+        d.id for d in engine.members.devices.values() if d.person == person_id and not d.revoked
+    )
+    for device_id in theirs:
+        await membership.revoke(engine, device_id)
+    return theirs
+
+
 def revoke_person(session: Session, person_id: str, name: str | None = None) -> list[str]:
     """Remove every active device of a person; returns their ids. ``name``:
     the person's, for the messages."""
 
     async def run(engine: SyncEngine) -> list[str]:
         await engine.refresh_members()
-        theirs = sorted(
-            d.id for d in engine.members.devices.values() if d.person == person_id and not d.revoked
-        )
+        theirs = await _revoke_devices_of(engine, person_id)
         if not theirs:
             raise InputError(
                 _("No device of {id} is in the building.").format(id=name or person_id)
             )
-        for device_id in theirs:
-            await membership.revoke(engine, device_id)
         return theirs
 
     return with_engine(session, run)
@@ -632,14 +634,8 @@ def erase_documents(
 
     async def push_and_compact(engine: SyncEngine) -> list[str]:
         report = await engine.sync_once()
-        theirs = sorted(
-            d.id
-            for d in engine.members.devices.values()
-            if revoke_person and d.person == revoke_person and not d.revoked
-        )
-        for device_id in theirs:
-            await membership.revoke(engine, device_id)
-            revoked.append(device_id)
+        if revoke_person:
+            revoked.extend(await _revoke_devices_of(engine, revoke_person))
         await _compact_and_forget(engine, lives, report)
         return sorted(report.compacted)
 

@@ -43,6 +43,7 @@ from .data import (
     answer_label,
     answer_text,
     fmt_moment,
+    fmt_starts,
     majority_label,
     vote_label,
 )
@@ -187,9 +188,7 @@ class BallotPage(AssemblyPage):
     # -- showing ------------------------------------------------------------------------------
 
     def status_text(self, data: MeetingData) -> str:
-        return _("{title}, {moment}").format(
-            title=data.info.title, moment=fmt_moment(data.info.starts)
-        )
+        return _("{title}, {moment}").format(title=data.info.title, moment=fmt_starts(data.info))
 
     def show_data(self, data: MeetingData | None) -> None:
         self.who.show_residents()

@@ -321,7 +321,7 @@ class MeetingData:
 
     @property
     def deliberates(self) -> bool:
-        return self.info.kind in (MeetingKind.ORDINARY, MeetingKind.EXTRAORDINARY)
+        return self.info.kind.in_session
 
     @property
     def remote_voting(self) -> bool:

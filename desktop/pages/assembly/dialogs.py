@@ -176,7 +176,7 @@ class MeetingDialog(RecordDialog):
 
     def _update(self) -> None:
         kind = self.chosen_kind()
-        assembly = kind in (MeetingKind.ORDINARY, MeetingKind.EXTRAORDINARY)
+        assembly = kind.in_session
         self.place.setEnabled(assembly)
         self.remote.setEnabled(assembly)
         remote = assembly and self.remote.isChecked()
@@ -221,7 +221,7 @@ class MeetingDialog(RecordDialog):
     def values(self) -> dict[str, Any]:
         """The arguments of ``session.assembly.create``."""
         kind = self.chosen_kind()
-        assembly = kind in (MeetingKind.ORDINARY, MeetingKind.EXTRAORDINARY)
+        assembly = kind.in_session
         remote = assembly and self.remote.isChecked()
         request = None
         if kind is MeetingKind.EXTRAORDINARY and self.requested.isChecked():

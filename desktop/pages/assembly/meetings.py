@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from node.domain import assembly as rules
-from node.domain.meeting import Item, MeetingKind
+from node.domain.meeting import Item
 from node.i18n import N_, _, ngettext
 from node.services.assembly import ConvocationCheck, MeetingInfo
 
@@ -280,7 +280,7 @@ class MeetingsPage(AssemblyPage):
         where = _(", {place}").format(place=info.place) if info.place else ""
         lines.append(_("On {moment}{where}").format(moment=fmt_starts(info), where=where))
         lines.append(_("Minutes in {language}").format(language=language_in_words(info.language)))
-        if info.kind in (MeetingKind.ORDINARY, MeetingKind.EXTRAORDINARY):
+        if info.kind.in_session:
             if info.remote_allowed:
                 remote = _("Remote voting allowed")
                 if info.remote_until:
@@ -342,7 +342,7 @@ class MeetingsPage(AssemblyPage):
         self.request.show()
 
     def _show_convocation(self, info: MeetingInfo) -> None:
-        if info.kind not in (MeetingKind.ORDINARY, MeetingKind.EXTRAORDINARY):
+        if not info.kind.in_session:
             self.convocation.clear()
             return
         due = rules.convocation_due(info.starts.date())

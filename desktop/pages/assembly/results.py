@@ -42,6 +42,7 @@ from .data import (
     answer_text,
     fmt_moment,
     fmt_share,
+    fmt_starts,
     fmt_votes,
     majority_label,
     quorum_figures,
@@ -211,7 +212,7 @@ class ResultsPage(AssemblyPage):
     def status_text(self, data: MeetingData) -> str:
         info = data.info
         closed = _(", closed at {moment}").format(moment=fmt_moment(info.closed_at))
-        return _("{title}, {moment}").format(title=info.title, moment=fmt_moment(info.starts)) + (
+        return _("{title}, {moment}").format(title=info.title, moment=fmt_starts(info)) + (
             closed if info.closed_at else ""
         )
 

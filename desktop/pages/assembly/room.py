@@ -53,6 +53,7 @@ from .data import (
     MeetingData,
     category_reason,
     fmt_clock,
+    fmt_starts,
     majority_label,
     quorum_figures,
     quorum_verdict,
@@ -246,7 +247,7 @@ class SessionPage(AssemblyPage):
         info = data.info
         text = _("{status} · {moment}, {place}").format(
             status=status_label(info),
-            moment=fmt_moment(info.starts),
+            moment=fmt_starts(info),
             place=info.place,
         )
         if info.opened_at:

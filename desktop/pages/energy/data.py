@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from node.documents import energy_doc
 from node.domain.energy import (
@@ -34,7 +34,7 @@ from shared.energy import K_ANONYMITY
 from shared.protocol import Role, may_write
 
 from ...inbox import Resident, read_residents
-from ...labels import fmt_date, fmt_int, fmt_moment, natural_key
+from ...labels import fmt_date, fmt_int, natural_key
 from ...state import person_names
 
 ANY_CAMPAIGN = "energy/" + "0" * 26  # write rights depend on the kind of document only
@@ -107,16 +107,6 @@ def fmt_price_kwh(millicents: int) -> str:
         digits = digits[:-1]
     separator = "." if current_language() == "en" else ","
     return f"{whole}{separator}{digits} €"
-
-
-def fmt_instant(text: str) -> str:
-    """An ISO instant the node stored in UTC, in local time."""
-    if not text:
-        return ""
-    try:
-        return fmt_moment(datetime.fromisoformat(text).astimezone())
-    except ValueError:
-        return text
 
 
 # -- who this device is ----------------------------------------------------------------------

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 
 from node.domain.energy import Figures
 from node.i18n import N_, _
+from node.i18n import format_instant as fmt_instant  # an ISO instant, local time
 from node.services.energy import MyOptIn, OfferView, OptInRecord
 
 from ...labels import fmt_date, fmt_eur, fmt_int, fmt_period
 from ...table import Column
-from .data import CampaignData, energy_label, event_label, fmt_instant, fmt_kwh, fmt_price_kwh
+from .data import CampaignData, energy_label, event_label, fmt_kwh, fmt_price_kwh
 
 # -- participation -------------------------------------------------------------------------
 
