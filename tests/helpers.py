@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -97,3 +98,46 @@ def fill_disk(disk: Path, leave: int) -> Path:
     filler = disk / "filler"
     filler.write_bytes(b"\0" * (free.f_bavail * free.f_frsize - leave))
     return filler
+
+
+@contextlib.contextmanager
+def read_only(source: Path, where: Path, fallback: Path | None = None) -> Iterator[Path]:
+    """``source`` as a user who may not write it sees it. As root (CI) a
+    read-only bind mount of it at ``where`` (the test is skipped in a
+    container that refuses mounts even to root); otherwise ``fallback``
+    (default ``source``) made read-only (mode 0o555 for a folder, 0o444 for
+    a file), its mode given back afterwards."""
+    if os.geteuid() != 0:
+        target = fallback or source
+        mode = target.stat().st_mode
+        target.chmod(0o555 if target.is_dir() else 0o444)
+        try:
+            yield source
+        finally:
+            target.chmod(mode)
+        return
+    where.mkdir()
+    if subprocess.run(["mount", "--bind", str(source), str(where)]).returncode != 0:
+        pytest.skip("bind mounts refused even to root (a container without CAP_SYS_ADMIN)")
+    try:
+        remount = subprocess.run(["mount", "-o", "remount,ro,bind", str(where)])
+        if remount.returncode != 0:
+            pytest.skip("bind mounts refused even to root (a container without CAP_SYS_ADMIN)")
+        yield where
+    finally:
+        subprocess.run(["umount", str(where)], check=True)
+
+
+def elsewhere(code: str, seed: int = 4242) -> bytes:
+    """What ``code`` writes to its standard output when run in a fresh
+    interpreter with another hash seed than this one's, so that an order
+    that hangs on string hashing (a set, a dict built from one) shows as a
+    difference: a determinism check that can fail."""
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).resolve().parents[1],
+        env={**os.environ, "PYTHONHASHSEED": str(seed)},
+        capture_output=True,
+        check=True,
+    )
+    return done.stdout

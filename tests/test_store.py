@@ -17,7 +17,15 @@ from node.documents import registry_doc as rdoc
 from node.domain.registry import LotType
 from node.errors import ProfileError, ReadOnlyError, StorageError
 from node.store import Store
-from tests.helpers import PASSPHRASE, fill_disk, make_session, profile_bytes, reopen, small_disk
+from tests.helpers import (
+    PASSPHRASE,
+    fill_disk,
+    make_session,
+    profile_bytes,
+    read_only,
+    reopen,
+    small_disk,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -240,32 +248,17 @@ def test_a_database_that_turned_read_only_refuses_the_edit_in_words(tmp_path: Pa
     session.close()
 
 
-def _mount_read_only(source: Path, target: Path) -> bool:
-    target.mkdir()
-    bind = subprocess.run(["mount", "--bind", str(source), str(target)], capture_output=True)
-    if bind.returncode != 0:
-        return False
-    remount = subprocess.run(["mount", "-o", "remount,ro,bind", str(target)], capture_output=True)
-    if remount.returncode != 0:
-        subprocess.run(["umount", str(target)], check=True)
-        return False
-    return True
-
-
 @pytest.mark.skipif(
     os.geteuid() != 0, reason="a read-only bind mount needs root (CI runs the tests as root)"
 )
 def test_a_profile_on_a_read_only_disk_is_refused_in_words(tmp_path: Path):
     source = tmp_path / "disk"
     make_session(source / "p").close()
-    mounted = tmp_path / "read-only"
-    if not _mount_read_only(source, mounted):
-        pytest.skip("bind mounts refused even to root (a container without CAP_SYS_ADMIN)")
-    try:
-        with pytest.raises(ProfileError, match="cannot be written to"):
-            reopen(mounted / "p")
-    finally:
-        subprocess.run(["umount", str(mounted)], check=True)
+    with (
+        read_only(source, tmp_path / "read-only") as mounted,
+        pytest.raises(ProfileError, match="cannot be written to"),
+    ):
+        reopen(mounted / "p")
     session = reopen(source / "p")  # untouched, and opens where it can be written
     assert session.registry.read().association.name == "ACP Test"
     session.close()

@@ -92,20 +92,14 @@ def test_stats_makes_no_database(tmp_path, capsys):
     assert not target.exists() and not (tmp_path / "folder").exists()
 
 
+@pytest.mark.parametrize("option", ["--database-url", "--data-dir"])
 @pytest.mark.parametrize("command", [*COMMANDS, "broker list"])
-def test_an_empty_database_url_is_refused(command, tmp_path, capsys, monkeypatch):
+def test_an_empty_database_option_is_refused(command, option, tmp_path, capsys, monkeypatch):
+    """Not the default folder in silence (found by hand: ``--data-dir ""``
+    used it)."""
     monkeypatch.setenv("KOPROGO_RELAY_HOME", str(tmp_path / "default"))
-    assert cli.main([*command.split(), "--database-url", ""]) == 2
-    assert capsys.readouterr().err == "koprogo-relay: --database-url is empty\n"
-    assert not (tmp_path / "default").exists()
-
-
-@pytest.mark.parametrize("command", [*COMMANDS, "broker list"])
-def test_an_empty_data_dir_is_refused(command, tmp_path, capsys, monkeypatch):
-    """Found by hand: ``--data-dir ""`` used the default folder in silence."""
-    monkeypatch.setenv("KOPROGO_RELAY_HOME", str(tmp_path / "default"))
-    assert cli.main([*command.split(), "--data-dir", ""]) == 2
-    assert capsys.readouterr().err == "koprogo-relay: --data-dir is empty\n"
+    assert cli.main([*command.split(), option, ""]) == 2
+    assert capsys.readouterr().err == f"koprogo-relay: {option} is empty\n"
     assert not (tmp_path / "default").exists()
 
 

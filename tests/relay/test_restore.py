@@ -10,7 +10,6 @@ import contextlib
 import json
 import os
 import sqlite3
-import subprocess
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -18,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from sync_server import cli, database
-from tests.helpers import fill_disk, small_disk
+from tests.helpers import fill_disk, read_only, small_disk
 from tests.relay.fixtures import RelayProcess
 from tests.sync.helpers import Node, invite, join
 
@@ -136,8 +135,6 @@ def test_a_backup_in_a_folder_the_relay_may_not_write_is_restored(relay_factory,
     WAL mode, SQLite wanted to write a ``-shm`` beside it to read it, and the
     backup was called "not a backup of a relay database (no schema)". As
     root (CI) a read-only bind mount stands for that folder."""
-    from tests.test_store import _mount_read_only
-
     relay = relay_factory()
     folder = tmp_path / "backups"
     folder.mkdir()
@@ -145,21 +142,10 @@ def test_a_backup_in_a_folder_the_relay_may_not_write_is_restored(relay_factory,
     assert saved.read_bytes()[18:20] == b"\x02\x02"  # WAL mode, as the document's backups are
     before = stats(relay.data_dir, capsys)
     relay.stop()
-    shown = folder
-    if os.geteuid() == 0:
-        shown = tmp_path / "read-only"
-        if not _mount_read_only(folder, shown):
-            pytest.skip("bind mounts refused even to root (a container without CAP_SYS_ADMIN)")
-    else:
-        folder.chmod(0o555)
-    try:
+    with read_only(folder, tmp_path / "read-only") as shown:
         capsys.readouterr()
         args = ["restore", str(shown / "backup.sqlite3"), "--data-dir", str(relay.data_dir)]
         assert cli.main(args) == 0, capsys.readouterr().err
-    finally:
-        if shown != folder:
-            subprocess.run(["umount", str(shown)], check=True)
-        folder.chmod(0o755)
     assert stats(relay.data_dir, capsys) == before
     assert sorted(p.name for p in folder.iterdir()) == ["backup.sqlite3"]
 
@@ -180,25 +166,13 @@ def test_a_database_the_relay_may_not_write_is_refused(tmp_path, capsys):
     """Found by hand: a file the relay's user could not write (made by
     root's `migrate`) was served, /healthz said ok, and every write failed.
     As root (CI) a read-only bind mount stands for it; otherwise a mode."""
-    from tests.test_store import _mount_read_only
-
     source = tmp_path / "data"
     source.mkdir()
     database.migrate(f"sqlite:///{source / 'relay.sqlite3'}")
-    folder = source
-    if os.geteuid() == 0:
-        folder = tmp_path / "read-only"
-        if not _mount_read_only(source, folder):
-            pytest.skip("bind mounts refused even to root (a container without CAP_SYS_ADMIN)")
-    else:
-        (source / "relay.sqlite3").chmod(0o444)
-    try:
+    with read_only(source, tmp_path / "read-only", source / "relay.sqlite3") as folder:
         assert cli.main(["serve", "--port", "0", "--data-dir", str(folder)]) == 2
         err = capsys.readouterr().err
         assert "may not write the database" in err and len(err.splitlines()) == 1, err
-    finally:
-        if folder != source:
-            subprocess.run(["umount", str(folder)], check=True)
 
 
 def test_a_database_of_a_newer_relay_says_to_upgrade(tmp_path, capsys):
